@@ -1,0 +1,62 @@
+//! How a simulator is set up: addresses, data directory, TLS, token lifetimes and seed credentials.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of one simulated cluster. `Default` gives loopback, free ports, plain HTTP and the
+/// lifetimes and demo credentials VAST ships with.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Where state (`vms.json`), objects (`s3/`) and the TLS certificate live.
+    pub data_dir: PathBuf,
+    /// Address of the VMS REST API listener (`127.0.0.1:0` picks a free port).
+    pub vms_addr: SocketAddr,
+    /// Address of the S3 listener (`127.0.0.1:0` picks a free port).
+    pub s3_addr: SocketAddr,
+    /// Serve both faces over HTTPS with a self-signed certificate written to the data dir.
+    pub tls: bool,
+    /// Lifetime of JWT access tokens (VAST default: 1 hour).
+    pub access_token_ttl: Duration,
+    /// Lifetime of JWT refresh tokens (VAST default: 1 day).
+    pub refresh_token_ttl: Duration,
+    /// The seeded super-admin's user name (VAST docs use `admin`).
+    pub admin_user: String,
+    /// The seeded super-admin's password (VAST docs use `123456`).
+    pub admin_password: String,
+    /// Most S3 access keys one user may hold at once (VAST docs: 2).
+    pub max_access_keys_per_user: usize,
+    /// Most active API tokens one user may hold at once (VAST default: 5).
+    pub max_api_tokens_per_user: usize,
+    /// The cluster's name, as `/clusters/` reports it.
+    pub cluster_name: String,
+}
+
+impl SimConfig {
+    /// A configuration with defaults whose state lives in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            data_dir: PathBuf::from("vast-sim-data"),
+            vms_addr: loopback,
+            s3_addr: loopback,
+            tls: false,
+            access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(24 * 3600),
+            admin_user: "admin".to_owned(),
+            admin_password: "123456".to_owned(),
+            max_access_keys_per_user: 2,
+            max_api_tokens_per_user: 5,
+            cluster_name: "vast-sim".to_owned(),
+        }
+    }
+}
