@@ -214,7 +214,7 @@ async fn reset_mid_body(
 ) -> Result<hyper::Response<FaceBody>, BoxError> {
     if !req.body().is_end_stream() && req.body().size_hint().lower() > 0 {
         let _ = req.body_mut().frame().await;
-        return Err("connection reset mid-request by vast-sim".into());
+        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset mid-request by vast-sim"));
     }
     let response = inner(req).await?;
     let (parts, body) = response.into_parts();
@@ -226,7 +226,7 @@ async fn reset_mid_body(
     };
     let frames = futures::stream::iter([
         Ok(Frame::data(half)),
-        Err::<Frame<bytes::Bytes>, BoxError>("connection reset mid-response by vast-sim".into()),
+        Err::<Frame<bytes::Bytes>, BoxError>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset mid-response by vast-sim")),
     ]);
     Ok(hyper::Response::from_parts(parts, StreamBody::new(frames).boxed_unsync()))
 }

@@ -10,8 +10,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
-/// The error type handlers and bodies use.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error type handlers and bodies use. A concrete type (not a boxed trait object) because
+/// hyper's `Send` bounds on boxed trait-object errors trip a higher-ranked lifetime limitation of
+/// rustc; `std::io::Error::other` wraps any cause.
+pub type BoxError = std::io::Error;
 /// Every face answers with this body type.
 pub type FaceBody = UnsyncBoxBody<Bytes, BoxError>;
 /// What a handler returns. An `Err` makes hyper drop the connection (used to inject resets).
