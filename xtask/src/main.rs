@@ -1,1 +1,47 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! Tasks:
+//! - `ci`: everything CI checks (format, lints, tests, compatibility scripts, licence policy).
+//! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
+//! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
+//! - `demo`: the project's main job end to end on the embedded simulator.
+
+mod ci;
+mod command;
+mod compat;
+mod demo;
+mod deny;
+
+use anyhow::{bail, Result};
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "ci" => ci::run(&rest),
+        "deny" => deny::run(),
+        "compat" => compat::run(),
+        "demo" => demo::run(),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => {
+            print_help();
+            bail!("unknown task `{other}`")
+        }
+    }
+}
+
+fn print_help() {
+    eprintln!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         ci       format check, clippy -D warnings, tests, compat scripts, cargo-deny\n           \
+         (`ci --quick` skips compat and deny)\n  \
+         deny     licence/bans/sources policy (deny.toml)\n  \
+         compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
+         demo     the main job end to end on vast-sim"
+    );
+}

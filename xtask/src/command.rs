@@ -1,0 +1,42 @@
+//! Running child commands from the workspace root, loudly.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
+
+/// The `cargo` that invoked us (so the same toolchain runs every step).
+pub fn cargo() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    command.current_dir(workspace_root());
+    command
+}
+
+/// Runs `command`, printing it first; fails when it exits non-zero.
+pub fn run(step: &str, command: &mut Command) -> Result<()> {
+    eprintln!("==> {step}: {command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("{step}: could not start {command:?}"))?;
+    if !status.success() {
+        bail!("{step} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Whether a program is on `PATH` (or is a cargo subcommand installed as `cargo-<name>`).
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}

@@ -1,0 +1,23 @@
+//! `cargo xtask deny`: the dependency policy in `deny.toml`.
+//!
+//! Checks licences, bans (duplicate major versions, denied crates) and sources. The advisories
+//! check needs the RustSec database from GitHub, which this project's build machines cannot reach;
+//! set `XTASK_DENY_ADVISORIES=1` where it can be fetched.
+
+use anyhow::{bail, Result};
+
+use crate::command::{cargo, on_path, run};
+
+/// Runs cargo-deny, which `.ci/run` installs.
+pub fn run() -> Result<()> {
+    if !on_path("cargo-deny") {
+        bail!("cargo-deny is not installed: `cargo install cargo-deny --locked` (as .ci/run does)");
+    }
+    let mut checks = vec!["licenses", "bans", "sources"];
+    if std::env::var_os("XTASK_DENY_ADVISORIES").is_some() {
+        checks.push("advisories");
+    }
+    let mut command = cargo();
+    command.args(["deny", "--workspace", "check"]).args(&checks);
+    run("deny", &mut command)
+}
