@@ -14,8 +14,9 @@ pub struct WriterConfig {
     pub segment_size: u64,
     /// Part uploads in flight per writer (default 4).
     pub max_in_flight: usize,
-    /// How many parts past the oldest not-yet-uploaded one a write may reach (default 4): the
-    /// out-of-order window.
+    /// The out-of-order window (default 4): a write may start at most this many parts past the
+    /// oldest part not yet uploaded. Parts a write fills completely are uploaded as they fill,
+    /// so a large write may extend further.
     pub window_parts: usize,
     /// Create segment objects with `If-None-Match: *`, so an existing image is never
     /// overwritten (default true).

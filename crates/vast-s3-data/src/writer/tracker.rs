@@ -127,13 +127,15 @@ impl PartTracker {
                     part: *part,
                 });
             }
-            if *part >= limit {
-                return Err(DataError::BeyondWindow {
-                    offset,
-                    base: self.layout.part_start(self.frontier),
-                    window: self.window,
-                });
-            }
+        }
+        // Only where a write starts is bounded: the parts it fills completely go up as they
+        // fill, so one large write never holds more than its first and last part.
+        if pieces.first().is_some_and(|(part, _, _)| *part >= limit) {
+            return Err(DataError::BeyondWindow {
+                offset,
+                base: self.layout.part_start(self.frontier),
+                window: self.window,
+            });
         }
         Ok(pieces
             .into_iter()
@@ -301,6 +303,7 @@ mod tests {
     fn write_beyond_window_is_refused() {
         let t = tracker();
         assert!(t.plan(29, 1).is_ok());
+        assert!(t.plan(0, 100).is_ok(), "a long write starting inside the window is fine");
         let err = t.plan(30, 1).unwrap_err();
         assert!(matches!(err, DataError::BeyondWindow { base: 0, window: 3, .. }), "{err}");
     }
