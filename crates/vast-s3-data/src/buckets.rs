@@ -71,7 +71,13 @@ pub async fn put_tags(client: &S3Client, bucket: &str, tags: &[(String, String)]
 
 /// The bucket's tags (empty when it has none).
 pub async fn get_tags(client: &S3Client, bucket: &str) -> Result<Vec<(String, String)>> {
-    match client.sdk().get_bucket_tagging().bucket(bucket).send().await {
+    match client
+        .sdk()
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out
             .tag_set()
             .iter()

@@ -381,7 +381,9 @@ mod tests {
 
     #[test]
     fn write_at_fills_gaps_and_overwrites() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let budget = BufferBudget::new(4096);
         let mut buf = rt.block_on(budget.acquire(16)).unwrap();
         buf.write_at(4, b"efgh");

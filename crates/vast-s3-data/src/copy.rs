@@ -88,7 +88,13 @@ async fn copy_multipart(
         .key(dst.key)
         .send()
         .await
-        .map_err(|e| DataError::sdk("CreateMultipartUpload", format!("{}/{}", dst.bucket, dst.key), e))?
+        .map_err(|e| {
+            DataError::sdk(
+                "CreateMultipartUpload",
+                format!("{}/{}", dst.bucket, dst.key),
+                e,
+            )
+        })?
         .upload_id
         .ok_or_else(|| DataError::Inconsistent("no upload id for copy".to_owned()))?;
     let ranges: Vec<(i32, u64, u64)> = (0..size.div_ceil(part_size))
@@ -114,14 +120,21 @@ async fn copy_multipart(
                     .send()
                     .await
                     .map_err(|e| {
-                        DataError::sdk("UploadPartCopy", format!("{}/{}#{number}", dst.bucket, dst.key), e)
+                        DataError::sdk(
+                            "UploadPartCopy",
+                            format!("{}/{}#{number}", dst.bucket, dst.key),
+                            e,
+                        )
                     })?;
                 let etag = out
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
                     .unwrap_or_default()
                     .to_owned();
-                Ok(CompletedPart::builder().part_number(number).e_tag(etag).build())
+                Ok(CompletedPart::builder()
+                    .part_number(number)
+                    .e_tag(etag)
+                    .build())
             }
         })
         .buffered(config.max_in_flight.max(1))
@@ -135,10 +148,20 @@ async fn copy_multipart(
             .bucket(dst.bucket)
             .key(dst.key)
             .upload_id(&upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
-            .map_err(|e| DataError::sdk("CompleteMultipartUpload", format!("{}/{}", dst.bucket, dst.key), e))?;
+            .map_err(|e| {
+                DataError::sdk(
+                    "CompleteMultipartUpload",
+                    format!("{}/{}", dst.bucket, dst.key),
+                    e,
+                )
+            })?;
         Ok(())
     }
     .await;
@@ -164,8 +187,14 @@ pub async fn copy_image(
         let (sk, dk) = (src.key(index), dst.key(index));
         total += copy_object(
             client,
-            ObjectRef { bucket: &src.bucket, key: &sk },
-            ObjectRef { bucket: &dst.bucket, key: &dk },
+            ObjectRef {
+                bucket: &src.bucket,
+                key: &sk,
+            },
+            ObjectRef {
+                bucket: &dst.bucket,
+                key: &dk,
+            },
             config,
         )
         .await?;

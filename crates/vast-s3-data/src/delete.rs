@@ -31,11 +31,7 @@ pub async fn delete_keys(client: &S3Client, bucket: &str, keys: &[String]) -> Re
             .send()
             .await
             .map_err(|e| DataError::sdk("DeleteObjects", bucket, e))?;
-        if let Some(err) = out
-            .errors()
-            .iter()
-            .find(|e| e.code() != Some("NoSuchKey"))
-        {
+        if let Some(err) = out.errors().iter().find(|e| e.code() != Some("NoSuchKey")) {
             return Err(DataError::S3 {
                 operation: "DeleteObjects",
                 target: format!("{bucket}/{}", err.key().unwrap_or_default()),

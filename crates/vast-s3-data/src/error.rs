@@ -95,7 +95,11 @@ pub enum DataError {
 
 impl DataError {
     /// Builds a [`DataError::S3`] from an SDK error.
-    pub(crate) fn sdk<E, R>(operation: &'static str, target: impl Into<String>, err: SdkError<E, R>) -> Self
+    pub(crate) fn sdk<E, R>(
+        operation: &'static str,
+        target: impl Into<String>,
+        err: SdkError<E, R>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + HasStatus,

@@ -41,7 +41,7 @@ impl Layout {
                 "part size {part_size} must be between 1 byte and 5 GiB"
             )));
         }
-        if segment_size == 0 || segment_size % part_size != 0 {
+        if segment_size == 0 || !segment_size.is_multiple_of(part_size) {
             return Err(DataError::Config(format!(
                 "segment size {segment_size} must be a positive multiple of the part size {part_size}"
             )));
@@ -124,7 +124,11 @@ impl Layout {
 
     /// Splits `[offset, offset + len)` into pieces that each stay inside one part:
     /// `(global part, offset inside the part, range inside the caller's buffer)`.
-    pub fn split_by_part(&self, offset: u64, len: usize) -> Vec<(u64, usize, std::ops::Range<usize>)> {
+    pub fn split_by_part(
+        &self,
+        offset: u64,
+        len: usize,
+    ) -> Vec<(u64, usize, std::ops::Range<usize>)> {
         let mut out = Vec::new();
         let mut done = 0usize;
         while done < len {
@@ -134,7 +138,11 @@ impl Layout {
             let room = self.part_size - inner;
             let take = usize::try_from(room).unwrap_or(usize::MAX).min(len - done);
             // `inner` < part_size <= 5 GiB, which fits a usize on supported targets.
-            out.push((index, usize::try_from(inner).unwrap_or(usize::MAX), done..done + take));
+            out.push((
+                index,
+                usize::try_from(inner).unwrap_or(usize::MAX),
+                done..done + take,
+            ));
             done += take;
         }
         out
@@ -174,9 +182,27 @@ mod tests {
     fn locates_parts_across_segments() {
         let l = Layout::new(10, 30).unwrap();
         assert_eq!(l.parts_per_segment(), 3);
-        assert_eq!(l.locate(0), PartLocation { segment: 0, part_number: 1 });
-        assert_eq!(l.locate(2), PartLocation { segment: 0, part_number: 3 });
-        assert_eq!(l.locate(3), PartLocation { segment: 1, part_number: 1 });
+        assert_eq!(
+            l.locate(0),
+            PartLocation {
+                segment: 0,
+                part_number: 1
+            }
+        );
+        assert_eq!(
+            l.locate(2),
+            PartLocation {
+                segment: 0,
+                part_number: 3
+            }
+        );
+        assert_eq!(
+            l.locate(3),
+            PartLocation {
+                segment: 1,
+                part_number: 1
+            }
+        );
         assert_eq!(l.part_index(29), 2);
         assert_eq!(l.part_index(30), 3);
         assert_eq!(l.first_part_of(2), 6);
@@ -196,6 +222,9 @@ mod tests {
     #[test]
     fn splits_reads_on_segment_boundaries() {
         let l = Layout::new(10, 30).unwrap();
-        assert_eq!(l.split_by_segment(25, 40), vec![(0, 25, 5), (1, 0, 30), (2, 0, 5)]);
+        assert_eq!(
+            l.split_by_segment(25, 40),
+            vec![(0, 25, 5), (1, 0, 30), (2, 0, 5)]
+        );
     }
 }

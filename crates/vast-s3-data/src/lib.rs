@@ -27,7 +27,7 @@ pub mod multipart;
 pub mod reader;
 pub mod writer;
 
-pub use budget::{BufferBudget, BudgetStats};
+pub use budget::{BudgetStats, BufferBudget};
 pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, TlsOptions};
 pub use error::{DataError, Result};
 pub use keys::{ImageLocation, SegmentKeys};

@@ -32,7 +32,11 @@ pub struct PartInfo {
 }
 
 /// All open multipart uploads whose key starts with `prefix`.
-pub async fn list_uploads(client: &S3Client, bucket: &str, prefix: &str) -> Result<Vec<UploadInfo>> {
+pub async fn list_uploads(
+    client: &S3Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<UploadInfo>> {
     let mut out = Vec::new();
     let mut key_marker: Option<String> = None;
     let mut id_marker: Option<String> = None;
@@ -54,16 +58,16 @@ pub async fn list_uploads(client: &S3Client, bucket: &str, prefix: &str) -> Resu
             out.push(UploadInfo {
                 key: key.to_owned(),
                 upload_id: id.to_owned(),
-                initiated_epoch_ms: u
-                    .initiated()
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or(0),
+                initiated_epoch_ms: u.initiated().and_then(|t| t.to_millis().ok()).unwrap_or(0),
             });
         }
         let more = page.is_truncated().unwrap_or(false);
         let next_key = page.next_key_marker().map(str::to_owned);
         let next_id = page.next_upload_id_marker().map(str::to_owned);
-        if !more || (next_key.is_none() && next_id.is_none()) || (next_key == key_marker && next_id == id_marker) {
+        if !more
+            || (next_key.is_none() && next_id.is_none())
+            || (next_key == key_marker && next_id == id_marker)
+        {
             break;
         }
         key_marker = next_key;
@@ -138,7 +142,11 @@ pub async fn abort_stale(
         {
             Ok(_) => aborted.push(upload),
             Err(e) => {
-                let err = DataError::sdk("AbortMultipartUpload", format!("{bucket}/{}", upload.key), e);
+                let err = DataError::sdk(
+                    "AbortMultipartUpload",
+                    format!("{bucket}/{}", upload.key),
+                    e,
+                );
                 if !err.is_not_found() {
                     return Err(err);
                 }

@@ -169,7 +169,8 @@ impl ImageReader {
         } else {
             self.streak = 0;
         }
-        let read_ahead = self.config.read_ahead_chunks > 0 && self.streak >= self.config.sequential_after;
+        let read_ahead =
+            self.config.read_ahead_chunks > 0 && self.streak >= self.config.sequential_after;
         if read_ahead {
             self.read_sequential(offset, buf).await?;
         } else {
@@ -194,7 +195,16 @@ impl ImageReader {
                 buf: &mut buf[filled..end],
                 pos: 0,
             };
-            get_range(&self.client, &self.location.bucket, &key, segment, inner, take, &mut sink).await?;
+            get_range(
+                &self.client,
+                &self.location.bucket,
+                &key,
+                segment,
+                inner,
+                take,
+                &mut sink,
+            )
+            .await?;
             filled = end;
         }
         Ok(())
@@ -214,7 +224,9 @@ impl ImageReader {
         let end = offset + buf.len() as u64;
         while pos < end {
             let Some(chunk) = self.pipeline.front_mut() else {
-                return Err(DataError::Inconsistent("read-ahead queue ran dry".to_owned()));
+                return Err(DataError::Inconsistent(
+                    "read-ahead queue ran dry".to_owned(),
+                ));
             };
             if chunk.data.is_none() {
                 if let Some(task) = chunk.task.as_mut() {
@@ -224,7 +236,9 @@ impl ImageReader {
                 }
             }
             let Some(data) = chunk.data.as_ref() else {
-                return Err(DataError::Inconsistent("read-ahead chunk has no data".to_owned()));
+                return Err(DataError::Inconsistent(
+                    "read-ahead chunk has no data".to_owned(),
+                ));
             };
             let from = usize::try_from(pos - chunk.start).unwrap_or(usize::MAX);
             let take = usize::try_from((chunk.end.min(end)) - pos).unwrap_or(usize::MAX);
@@ -345,14 +359,16 @@ async fn get_range(
         Ok(out) => out,
         Err(e) => {
             let err = DataError::sdk("GetObject", format!("{bucket}/{key}"), e);
-            return Err(if err.code() == Some("NoSuchKey") || err.status() == Some(404) {
-                DataError::MissingSegment {
-                    index: segment,
-                    key: key.to_owned(),
-                }
-            } else {
-                err
-            });
+            return Err(
+                if err.code() == Some("NoSuchKey") || err.status() == Some(404) {
+                    DataError::MissingSegment {
+                        index: segment,
+                        key: key.to_owned(),
+                    }
+                } else {
+                    err
+                },
+            );
         }
     };
     let mut body = out.body;

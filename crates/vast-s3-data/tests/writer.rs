@@ -1,6 +1,8 @@
 //! Writer behaviour: out-of-order writes, refused writes, aborts that leave nothing behind,
 //! conditional create, suspend/resume and the shared budget.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
 mod common;
 
 use std::time::Duration;
@@ -12,23 +14,40 @@ use vast_s3_data::{
 };
 
 fn writer(env: &Env, name: &str) -> SegmentedWriter {
-    SegmentedWriter::new(env.client.clone(), env.budget.clone(), env.image(name), small_config()).unwrap()
+    SegmentedWriter::new(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        small_config(),
+    )
+    .unwrap()
 }
 
 async fn read_back(env: &Env, name: &str) -> Vec<u8> {
-    let mut r = ImageReader::open(env.client.clone(), env.budget.clone(), env.image(name), small_config().segment_size, ReaderConfig::default())
-        .await
-        .unwrap();
+    let mut r = ImageReader::open(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        small_config().segment_size,
+        ReaderConfig::default(),
+    )
+    .await
+    .unwrap();
     let len = r.len() as usize;
     r.read_at(0, len).await.unwrap()
 }
 
 async fn open_uploads(env: &Env, name: &str) -> usize {
-    multipart::list_uploads(&env.client, &env.bucket, &Env::prefix(name)).await.unwrap().len()
+    multipart::list_uploads(&env.client, &env.bucket, &Env::prefix(name))
+        .await
+        .unwrap()
+        .len()
 }
 
 async fn objects(env: &Env, name: &str) -> Vec<String> {
-    listing::list_keys(&env.client, &env.bucket, &Env::prefix(name)).await.unwrap()
+    listing::list_keys(&env.client, &env.bucket, &Env::prefix(name))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -45,7 +64,9 @@ async fn out_of_order_writes_inside_the_window_land_in_place() {
     }
     for i in order {
         let end = ((i + 1) * mib).min(len);
-        w.write((i * mib) as u64, &bytes[i * mib..end]).await.unwrap();
+        w.write((i * mib) as u64, &bytes[i * mib..end])
+            .await
+            .unwrap();
     }
     // An overlapping rewrite of bytes still buffered is allowed (the newest bytes win).
     let tail = 3 * PART as usize;
@@ -63,21 +84,34 @@ async fn rewrites_of_uploaded_parts_far_writes_and_holes_are_refused() {
     w.write(0, &bytes[..PART as usize + 10]).await.unwrap();
     // Part 0 is full and gone to the server: rewriting it is an error, not silent corruption.
     let err = w.write(100, &bytes[100..200]).await.unwrap_err();
-    assert!(matches!(err, DataError::RewriteOfUploaded { part: 0, .. }), "{err}");
+    assert!(
+        matches!(err, DataError::RewriteOfUploaded { part: 0, .. }),
+        "{err}"
+    );
     // More than the window ahead of the oldest open part.
     let err = w.write(5 * PART, b"far").await.unwrap_err();
     assert!(matches!(err, DataError::BeyondWindow { .. }), "{err}");
     // Leave a hole: bytes [PART+10, PART+20) never written.
-    w.write(PART + 20, &bytes[PART as usize + 20..]).await.unwrap();
+    w.write(PART + 20, &bytes[PART as usize + 20..])
+        .await
+        .unwrap();
     let err = w.finish().await.unwrap_err();
-    assert!(matches!(err, DataError::Hole { start, end } if start == PART + 10 && end == PART + 20), "{err}");
+    assert!(
+        matches!(err, DataError::Hole { start, end } if start == PART + 10 && end == PART + 20),
+        "{err}"
+    );
     // Refusals change nothing: fill the hole and finish.
-    w.write(PART + 10, &bytes[PART as usize + 10..PART as usize + 20]).await.unwrap();
+    w.write(PART + 10, &bytes[PART as usize + 10..PART as usize + 20])
+        .await
+        .unwrap();
     let summary = w.finish().await.unwrap();
     assert_eq!(summary.length, 2 * PART);
     assert_eq!(read_back(&env, "refused").await, bytes);
     // A finished writer refuses more work.
-    assert!(matches!(w.write(2 * PART, b"x").await, Err(DataError::WriterClosed("finished"))));
+    assert!(matches!(
+        w.write(2 * PART, b"x").await,
+        Err(DataError::WriterClosed("finished"))
+    ));
 }
 
 #[tokio::test]
@@ -102,7 +136,11 @@ async fn abort_and_drop_leave_nothing_on_the_server() {
     w.write(0, &bytes).await.unwrap();
     assert!(open_uploads(&env, "aborted").await + objects(&env, "aborted").await.len() > 0);
     w.abort().await.unwrap();
-    assert_eq!(open_uploads(&env, "aborted").await, 0, "no multipart upload left");
+    assert_eq!(
+        open_uploads(&env, "aborted").await,
+        0,
+        "no multipart upload left"
+    );
     assert!(objects(&env, "aborted").await.is_empty(), "no segment left");
 
     // Dropped unfinished: the cleanup runs in the background.
@@ -131,7 +169,10 @@ async fn a_failed_upload_aborts_the_whole_image() {
     faults.full_buckets.push(env.bucket.clone());
     env.faults.set(faults);
     let mut result = Ok(());
-    for (i, chunk) in bytes[2 * PART as usize + 1..].chunks(MIB as usize).enumerate() {
+    for (i, chunk) in bytes[2 * PART as usize + 1..]
+        .chunks(MIB as usize)
+        .enumerate()
+    {
         result = w.write(2 * PART + 1 + (i as u64) * MIB, chunk).await;
         if result.is_err() {
             break;
@@ -142,7 +183,10 @@ async fn a_failed_upload_aborts_the_whole_image() {
         Ok(()) => w.finish().await.unwrap_err(),
     };
     assert!(matches!(err, DataError::S3 { .. }), "{err}");
-    assert!(matches!(w.write(0, b"x").await, Err(DataError::WriterClosed("failed"))));
+    assert!(matches!(
+        w.write(0, b"x").await,
+        Err(DataError::WriterClosed("failed"))
+    ));
     env.faults.clear();
     assert_eq!(open_uploads(&env, "failing").await, 0);
     assert!(objects(&env, "failing").await.is_empty());
@@ -182,7 +226,11 @@ async fn suspend_and_resume_from_the_server_record() {
     assert_eq!(cp.crc32c, checksum::crc32c(&bytes[..cp.offset as usize]));
     assert_eq!(cp.segment_crcs.len(), 1);
     drop(w);
-    assert_eq!(open_uploads(&env, "resumable").await, 1, "suspend keeps the open upload");
+    assert_eq!(
+        open_uploads(&env, "resumable").await,
+        1,
+        "suspend keeps the open upload"
+    );
 
     for with_checkpoint in [true, false] {
         let name = "resumable";
@@ -199,14 +247,21 @@ async fn suspend_and_resume_from_the_server_record() {
         if with_checkpoint {
             // Write a little more, suspend again (nothing new is durable), then go on without
             // the checkpoint in the second round.
-            w.write(cp.offset, &bytes[cp.offset as usize..cp.offset as usize + 1000]).await.unwrap();
+            w.write(
+                cp.offset,
+                &bytes[cp.offset as usize..cp.offset as usize + 1000],
+            )
+            .await
+            .unwrap();
             let again = w.suspend().await.unwrap();
             assert_eq!(again, cp);
             continue;
         }
         let start = w.durable_offset() as usize;
         for (i, chunk) in bytes[start..].chunks(MIB as usize).enumerate() {
-            w.write((start + i * MIB as usize) as u64, chunk).await.unwrap();
+            w.write((start + i * MIB as usize) as u64, chunk)
+                .await
+                .unwrap();
         }
         let summary = w.finish().await.unwrap();
         assert_eq!(summary.length, len as u64);
@@ -221,10 +276,18 @@ async fn writers_share_one_budget_with_back_pressure() {
     let env = Env::start().await;
     // Room for three parts in the whole process, four writers with up to three uploads each.
     let budget = BufferBudget::new(3 * PART as usize);
-    let config = WriterConfig { max_in_flight: 3, ..small_config() };
+    let config = WriterConfig {
+        max_in_flight: 3,
+        ..small_config()
+    };
     let mut tasks = Vec::new();
     for i in 0..4u64 {
-        let (client, budget, loc, config) = (env.client.clone(), budget.clone(), env.image(&format!("shared{i}")), config.clone());
+        let (client, budget, loc, config) = (
+            env.client.clone(),
+            budget.clone(),
+            env.image(&format!("shared{i}")),
+            config.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let bytes = data(4 * PART as usize + 5, 100 + i);
             let mut w = SegmentedWriter::new(client, budget, loc, config).unwrap();
@@ -248,7 +311,10 @@ async fn writers_share_one_budget_with_back_pressure() {
     let s = budget.stats();
     assert!(peak <= s.total_bytes);
     assert_eq!(s.in_use_bytes, 0);
-    assert!(s.allocations <= 3, "at most one allocation per budget slot: {s:?}");
+    assert!(
+        s.allocations <= 3,
+        "at most one allocation per budget slot: {s:?}"
+    );
     assert!(s.reuses >= 4 * 5 - 3, "{s:?}");
 }
 
@@ -269,5 +335,8 @@ async fn throttling_and_server_errors_are_retried() {
     env.faults.clear();
     assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
     assert_eq!(read, bytes);
-    assert!(env.faults.counter("s3.faults.error") > 0, "errors were injected and retried");
+    assert!(
+        env.faults.counter("s3.faults.error") > 0,
+        "errors were injected and retried"
+    );
 }

@@ -9,8 +9,7 @@ use std::time::Duration;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
-    BehaviorVersion, IdentityCache, Region, RequestChecksumCalculation,
-    ResponseChecksumValidation,
+    BehaviorVersion, IdentityCache, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 
 pub use credentials::SwappableCredentials;
@@ -202,7 +201,9 @@ mod tests {
 
     #[test]
     fn endpoint_must_be_a_url() {
-        let err = S3ClientBuilder::new("127.0.0.1:9000", "a", "b").build().unwrap_err();
+        let err = S3ClientBuilder::new("127.0.0.1:9000", "a", "b")
+            .build()
+            .unwrap_err();
         assert!(matches!(err, DataError::Config(_)));
     }
 
@@ -216,7 +217,10 @@ mod tests {
         assert_eq!(client.access_key(), "AK2");
         let debug = format!("{client:?}");
         assert!(!debug.contains("SECRET"), "{debug}");
-        let builder = format!("{:?}", S3ClientBuilder::new("http://x", "AK", "SECRETVALUE"));
+        let builder = format!(
+            "{:?}",
+            S3ClientBuilder::new("http://x", "AK", "SECRETVALUE")
+        );
         assert!(!builder.contains("SECRET"), "{builder}");
     }
 }

@@ -15,7 +15,6 @@ pub(crate) mod requests;
 mod resume;
 mod tracker;
 
-
 pub(crate) use resume::head_size;
 
 use std::collections::BTreeMap;
@@ -119,7 +118,9 @@ impl SegmentedWriter {
         config: WriterConfig,
     ) -> Result<Self> {
         let layout = config.layout()?;
-        Ok(Self::with_state(client, budget, location, config, layout, 0))
+        Ok(Self::with_state(
+            client, budget, location, config, layout, 0,
+        ))
     }
 
     fn with_state(
@@ -349,7 +350,9 @@ impl SegmentedWriter {
     /// Hands a part to an upload task.
     async fn dispatch(&mut self, index: u64) -> Result<()> {
         let Some(buf) = self.buffers.remove(&index) else {
-            return Err(DataError::Inconsistent(format!("part {index} has no buffer")));
+            return Err(DataError::Inconsistent(format!(
+                "part {index} has no buffer"
+            )));
         };
         self.tracker.mark_dispatched(index);
         let loc = self.layout.locate(index);
@@ -385,7 +388,11 @@ impl SegmentedWriter {
     }
 
     async fn ensure_upload(&mut self, segment: u64) -> Result<String> {
-        if let Some(id) = self.segments.get(&segment).and_then(|s| s.upload_id.clone()) {
+        if let Some(id) = self
+            .segments
+            .get(&segment)
+            .and_then(|s| s.upload_id.clone())
+        {
             return Ok(id);
         }
         let key = self.location.key(segment);
@@ -430,8 +437,7 @@ impl SegmentedWriter {
         let Some(upload_id) = seg.upload_id.clone() else {
             return Ok(());
         };
-        let parts: Vec<(i32, DonePart)> =
-            seg.parts.iter().map(|(n, p)| (*n, p.clone())).collect();
+        let parts: Vec<(i32, DonePart)> = seg.parts.iter().map(|(n, p)| (*n, p.clone())).collect();
         // Parts must be 1..=n without gaps.
         if let Some((pos, (n, _))) = parts
             .iter()
@@ -467,7 +473,9 @@ impl SegmentedWriter {
     /// A segment made of a single short part goes up as one PutObject.
     async fn put_whole_segment(&mut self, index: u64) -> Result<()> {
         let Some(buf) = self.buffers.remove(&index) else {
-            return Err(DataError::Inconsistent(format!("part {index} has no buffer")));
+            return Err(DataError::Inconsistent(format!(
+                "part {index} has no buffer"
+            )));
         };
         self.tracker.mark_dispatched(index);
         let segment = self.layout.locate(index).segment;

@@ -46,9 +46,8 @@ pub(crate) async fn create_upload(client: &S3Client, bucket: &str, key: &str) ->
         .send()
         .await
         .map_err(|e| DataError::sdk("CreateMultipartUpload", target(bucket, key), e))?;
-    out.upload_id.ok_or_else(|| {
-        DataError::Inconsistent(format!("no upload id for {}", target(bucket, key)))
-    })
+    out.upload_id
+        .ok_or_else(|| DataError::Inconsistent(format!("no upload id for {}", target(bucket, key))))
 }
 
 /// Uploads one part with its CRC32C; returns the ETag.
@@ -74,7 +73,13 @@ pub(crate) async fn upload_part(
         .body(ByteStream::from(body))
         .send()
         .await
-        .map_err(|e| DataError::sdk("UploadPart", format!("{}#{part_number}", target(bucket, key)), e))?;
+        .map_err(|e| {
+            DataError::sdk(
+                "UploadPart",
+                format!("{}#{part_number}", target(bucket, key)),
+                e,
+            )
+        })?;
     Ok(out.e_tag.unwrap_or_default())
 }
 
@@ -175,7 +180,14 @@ pub(crate) async fn put_single(
 
 /// Deletes one object; a missing object is not an error.
 pub(crate) async fn delete_object(client: &S3Client, bucket: &str, key: &str) -> Result<()> {
-    match client.sdk().delete_object().bucket(bucket).key(key).send().await {
+    match client
+        .sdk()
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = DataError::sdk("DeleteObject", target(bucket, key), e);

@@ -69,9 +69,8 @@ impl SegmentedWriter {
             let listed = multipart::list_parts(&client, &bucket, &key, &upload.upload_id).await?;
             let mut parts = BTreeMap::new();
             for (expected, p) in (1..).zip(listed) {
-                let usable = p.part_number == expected
-                    && p.size == layout.part_size()
-                    && p.crc32c.is_some();
+                let usable =
+                    p.part_number == expected && p.size == layout.part_size() && p.crc32c.is_some();
                 let Some(crc) = p.crc32c.filter(|_| usable) else {
                     break;
                 };
@@ -105,7 +104,14 @@ impl SegmentedWriter {
 
 /// Size of an object, or `None` when it does not exist.
 pub(crate) async fn head_size(client: &S3Client, bucket: &str, key: &str) -> Result<Option<u64>> {
-    match client.sdk().head_object().bucket(bucket).key(key).send().await {
+    match client
+        .sdk()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(out) => Ok(Some(out.content_length.unwrap_or(0).max(0) as u64)),
         Err(e) => {
             let err = DataError::sdk("HeadObject", format!("{bucket}/{key}"), e);

@@ -296,16 +296,32 @@ mod tests {
         }
         t.mark_dispatched(0);
         let err = t.plan(5, 10).unwrap_err();
-        assert!(matches!(err, DataError::RewriteOfUploaded { part: 0, .. }), "{err}");
+        assert!(
+            matches!(err, DataError::RewriteOfUploaded { part: 0, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn write_beyond_window_is_refused() {
         let t = tracker();
         assert!(t.plan(29, 1).is_ok());
-        assert!(t.plan(0, 100).is_ok(), "a long write starting inside the window is fine");
+        assert!(
+            t.plan(0, 100).is_ok(),
+            "a long write starting inside the window is fine"
+        );
         let err = t.plan(30, 1).unwrap_err();
-        assert!(matches!(err, DataError::BeyondWindow { base: 0, window: 3, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DataError::BeyondWindow {
+                    base: 0,
+                    window: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -335,7 +351,10 @@ mod tests {
             t.record(&p);
         }
         let err = t.check_complete(40).unwrap_err();
-        assert!(matches!(err, DataError::Hole { start: 5, end: 35 }), "{err}");
+        assert!(
+            matches!(err, DataError::Hole { start: 5, end: 35 }),
+            "{err}"
+        );
     }
 
     #[test]

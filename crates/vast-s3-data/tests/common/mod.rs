@@ -1,12 +1,10 @@
 //! Test fixture: a simulated VAST S3 endpoint on loopback, a client with keys for it, a bucket.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use vast_s3_data::{
-    buckets, BufferBudget, ImageLocation, S3Client, S3ClientBuilder, WriterConfig,
-};
+use vast_s3_data::{buckets, BufferBudget, ImageLocation, S3Client, S3ClientBuilder, WriterConfig};
 use vast_sim::control::{ControlPlane, S3Identity};
 use vast_sim::faults::{self, Face, Faults};
 use vast_sim::s3::{self, ObjectStore};
