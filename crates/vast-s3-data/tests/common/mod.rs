@@ -61,6 +61,12 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Env {
+        Self::start_with(false).await
+    }
+
+    /// With `tls`, the endpoint is `https://` with the simulator's self-signed certificate,
+    /// whose PEM is in [`Env::ca_bundle`].
+    pub async fn start_with(tls: bool) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let control = Arc::new(Control::default());
         control.keys.lock().unwrap().insert(
@@ -83,9 +89,16 @@ impl Env {
             s3::handler(store, control, faults.clone()),
         );
         let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let listener = Listener::start_on(tcp, None, handler).unwrap();
-        let url = format!("http://{}", listener.local_addr());
-        let client = S3ClientBuilder::new(&url, AK, SK).build().unwrap();
+        let server_tls = tls.then(|| vast_sim::tls::server_config(dir.path()).unwrap());
+        let listener = Listener::start_on(tcp, server_tls, handler).unwrap();
+        let scheme = if tls { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr());
+        let mut builder = S3ClientBuilder::new(&url, AK, SK);
+        if tls {
+            let pem = std::fs::read(dir.path().join(vast_sim::tls::CERT_FILE)).unwrap();
+            builder = builder.tls(vast_s3_data::TlsOptions::CaBundle(pem));
+        }
+        let client = builder.build().unwrap();
         let bucket = "nbu-data".to_owned();
         buckets::create(&client, &bucket).await.unwrap();
         Env {
@@ -102,6 +115,11 @@ impl Env {
     /// An image location under `name/data/` in the test bucket.
     pub fn image(&self, name: &str) -> ImageLocation {
         ImageLocation::with_prefix(self.bucket.clone(), format!("netbackup/{name}/data/"))
+    }
+
+    /// The simulator's certificate (after [`Env::start_with`]`(true)`).
+    pub fn ca_bundle(&self) -> Vec<u8> {
+        std::fs::read(self._dir.path().join(vast_sim::tls::CERT_FILE)).unwrap()
     }
 
     pub fn prefix(name: &str) -> String {
