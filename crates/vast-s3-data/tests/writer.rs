@@ -340,3 +340,37 @@ async fn throttling_and_server_errors_are_retried() {
         "errors were injected and retried"
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_write_makes_the_writer_unusable_and_cleans_up() {
+    let env = Env::start().await;
+    let budget = BufferBudget::new(2 * PART as usize);
+    let bytes = data(2 * PART as usize, 8);
+    let mut w = SegmentedWriter::new(env.client.clone(), budget.clone(), env.image("cancelled"), small_config()).unwrap();
+    w.write(0, &bytes[..PART as usize]).await.unwrap();
+    // Hold the whole budget so the next write waits for memory, then give up on that write.
+    let hog = loop {
+        if let Some(b) = budget.try_acquire(2 * PART as usize).unwrap() {
+            break b;
+        }
+        tokio::task::yield_now().await;
+    };
+    {
+        let pending = w.write(PART, &bytes[PART as usize..]);
+        futures::pin_mut!(pending);
+        assert!(futures::poll!(pending.as_mut()).is_pending(), "waits for the budget");
+    }
+    drop(hog);
+    let err = w.write(PART, &bytes[PART as usize..]).await.unwrap_err();
+    assert!(matches!(err, DataError::WriterClosed(_)), "{err}");
+    drop(w);
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = open_uploads(&env, "cancelled").await + objects(&env, "cancelled").await.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0);
+}
