@@ -18,7 +18,13 @@ struct Page {
     last: Option<String>,
 }
 
-fn page(objects: &std::collections::BTreeMap<String, ObjectMeta>, prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize) -> Page {
+fn page(
+    objects: &std::collections::BTreeMap<String, ObjectMeta>,
+    prefix: &str,
+    delimiter: Option<&str>,
+    after: Option<&str>,
+    max: usize,
+) -> Page {
     let start = match after {
         Some(after) if after >= prefix => Bound::Excluded(after.to_owned()),
         _ => Bound::Included(prefix.to_owned()),
@@ -69,7 +75,9 @@ fn object_entry(meta: ObjectMeta) -> Object {
         size: i64::try_from(meta.size).ok(),
         e_tag: Some(ETag::Strong(meta.etag)),
         last_modified: Some(timestamp(meta.last_modified_ms)),
-        storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+        storage_class: Some(ObjectStorageClass::from_static(
+            ObjectStorageClass::STANDARD,
+        )),
         ..Object::default()
     }
 }
@@ -79,7 +87,10 @@ fn max_keys(requested: Option<i32>) -> usize {
 }
 
 impl SimS3 {
-    pub(crate) async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    pub(crate) async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
         let max = max_keys(input.max_keys);
@@ -89,7 +100,13 @@ impl SimS3 {
             (None, None) => None,
         };
         let page = self.store.with_bucket(&input.bucket, |b| {
-            page(&b.objects, &prefix, input.delimiter.as_deref(), after.as_deref(), max)
+            page(
+                &b.objects,
+                &prefix,
+                input.delimiter.as_deref(),
+                after.as_deref(),
+                max,
+            )
         })?;
         let key_count = page.objects.len() + page.prefixes.len();
         Ok(S3Response::new(ListObjectsV2Output {
@@ -114,12 +131,21 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    pub(crate) async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
         let max = max_keys(input.max_keys);
         let page = self.store.with_bucket(&input.bucket, |b| {
-            page(&b.objects, &prefix, input.delimiter.as_deref(), input.marker.as_deref(), max)
+            page(
+                &b.objects,
+                &prefix,
+                input.delimiter.as_deref(),
+                input.marker.as_deref(),
+                max,
+            )
         })?;
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
