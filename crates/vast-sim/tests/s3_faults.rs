@@ -111,6 +111,27 @@ async fn quota_exceeded_leaves_nothing_behind() {
 }
 
 #[tokio::test]
+async fn a_large_refused_write_gets_a_clean_answer() {
+    let sim = S3Sim::start().await;
+    let s3 = sim.bucket("bigno").await;
+    sim.control.set_limit("bigno", 1024 * 1024);
+    // Refused before its body is read: the body is drained so the client sees the answer
+    // rather than a closed connection.
+    let err = s3
+        .put_object()
+        .bucket("bigno")
+        .key("k")
+        .body(ByteStream::from(bytes(16 * 1024 * 1024, 3)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((status(&err), code(&err)), (403, "QuotaExceeded".to_owned()));
+    assert_eq!(sim.faults.counter("s3.op.PutObject"), 1, "no retries of a 403");
+    assert_eq!(sim.store_usage("bigno"), (0, 0));
+    assert_eq!(sim.tmp_files(), 0);
+}
+
+#[tokio::test]
 async fn bucket_full_fault_refuses_writes() {
     let sim = S3Sim::start().await;
     let s3 = sim.bucket("fullb").await;

@@ -9,7 +9,7 @@ use super::auth::identity;
 use super::checksum::Expected;
 use super::io::{blocking, concat, copy_range, receive, ReceiveError};
 use super::meta::{new_id, now_ms, timestamp, Checksums, ObjectMeta, PartMeta, UploadMeta};
-use super::objects::{check_key, content_headers, create_only, hex, match_etag};
+use super::objects::{check_key, content_headers, create_only, drain, hex, match_etag};
 use super::store::Replacing;
 use super::SimS3;
 
@@ -106,17 +106,25 @@ impl SimS3 {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let trailers = req.trailing_headers;
-        let input = req.input;
-        check_part_number(input.part_number)?;
-        let (upload, _) = self
-            .store
-            .upload(&input.bucket, &input.key, &input.upload_id)?;
+        let mut input = req.input;
+        let body = input.body.take();
         let declared = input.content_length.and_then(|l| u64::try_from(l).ok());
         let limits = self.limits(&input.bucket);
         let replacing = Replacing::Part(&input.upload_id, input.part_number);
-        let reservation =
-            self.store
-                .reserve(&input.bucket, replacing, declared.unwrap_or(0), limits)?;
+        let checked = (|| {
+            check_part_number(input.part_number)?;
+            let (upload, _) = self
+                .store
+                .upload(&input.bucket, &input.key, &input.upload_id)?;
+            let reservation =
+                self.store
+                    .reserve(&input.bucket, replacing, declared.unwrap_or(0), limits)?;
+            Ok((upload, reservation))
+        })();
+        let (upload, reservation) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Err(drain(body, e).await),
+        };
         let mut expected = Expected {
             given: Checksums {
                 crc32: input.checksum_crc32,
@@ -133,7 +141,7 @@ impl SimS3 {
         };
         expected.name_trailer(trailer.as_deref());
         let tmp = self.store.tmp_path();
-        let body = input.body.unwrap_or_else(|| {
+        let body = body.unwrap_or_else(|| {
             StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
         });
         let received = receive(body, tmp.clone(), expected.hasher(), declared)

@@ -52,6 +52,25 @@ pub(crate) fn match_etag(condition: Option<&ETagCondition>) -> Option<String> {
     })
 }
 
+/// `PreconditionFailed` as S3 words it.
+pub(crate) fn precondition_failed() -> s3s::S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+/// Reads and discards a request body that will not be stored, then hands back the refusal:
+/// a client still sending its body would otherwise see the connection close instead of the
+/// answer.
+pub(crate) async fn drain(body: Option<StreamingBlob>, refusal: s3s::S3Error) -> s3s::S3Error {
+    use futures::StreamExt as _;
+    if let Some(mut body) = body {
+        while let Some(Ok(_)) = body.next().await {}
+    }
+    refusal
+}
+
 /// Headers and checksums an object carries back out.
 pub(crate) fn content_headers(
     content_type: Option<String>,
@@ -98,30 +117,30 @@ impl SimS3 {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let trailers = req.trailing_headers;
-        let input = req.input;
-        check_key(&input.key)?;
+        let mut input = req.input;
+        let body = input.body.take();
         let bucket = input.bucket;
         let key = input.key;
-        let if_none_match = create_only(input.if_none_match.as_ref())?;
-        let if_match = match_etag(input.if_match.as_ref());
-        match self.store.object(&bucket, &key) {
-            Ok(_) if if_none_match => {
-                return Err(s3_error!(
-                    PreconditionFailed,
-                    "At least one of the pre-conditions you specified did not hold"
-                ))
-            }
-            Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
-            _ => {}
-        }
         let declared = input.content_length.and_then(|l| u64::try_from(l).ok());
         let limits = self.limits(&bucket);
-        let reservation = self.store.reserve(
-            &bucket,
-            Replacing::Object(&key),
-            declared.unwrap_or(0),
-            limits,
-        )?;
+        let checked = (|| {
+            check_key(&key)?;
+            let if_none_match = create_only(input.if_none_match.as_ref())?;
+            let if_match = match_etag(input.if_match.as_ref());
+            match self.store.object(&bucket, &key) {
+                Ok(_) if if_none_match => return Err(precondition_failed()),
+                Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
+                _ => {}
+            }
+            let reservation =
+                self.store
+                    .reserve(&bucket, Replacing::Object(&key), declared.unwrap_or(0), limits)?;
+            Ok((if_none_match, if_match, reservation))
+        })();
+        let (if_none_match, if_match, reservation) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Err(drain(body, e).await),
+        };
 
         let mut expected = Expected {
             given: Checksums {
@@ -136,7 +155,7 @@ impl SimS3 {
         };
         expected.name_trailer(trailer.as_deref());
         let tmp = self.store.tmp_path();
-        let body = input.body.unwrap_or_else(|| {
+        let body = body.unwrap_or_else(|| {
             StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
         });
         let received = receive(body, tmp.clone(), expected.hasher(), declared)
