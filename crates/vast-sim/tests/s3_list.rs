@@ -168,3 +168,22 @@ async fn v1_marker_paging() {
         .unwrap_err();
     assert_eq!(code(&err), "NoSuchBucket");
 }
+
+#[tokio::test]
+async fn url_encoding_type_encodes_keys() {
+    let sim = S3Sim::start().await;
+    let s3 = sim.bucket("enc").await;
+    fill(&s3, "enc", &["dir/a b+c", "plain"]).await;
+    let raw = s3.list_objects_v2().bucket("enc").send().await.unwrap();
+    let keys: Vec<_> = raw.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["dir/a b+c", "plain"]);
+    let encoded = s3
+        .list_objects_v2()
+        .bucket("enc")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = encoded.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["dir/a%20b%2Bc", "plain"]);
+}
