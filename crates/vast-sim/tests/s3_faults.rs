@@ -125,8 +125,15 @@ async fn a_large_refused_write_gets_a_clean_answer() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!((status(&err), code(&err)), (403, "QuotaExceeded".to_owned()));
-    assert_eq!(sim.faults.counter("s3.op.PutObject"), 1, "no retries of a 403");
+    assert_eq!(
+        (status(&err), code(&err)),
+        (403, "QuotaExceeded".to_owned())
+    );
+    assert_eq!(
+        sim.faults.counter("s3.op.PutObject"),
+        1,
+        "no retries of a 403"
+    );
     assert_eq!(sim.store_usage("bigno"), (0, 0));
     assert_eq!(sim.tmp_files(), 0);
 }

@@ -150,7 +150,12 @@ impl SimS3 {
             next_continuation_token: if page.truncated { page.last } else { None },
             start_after: enc.opt(input.start_after),
             encoding_type: input.encoding_type,
-            contents: Some(page.objects.into_iter().map(|o| object_entry(o, &enc)).collect()),
+            contents: Some(
+                page.objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
             common_prefixes: Some(
                 page.prefixes
                     .into_iter()
@@ -189,7 +194,12 @@ impl SimS3 {
             is_truncated: Some(page.truncated),
             next_marker: enc.opt(if page.truncated { page.last } else { None }),
             encoding_type: input.encoding_type,
-            contents: Some(page.objects.into_iter().map(|o| object_entry(o, &enc)).collect()),
+            contents: Some(
+                page.objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
             common_prefixes: Some(
                 page.prefixes
                     .into_iter()

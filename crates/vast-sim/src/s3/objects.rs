@@ -132,9 +132,12 @@ impl SimS3 {
                 Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
                 _ => {}
             }
-            let reservation =
-                self.store
-                    .reserve(&bucket, Replacing::Object(&key), declared.unwrap_or(0), limits)?;
+            let reservation = self.store.reserve(
+                &bucket,
+                Replacing::Object(&key),
+                declared.unwrap_or(0),
+                limits,
+            )?;
             Ok((if_none_match, if_match, reservation))
         })();
         let (if_none_match, if_match, reservation) = match checked {
