@@ -3,6 +3,7 @@
 //! `cargo test -p vast-sim --test s3_large -- --ignored --nocapture`
 //! It prints the process's peak RSS (server and client together).
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -42,7 +43,11 @@ async fn one_gib_up_and_down() {
     for i in 0..CHUNKS {
         expected.update(chunk(&base, i));
     }
-    let expected: String = expected.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let expected: String = expected
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
 
     let upload_base = base.clone();
     let frames = futures::stream::iter(
@@ -62,7 +67,13 @@ async fn one_gib_up_and_down() {
     assert_eq!(put.e_tag(), Some(format!("\"{expected}\"").as_str()));
 
     let started = std::time::Instant::now();
-    let mut got = s3.get_object().bucket("large").key("one-gib").send().await.unwrap();
+    let mut got = s3
+        .get_object()
+        .bucket("large")
+        .key("one-gib")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_length(), Some((CHUNK * CHUNKS) as i64));
     let mut md5 = md5::Md5::new();
     let mut size = 0usize;

@@ -1,6 +1,7 @@
 //! Multipart uploads with the AWS SDK: parts, part copies, listing, completion checks, abort,
 //! conditional completion.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -14,7 +15,12 @@ fn completed(parts: &[(i32, &str)]) -> CompletedMultipartUpload {
         .set_parts(Some(
             parts
                 .iter()
-                .map(|(n, etag)| CompletedPart::builder().part_number(*n).e_tag(*etag).build())
+                .map(|(n, etag)| {
+                    CompletedPart::builder()
+                        .part_number(*n)
+                        .e_tag(*etag)
+                        .build()
+                })
                 .collect(),
         ))
         .build()
@@ -35,9 +41,22 @@ async fn upload_list_copy_complete() {
     let sim = S3Sim::start().await;
     let s3 = sim.bucket("mpu").await;
     let source = bytes(3 * MIB, 7);
-    s3.put_object().bucket("mpu").key("source").body(ByteStream::from(source.clone())).send().await.unwrap();
+    s3.put_object()
+        .bucket("mpu")
+        .key("source")
+        .body(ByteStream::from(source.clone()))
+        .send()
+        .await
+        .unwrap();
 
-    let upload = s3.create_multipart_upload().bucket("mpu").key("big").content_type("application/x-mp").send().await.unwrap();
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("big")
+        .content_type("application/x-mp")
+        .send()
+        .await
+        .unwrap();
     let id = upload.upload_id().unwrap();
     let p1 = bytes(5 * MIB, 1);
     let p3 = bytes(1234, 3);
@@ -52,7 +71,10 @@ async fn upload_list_copy_complete() {
         .await
         .unwrap();
     assert_eq!(e1.e_tag(), Some(format!("\"{}\"", md5_hex(&p1)).as_str()));
-    assert!(e1.checksum_crc32().is_some(), "the SDK's default CRC32 is verified and echoed");
+    assert!(
+        e1.checksum_crc32().is_some(),
+        "the SDK's default CRC32 is verified and echoed"
+    );
     // Part 2: a ranged copy of the source's last 2 MiB.
     let copy = s3
         .upload_part_copy()
@@ -79,16 +101,51 @@ async fn upload_list_copy_complete() {
         .await
         .unwrap();
 
-    let parts = s3.list_parts().bucket("mpu").key("big").upload_id(id).send().await.unwrap();
-    let listed: Vec<_> = parts.parts().iter().map(|p| (p.part_number(), p.size())).collect();
-    assert_eq!(listed, [(Some(1), Some(5 * MIB as i64)), (Some(2), Some(2 * MIB as i64)), (Some(3), Some(1234))]);
-    let page = s3.list_parts().bucket("mpu").key("big").upload_id(id).max_parts(2).send().await.unwrap();
+    let parts = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(id)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<_> = parts
+        .parts()
+        .iter()
+        .map(|p| (p.part_number(), p.size()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Some(1), Some(5 * MIB as i64)),
+            (Some(2), Some(2 * MIB as i64)),
+            (Some(3), Some(1234))
+        ]
+    );
+    let page = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(id)
+        .max_parts(2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.parts().len(), 2);
     assert_eq!(page.is_truncated(), Some(true));
     assert_eq!(page.next_part_number_marker(), Some("2"));
 
-    let uploads = s3.list_multipart_uploads().bucket("mpu").send().await.unwrap();
-    let open: Vec<_> = uploads.uploads().iter().map(|u| (u.key(), u.upload_id())).collect();
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .unwrap();
+    let open: Vec<_> = uploads
+        .uploads()
+        .iter()
+        .map(|u| (u.key(), u.upload_id()))
+        .collect();
     assert_eq!(open, [(Some("big"), Some(id))]);
 
     // A part under 5 MiB that is not the last is refused.
@@ -97,7 +154,11 @@ async fn upload_list_copy_complete() {
         .bucket("mpu")
         .key("big")
         .upload_id(id)
-        .multipart_upload(completed(&[(1, e1.e_tag().unwrap()), (2, &e2), (3, e3.e_tag().unwrap())]))
+        .multipart_upload(completed(&[
+            (1, e1.e_tag().unwrap()),
+            (2, &e2),
+            (3, e3.e_tag().unwrap()),
+        ]))
         .send()
         .await
         .unwrap_err();
@@ -108,7 +169,10 @@ async fn upload_list_copy_complete() {
         .bucket("mpu")
         .key("big")
         .upload_id(id)
-        .multipart_upload(completed(&[(1, "\"00000000000000000000000000000000\""), (3, e3.e_tag().unwrap())]))
+        .multipart_upload(completed(&[
+            (1, "\"00000000000000000000000000000000\""),
+            (3, e3.e_tag().unwrap()),
+        ]))
         .send()
         .await
         .unwrap_err();
@@ -118,7 +182,10 @@ async fn upload_list_copy_complete() {
         .bucket("mpu")
         .key("big")
         .upload_id(id)
-        .multipart_upload(completed(&[(1, e1.e_tag().unwrap()), (9, e3.e_tag().unwrap())]))
+        .multipart_upload(completed(&[
+            (1, e1.e_tag().unwrap()),
+            (9, e3.e_tag().unwrap()),
+        ]))
         .send()
         .await
         .unwrap_err();
@@ -128,7 +195,10 @@ async fn upload_list_copy_complete() {
         .bucket("mpu")
         .key("big")
         .upload_id(id)
-        .multipart_upload(completed(&[(3, e3.e_tag().unwrap()), (1, e1.e_tag().unwrap())]))
+        .multipart_upload(completed(&[
+            (3, e3.e_tag().unwrap()),
+            (1, e1.e_tag().unwrap()),
+        ]))
         .send()
         .await
         .unwrap_err();
@@ -140,20 +210,46 @@ async fn upload_list_copy_complete() {
         .bucket("mpu")
         .key("big")
         .upload_id(id)
-        .multipart_upload(completed(&[(1, e1.e_tag().unwrap()), (3, e3.e_tag().unwrap())]))
+        .multipart_upload(completed(&[
+            (1, e1.e_tag().unwrap()),
+            (3, e3.e_tag().unwrap()),
+        ]))
         .send()
         .await
         .unwrap();
     assert_eq!(done.e_tag(), Some(multipart_etag(&[&p1, &p3]).as_str()));
-    let got = s3.get_object().bucket("mpu").key("big").send().await.unwrap();
+    let got = s3
+        .get_object()
+        .bucket("mpu")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.e_tag(), done.e_tag());
     assert_eq!(got.content_type(), Some("application/x-mp"));
     let body = got.body.collect().await.unwrap().into_bytes();
     assert_eq!(body.len(), p1.len() + p3.len());
     assert!(body[..p1.len()] == p1[..] && body[p1.len()..] == p3[..]);
-    assert_eq!(sim.store_usage("mpu"), ((3 * MIB + 5 * MIB + 1234) as u64, 2));
-    assert!(s3.list_multipart_uploads().bucket("mpu").send().await.unwrap().uploads().is_empty());
-    let err = s3.list_parts().bucket("mpu").key("big").upload_id(id).send().await.unwrap_err();
+    assert_eq!(
+        sim.store_usage("mpu"),
+        ((3 * MIB + 5 * MIB + 1234) as u64, 2)
+    );
+    assert!(s3
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .unwrap()
+        .uploads()
+        .is_empty());
+    let err = s3
+        .list_parts()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "NoSuchUpload");
 }
 
@@ -161,8 +257,23 @@ async fn upload_list_copy_complete() {
 async fn part_copy_ranges_are_checked() {
     let sim = S3Sim::start().await;
     let s3 = sim.bucket("pcopy").await;
-    s3.put_object().bucket("pcopy").key("src").body(ByteStream::from(bytes(100, 1))).send().await.unwrap();
-    let id = s3.create_multipart_upload().bucket("pcopy").key("dst").send().await.unwrap().upload_id().unwrap().to_owned();
+    s3.put_object()
+        .bucket("pcopy")
+        .key("src")
+        .body(ByteStream::from(bytes(100, 1)))
+        .send()
+        .await
+        .unwrap();
+    let id = s3
+        .create_multipart_upload()
+        .bucket("pcopy")
+        .key("dst")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
     let err = s3
         .upload_part_copy()
         .bucket("pcopy")
@@ -206,7 +317,16 @@ async fn abort_removes_parts_and_pending_bytes() {
     let sim = S3Sim::start().await;
     let s3 = sim.bucket("abort").await;
     sim.control.set_limit("abort", 1000);
-    let id = s3.create_multipart_upload().bucket("abort").key("k").send().await.unwrap().upload_id().unwrap().to_owned();
+    let id = s3
+        .create_multipart_upload()
+        .bucket("abort")
+        .key("k")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
     s3.upload_part()
         .bucket("abort")
         .key("k")
@@ -217,12 +337,38 @@ async fn abort_removes_parts_and_pending_bytes() {
         .await
         .unwrap();
     // Pending parts count against the quota.
-    let err = s3.put_object().bucket("abort").key("other").body(ByteStream::from(vec![1; 300])).send().await.unwrap_err();
+    let err = s3
+        .put_object()
+        .bucket("abort")
+        .key("other")
+        .body(ByteStream::from(vec![1; 300]))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "QuotaExceeded");
-    s3.abort_multipart_upload().bucket("abort").key("k").upload_id(&id).send().await.unwrap();
-    s3.put_object().bucket("abort").key("other").body(ByteStream::from(vec![1; 300])).send().await.unwrap();
+    s3.abort_multipart_upload()
+        .bucket("abort")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket("abort")
+        .key("other")
+        .body(ByteStream::from(vec![1; 300]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(count_files(&sim.dir.path().join("s3").join("uploads")), 0);
-    let err = s3.abort_multipart_upload().bucket("abort").key("k").upload_id(&id).send().await.unwrap_err();
+    let err = s3
+        .abort_multipart_upload()
+        .bucket("abort")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "NoSuchUpload");
 }
 
@@ -232,7 +378,16 @@ async fn conditional_complete() {
     let s3 = sim.bucket("condmp").await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = s3.create_multipart_upload().bucket("condmp").key("k").send().await.unwrap().upload_id().unwrap().to_owned();
+        let id = s3
+            .create_multipart_upload()
+            .bucket("condmp")
+            .key("k")
+            .send()
+            .await
+            .unwrap()
+            .upload_id()
+            .unwrap()
+            .to_owned();
         let etag = s3
             .upload_part()
             .bucket("condmp")
@@ -262,7 +417,10 @@ async fn conditional_complete() {
             result.unwrap();
         } else {
             let err = result.unwrap_err();
-            assert_eq!((status(&err), code(&err)), (412, "PreconditionFailed".to_owned()));
+            assert_eq!(
+                (status(&err), code(&err)),
+                (412, "PreconditionFailed".to_owned())
+            );
         }
     }
 }

@@ -23,7 +23,10 @@ impl S3Auth for KeyAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
         match self.control.s3_identity(access_key) {
             Some(identity) => Ok(SecretKey::from(identity.secret_key)),
-            None => Err(s3_error!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")),
+            None => Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )),
         }
     }
 }
@@ -53,7 +56,10 @@ impl BucketAccess {
             .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))?;
         match source {
             CopySource::Bucket { bucket, .. } => self.check_bucket(identity, bucket),
-            _ => Err(s3_error!(NotImplemented, "Only bucket/key copy sources are supported")),
+            _ => Err(s3_error!(
+                NotImplemented,
+                "Only bucket/key copy sources are supported"
+            )),
         }
     }
 }

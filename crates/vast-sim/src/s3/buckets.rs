@@ -10,11 +10,18 @@ use super::SimS3;
 use crate::control::DataPlaneError;
 
 impl SimS3 {
-    pub(crate) async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+    pub(crate) async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
         let identity = identity(&req)?;
         let all: Vec<(String, i64)> = {
             let state = self.store.lock();
-            state.buckets.iter().map(|(name, b)| (name.clone(), b.meta.created_ms)).collect()
+            state
+                .buckets
+                .iter()
+                .map(|(name, b)| (name.clone(), b.meta.created_ms))
+                .collect()
         };
         let buckets = all
             .into_iter()
@@ -35,7 +42,10 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+    pub(crate) async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
         let identity = identity(&req)?;
         let bucket = req.input.bucket;
         if !identity.allow_create_bucket {
@@ -54,7 +64,10 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+    pub(crate) async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
         self.store.with_bucket(&req.input.bucket, |_| ())?;
         Ok(S3Response::new(HeadBucketOutput {
             bucket_region: Some("us-east-1".to_owned()),
@@ -62,7 +75,10 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
+    pub(crate) async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let identity = identity(&req)?;
         let bucket = req.input.bucket;
         if !self.store.has_bucket(&bucket) {
@@ -71,7 +87,9 @@ impl SimS3 {
         if !identity.allow_delete_bucket {
             return Err(s3_error!(AccessDenied, "The user may not delete buckets"));
         }
-        self.store.delete_bucket_checked(&bucket).map_err(data_plane_error)?;
+        self.store
+            .delete_bucket_checked(&bucket)
+            .map_err(data_plane_error)?;
         self.control.bucket_deleted_over_s3(&bucket);
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
@@ -99,7 +117,8 @@ impl SimS3 {
         if tags.len() > 50 {
             return Err(s3_error!(InvalidTag, "A bucket can have at most 50 tags"));
         }
-        self.store.update_bucket_meta(&req.input.bucket, |meta| meta.tags = Some(tags))?;
+        self.store
+            .update_bucket_meta(&req.input.bucket, |meta| meta.tags = Some(tags))?;
         Ok(S3Response::new(PutBucketTaggingOutput {}))
     }
 
@@ -107,7 +126,9 @@ impl SimS3 {
         &self,
         req: S3Request<GetBucketTaggingInput>,
     ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
-        let tags = self.store.with_bucket(&req.input.bucket, |b| b.meta.tags.clone())?;
+        let tags = self
+            .store
+            .with_bucket(&req.input.bucket, |b| b.meta.tags.clone())?;
         let Some(tags) = tags else {
             return Err(s3_error!(NoSuchTagSet, "The TagSet does not exist"));
         };
@@ -125,7 +146,11 @@ impl SimS3 {
         &self,
         req: S3Request<DeleteBucketTaggingInput>,
     ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
-        self.store.update_bucket_meta(&req.input.bucket, |meta| meta.tags = None)?;
-        Ok(S3Response::with_status(DeleteBucketTaggingOutput {}, http::StatusCode::NO_CONTENT))
+        self.store
+            .update_bucket_meta(&req.input.bucket, |meta| meta.tags = None)?;
+        Ok(S3Response::with_status(
+            DeleteBucketTaggingOutput {},
+            http::StatusCode::NO_CONTENT,
+        ))
     }
 }

@@ -44,19 +44,33 @@ impl Expected {
     /// Names the algorithm from an `x-amz-trailer` header when no algorithm header came.
     pub(crate) fn name_trailer(&mut self, trailer: Option<&str>) {
         if self.algorithm.is_none() {
-            self.algorithm = trailer
-                .and_then(|t| t.trim().to_ascii_lowercase().strip_prefix("x-amz-checksum-").map(str::to_ascii_uppercase));
+            self.algorithm = trailer.and_then(|t| {
+                t.trim()
+                    .to_ascii_lowercase()
+                    .strip_prefix("x-amz-checksum-")
+                    .map(str::to_ascii_uppercase)
+            });
         }
     }
 
     /// Adds checksums that arrived as aws-chunked trailers.
     pub(crate) fn add_trailers(&mut self, trailers: Option<&TrailingHeaders>) {
-        let Some(headers) = trailers.and_then(TrailingHeaders::take) else { return };
-        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let Some(headers) = trailers.and_then(TrailingHeaders::take) else {
+            return;
+        };
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let given = &mut self.given;
         given.crc32 = given.crc32.take().or_else(|| get("x-amz-checksum-crc32"));
         given.crc32c = given.crc32c.take().or_else(|| get("x-amz-checksum-crc32c"));
-        given.crc64nvme = given.crc64nvme.take().or_else(|| get("x-amz-checksum-crc64nvme"));
+        given.crc64nvme = given
+            .crc64nvme
+            .take()
+            .or_else(|| get("x-amz-checksum-crc64nvme"));
         given.sha1 = given.sha1.take().or_else(|| get("x-amz-checksum-sha1"));
         given.sha256 = given.sha256.take().or_else(|| get("x-amz-checksum-sha256"));
     }
@@ -69,7 +83,10 @@ impl Expected {
                 .decode(content_md5)
                 .map_err(|_| s3_error!(InvalidDigest))?;
             if sent.as_slice() != md5.as_slice() {
-                return Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what we received."));
+                return Err(s3_error!(
+                    BadDigest,
+                    "The Content-MD5 you specified did not match what we received."
+                ));
             }
         }
         let pairs = [
@@ -82,7 +99,10 @@ impl Expected {
         for (name, given, computed) in pairs {
             if let Some(given) = given {
                 if Some(given) != computed.as_ref() {
-                    return Err(s3_error!(BadDigest, "The {name} you specified did not match the calculated checksum."));
+                    return Err(s3_error!(
+                        BadDigest,
+                        "The {name} you specified did not match the calculated checksum."
+                    ));
                 }
             }
         }

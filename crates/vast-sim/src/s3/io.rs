@@ -78,7 +78,10 @@ pub(crate) async fn receive(
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => {
-                failure = Some(ReceiveError::S3(s3_error!(IncompleteBody, "reading the request body failed: {e}")));
+                failure = Some(ReceiveError::S3(s3_error!(
+                    IncompleteBody,
+                    "reading the request body failed: {e}"
+                )));
                 break;
             }
         };
@@ -99,7 +102,9 @@ pub(crate) async fn receive(
         let _ = tx.send(buf.freeze()).await;
     }
     drop(tx);
-    let written = writer.await.map_err(|e| std::io::Error::other(e.to_string()));
+    let written = writer
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()));
     let result = match (failure, written) {
         (Some(failure), _) => Err(failure),
         (None, Ok(Ok(received))) => Ok(received),

@@ -18,7 +18,13 @@ struct Page {
     last: Option<String>,
 }
 
-fn page(objects: &std::collections::BTreeMap<String, ObjectMeta>, prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize) -> Page {
+fn page(
+    objects: &std::collections::BTreeMap<String, ObjectMeta>,
+    prefix: &str,
+    delimiter: Option<&str>,
+    after: Option<&str>,
+    max: usize,
+) -> Page {
     let start = match after {
         Some(after) if after >= prefix => Bound::Excluded(after.to_owned()),
         _ => Bound::Included(prefix.to_owned()),
@@ -63,13 +69,44 @@ fn page(objects: &std::collections::BTreeMap<String, ObjectMeta>, prefix: &str, 
     out
 }
 
-fn object_entry(meta: ObjectMeta) -> Object {
+/// Keys as the response carries them: percent-encoded when the client asked for
+/// `encoding-type=url` (boto3 and the AWS CLI always do).
+struct Encoder(bool);
+
+impl Encoder {
+    fn of(encoding_type: Option<&EncodingType>) -> Self {
+        Self(encoding_type.is_some_and(|e| e.as_str().eq_ignore_ascii_case(EncodingType::URL)))
+    }
+
+    fn apply(&self, s: String) -> String {
+        if !self.0 {
+            return s;
+        }
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    fn opt(&self, s: Option<String>) -> Option<String> {
+        s.map(|s| self.apply(s))
+    }
+}
+
+fn object_entry(meta: ObjectMeta, enc: &Encoder) -> Object {
     Object {
-        key: Some(meta.key),
+        key: Some(enc.apply(meta.key)),
         size: i64::try_from(meta.size).ok(),
         e_tag: Some(ETag::Strong(meta.etag)),
         last_modified: Some(timestamp(meta.last_modified_ms)),
-        storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+        storage_class: Some(ObjectStorageClass::from_static(
+            ObjectStorageClass::STANDARD,
+        )),
         ..Object::default()
     }
 }
@@ -79,7 +116,10 @@ fn max_keys(requested: Option<i32>) -> usize {
 }
 
 impl SimS3 {
-    pub(crate) async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    pub(crate) async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
         let max = max_keys(input.max_keys);
@@ -89,52 +129,83 @@ impl SimS3 {
             (None, None) => None,
         };
         let page = self.store.with_bucket(&input.bucket, |b| {
-            page(&b.objects, &prefix, input.delimiter.as_deref(), after.as_deref(), max)
+            page(
+                &b.objects,
+                &prefix,
+                input.delimiter.as_deref(),
+                after.as_deref(),
+                max,
+            )
         })?;
         let key_count = page.objects.len() + page.prefixes.len();
+        let enc = Encoder::of(input.encoding_type.as_ref());
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
-            prefix: input.prefix,
-            delimiter: input.delimiter,
+            prefix: enc.opt(input.prefix),
+            delimiter: enc.opt(input.delimiter),
             max_keys: i32::try_from(max).ok(),
             key_count: i32::try_from(key_count).ok(),
             is_truncated: Some(page.truncated),
             continuation_token: input.continuation_token,
             next_continuation_token: if page.truncated { page.last } else { None },
-            start_after: input.start_after,
+            start_after: enc.opt(input.start_after),
             encoding_type: input.encoding_type,
-            contents: Some(page.objects.into_iter().map(object_entry).collect()),
+            contents: Some(
+                page.objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
             common_prefixes: Some(
                 page.prefixes
                     .into_iter()
-                    .map(|p| CommonPrefix { prefix: Some(p) })
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc.apply(p)),
+                    })
                     .collect(),
             ),
             ..ListObjectsV2Output::default()
         }))
     }
 
-    pub(crate) async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    pub(crate) async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
         let max = max_keys(input.max_keys);
         let page = self.store.with_bucket(&input.bucket, |b| {
-            page(&b.objects, &prefix, input.delimiter.as_deref(), input.marker.as_deref(), max)
+            page(
+                &b.objects,
+                &prefix,
+                input.delimiter.as_deref(),
+                input.marker.as_deref(),
+                max,
+            )
         })?;
+        let enc = Encoder::of(input.encoding_type.as_ref());
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
-            prefix: input.prefix,
-            delimiter: input.delimiter,
-            marker: input.marker,
+            prefix: enc.opt(input.prefix),
+            delimiter: enc.opt(input.delimiter),
+            marker: enc.opt(input.marker),
             max_keys: i32::try_from(max).ok(),
             is_truncated: Some(page.truncated),
-            next_marker: if page.truncated { page.last } else { None },
+            next_marker: enc.opt(if page.truncated { page.last } else { None }),
             encoding_type: input.encoding_type,
-            contents: Some(page.objects.into_iter().map(object_entry).collect()),
+            contents: Some(
+                page.objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
             common_prefixes: Some(
                 page.prefixes
                     .into_iter()
-                    .map(|p| CommonPrefix { prefix: Some(p) })
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc.apply(p)),
+                    })
                     .collect(),
             ),
             ..ListObjectsOutput::default()

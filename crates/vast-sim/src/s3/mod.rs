@@ -42,8 +42,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::Request;
 
-pub use self::store::ObjectStore;
 use self::store::Limits;
+pub use self::store::ObjectStore;
 use crate::control::ControlPlane;
 use crate::faults::Faults;
 use crate::http::{FaceBody, FaceFuture, Handler};
@@ -77,7 +77,11 @@ impl SimS3 {
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// The S3 face's request handler.
-pub fn handler(store: Arc<ObjectStore>, control: Arc<dyn ControlPlane>, faults: Arc<Faults>) -> Handler {
+pub fn handler(
+    store: Arc<ObjectStore>,
+    control: Arc<dyn ControlPlane>,
+    faults: Arc<Faults>,
+) -> Handler {
     let mut builder = s3s::service::S3ServiceBuilder::new(SimS3 {
         store: store.clone(),
         control: control.clone(),
@@ -118,17 +122,29 @@ pub fn handler(store: Arc<ObjectStore>, control: Arc<dyn ControlPlane>, faults: 
 
 /// Counts `s3.error.<Code>` for error answers (reading the small XML error body) and converts
 /// the body to the face's body type.
-async fn count_errors(response: http::Response<s3s::Body>, faults: &Faults) -> http::Response<FaceBody> {
+async fn count_errors(
+    response: http::Response<s3s::Body>,
+    faults: &Faults,
+) -> http::Response<FaceBody> {
     let (parts, body) = response.into_parts();
     let status = parts.status;
     if !(status.is_client_error() || status.is_server_error()) {
-        return http::Response::from_parts(parts, body.map_err(std::io::Error::other).boxed_unsync());
+        return http::Response::from_parts(
+            parts,
+            body.map_err(std::io::Error::other).boxed_unsync(),
+        );
     }
     use hyper::body::Body as _;
-    let small = body.size_hint().upper().is_some_and(|u| u <= MAX_ERROR_BODY);
+    let small = body
+        .size_hint()
+        .upper()
+        .is_some_and(|u| u <= MAX_ERROR_BODY);
     if !small {
         faults.count(&format!("s3.error.http{}", status.as_u16()));
-        return http::Response::from_parts(parts, body.map_err(std::io::Error::other).boxed_unsync());
+        return http::Response::from_parts(
+            parts,
+            body.map_err(std::io::Error::other).boxed_unsync(),
+        );
     }
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -145,5 +161,7 @@ async fn count_errors(response: http::Response<s3s::Body>, faults: &Faults) -> h
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

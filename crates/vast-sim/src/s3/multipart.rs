@@ -9,7 +9,7 @@ use super::auth::identity;
 use super::checksum::Expected;
 use super::io::{blocking, concat, copy_range, receive, ReceiveError};
 use super::meta::{new_id, now_ms, timestamp, Checksums, ObjectMeta, PartMeta, UploadMeta};
-use super::objects::{check_key, content_headers, create_only, hex, match_etag};
+use super::objects::{check_key, content_headers, create_only, drain, hex, match_etag};
 use super::store::Replacing;
 use super::SimS3;
 
@@ -22,22 +22,38 @@ fn check_part_number(n: i32) -> S3Result<()> {
     if (1..=MAX_PART_NUMBER).contains(&n) {
         Ok(())
     } else {
-        Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
+        Err(s3_error!(
+            InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive"
+        ))
     }
 }
 
 /// Parses `x-amz-copy-source-range: bytes=first-last` against the source size.
 fn copy_range_of(range: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
-    let Some(range) = range else { return Ok((0, size)) };
-    let spec = range
-        .strip_prefix("bytes=")
-        .ok_or_else(|| s3_error!(InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last"))?;
+    let Some(range) = range else {
+        return Ok((0, size));
+    };
+    let spec = range.strip_prefix("bytes=").ok_or_else(|| {
+        s3_error!(
+            InvalidArgument,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last"
+        )
+    })?;
     let (first, last) = spec
         .split_once('-')
         .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
-        .ok_or_else(|| s3_error!(InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last"))?;
+        .ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "The x-amz-copy-source-range value must be of the form bytes=first-last"
+            )
+        })?;
     if first > last || last >= size {
-        return Err(s3_error!(InvalidRange, "The requested range is not satisfiable"));
+        return Err(s3_error!(
+            InvalidRange,
+            "The requested range is not satisfiable"
+        ));
     }
     Ok((first, last - first + 1))
 }
@@ -63,7 +79,10 @@ impl SimS3 {
                 input.cache_control,
                 input.metadata,
             ),
-            checksum_algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned()),
+            checksum_algorithm: input
+                .checksum_algorithm
+                .as_ref()
+                .map(|a| a.as_str().to_owned()),
             owner,
         };
         let upload_id = meta.id.clone();
@@ -77,16 +96,35 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
-        let trailer = req.headers.get("x-amz-trailer").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    pub(crate) async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        let trailer = req
+            .headers
+            .get("x-amz-trailer")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let trailers = req.trailing_headers;
-        let input = req.input;
-        check_part_number(input.part_number)?;
-        let (upload, _) = self.store.upload(&input.bucket, &input.key, &input.upload_id)?;
+        let mut input = req.input;
+        let body = input.body.take();
         let declared = input.content_length.and_then(|l| u64::try_from(l).ok());
         let limits = self.limits(&input.bucket);
         let replacing = Replacing::Part(&input.upload_id, input.part_number);
-        let reservation = self.store.reserve(&input.bucket, replacing, declared.unwrap_or(0), limits)?;
+        let checked = (|| {
+            check_part_number(input.part_number)?;
+            let (upload, _) = self
+                .store
+                .upload(&input.bucket, &input.key, &input.upload_id)?;
+            let reservation =
+                self.store
+                    .reserve(&input.bucket, replacing, declared.unwrap_or(0), limits)?;
+            Ok((upload, reservation))
+        })();
+        let (upload, reservation) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Err(drain(body, e).await),
+        };
         let mut expected = Expected {
             given: Checksums {
                 crc32: input.checksum_crc32,
@@ -103,34 +141,51 @@ impl SimS3 {
         };
         expected.name_trailer(trailer.as_deref());
         let tmp = self.store.tmp_path();
-        let body = input
-            .body
-            .unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
-        let received = receive(body, tmp.clone(), expected.hasher(), declared).await.map_err(|e| match e {
-            ReceiveError::TooLarge => s3_error!(IncompleteBody, "The body is longer than its Content-Length"),
-            ReceiveError::S3(e) => e,
-        })?;
+        let body = body.unwrap_or_else(|| {
+            StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+        });
+        let received = receive(body, tmp.clone(), expected.hasher(), declared)
+            .await
+            .map_err(|e| match e {
+                ReceiveError::TooLarge => {
+                    s3_error!(IncompleteBody, "The body is longer than its Content-Length")
+                }
+                ReceiveError::S3(e) => e,
+            })?;
         let cleanup = |e: s3s::S3Error| {
             let _ = std::fs::remove_file(&tmp);
             e
         };
         if declared.is_some_and(|d| d != received.size) {
-            return Err(cleanup(s3_error!(IncompleteBody, "The body does not match its Content-Length")));
+            return Err(cleanup(s3_error!(
+                IncompleteBody,
+                "The body does not match its Content-Length"
+            )));
         }
         let _late = match declared {
             Some(_) => None,
-            None => Some(self.store.reserve(&input.bucket, replacing, received.size, limits).map_err(cleanup)?),
+            None => Some(
+                self.store
+                    .reserve(&input.bucket, replacing, received.size, limits)
+                    .map_err(cleanup)?,
+            ),
         };
         expected.add_trailers(trailers.as_ref());
-        let checksums = expected.verify(&received.md5, received.checksums).map_err(cleanup)?;
+        let checksums = expected
+            .verify(&received.md5, received.checksums)
+            .map_err(cleanup)?;
         let etag = hex(&received.md5);
-        self.install_part(&input.upload_id, &tmp, PartMeta {
-            number: input.part_number,
-            size: received.size,
-            etag: etag.clone(),
-            last_modified_ms: now_ms(),
-            checksums: checksums.clone(),
-        })?;
+        self.install_part(
+            &input.upload_id,
+            &tmp,
+            PartMeta {
+                number: input.part_number,
+                size: received.size,
+                etag: etag.clone(),
+                last_modified_ms: now_ms(),
+                checksums: checksums.clone(),
+            },
+        )?;
         drop(reservation);
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(ETag::Strong(etag)),
@@ -162,14 +217,27 @@ impl SimS3 {
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
         check_part_number(input.part_number)?;
-        let (upload, _) = self.store.upload(&input.bucket, &input.key, &input.upload_id)?;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_error!(NotImplemented, "Only bucket/key copy sources are supported"));
+        let (upload, _) = self
+            .store
+            .upload(&input.bucket, &input.key, &input.upload_id)?;
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Only bucket/key copy sources are supported"
+            ));
         };
         let source = self.store.object(src_bucket, src_key)?;
         if let Some(ETagCondition::ETag(etag)) = &input.copy_source_if_match {
             if etag.value() != source.etag {
-                return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                return Err(s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                ));
             }
         }
         let (offset, len) = copy_range_of(input.copy_source_range.as_deref(), source.size)?;
@@ -183,18 +251,24 @@ impl SimS3 {
         .hasher();
         let tmp = self.store.tmp_path();
         let (src, dst) = (self.store.data_path(src_bucket, &source.id), tmp.clone());
-        let copied = blocking(move || copy_range(&src, offset, len, &dst, hasher)).await.inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
+        let copied = blocking(move || copy_range(&src, offset, len, &dst, hasher))
+            .await
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
         let etag = hex(&copied.md5);
         let last_modified_ms = now_ms();
-        self.install_part(&input.upload_id, &tmp, PartMeta {
-            number: input.part_number,
-            size: copied.size,
-            etag: etag.clone(),
-            last_modified_ms,
-            checksums: copied.checksums.clone(),
-        })?;
+        self.install_part(
+            &input.upload_id,
+            &tmp,
+            PartMeta {
+                number: input.part_number,
+                size: copied.size,
+                etag: etag.clone(),
+                last_modified_ms,
+                checksums: copied.checksums.clone(),
+            },
+        )?;
         drop(reservation);
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
@@ -215,12 +289,20 @@ impl SimS3 {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = req.input;
-        let (upload, stored) = self.store.upload(&input.bucket, &input.key, &input.upload_id)?;
+        let (upload, stored) = self
+            .store
+            .upload(&input.bucket, &input.key, &input.upload_id)?;
         let if_none_match = create_only(input.if_none_match.as_ref())?;
         let if_match = match_etag(input.if_match.as_ref());
-        let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        let requested = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default();
         if requested.is_empty() {
-            return Err(s3_error!(MalformedXML, "You must specify at least one part"));
+            return Err(s3_error!(
+                MalformedXML,
+                "You must specify at least one part"
+            ));
         }
         let mut chosen: Vec<&PartMeta> = Vec::with_capacity(requested.len());
         let mut previous = 0;
@@ -231,7 +313,8 @@ impl SimS3 {
             }
             previous = number;
             let found = stored.iter().find(|p| p.number == number);
-            let etag_matches = |p: &&PartMeta| part.e_tag.as_ref().is_some_and(|e| e.value() == p.etag);
+            let etag_matches =
+                |p: &&PartMeta| part.e_tag.as_ref().is_some_and(|e| e.value() == p.etag);
             match found.filter(etag_matches) {
                 Some(p) => chosen.push(p),
                 None => {
@@ -241,11 +324,17 @@ impl SimS3 {
         }
         if let Some((_, all_but_last)) = chosen.split_last() {
             if all_but_last.iter().any(|p| p.size < MIN_PART_SIZE) {
-                return Err(s3_error!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size."));
+                return Err(s3_error!(
+                    EntityTooSmall,
+                    "Your proposed upload is smaller than the minimum allowed object size."
+                ));
             }
         }
         if if_none_match && self.store.object(&input.bucket, &input.key).is_ok() {
-            return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+            return Err(s3_error!(
+                PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold"
+            ));
         }
         let mut md5s = Md5::new();
         for p in &chosen {
@@ -255,12 +344,17 @@ impl SimS3 {
             md5s.update(&raw);
         }
         let etag = format!("{}-{}", hex(&md5s.finalize()), chosen.len());
-        let paths: Vec<_> = chosen.iter().map(|p| self.store.part_path(&upload.id, p.number)).collect();
+        let paths: Vec<_> = chosen
+            .iter()
+            .map(|p| self.store.part_path(&upload.id, p.number))
+            .collect();
         let tmp = self.store.tmp_path();
         let dst = tmp.clone();
-        let size = blocking(move || concat(&paths, &dst)).await.inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
+        let size = blocking(move || concat(&paths, &dst))
+            .await
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
         let meta = ObjectMeta {
             key: input.key.clone(),
             id: new_id(),
@@ -272,7 +366,14 @@ impl SimS3 {
             checksums: Checksums::default(),
             parts_count: u32::try_from(chosen.len()).ok(),
         };
-        self.install(&input.bucket, &tmp, meta, if_none_match, if_match.as_deref()).await?;
+        self.install(
+            &input.bucket,
+            &tmp,
+            meta,
+            if_none_match,
+            if_match.as_deref(),
+        )
+        .await?;
         self.store.finish_upload(&upload.id)?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
@@ -288,14 +389,23 @@ impl SimS3 {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
-        self.store.upload(&input.bucket, &input.key, &input.upload_id)?;
+        self.store
+            .upload(&input.bucket, &input.key, &input.upload_id)?;
         self.store.finish_upload(&input.upload_id)?;
-        Ok(S3Response::with_status(AbortMultipartUploadOutput::default(), http::StatusCode::NO_CONTENT))
+        Ok(S3Response::with_status(
+            AbortMultipartUploadOutput::default(),
+            http::StatusCode::NO_CONTENT,
+        ))
     }
 
-    pub(crate) async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    pub(crate) async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
-        let (upload, parts) = self.store.upload(&input.bucket, &input.key, &input.upload_id)?;
+        let (upload, parts) = self
+            .store
+            .upload(&input.bucket, &input.key, &input.upload_id)?;
         let marker = input.part_number_marker.unwrap_or(0);
         let max = usize::try_from(input.max_parts.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
         let after: Vec<&PartMeta> = parts.iter().filter(|p| p.number > marker).collect();
@@ -315,7 +425,11 @@ impl SimS3 {
                 checksum_sha256: p.checksums.sha256.clone(),
             })
             .collect();
-        let next = if truncated { page.last().and_then(|p| p.part_number) } else { None };
+        let next = if truncated {
+            page.last().and_then(|p| p.part_number)
+        } else {
+            None
+        };
         Ok(S3Response::new(ListPartsOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),

@@ -19,7 +19,10 @@ pub(crate) fn check_key(key: &str) -> S3Result<()> {
         return Err(s3_error!(KeyTooLongError, "Your key is too long"));
     }
     if key.matches('/').count() > 200 {
-        return Err(s3_error!(InvalidArgument, "A key may contain at most 200 slashes"));
+        return Err(s3_error!(
+            InvalidArgument,
+            "A key may contain at most 200 slashes"
+        ));
     }
     Ok(())
 }
@@ -34,7 +37,10 @@ pub(crate) fn create_only(condition: Option<&ETagCondition>) -> S3Result<bool> {
     match condition {
         None => Ok(false),
         Some(c) if c.is_any() => Ok(true),
-        Some(_) => Err(s3_error!(NotImplemented, "If-None-Match on writes supports only *")),
+        Some(_) => Err(s3_error!(
+            NotImplemented,
+            "If-None-Match on writes supports only *"
+        )),
     }
 }
 
@@ -44,6 +50,25 @@ pub(crate) fn match_etag(condition: Option<&ETagCondition>) -> Option<String> {
         ETagCondition::Any => "*".to_owned(),
         ETagCondition::ETag(etag) => etag.value().to_owned(),
     })
+}
+
+/// `PreconditionFailed` as S3 words it.
+pub(crate) fn precondition_failed() -> s3s::S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+/// Reads and discards a request body that will not be stored, then hands back the refusal:
+/// a client still sending its body would otherwise see the connection close instead of the
+/// answer.
+pub(crate) async fn drain(body: Option<StreamingBlob>, refusal: s3s::S3Error) -> s3s::S3Error {
+    use futures::StreamExt as _;
+    if let Some(mut body) = body {
+        while let Some(Ok(_)) = body.next().await {}
+    }
+    refusal
 }
 
 /// Headers and checksums an object carries back out.
@@ -72,32 +97,53 @@ fn metadata_of(meta: &ObjectMeta) -> Option<Metadata> {
 fn check_if_match(meta: &ObjectMeta, if_match: Option<&ETagCondition>) -> S3Result<()> {
     if let Some(ETagCondition::ETag(etag)) = if_match {
         if etag.value() != meta.etag {
-            return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+            return Err(s3_error!(
+                PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold"
+            ));
         }
     }
     Ok(())
 }
 
 impl SimS3 {
-    pub(crate) async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
-        let trailer = req.headers.get("x-amz-trailer").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    pub(crate) async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let trailer = req
+            .headers
+            .get("x-amz-trailer")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let trailers = req.trailing_headers;
-        let input = req.input;
-        check_key(&input.key)?;
+        let mut input = req.input;
+        let body = input.body.take();
         let bucket = input.bucket;
         let key = input.key;
-        let if_none_match = create_only(input.if_none_match.as_ref())?;
-        let if_match = match_etag(input.if_match.as_ref());
-        match self.store.object(&bucket, &key) {
-            Ok(_) if if_none_match => {
-                return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"))
-            }
-            Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
-            _ => {}
-        }
         let declared = input.content_length.and_then(|l| u64::try_from(l).ok());
         let limits = self.limits(&bucket);
-        let reservation = self.store.reserve(&bucket, Replacing::Object(&key), declared.unwrap_or(0), limits)?;
+        let checked = (|| {
+            check_key(&key)?;
+            let if_none_match = create_only(input.if_none_match.as_ref())?;
+            let if_match = match_etag(input.if_match.as_ref());
+            match self.store.object(&bucket, &key) {
+                Ok(_) if if_none_match => return Err(precondition_failed()),
+                Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
+                _ => {}
+            }
+            let reservation = self.store.reserve(
+                &bucket,
+                Replacing::Object(&key),
+                declared.unwrap_or(0),
+                limits,
+            )?;
+            Ok((if_none_match, if_match, reservation))
+        })();
+        let (if_none_match, if_match, reservation) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Err(drain(body, e).await),
+        };
 
         let mut expected = Expected {
             given: Checksums {
@@ -112,17 +158,26 @@ impl SimS3 {
         };
         expected.name_trailer(trailer.as_deref());
         let tmp = self.store.tmp_path();
-        let body = input.body.unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
-        let received = receive(body, tmp.clone(), expected.hasher(), declared).await.map_err(|e| match e {
-            ReceiveError::TooLarge => s3_error!(IncompleteBody, "The body is longer than its Content-Length"),
-            ReceiveError::S3(e) => e,
-        })?;
+        let body = body.unwrap_or_else(|| {
+            StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+        });
+        let received = receive(body, tmp.clone(), expected.hasher(), declared)
+            .await
+            .map_err(|e| match e {
+                ReceiveError::TooLarge => {
+                    s3_error!(IncompleteBody, "The body is longer than its Content-Length")
+                }
+                ReceiveError::S3(e) => e,
+            })?;
         let cleanup = |e: s3s::S3Error| {
             let _ = std::fs::remove_file(&tmp);
             e
         };
         if declared.is_some_and(|d| d != received.size) {
-            return Err(cleanup(s3_error!(IncompleteBody, "The body does not match its Content-Length")));
+            return Err(cleanup(s3_error!(
+                IncompleteBody,
+                "The body does not match its Content-Length"
+            )));
         }
         let _late = match declared {
             Some(_) => None,
@@ -133,7 +188,9 @@ impl SimS3 {
             ),
         };
         expected.add_trailers(trailers.as_ref());
-        let checksums = expected.verify(&received.md5, received.checksums).map_err(cleanup)?;
+        let checksums = expected
+            .verify(&received.md5, received.checksums)
+            .map_err(cleanup)?;
         let etag = hex(&received.md5);
         let meta = ObjectMeta {
             key,
@@ -153,7 +210,8 @@ impl SimS3 {
             checksums: checksums.clone(),
             parts_count: None,
         };
-        self.install(&bucket, &tmp, meta, if_none_match, if_match.as_deref()).await?;
+        self.install(&bucket, &tmp, meta, if_none_match, if_match.as_deref())
+            .await?;
         drop(reservation);
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
@@ -193,7 +251,10 @@ impl SimS3 {
             })
     }
 
-    pub(crate) async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+    pub(crate) async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
         let mut attempt = 0;
         loop {
@@ -203,7 +264,9 @@ impl SimS3 {
                 Some(range) => Some(range.check(meta.size)?),
                 None => None,
             };
-            let (start, len) = range.as_ref().map_or((0, meta.size), |r| (r.start, r.end - r.start));
+            let (start, len) = range
+                .as_ref()
+                .map_or((0, meta.size), |r| (r.start, r.end - r.start));
             let path = self.store.data_path(&input.bucket, &meta.id);
             let body = match file_body(path, start, len).await {
                 Ok(body) => body,
@@ -220,11 +283,16 @@ impl SimS3 {
                     .checksum_mode
                     .as_ref()
                     .is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED));
-            let checksums = if with_checksums { meta.checksums.clone() } else { Checksums::default() };
+            let checksums = if with_checksums {
+                meta.checksums.clone()
+            } else {
+                Checksums::default()
+            };
             return Ok(S3Response::new(GetObjectOutput {
                 body: Some(body),
                 content_length: i64::try_from(len).ok(),
-                content_range: range.map(|r| format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size)),
+                content_range: range
+                    .map(|r| format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size)),
                 accept_ranges: Some("bytes".to_owned()),
                 e_tag: Some(ETag::Strong(meta.etag.clone())),
                 last_modified: Some(timestamp(meta.last_modified_ms)),
@@ -244,7 +312,10 @@ impl SimS3 {
         }
     }
 
-    pub(crate) async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    pub(crate) async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
         let meta = self.store.object(&input.bucket, &input.key)?;
         check_if_match(&meta, input.if_match.as_ref())?;
@@ -252,7 +323,11 @@ impl SimS3 {
             .checksum_mode
             .as_ref()
             .is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED));
-        let checksums = if with_checksums { meta.checksums.clone() } else { Checksums::default() };
+        let checksums = if with_checksums {
+            meta.checksums.clone()
+        } else {
+            Checksums::default()
+        };
         Ok(S3Response::new(HeadObjectOutput {
             content_length: i64::try_from(meta.size).ok(),
             accept_ranges: Some("bytes".to_owned()),
@@ -273,12 +348,22 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.store.delete_object(&req.input.bucket, &req.input.key)?;
-        Ok(S3Response::with_status(DeleteObjectOutput::default(), http::StatusCode::NO_CONTENT))
+    pub(crate) async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.store
+            .delete_object(&req.input.bucket, &req.input.key)?;
+        Ok(S3Response::with_status(
+            DeleteObjectOutput::default(),
+            http::StatusCode::NO_CONTENT,
+        ))
     }
 
-    pub(crate) async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    pub(crate) async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = req.input;
         if input.delete.objects.len() > 1000 {
             return Err(s3_error!(MalformedXML, "At most 1000 keys per request"));
@@ -312,16 +397,30 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+    pub(crate) async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
         check_key(&input.key)?;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_error!(NotImplemented, "Only bucket/key copy sources are supported"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Only bucket/key copy sources are supported"
+            ));
         };
         let source = self.store.object(src_bucket, src_key)?;
         if let Some(ETagCondition::ETag(etag)) = &input.copy_source_if_match {
             if etag.value() != source.etag {
-                return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                return Err(s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                ));
             }
         }
         let replace = input
@@ -335,16 +434,21 @@ impl SimS3 {
             ));
         }
         let limits = self.limits(&input.bucket);
-        let reservation = self
-            .store
-            .reserve(&input.bucket, Replacing::Object(&input.key), source.size, limits)?;
+        let reservation = self.store.reserve(
+            &input.bucket,
+            Replacing::Object(&input.key),
+            source.size,
+            limits,
+        )?;
         let tmp = self.store.tmp_path();
         let src_path = self.store.data_path(src_bucket, &source.id);
         let hasher = hasher_like(&source.checksums);
         let (size, dst) = (source.size, tmp.clone());
-        let copied = blocking(move || copy_range(&src_path, 0, size, &dst, hasher)).await.inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
+        let copied = blocking(move || copy_range(&src_path, 0, size, &dst, hasher))
+            .await
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
         let headers = if replace {
             content_headers(
                 input.content_type,

@@ -22,9 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use s3s::{s3_error, S3Error, S3Result};
 
 use super::errors::{io_error, quota_exceeded};
-use super::meta::{
-    now_ms, read_json, write_json, BucketMeta, ObjectMeta, PartMeta, UploadMeta,
-};
+use super::meta::{now_ms, read_json, write_json, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
 use super::StoreError;
 use crate::control::{BucketUsage, DataPlane, DataPlaneError};
 use crate::faults::Faults;
@@ -72,7 +70,9 @@ pub struct ObjectStore {
 
 impl std::fmt::Debug for ObjectStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObjectStore").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("ObjectStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,10 +130,17 @@ impl ObjectStore {
         let buckets_dir = dir.join("buckets");
         for entry in std::fs::read_dir(&buckets_dir).map_err(|e| io("reading", &buckets_dir, e))? {
             let entry = entry.map_err(|e| io("reading", &buckets_dir, e))?;
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
             let bucket_json = entry.path().join("bucket.json");
-            let Ok(meta) = read_json::<BucketMeta>(&bucket_json) else { continue };
-            let mut bucket = Bucket { meta, ..Bucket::default() };
+            let Ok(meta) = read_json::<BucketMeta>(&bucket_json) else {
+                continue;
+            };
+            let mut bucket = Bucket {
+                meta,
+                ..Bucket::default()
+            };
             let objects_dir = entry.path().join("objects");
             scan_objects(&objects_dir, &mut bucket, &mut max_seq)
                 .map_err(|e| io("scanning", &objects_dir, e))?;
@@ -165,7 +172,9 @@ impl ObjectStore {
                 }
             }
             bucket.uploads += 1;
-            state.uploads.insert(meta.id.clone(), Upload { meta, parts });
+            state
+                .uploads
+                .insert(meta.id.clone(), Upload { meta, parts });
         }
         Ok(Arc::new(Self {
             dir: dir.to_owned(),
@@ -192,11 +201,15 @@ impl ObjectStore {
     }
 
     pub(crate) fn data_path(&self, bucket: &str, id: &str) -> PathBuf {
-        self.bucket_dir(bucket).join("objects").join(format!("{id}.data"))
+        self.bucket_dir(bucket)
+            .join("objects")
+            .join(format!("{id}.data"))
     }
 
     fn sidecar_path(&self, bucket: &str, id: &str) -> PathBuf {
-        self.bucket_dir(bucket).join("objects").join(format!("{id}.json"))
+        self.bucket_dir(bucket)
+            .join("objects")
+            .join(format!("{id}.json"))
     }
 
     pub(crate) fn upload_dir(&self, upload_id: &str) -> PathBuf {
@@ -213,16 +226,30 @@ impl ObjectStore {
     }
 
     /// Runs `f` on a bucket, or fails with `NoSuchBucket`.
-    pub(crate) fn with_bucket<R>(&self, bucket: &str, f: impl FnOnce(&mut Bucket) -> R) -> S3Result<R> {
+    pub(crate) fn with_bucket<R>(
+        &self,
+        bucket: &str,
+        f: impl FnOnce(&mut Bucket) -> R,
+    ) -> S3Result<R> {
         let mut state = self.lock();
-        let bucket = state.buckets.get_mut(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+        let bucket = state
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
         Ok(f(bucket))
     }
 
     /// Saves a bucket's record after `f` changed it.
-    pub(crate) fn update_bucket_meta(&self, bucket: &str, f: impl FnOnce(&mut BucketMeta)) -> S3Result<()> {
+    pub(crate) fn update_bucket_meta(
+        &self,
+        bucket: &str,
+        f: impl FnOnce(&mut BucketMeta),
+    ) -> S3Result<()> {
         let mut state = self.lock();
-        let b = state.buckets.get_mut(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+        let b = state
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
         f(&mut b.meta);
         write_json(&self.bucket_dir(bucket).join("bucket.json"), &b.meta).map_err(io_error)
     }
@@ -230,8 +257,14 @@ impl ObjectStore {
     /// The current object of `key`, or `NoSuchBucket`/`NoSuchKey`.
     pub(crate) fn object(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
         let state = self.lock();
-        let b = state.buckets.get(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
-        b.objects.get(key).cloned().ok_or_else(|| s3_error!(NoSuchKey))
+        let b = state
+            .buckets
+            .get(bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
+        b.objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| s3_error!(NoSuchKey))
     }
 
     /// Promises `bytes` more to a write into `bucket`, or fails with `QuotaExceeded` when the
@@ -256,7 +289,10 @@ impl ObjectStore {
                 .and_then(|u| u.parts.get(&number))
                 .map_or(0, |p| p.size),
         };
-        let b = state.buckets.get_mut(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+        let b = state
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
         if limits.full {
             return Err(quota_exceeded(bucket));
         }
@@ -286,14 +322,23 @@ impl ObjectStore {
     ) -> S3Result<()> {
         let old = {
             let mut state = self.lock();
-            let b = state.buckets.get_mut(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+            let b = state
+                .buckets
+                .get_mut(bucket)
+                .ok_or_else(|| s3_error!(NoSuchBucket))?;
             let existing = b.objects.get(&meta.key);
             if if_none_match && existing.is_some() {
-                return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                return Err(s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                ));
             }
             if let Some(expected) = if_match {
                 if existing.is_none_or(|o| o.etag != expected && expected != "*") {
-                    return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                    return Err(s3_error!(
+                        PreconditionFailed,
+                        "At least one of the pre-conditions you specified did not hold"
+                    ));
                 }
             }
             write_json(&self.sidecar_path(bucket, &meta.id), &meta).map_err(io_error)?;
@@ -314,7 +359,10 @@ impl ObjectStore {
     pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> S3Result<()> {
         let old = {
             let mut state = self.lock();
-            let b = state.buckets.get_mut(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+            let b = state
+                .buckets
+                .get_mut(bucket)
+                .ok_or_else(|| s3_error!(NoSuchBucket))?;
             let old = b.objects.remove(key);
             if let Some(old) = &old {
                 b.bytes = b.bytes.saturating_sub(old.size);
@@ -335,17 +383,31 @@ impl ObjectStore {
     /// Records a new multipart upload.
     pub(crate) fn create_upload(&self, meta: UploadMeta) -> S3Result<()> {
         let mut state = self.lock();
-        let b = state.buckets.get_mut(&meta.bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
+        let b = state
+            .buckets
+            .get_mut(&meta.bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
         let dir = self.upload_dir(&meta.id);
         std::fs::create_dir_all(&dir).map_err(io_error)?;
         write_json(&dir.join("upload.json"), &meta).map_err(io_error)?;
         b.uploads += 1;
-        state.uploads.insert(meta.id.clone(), Upload { meta, parts: BTreeMap::new() });
+        state.uploads.insert(
+            meta.id.clone(),
+            Upload {
+                meta,
+                parts: BTreeMap::new(),
+            },
+        );
         Ok(())
     }
 
     /// An open upload of `bucket`/`key`, with its parts, or `NoSuchUpload`.
-    pub(crate) fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<(UploadMeta, Vec<PartMeta>)> {
+    pub(crate) fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> S3Result<(UploadMeta, Vec<PartMeta>)> {
         let state = self.lock();
         if !state.buckets.contains_key(bucket) {
             return Err(s3_error!(NoSuchBucket));
@@ -370,16 +432,25 @@ impl ObjectStore {
             .filter(|u| u.meta.bucket == bucket)
             .map(|u| u.meta.clone())
             .collect();
-        uploads.sort_by(|a, b| (&a.key, a.initiated_ms, &a.id).cmp(&(&b.key, b.initiated_ms, &b.id)));
+        uploads
+            .sort_by(|a, b| (&a.key, a.initiated_ms, &a.id).cmp(&(&b.key, b.initiated_ms, &b.id)));
         Ok(uploads)
     }
 
     /// Makes a part whose bytes are already at `part_path(upload_id, part.number)` count.
     pub(crate) fn commit_part(&self, upload_id: &str, part: PartMeta) -> S3Result<()> {
         let mut state = self.lock();
-        let upload = state.uploads.get_mut(upload_id).ok_or_else(|| s3_error!(NoSuchUpload))?;
-        write_json(&self.upload_dir(upload_id).join(format!("{}.json", part.number)), &part)
-            .map_err(io_error)?;
+        let upload = state
+            .uploads
+            .get_mut(upload_id)
+            .ok_or_else(|| s3_error!(NoSuchUpload))?;
+        write_json(
+            &self
+                .upload_dir(upload_id)
+                .join(format!("{}.json", part.number)),
+            &part,
+        )
+        .map_err(io_error)?;
         let bucket = upload.meta.bucket.clone();
         let new = part.size;
         let old = upload.parts.insert(part.number, part).map_or(0, |p| p.size);
@@ -393,7 +464,10 @@ impl ObjectStore {
     pub(crate) fn finish_upload(&self, upload_id: &str) -> S3Result<()> {
         {
             let mut state = self.lock();
-            let upload = state.uploads.remove(upload_id).ok_or_else(|| s3_error!(NoSuchUpload))?;
+            let upload = state
+                .uploads
+                .remove(upload_id)
+                .ok_or_else(|| s3_error!(NoSuchUpload))?;
             let bytes: u64 = upload.parts.values().map(|p| p.size).sum();
             if let Some(b) = state.buckets.get_mut(&upload.meta.bucket) {
                 b.pending = b.pending.saturating_sub(bytes);
@@ -410,11 +484,20 @@ impl ObjectStore {
             return Err(DataPlaneError::BucketExists(name.to_owned()));
         }
         let dir = self.bucket_dir(name);
-        let meta = BucketMeta { created_ms: now_ms(), tags: None };
+        let meta = BucketMeta {
+            created_ms: now_ms(),
+            tags: None,
+        };
         std::fs::create_dir_all(dir.join("objects"))
             .and_then(|()| write_json(&dir.join("bucket.json"), &meta))
             .map_err(|e| DataPlaneError::Io(e.to_string()))?;
-        state.buckets.insert(name.to_owned(), Bucket { meta, ..Bucket::default() });
+        state.buckets.insert(
+            name.to_owned(),
+            Bucket {
+                meta,
+                ..Bucket::default()
+            },
+        );
         Ok(())
     }
 
@@ -448,7 +531,10 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
                 *max_seq = (*max_seq).max(meta.seq);
                 let stale = match bucket.objects.get(&meta.key) {
                     Some(existing) if existing.seq >= meta.seq => Some(meta.id.clone()),
-                    _ => bucket.objects.insert(meta.key.clone(), meta).map(|old| old.id),
+                    _ => bucket
+                        .objects
+                        .insert(meta.key.clone(), meta)
+                        .map(|old| old.id),
                 };
                 if let Some(id) = stale {
                     let _ = std::fs::remove_file(dir.join(format!("{id}.json")));
@@ -461,9 +547,13 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
             }
         }
     }
-    let live: std::collections::HashSet<&str> = bucket.objects.values().map(|o| o.id.as_str()).collect();
+    let live: std::collections::HashSet<&str> =
+        bucket.objects.values().map(|o| o.id.as_str()).collect();
     for path in data_files {
-        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let id = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if !live.contains(id) {
             let _ = std::fs::remove_file(&path);
         }

@@ -1,5 +1,11 @@
 //! Shared test fixtures: a fake VMS side (keys, limits, permissions) and an S3 face on loopback.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -181,7 +187,9 @@ pub fn count_files(dir: &Path) -> usize {
 }
 
 /// The S3 error code of an SDK error.
-pub fn code<E: ProvideErrorMetadata + std::fmt::Debug>(err: &aws_sdk_s3::error::SdkError<E>) -> String {
+pub fn code<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &aws_sdk_s3::error::SdkError<E>,
+) -> String {
     err.as_service_error()
         .and_then(|e| e.code())
         .map(str::to_owned)
@@ -195,7 +203,9 @@ pub fn status<E>(err: &aws_sdk_s3::error::SdkError<E>) -> u16 {
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| ((i as u64 * 2654435761 + seed as u64 * 7) >> 7) as u8).collect()
+    (0..len)
+        .map(|i| ((i as u64 * 2654435761 + seed as u64 * 7) >> 7) as u8)
+        .collect()
 }
 
 /// Base64 CRC32 as the SDK sends it.
@@ -208,7 +218,10 @@ pub fn crc32_b64(data: &[u8]) -> String {
 /// Hex MD5.
 pub fn md5_hex(data: &[u8]) -> String {
     use md5::Digest as _;
-    md5::Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    md5::Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A raw HTTP request (no signature) to the S3 face: status and body.
@@ -216,7 +229,9 @@ pub async fn raw(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     use http_body_util::BodyExt as _;
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
     let req = hyper::Request::builder()
         .method(method)
