@@ -171,7 +171,9 @@ impl SegmentedWriter {
 
     fn ensure_open(&self) -> Result<()> {
         if self.busy {
-            return Err(DataError::WriterClosed("interrupted: an earlier call was cancelled"));
+            return Err(DataError::WriterClosed(
+                "interrupted: an earlier call was cancelled",
+            ));
         }
         match self.state {
             State::Open => Ok(()),
@@ -413,6 +415,18 @@ impl SegmentedWriter {
             return Ok(id);
         }
         let key = self.location.key(segment);
+        if self.config.conditional_create
+            && head_size(&self.client, &self.location.bucket, &key)
+                .await?
+                .is_some()
+        {
+            // Fail before uploading a whole segment; If-None-Match at completion stays the
+            // real guard against a writer that starts at the same time.
+            return Err(DataError::AlreadyExists {
+                bucket: self.location.bucket.clone(),
+                key,
+            });
+        }
         let id = requests::create_upload(&self.client, &self.location.bucket, &key).await?;
         self.segments.entry(segment).or_default().upload_id = Some(id.clone());
         Ok(id)
