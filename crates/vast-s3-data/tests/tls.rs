@@ -15,6 +15,10 @@ use vast_s3_data::{
 async fn https_with_ca_bundle_insecure_and_unknown_ca() {
     let env = Env::start_with(true).await;
     assert!(env.url.starts_with("https://"));
+    assert!(
+        !env.client.signs_payload(),
+        "over HTTPS parts go as UNSIGNED-PAYLOAD"
+    );
 
     // The fixture's client trusts the simulator's certificate through a CA bundle.
     let bytes = data(1 << 20, 5);
