@@ -61,6 +61,11 @@ mod secret;
 mod tls;
 mod transport;
 
+#[cfg(test)]
+mod client_tests;
+#[cfg(test)]
+mod mock;
+
 pub use auth::Credentials;
 pub use bootstrap::{Bootstrap, BucketSpec, EndpointSpec, Ensured, S3Endpoint, S3UserSpec};
 pub use builder::ClientBuilder;
