@@ -412,3 +412,58 @@ async fn close_logs_out_and_the_next_call_logs_in_again() {
     client.whoami().await.unwrap();
     assert_eq!(desk.lock().unwrap().logins, 2);
 }
+
+#[tokio::test]
+async fn https_verifies_against_the_ca_bundle_and_refuses_otherwise() {
+    let (server, pem) = MockServer::start_tls(|_| Reply::json(200, json!([{"id": 1}]))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("ca.pem");
+    std::fs::write(&bundle, pem).unwrap();
+
+    let trusted = VmsClient::builder(server.https_url())
+        .api_token("tok")
+        .ca_bundle(&bundle)
+        .build()
+        .unwrap();
+    assert_eq!(
+        trusted.clusters().list(&Query::new()).await.unwrap()[0].id,
+        1
+    );
+
+    let untrusted = VmsClient::builder(server.https_url())
+        .api_token("tok")
+        .retry(fast_retries(1))
+        .build()
+        .unwrap();
+    let err = untrusted.clusters().list(&Query::new()).await.unwrap_err();
+    assert!(matches!(err, Error::Tls { .. }), "{err}");
+    assert!(!err.is_transient());
+    assert!(err.to_string().contains("certificate"), "{err}");
+    assert_eq!(
+        server.seen().len(),
+        1,
+        "the refused client must not get a request through"
+    );
+
+    let insecure = VmsClient::builder(server.https_url())
+        .api_token("tok")
+        .insecure(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        insecure.clusters().list(&Query::new()).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_https_url_never_falls_back_to_plain_http() {
+    let server = MockServer::start(|_| Reply::json(200, json!([]))).await;
+    let client = VmsClient::builder(server.https_url())
+        .api_token("tok")
+        .retry(fast_retries(1))
+        .build()
+        .unwrap();
+    assert!(client.clusters().list(&Query::new()).await.is_err());
+    assert!(server.seen().is_empty());
+}

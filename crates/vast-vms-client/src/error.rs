@@ -105,17 +105,28 @@ pub enum Error {
         /// VMS's `detail` message or the start of the body.
         detail: String,
     },
-    /// The connection could not be made or broke (DNS, TCP, TLS, reset).
-    #[error("{call}: transport error: {source}")]
+    /// The connection could not be made or broke (DNS, TCP, reset).
+    #[error("{call}: transport error: {detail}")]
     Transport {
         /// The failed call.
         call: Call,
         /// Whether the request never left (the connection could not be established), which
         /// makes even a POST safe to retry.
         connect: bool,
+        /// The whole chain of causes, as one line.
+        detail: String,
         /// The underlying failure.
         #[source]
         source: BoxError,
+    },
+    /// The TLS handshake failed, typically because the server's certificate is not trusted
+    /// (see the CA bundle option). Not retried.
+    #[error("{call}: TLS handshake failed: {detail}")]
+    Tls {
+        /// The failed call.
+        call: Call,
+        /// The whole chain of causes, as one line.
+        detail: String,
     },
     /// No complete answer within the per-request timeout.
     #[error("{call}: timed out after {after:?}")]
@@ -182,6 +193,7 @@ impl Error {
             | Error::Server { call, .. }
             | Error::Unexpected { call, .. }
             | Error::Transport { call, .. }
+            | Error::Tls { call, .. }
             | Error::Timeout { call, .. }
             | Error::Decode { call, .. }
             | Error::TaskFailed { call, .. }
@@ -239,6 +251,21 @@ impl Error {
         }
     }
 
+    /// A transport failure; certificate and other TLS failures become [`Error::Tls`].
+    pub(crate) fn transport(call: Call, connect: bool, source: BoxError) -> Self {
+        let detail = cause_chain(source.as_ref());
+        if is_tls_failure(source.as_ref()) {
+            Error::Tls { call, detail }
+        } else {
+            Error::Transport {
+                call,
+                connect,
+                detail,
+                source,
+            }
+        }
+    }
+
     pub(crate) fn decode(call: Call, err: &serde_json::Error) -> Self {
         Error::Decode {
             call,
@@ -253,6 +280,45 @@ pub(crate) fn is_token_rejection(body: &[u8]) -> bool {
     text.contains("token is invalid or expired")
         || text.contains("token_not_valid")
         || (text.contains("token") && text.contains("expired"))
+}
+
+/// The errors under `err`, outermost first. `io::Error::source` skips the error it wraps, so
+/// a wrapped payload is visited as well (TLS failures arrive as io errors inside io errors).
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(err);
+    while let Some(current) = next {
+        out.push(current);
+        if out.len() > 16 {
+            break;
+        }
+        let payload = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        next = payload.or_else(|| current.source());
+    }
+    out
+}
+
+/// `outer: inner: innermost`, skipping causes whose text is already shown.
+fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in causes(err) {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err)
+        .iter()
+        .any(|cause| cause.downcast_ref::<rustls::Error>().is_some())
 }
 
 const MAX_DETAIL: usize = 500;

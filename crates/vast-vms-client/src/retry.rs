@@ -82,11 +82,11 @@ mod tests {
     }
 
     fn transport(connect: bool) -> Error {
-        Error::Transport {
-            call: Call::new(&Method::POST, "/api/x/", None),
+        Error::transport(
+            Call::new(&Method::POST, "/api/x/", None),
             connect,
-            source: "boom".into(),
-        }
+            "boom".into(),
+        )
     }
 
     #[test]

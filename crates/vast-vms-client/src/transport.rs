@@ -137,11 +137,7 @@ impl Transport {
             .authority(self.authority.clone())
             .path_and_query(path)
             .build()
-            .map_err(|e| Error::Transport {
-                call: call(None),
-                connect: false,
-                source: Box::new(e),
-            })?;
+            .map_err(|e| Error::transport(call(None), false, Box::new(e)))?;
         let mut request = Request::builder()
             .method(method.clone())
             .uri(uri)
@@ -158,28 +154,18 @@ impl Transport {
         }
         let request = request
             .body(Full::new(body.cloned().unwrap_or_default()))
-            .map_err(|e| Error::Transport {
-                call: call(None),
-                connect: false,
-                source: Box::new(e),
-            })?;
+            .map_err(|e| Error::transport(call(None), false, Box::new(e)))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|e| {
                 let connect = e.is_connect();
-                Error::Transport {
-                    call: call(None),
-                    connect,
-                    source: Box::new(e),
-                }
+                Error::transport(call(None), connect, Box::new(e))
             })?;
             let (parts, body) = response.into_parts();
             let body = body
                 .collect()
                 .await
-                .map_err(|e| Error::Transport {
-                    call: call(Some(parts.status.as_u16())),
-                    connect: false,
-                    source: Box::new(e),
+                .map_err(|e| {
+                    Error::transport(call(Some(parts.status.as_u16())), false, Box::new(e))
                 })?
                 .to_bytes();
             Ok(RawResponse {
