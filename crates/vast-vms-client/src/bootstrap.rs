@@ -134,6 +134,41 @@ pub struct EndpointSpec {
     pub tenant_id: Option<u64>,
 }
 
+impl EndpointSpec {
+    /// Any enabled PROTOCOLS pool, plain HTTP on port 80.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the pool called `name`.
+    #[must_use]
+    pub fn pool(mut self, name: impl Into<String>) -> Self {
+        self.pool = Some(name.into());
+        self
+    }
+
+    /// HTTPS (port 443 unless [`EndpointSpec::port`] says otherwise).
+    #[must_use]
+    pub fn https(mut self) -> Self {
+        self.https = true;
+        self
+    }
+
+    /// A port other than the scheme's default.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Only pools open to tenant `tenant_id`.
+    #[must_use]
+    pub fn for_tenant(mut self, tenant_id: u64) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+}
+
 /// An S3 endpoint on a PROTOCOLS VIP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Endpoint {
@@ -185,6 +220,7 @@ impl Bootstrap {
             allow_delete_bucket: Some(true),
             local_provider_id: spec.local_provider_id,
             tenant_id: spec.tenant_id,
+            password: None,
         };
         let created = users.create(&new).await;
         settle(created, || users.by_name(&spec.name)).await

@@ -74,6 +74,9 @@ pub struct NewUser {
     /// Owning tenant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<u64>,
+    /// Password for VMS logins as this user (rarely needed for S3 users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
 }
 
 impl NewUser {
