@@ -12,7 +12,7 @@ use http::Method;
 use serde::Deserialize;
 
 use crate::connection::Connection;
-use crate::error::{Call, Error};
+use crate::error::{is_token_rejection, Call, Error};
 use crate::secret::Secret;
 
 /// Lifetime assumed for an access token whose `exp` cannot be read (VMS default: 1 hour).
@@ -159,7 +159,12 @@ impl Auth {
         let response = conn
             .exchange(&Method::POST, &path, current.header.as_ref(), None, false)
             .await?;
-        if response.status.is_success() || response.status.as_u16() == 401 {
+        let status = response.status.as_u16();
+        // A session VMS no longer knows is as ended as a logged-out one.
+        if response.status.is_success()
+            || status == 401
+            || (status == 403 && is_token_rejection(&response.body))
+        {
             Ok(())
         } else {
             Err(Error::from_response(

@@ -66,6 +66,12 @@ impl Transport {
             .authority()
             .cloned()
             .ok_or_else(|| Error::Config(format!("VMS URL {:?} has no host", config.url)))?;
+        if !matches!(uri.path(), "" | "/" | "/api" | "/api/") {
+            return Err(Error::Config(format!(
+                "VMS URL {:?}: give only scheme, host and port (the client builds /api/... paths)",
+                config.url
+            )));
+        }
         let https = if scheme == Scheme::HTTPS {
             true
         } else if scheme == Scheme::HTTP {
@@ -228,6 +234,26 @@ mod tests {
         );
         assert_eq!(join("/api/", "token/refresh"), "/api/token/refresh/");
         assert_eq!(join("/api/", "views/?"), "/api/views/");
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        let transport = |url: &str| {
+            let config = ClientConfig::new(url, crate::Credentials::None);
+            Transport::new(&config).map(|_| ())
+        };
+        assert!(transport("https://vms.example.com").is_ok());
+        assert!(transport("http://127.0.0.1:8080/").is_ok());
+        assert!(transport("https://vms.example.com/api").is_ok());
+        assert!(matches!(transport("ftp://vms"), Err(Error::Config(_))));
+        assert!(matches!(
+            transport("vms.example.com"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            transport("https://vms/other/prefix"),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]

@@ -118,7 +118,12 @@ impl EventQuery {
     /// The VMS query string form.
     pub fn to_query(&self) -> Query {
         let mut query = Query::new();
-        let stamp = |t: &OffsetDateTime| t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
+        // Whole seconds in UTC: the form every VMS release parses.
+        let stamp = |t: &OffsetDateTime| {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            let t = t.replace_nanosecond(0).unwrap_or(t);
+            t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+        };
         if let Some(since) = &self.since {
             query = query.filter("timestamp__gte", stamp(since));
         }
@@ -157,7 +162,7 @@ mod tests {
     #[test]
     fn time_window_becomes_django_filters() {
         let query = EventQuery::new()
-            .since(datetime!(2026-11-25 10:00:00 UTC))
+            .since(datetime!(2026-11-25 12:00:00.75 +02:00))
             .until(datetime!(2026-11-25 11:30:00 UTC))
             .severity("MAJOR")
             .page_size(50)
