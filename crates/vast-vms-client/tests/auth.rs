@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::Harness;
-use vast_vms_client::{Error, NewUser, Query, Secret, VmsClient};
+use vast_vms_client::{Error, NewTenant, NewUser, Query, Secret, VmsClient};
 
 #[tokio::test]
 async fn access_token_expiry_mid_sequence_is_invisible() -> anyhow::Result<()> {
@@ -158,11 +158,28 @@ async fn versions_and_tenant_scoping() -> anyhow::Result<()> {
     let unversioned = h.builder().password(user, password).unversioned().build()?;
     assert_eq!(unversioned.cluster().await?.id, 1);
 
-    let scoped = VmsClient::builder(h.sim.vms_url())
+    let admin = h.admin()?;
+    admin.tenants().create(&NewTenant::new("scoped")).await?;
+    let scoped = h
+        .builder()
+        .password(user, password)
+        .tenant("scoped")
+        .build()?;
+    let visible: Vec<String> = scoped
+        .tenants()
+        .list(&Query::new())
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(visible, ["scoped"], "X-Tenant-Name limits what is seen");
+    assert!(admin.tenants().list(&Query::new()).await?.len() >= 2);
+
+    let unknown = VmsClient::builder(h.sim.vms_url())
         .password(user, password)
         .tenant("no-such-tenant")
         .build()?;
-    let err = scoped.views().list(&Query::new()).await.unwrap_err();
+    let err = unknown.views().list(&Query::new()).await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
     Ok(())
 }
