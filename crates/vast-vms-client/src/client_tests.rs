@@ -108,6 +108,19 @@ async fn token_server(desk: Arc<Mutex<TokenDesk>>) -> MockServer {
     .await
 }
 
+#[test]
+fn handles_and_streams_are_shareable_across_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<VmsClient>();
+    send_sync::<crate::Collection<crate::View>>();
+    send_sync::<Error>();
+    let client = VmsClient::builder("http://127.0.0.1:9").build().unwrap();
+    send(&client.views().list(&Query::new()));
+    send(&client.views().stream(&Query::new()));
+    send(&client.bootstrap().ensure_tenant("t"));
+}
+
 #[tokio::test]
 async fn a_503_burst_is_retried_then_succeeds() {
     let calls = Arc::new(AtomicUsize::new(0));

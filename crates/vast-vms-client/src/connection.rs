@@ -28,6 +28,12 @@ impl Connection {
         let mut attempt = 1;
         loop {
             let outcome = self.transport.send(method, path, authorization, body).await;
+            match &outcome {
+                Ok(response) => {
+                    tracing::debug!(%method, path, status = response.status.as_u16(), attempt, "VMS call");
+                }
+                Err(error) => tracing::debug!(%method, path, attempt, %error, "VMS call failed"),
+            }
             let (error, retry_after) = match outcome {
                 Ok(response) if matches!(response.status.as_u16(), 502..=504) => {
                     let call = Call::new(method, path, Some(response.status.as_u16()));

@@ -16,6 +16,9 @@
 //!   timeouts, 502, 503 and 504.
 //! - **Bootstrap**: [`Bootstrap`] follows VAST's provisioning sequence for S3 buckets.
 //!
+//! `examples/vms.rs` lists the cluster, tenants and buckets of a VMS. Calls log at `debug`
+//! level through `tracing` (method, path, status, attempt; never credentials).
+//!
 //! ```no_run
 //! use vast_vms_client::{NewView, Query, VmsClient};
 //!
