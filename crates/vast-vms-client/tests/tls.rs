@@ -34,3 +34,15 @@ async fn without_the_ca_bundle_the_certificate_is_refused() -> anyhow::Result<()
     assert_eq!(h.counter("vms.requests"), 0, "nothing got through");
     Ok(())
 }
+
+#[tokio::test]
+async fn insecure_mode_accepts_the_certificate_unverified() -> anyhow::Result<()> {
+    let h = Harness::start_with(|c| c.tls = true).await?;
+    let (user, password) = h.sim.admin_credentials();
+    let client = VmsClient::builder(h.sim.vms_url())
+        .password(user, password)
+        .insecure(true)
+        .build()?;
+    assert_eq!(client.cluster().await?.id, 1);
+    Ok(())
+}
