@@ -153,6 +153,22 @@ async fn view_policies_users_views_and_quotas() -> anyhow::Result<()> {
         Some(quota.id)
     );
 
+    // `fields=` trims the answer; the models take the missing fields in their stride.
+    let slim = client
+        .views()
+        .list(
+            &Query::new()
+                .filter("bucket", "nbu-bucket")
+                .fields(&["id", "path"]),
+        )
+        .await?;
+    assert_eq!(slim.len(), 1);
+    assert_eq!(
+        (slim[0].id, slim[0].path.as_str()),
+        (view.id, "/nbu/bucket")
+    );
+    assert_eq!(slim[0].bucket, None);
+
     let capacity = client
         .capacity()
         .get(&vast_vms_client::CapacityQuery::path("/nbu"))
