@@ -36,7 +36,6 @@ pub(crate) fn run(step: &str, command: &mut Command) -> Result<()> {
 
 /// Whether a program is on `PATH` (or is a cargo subcommand installed as `cargo-<name>`).
 pub(crate) fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }

@@ -38,6 +38,10 @@ impl DataPlane for ObjectStore {
 }
 
 /// The S3 face's request handler.
-pub fn handler(_store: Arc<ObjectStore>, _control: Arc<dyn ControlPlane>, _faults: Arc<Faults>) -> Handler {
+pub fn handler(
+    _store: Arc<ObjectStore>,
+    _control: Arc<dyn ControlPlane>,
+    _faults: Arc<Faults>,
+) -> Handler {
     unimplemented!()
 }
