@@ -50,7 +50,9 @@ impl From<serde_json::Error> for DescriptorError {
 }
 
 /// A `MAJOR.MINOR` format version (JSON: the string `"1.0"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct FormatVersion {
     /// Incompatible changes bump this.
@@ -472,7 +474,13 @@ mod tests {
         assert_eq!(v["state"], "complete");
         assert_eq!(v["checksum"]["algorithm"], "crc32c");
         assert_eq!(v["image"]["basename"], "c1_1700000000_C1_F1");
-        assert!(d.complete(1, Checksum::new(ChecksumAlgorithm::Md5, &"0".repeat(32)).unwrap(), 1).is_err());
+        assert!(d
+            .complete(
+                1,
+                Checksum::new(ChecksumAlgorithm::Md5, &"0".repeat(32)).unwrap(),
+                1
+            )
+            .is_err());
     }
 
     #[test]
@@ -539,7 +547,12 @@ mod tests {
         v["image"]["future_image"] = "x".into();
         v["layout"]["future_layout"] = true.into();
         let mut d = ImageDescriptor::parse(v.to_string().as_bytes()).unwrap();
-        d.complete(5, Checksum::new(ChecksumAlgorithm::Crc32c, "00000000").unwrap(), 9).unwrap();
+        d.complete(
+            5,
+            Checksum::new(ChecksumAlgorithm::Crc32c, "00000000").unwrap(),
+            9,
+        )
+        .unwrap();
         let out: Value = serde_json::from_slice(&d.to_json_vec().unwrap()).unwrap();
         assert_eq!(out["format_version"], "1.7");
         assert_eq!(out["future_top"], serde_json::json!({"a": [1, 2]}));

@@ -309,10 +309,7 @@ mod tests {
                 },
             ),
             ("h:", EndpointError::InvalidPort { text: "".into() }),
-            (
-                "h:080",
-                EndpointError::InvalidPort { text: "080".into() },
-            ),
+            ("h:080", EndpointError::InvalidPort { text: "080".into() }),
             (
                 "-a.com",
                 EndpointError::InvalidHostname {
@@ -346,10 +343,7 @@ mod tests {
     #[test]
     fn long_labels_and_names_rejected() {
         let label = "a".repeat(64);
-        assert_eq!(
-            validate_hostname(&label),
-            Err(HostnameRule::LabelTooLong)
-        );
+        assert_eq!(validate_hostname(&label), Err(HostnameRule::LabelTooLong));
         let name = vec!["a".repeat(60); 5].join(".");
         assert_eq!(validate_hostname(&name), Err(HostnameRule::TooLong));
     }

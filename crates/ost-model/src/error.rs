@@ -194,7 +194,9 @@ impl OstError {
             Self::Timeout { cause: c("slow") },
             Self::Cancelled { cause: c("stop") },
             Self::TryAgain { cause: c("503") },
-            Self::Corrupt { cause: c("bad json") },
+            Self::Corrupt {
+                cause: c("bad json"),
+            },
         ]
     }
 }

@@ -168,6 +168,7 @@ pub mod bits_serde {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bitflags::Flags;
 
     #[test]
     fn close_incomplete_is_zero() {
@@ -179,9 +180,15 @@ mod tests {
     #[test]
     fn flag_values_are_distinct_bits() {
         let all = ImageInfoFlags::all();
-        assert_eq!(all.bits().count_ones() as usize, ImageInfoFlags::FLAGS.len());
+        assert_eq!(
+            all.bits().count_ones() as usize,
+            ImageInfoFlags::FLAGS.len()
+        );
         let caps = ServerCapabilities::all();
-        assert_eq!(caps.bits().count_ones() as usize, ServerCapabilities::FLAGS.len());
+        assert_eq!(
+            caps.bits().count_ones() as usize,
+            ServerCapabilities::FLAGS.len()
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use crate::image_date::ImageDate;
 use crate::image_name::ImageName;
 
 /// What identifies an image inside an LSU: base name + creation date.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ImageId {
     /// The NetBackup image name.
     pub basename: ImageName,
@@ -89,12 +91,18 @@ mod tests {
             "20211202223030".parse().unwrap(),
         );
         assert_eq!((def.copy_number, def.fragment_number), (2, 3));
-        assert_eq!(def.id().to_string(), "client1_1638486030_C2_F3@20211202223030");
+        assert_eq!(
+            def.id().to_string(),
+            "client1_1638486030_C2_F3@20211202223030"
+        );
     }
 
     #[test]
     fn json_shape() {
-        let def = ImageDef::new(ImageName::new("img").unwrap(), "20240101000000".parse().unwrap());
+        let def = ImageDef::new(
+            ImageName::new("img").unwrap(),
+            "20240101000000".parse().unwrap(),
+        );
         let v = serde_json::to_value(&def).unwrap();
         assert_eq!(v["basename"], "img");
         assert_eq!(v["date"], "20240101000000");

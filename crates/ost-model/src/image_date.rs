@@ -47,7 +47,9 @@ pub enum ImageDateError {
 }
 
 /// A validated image creation date (UTC), printed as `YYYYMMDDhhmmss`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct ImageDate {
     year: u32,
@@ -59,7 +61,7 @@ pub struct ImageDate {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Number of days in `month` of `year`.
@@ -121,11 +123,7 @@ impl ImageDate {
             (MIN_IMAGE_YEAR..=MAX_IMAGE_YEAR).contains(&year),
         )?;
         check("month", month, (1..=12).contains(&month))?;
-        check(
-            "day",
-            day,
-            day >= 1 && day <= days_in_month(year, month),
-        )?;
+        check("day", day, day >= 1 && day <= days_in_month(year, month))?;
         check("hour", hour, hour < 24)?;
         check("minute", minute, minute < 60)?;
         check("second", second, second < 60)?;
@@ -238,7 +236,10 @@ mod tests {
         assert_eq!(d.to_rfc3339(), "2024-01-15T09:30:00Z");
         assert_eq!(d.to_unix_seconds(), 1_705_311_000);
         assert_eq!(ImageDate::from_unix_seconds(1_705_311_000).unwrap(), d);
-        assert_eq!(ImageDate::from_unix_seconds(0).unwrap().to_string(), "19700101000000");
+        assert_eq!(
+            ImageDate::from_unix_seconds(0).unwrap().to_string(),
+            "19700101000000"
+        );
     }
 
     #[test]
@@ -246,19 +247,31 @@ mod tests {
         assert!("20240229000000".parse::<ImageDate>().is_ok());
         assert_eq!(
             "20230229000000".parse::<ImageDate>(),
-            Err(ImageDateError::OutOfRange { field: "day", value: 29 })
+            Err(ImageDateError::OutOfRange {
+                field: "day",
+                value: 29
+            })
         );
         assert_eq!(
             "20231301000000".parse::<ImageDate>(),
-            Err(ImageDateError::OutOfRange { field: "month", value: 13 })
+            Err(ImageDateError::OutOfRange {
+                field: "month",
+                value: 13
+            })
         );
         assert_eq!(
             "20230101240000".parse::<ImageDate>(),
-            Err(ImageDateError::OutOfRange { field: "hour", value: 24 })
+            Err(ImageDateError::OutOfRange {
+                field: "hour",
+                value: 24
+            })
         );
         assert_eq!(
             "19690101000000".parse::<ImageDate>(),
-            Err(ImageDateError::OutOfRange { field: "year", value: 1969 })
+            Err(ImageDateError::OutOfRange {
+                field: "year",
+                value: 1969
+            })
         );
         assert_eq!(
             "2023010100000".parse::<ImageDate>(),

@@ -80,7 +80,11 @@ pub fn data_prefix(id: &ImageId) -> String {
 
 /// Key of data segment `segment`.
 pub fn data_segment_key(id: &ImageId, segment: u32) -> String {
-    format!("{}{segment:0width$}", data_prefix(id), width = SEGMENT_DIGITS)
+    format!(
+        "{}{segment:0width$}",
+        data_prefix(id),
+        width = SEGMENT_DIGITS
+    )
 }
 
 /// Key of the image descriptor.
@@ -177,7 +181,10 @@ mod tests {
     fn layout() {
         let id = id();
         assert_eq!(root_prefix(), "netbackup/");
-        assert_eq!(basename_prefix(&id.basename), "netbackup/client1_1638486030_C1_F1/");
+        assert_eq!(
+            basename_prefix(&id.basename),
+            "netbackup/client1_1638486030_C1_F1/"
+        );
         assert_eq!(
             data_segment_key(&id, 7),
             "netbackup/client1_1638486030_C1_F1/20211202223030/data/000007"
@@ -211,7 +218,10 @@ mod tests {
     fn rejects_foreign_keys() {
         assert_eq!(ImageKey::parse("other/x"), Err(KeyError::NotUnderRoot));
         assert_eq!(ImageKey::parse("netbackupx/a"), Err(KeyError::NotUnderRoot));
-        assert_eq!(ImageKey::parse("netbackup/a/20211202223030"), Err(KeyError::Truncated));
+        assert_eq!(
+            ImageKey::parse("netbackup/a/20211202223030"),
+            Err(KeyError::Truncated)
+        );
         assert!(matches!(
             ImageKey::parse("netbackup/a/2021/metadata"),
             Err(KeyError::Date(_))

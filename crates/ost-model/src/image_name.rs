@@ -51,7 +51,9 @@ pub enum ImageNameError {
 }
 
 /// A validated image base name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct ImageName(String);
 
@@ -163,7 +165,10 @@ mod tests {
             Err(E::TooLong { len: 257, max: 256 })
         );
         assert_eq!(ImageName::new("a\0b"), Err(E::Nul { pos: 1 }));
-        assert_eq!(ImageName::new("a\nb"), Err(E::ControlChar { ch: '\n', pos: 1 }));
+        assert_eq!(
+            ImageName::new("a\nb"),
+            Err(E::ControlChar { ch: '\n', pos: 1 })
+        );
         assert_eq!(ImageName::new("a/b"), Err(E::Slash { pos: 1 }));
         assert_eq!(ImageName::new("a..b"), Err(E::DotDot));
         assert_eq!(ImageName::new(".."), Err(E::DotDot));

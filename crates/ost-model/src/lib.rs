@@ -32,8 +32,8 @@ pub use descriptor::{
 pub use endpoint::{Endpoint, EndpointError, Host, HostnameRule};
 pub use error::OstError;
 pub use flags::{
-    CloseFlags, CreateFlags, ImageDefFlags, ImageInfoFlags, LsuFlags, OpenMode,
-    ServerCapabilities, ServerFlags,
+    CloseFlags, CreateFlags, ImageDefFlags, ImageInfoFlags, LsuFlags, OpenMode, ServerCapabilities,
+    ServerFlags,
 };
 pub use image::{ImageDef, ImageId};
 pub use image_date::{ImageDate, ImageDateError};

@@ -71,7 +71,9 @@ pub enum LsuNameError {
 }
 
 /// A validated LSU name (also the S3 bucket name).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct LsuName(String);
 
@@ -173,7 +175,13 @@ mod tests {
 
     #[test]
     fn accepts_valid_bucket_names() {
-        for s in ["netbackup-pool-01", "abc", "a.b.c", "1pool", &"a".repeat(63)] {
+        for s in [
+            "netbackup-pool-01",
+            "abc",
+            "a.b.c",
+            "1pool",
+            &"a".repeat(63),
+        ] {
             assert_eq!(LsuName::new(s).unwrap().as_str(), s);
         }
     }

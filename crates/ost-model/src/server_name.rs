@@ -186,7 +186,10 @@ mod tests {
             Err(ServerNameError::TooLong { .. })
         ));
         assert!(!ServerName::claims("vast://fd00::1"));
-        let msg = "vast://fd00::1".parse::<ServerName>().unwrap_err().to_string();
+        let msg = "vast://fd00::1"
+            .parse::<ServerName>()
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("brackets"), "{msg}");
     }
 

@@ -104,23 +104,93 @@ const fn row(
 /// Every status code vast-ost may return, each once.
 pub const STATUS_TABLE: &[StatusInfo] = &[
     row(STS_EOK, "STS_EOK", Confidence::Design, "success"),
-    row(STS_EINVAL, "STS_EINVAL", Confidence::Reported, "one or more invalid arguments"),
-    row(STS_ENOENT, "STS_ENOENT", Confidence::Verified, "no more entries / not found"),
+    row(
+        STS_EINVAL,
+        "STS_EINVAL",
+        Confidence::Reported,
+        "one or more invalid arguments",
+    ),
+    row(
+        STS_ENOENT,
+        "STS_ENOENT",
+        Confidence::Verified,
+        "no more entries / not found",
+    ),
     row(STS_ENET, "STS_ENET", Confidence::Reported, "network error"),
-    row(STS_EINTERNAL, "STS_EINTERNAL", Confidence::Reported, "internal software error"),
-    row(STS_EWORM, "STS_EWORM", Confidence::Verified, "image is WORM / retention locked"),
-    row(STS_ECLAIM, "STS_ECLAIM", Confidence::Chosen, "not a vast-ost storage server"),
-    row(STS_EEXIST, "STS_EEXIST", Confidence::Chosen, "already exists"),
-    row(STS_EAUTH, "STS_EAUTH", Confidence::Chosen, "authentication failed"),
-    row(STS_ENOSPC, "STS_ENOSPC", Confidence::Chosen, "no space left"),
+    row(
+        STS_EINTERNAL,
+        "STS_EINTERNAL",
+        Confidence::Reported,
+        "internal software error",
+    ),
+    row(
+        STS_EWORM,
+        "STS_EWORM",
+        Confidence::Verified,
+        "image is WORM / retention locked",
+    ),
+    row(
+        STS_ECLAIM,
+        "STS_ECLAIM",
+        Confidence::Chosen,
+        "not a vast-ost storage server",
+    ),
+    row(
+        STS_EEXIST,
+        "STS_EEXIST",
+        Confidence::Chosen,
+        "already exists",
+    ),
+    row(
+        STS_EAUTH,
+        "STS_EAUTH",
+        Confidence::Chosen,
+        "authentication failed",
+    ),
+    row(
+        STS_ENOSPC,
+        "STS_ENOSPC",
+        Confidence::Chosen,
+        "no space left",
+    ),
     row(STS_EBUSY, "STS_EBUSY", Confidence::Chosen, "busy"),
     row(STS_EPERM, "STS_EPERM", Confidence::Chosen, "access denied"),
-    row(STS_ENOMEM, "STS_ENOMEM", Confidence::Chosen, "out of memory"),
-    row(STS_ENOTSUP, "STS_ENOTSUP", Confidence::Chosen, "operation not supported"),
-    row(STS_ETIMEDOUT, "STS_ETIMEDOUT", Confidence::Chosen, "timed out"),
-    row(STS_ECANCELED, "STS_ECANCELED", Confidence::Chosen, "cancelled"),
-    row(STS_EAGAIN, "STS_EAGAIN", Confidence::Chosen, "temporary failure, retry"),
-    row(STS_ECORRUPT, "STS_ECORRUPT", Confidence::Chosen, "stored data is corrupt"),
+    row(
+        STS_ENOMEM,
+        "STS_ENOMEM",
+        Confidence::Chosen,
+        "out of memory",
+    ),
+    row(
+        STS_ENOTSUP,
+        "STS_ENOTSUP",
+        Confidence::Chosen,
+        "operation not supported",
+    ),
+    row(
+        STS_ETIMEDOUT,
+        "STS_ETIMEDOUT",
+        Confidence::Chosen,
+        "timed out",
+    ),
+    row(
+        STS_ECANCELED,
+        "STS_ECANCELED",
+        Confidence::Chosen,
+        "cancelled",
+    ),
+    row(
+        STS_EAGAIN,
+        "STS_EAGAIN",
+        Confidence::Chosen,
+        "temporary failure, retry",
+    ),
+    row(
+        STS_ECORRUPT,
+        "STS_ECORRUPT",
+        Confidence::Chosen,
+        "stored data is corrupt",
+    ),
 ];
 
 impl OstStatus {
@@ -228,7 +298,10 @@ mod tests {
         assert_eq!(STS_ENO_MORE_ENTRIES.code(), 2_060_013);
         assert_eq!(STS_EWORM.code(), 2_060_069);
         assert_eq!(STS_EOK.code(), 0);
-        assert_eq!(STS_ENOENT.info().map(|r| r.value_confidence), Some(Confidence::Verified));
+        assert_eq!(
+            STS_ENOENT.info().map(|r| r.value_confidence),
+            Some(Confidence::Verified)
+        );
         assert_eq!(STS_ECLAIM.to_string(), "STS_ECLAIM (2060901)");
     }
 
