@@ -25,7 +25,9 @@ async fn cluster_vms_versions_and_seeds() {
     assert_eq!(vms_list[0]["access_token_lifetime"], "00:00:01");
     assert_eq!(vms_list[0]["max_api_tokens_per_user"], 5);
 
-    let (_, versions) = vms.admin("GET", "/api/versions/?status=success", None).await;
+    let (_, versions) = vms
+        .admin("GET", "/api/versions/?status=success", None)
+        .await;
     assert_eq!(versions[0]["sys_version"], cluster["sw_version"]);
 
     let (_, tenants) = vms.admin("GET", "/api/tenants/", None).await;
@@ -33,10 +35,14 @@ async fn cluster_vms_versions_and_seeds() {
     assert_eq!(tenants[0]["name"], "default");
     assert_eq!(tenants[0]["id"], 1);
 
-    let (_, policies) = vms.admin("GET", "/api/viewpolicies/?name=s3_default_policy", None).await;
+    let (_, policies) = vms
+        .admin("GET", "/api/viewpolicies/?name=s3_default_policy", None)
+        .await;
     assert_eq!(policies[0]["flavor"], "S3_NATIVE");
     assert_eq!(policies[0]["tenant_id"], 1);
-    let (_, policies) = vms.admin("GET", "/api/viewpolicies/?name=default", None).await;
+    let (_, policies) = vms
+        .admin("GET", "/api/viewpolicies/?name=default", None)
+        .await;
     assert_eq!(policies.as_array().unwrap().len(), 1);
 
     let (_, pools) = vms.admin("GET", "/api/vippools/", None).await;
@@ -45,25 +51,44 @@ async fn cluster_vms_versions_and_seeds() {
     assert_eq!(pools[0]["vast_sim_s3_url"], format!("http://{FAKE_S3}"));
 
     // PATCH the cluster; no create or delete.
-    let (status, patched) = vms.admin("PATCH", "/api/clusters/1/", Some(json!({"s3_enable_http": false}))).await;
+    let (status, patched) = vms
+        .admin(
+            "PATCH",
+            "/api/clusters/1/",
+            Some(json!({"s3_enable_http": false})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(patched["s3_enable_http"], false);
     assert_eq!(vms.admin("DELETE", "/api/clusters/1/", None).await.0, 405);
-    assert_eq!(vms.admin("POST", "/api/clusters/", Some(json!({}))).await.0, 405);
+    assert_eq!(
+        vms.admin("POST", "/api/clusters/", Some(json!({}))).await.0,
+        405
+    );
 }
 
 #[tokio::test]
 async fn tenants_crud_and_tenant_scoping() {
     let vms = start().await;
-    let tenant = vms.create("/api/tenants/", json!({"name": "t2", "domain_name": "t2.example"})).await;
+    let tenant = vms
+        .create(
+            "/api/tenants/",
+            json!({"name": "t2", "domain_name": "t2.example"}),
+        )
+        .await;
     let t2 = tenant["id"].as_u64().unwrap();
     assert_eq!(tenant["url"], format!("{}/api/tenants/{t2}/", vms.base()));
-    let (status, dup) = vms.admin("POST", "/api/tenants/", Some(json!({"name": "t2"}))).await;
+    let (status, dup) = vms
+        .admin("POST", "/api/tenants/", Some(json!({"name": "t2"})))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(dup["name"][0], "tenant with this name already exists.");
 
     let policy = vms
-        .create("/api/viewpolicies/", json!({"name": "p2", "flavor": "S3_NATIVE", "tenant_id": t2}))
+        .create(
+            "/api/viewpolicies/",
+            json!({"name": "p2", "flavor": "S3_NATIVE", "tenant_id": t2}),
+        )
         .await;
     assert_eq!(policy["tenant_name"], "t2");
     vms.user("alice").await;
@@ -79,40 +104,77 @@ async fn tenants_crud_and_tenant_scoping() {
         .await;
     assert_eq!(status, 201, "{view}");
     assert_eq!(view["tenant_id"], t2);
-    vms.create("/api/views/", json!({"path": "/t1/v", "policy_id": 1})).await;
+    vms.create("/api/views/", json!({"path": "/t1/v", "policy_id": 1}))
+        .await;
     let (_, all) = vms.admin("GET", "/api/views/", None).await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     let (_, scoped) = vms
-        .call_with("GET", "/api/views/", Auth::Admin, None, &[("X-Tenant-Name", "t2.example")])
+        .call_with(
+            "GET",
+            "/api/views/",
+            Auth::Admin,
+            None,
+            &[("X-Tenant-Name", "t2.example")],
+        )
         .await;
     assert_eq!(scoped.as_array().unwrap().len(), 1);
     assert_eq!(scoped[0]["path"], "/t2/v");
     let (status, _) = vms
-        .call_with("GET", "/api/views/", Auth::Admin, None, &[("X-Tenant-Name", "nope")])
+        .call_with(
+            "GET",
+            "/api/views/",
+            Auth::Admin,
+            None,
+            &[("X-Tenant-Name", "nope")],
+        )
         .await;
     assert_eq!(status, 400);
 
     // In use: refused; default tenant: refused.
-    let (status, body) = vms.admin("DELETE", &format!("/api/tenants/{t2}/"), None).await;
+    let (status, body) = vms
+        .admin("DELETE", &format!("/api/tenants/{t2}/"), None)
+        .await;
     assert_eq!(status, 409);
     assert_eq!(body["code"], "tenant_in_use");
     assert_eq!(vms.admin("DELETE", "/api/tenants/1/", None).await.0, 400);
-    let (status, patched) = vms.admin("PATCH", &format!("/api/tenants/{t2}/"), Some(json!({"max_views": 7}))).await;
+    let (status, patched) = vms
+        .admin(
+            "PATCH",
+            &format!("/api/tenants/{t2}/"),
+            Some(json!({"max_views": 7})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(patched["max_views"], 7);
 
     let t3 = vms.create("/api/tenants/", json!({"name": "t3"})).await;
     let (status, body) = vms
-        .admin("DELETE", &format!("/api/tenants/{}/?force_remove=true", t3["id"]), None)
+        .admin(
+            "DELETE",
+            &format!("/api/tenants/{}/?force_remove=true", t3["id"]),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     let task_id = body["async_task"]["id"].as_u64().unwrap();
-    let (status, task) = vms.admin("GET", &format!("/api/vtasks/{task_id}/"), None).await;
+    let (status, task) = vms
+        .admin("GET", &format!("/api/vtasks/{task_id}/"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(task["state"], "COMPLETED");
     let t4 = vms.create("/api/tenants/", json!({"name": "t4"})).await;
-    assert_eq!(vms.admin("DELETE", &format!("/api/tenants/{}/", t4["id"]), None).await.0, 204);
-    assert_eq!(vms.admin("GET", &format!("/api/tenants/{}/", t4["id"]), None).await.0, 404);
+    assert_eq!(
+        vms.admin("DELETE", &format!("/api/tenants/{}/", t4["id"]), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        vms.admin("GET", &format!("/api/tenants/{}/", t4["id"]), None)
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -130,24 +192,42 @@ async fn views_are_buckets() {
 
     // Duplicate bucket and duplicate path: 400 with the field.
     let (status, body) = vms
-        .admin("POST", "/api/views/", Some(json!({"path": "/other", "policy_id": 2,
-            "protocols": ["S3"], "bucket": "bkt-one", "bucket_owner": "owner1"})))
+        .admin(
+            "POST",
+            "/api/views/",
+            Some(json!({"path": "/other", "policy_id": 2,
+            "protocols": ["S3"], "bucket": "bkt-one", "bucket_owner": "owner1"})),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["bucket"][0].as_str().unwrap().contains("already exists"));
+    assert!(body["bucket"][0]
+        .as_str()
+        .unwrap()
+        .contains("already exists"));
     let (status, body) = vms
-        .admin("POST", "/api/views/", Some(json!({"path": "/buckets/bkt-one", "policy_id": 1})))
+        .admin(
+            "POST",
+            "/api/views/",
+            Some(json!({"path": "/buckets/bkt-one", "policy_id": 1})),
+        )
         .await;
     assert_eq!(status, 400);
     assert!(body["path"][0].as_str().unwrap().contains("already exists"));
     // Validation errors per field.
     let (status, body) = vms
-        .admin("POST", "/api/views/", Some(json!({"path": "rel", "policy_id": 99,
-            "protocols": ["S3"], "bucket_owner": "ghost"})))
+        .admin(
+            "POST",
+            "/api/views/",
+            Some(json!({"path": "rel", "policy_id": 99,
+            "protocols": ["S3"], "bucket_owner": "ghost"})),
+        )
         .await;
     assert_eq!(status, 400);
     assert!(body["path"].is_array());
-    assert_eq!(body["policy_id"][0], "Invalid pk \"99\" - object does not exist.");
+    assert_eq!(
+        body["policy_id"][0],
+        "Invalid pk \"99\" - object does not exist."
+    );
     assert!(body["bucket"].is_array());
     assert!(body["bucket_owner"][0].as_str().unwrap().contains("ghost"));
     let (status, body) = vms.admin("POST", "/api/views/", Some(json!({}))).await;
@@ -158,38 +238,65 @@ async fn views_are_buckets() {
     vms.store.fill("bkt-one", 10, 1);
     let (_, view) = vms.admin("GET", &format!("/api/views/{id}/"), None).await;
     assert_eq!(view["logical_capacity"], 10);
-    let (status, body) = vms.admin("DELETE", &format!("/api/views/{id}/"), None).await;
+    let (status, body) = vms
+        .admin("DELETE", &format!("/api/views/{id}/"), None)
+        .await;
     assert_eq!(status, 409);
     assert_eq!(body["code"], "bucket_not_empty");
     assert!(vms.store.has("bkt-one"));
     vms.store.fill("bkt-one", 0, 0);
-    let (status, body) = vms.admin("DELETE", &format!("/api/views/{id}/"), None).await;
+    let (status, body) = vms
+        .admin("DELETE", &format!("/api/views/{id}/"), None)
+        .await;
     assert_eq!(status, 204);
     assert_eq!(body, serde_json::Value::Null);
     assert!(!vms.store.has("bkt-one"));
-    assert_eq!(vms.admin("GET", &format!("/api/views/{id}/"), None).await.1, json!({"detail": "Not found."}));
+    assert_eq!(
+        vms.admin("GET", &format!("/api/views/{id}/"), None).await.1,
+        json!({"detail": "Not found."})
+    );
 
     // PATCH and PUT exist on views.
-    let plain = vms.create("/api/views/", json!({"path": "/nfs", "policy_id": 1})).await;
+    let plain = vms
+        .create("/api/views/", json!({"path": "/nfs", "policy_id": 1}))
+        .await;
     let pid = plain["id"].as_u64().unwrap();
     assert_eq!(plain["protocols"], json!(["NFS"]));
     let (status, patched) = vms
-        .admin("PATCH", &format!("/api/views/{pid}/"), Some(json!({"protocols": ["NFS", "NFS4"]})))
+        .admin(
+            "PATCH",
+            &format!("/api/views/{pid}/"),
+            Some(json!({"protocols": ["NFS", "NFS4"]})),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(patched["protocols"], json!(["NFS", "NFS4"]));
-    let (status, body) = vms.admin("PUT", &format!("/api/views/{pid}/"), Some(json!({"path": "/nfs2"}))).await;
+    let (status, body) = vms
+        .admin(
+            "PUT",
+            &format!("/api/views/{pid}/"),
+            Some(json!({"path": "/nfs2"})),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["policy_id"][0], "This field is required.");
     let (status, put) = vms
-        .admin("PUT", &format!("/api/views/{pid}/"), Some(json!({"path": "/nfs2", "policy_id": 1})))
+        .admin(
+            "PUT",
+            &format!("/api/views/{pid}/"),
+            Some(json!({"path": "/nfs2", "policy_id": 1})),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(put["path"], "/nfs2");
     // Turning a view into a bucket creates the bucket.
     let (status, _) = vms
-        .admin("PATCH", &format!("/api/views/{pid}/"), Some(json!({"protocols": ["S3"],
-            "bucket": "late-bucket", "bucket_owner": "owner1"})))
+        .admin(
+            "PATCH",
+            &format!("/api/views/{pid}/"),
+            Some(json!({"protocols": ["S3"],
+            "bucket": "late-bucket", "bucket_owner": "owner1"})),
+        )
         .await;
     assert_eq!(status, 200);
     assert!(vms.store.has("late-bucket"));
@@ -202,7 +309,10 @@ async fn quotas_usage_state_and_hard_limit() {
     vms.bucket("qbk", "q").await;
     assert_eq!(vms.state.bucket_hard_limit("qbk"), None);
     let quota = vms
-        .create("/api/quotas/", json!({"name": "qq", "path": "/buckets/qbk", "hard_limit": 1000, "soft_limit": 500}))
+        .create(
+            "/api/quotas/",
+            json!({"name": "qq", "path": "/buckets/qbk", "hard_limit": 1000, "soft_limit": 500}),
+        )
         .await;
     let id = quota["id"].as_u64().unwrap();
     assert_eq!(quota["state"], "OK");
@@ -218,20 +328,49 @@ async fn quotas_usage_state_and_hard_limit() {
     let (_, quota) = vms.admin("GET", &format!("/api/quotas/{id}/"), None).await;
     assert_eq!(quota["state"], "HARD_EXCEEDED");
 
-    let (status, patched) = vms.admin("PATCH", &format!("/api/quotas/{id}/"), Some(json!({"hard_limit": 0}))).await;
+    let (status, patched) = vms
+        .admin(
+            "PATCH",
+            &format!("/api/quotas/{id}/"),
+            Some(json!({"hard_limit": 0})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(patched["hard_limit"], 0);
-    assert_eq!(vms.state.bucket_hard_limit("qbk"), None, "0 is not enforced");
-    let (status, body) = vms.admin("PUT", &format!("/api/quotas/{id}/"), Some(json!({"name": "x", "path": "/x"}))).await;
+    assert_eq!(
+        vms.state.bucket_hard_limit("qbk"),
+        None,
+        "0 is not enforced"
+    );
+    let (status, body) = vms
+        .admin(
+            "PUT",
+            &format!("/api/quotas/{id}/"),
+            Some(json!({"name": "x", "path": "/x"})),
+        )
+        .await;
     assert_eq!(status, 405);
     assert_eq!(body["detail"], "Method \"PUT\" not allowed.");
-    let (status, body) = vms.admin("POST", "/api/quotas/", Some(json!({"name": "n", "hard_limit": "big"}))).await;
+    let (status, body) = vms
+        .admin(
+            "POST",
+            "/api/quotas/",
+            Some(json!({"name": "n", "hard_limit": "big"})),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["path"][0], "This field is required.");
     assert_eq!(body["hard_limit"][0], "A valid integer is required.");
-    let (_, found) = vms.admin("GET", "/api/quotas/?path__contains=qbk", None).await;
+    let (_, found) = vms
+        .admin("GET", "/api/quotas/?path__contains=qbk", None)
+        .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
-    assert_eq!(vms.admin("DELETE", &format!("/api/quotas/{id}/"), None).await.0, 204);
+    assert_eq!(
+        vms.admin("DELETE", &format!("/api/quotas/{id}/"), None)
+            .await
+            .0,
+        204
+    );
     assert_eq!(vms.admin("GET", "/api/quotas/", None).await.1, json!([]));
 }
 
@@ -239,12 +378,19 @@ async fn quotas_usage_state_and_hard_limit() {
 async fn vippools_events_alarms_capacity() {
     let vms = start().await;
     let pool = vms
-        .create("/api/vippools/", json!({"name": "rep", "role": "REPLICATION",
-            "ip_ranges": [["10.0.0.1", "10.0.0.4"]], "subnet_cidr": 24}))
+        .create(
+            "/api/vippools/",
+            json!({"name": "rep", "role": "REPLICATION",
+            "ip_ranges": [["10.0.0.1", "10.0.0.4"]], "subnet_cidr": 24}),
+        )
         .await;
     assert_eq!(pool["role"], "REPLICATION");
     let (status, body) = vms
-        .admin("POST", "/api/vippools/", Some(json!({"name": "bad", "ip_ranges": "x", "role": "NOPE"})))
+        .admin(
+            "POST",
+            "/api/vippools/",
+            Some(json!({"name": "bad", "ip_ranges": "x", "role": "NOPE"})),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["role"][0], "\"NOPE\" is not a valid choice.");
@@ -258,28 +404,59 @@ async fn vippools_events_alarms_capacity() {
     assert_eq!(status, 200);
     assert!(events["count"].as_u64().unwrap() >= 3);
     assert!(events["results"].is_array());
-    let (_, views_events) = vms.admin("GET", "/api/events/?object_type=view&event_name=VIEW_CREATED", None).await;
+    let (_, views_events) = vms
+        .admin(
+            "GET",
+            "/api/events/?object_type=view&event_name=VIEW_CREATED",
+            None,
+        )
+        .await;
     assert_eq!(views_events["count"], 1);
     assert_eq!(views_events["results"][0]["object_name"], evb["name"]);
     assert_eq!(views_events["results"][0]["object_id"], evb["id"]);
-    let ts = views_events["results"][0]["timestamp"].as_str().unwrap().to_owned();
+    let ts = views_events["results"][0]["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, later) = vms
-        .admin("GET", &format!("/api/events/?object_type=view&timestamp__gte={}", ts.replace('+', "%2B")), None)
+        .admin(
+            "GET",
+            &format!(
+                "/api/events/?object_type=view&timestamp__gte={}",
+                ts.replace('+', "%2B")
+            ),
+            None,
+        )
         .await;
     assert_eq!(later["count"], 1);
     let (_, future) = vms
-        .admin("GET", "/api/events/?timestamp__gte=2999-01-01T00:00:00Z", None)
+        .admin(
+            "GET",
+            "/api/events/?timestamp__gte=2999-01-01T00:00:00Z",
+            None,
+        )
         .await;
     assert_eq!(future["count"], 0);
     let (_, past) = vms
-        .admin("GET", "/api/events/?timestamp__lte=2000-01-01T00:00:00Z&page_size=5", None)
+        .admin(
+            "GET",
+            "/api/events/?timestamp__lte=2000-01-01T00:00:00Z&page_size=5",
+            None,
+        )
         .await;
-    assert_eq!(past, json!({"count": 0, "next": null, "previous": null, "results": []}));
+    assert_eq!(
+        past,
+        json!({"count": 0, "next": null, "previous": null, "results": []})
+    );
 
     // Injected events: INFO stays an event, MAJOR raises an alarm.
     let (status, event) = vms
-        .admin("POST", "/api/events/", Some(json!({"object_type": "cluster", "object_id": 1,
-            "event_message": "disk slow", "severity": "MAJOR"})))
+        .admin(
+            "POST",
+            "/api/events/",
+            Some(json!({"object_type": "cluster", "object_id": 1,
+            "event_message": "disk slow", "severity": "MAJOR"})),
+        )
         .await;
     assert_eq!(status, 201, "{event}");
     assert_eq!(event["event_message"], "disk slow");
@@ -289,12 +466,22 @@ async fn vippools_events_alarms_capacity() {
     assert_eq!(alarms[0]["alarm_message"], "disk slow");
     let alarm_id = alarms[0]["id"].as_u64().unwrap();
     let (_, acked) = vms
-        .admin("PATCH", &format!("/api/alarms/{alarm_id}/"), Some(json!({"acknowledged": true})))
+        .admin(
+            "PATCH",
+            &format!("/api/alarms/{alarm_id}/"),
+            Some(json!({"acknowledged": true})),
+        )
         .await;
     assert_eq!(acked["acknowledged"], true);
     assert_eq!(vms.admin("PATCH", "/api/alarms/clear/", None).await.0, 200);
     assert_eq!(vms.admin("GET", "/api/alarms/", None).await.1, json!([]));
-    let (status, body) = vms.admin("POST", "/api/events/", Some(json!({"object_type": "cluster"}))).await;
+    let (status, body) = vms
+        .admin(
+            "POST",
+            "/api/events/",
+            Some(json!({"object_type": "cluster"})),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["object_id"][0], "This field is required.");
 
@@ -314,7 +501,10 @@ async fn malformed_bodies() {
     let vms = start().await;
     let (status, body) = vms.admin("POST", "/api/tenants/", Some(json!([1]))).await;
     assert_eq!(status, 400);
-    assert!(body["detail"].as_str().unwrap().contains("Expected a dictionary"));
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Expected a dictionary"));
     let (status, body) = vms.admin("GET", "/api/views/abc/", None).await;
     assert_eq!(status, 404);
     assert_eq!(body["detail"], "Not found.");

@@ -16,14 +16,21 @@ use crate::control::S3Identity;
 
 /// The identity behind an enabled key.
 pub(crate) fn identity(db: &Db, key: &str) -> Option<S3Identity> {
-    let k = db.access_keys.iter().find(|k| k.access_key == key && k.enabled)?;
+    let k = db
+        .access_keys
+        .iter()
+        .find(|k| k.access_key == key && k.enabled)?;
     let user = db.row("users", k.user_id)?;
     let flag = |f: &str| user.get(f).and_then(Value::as_bool).unwrap_or(false);
     Some(S3Identity {
         access_key: k.access_key.clone(),
         secret_key: k.secret_key.clone(),
         user_id: k.user_id,
-        user_name: user.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        user_name: user
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         tenant_id: k.tenant_id,
         allow_create_bucket: flag("allow_create_bucket") || flag("s3_superuser"),
         allow_delete_bucket: flag("allow_delete_bucket") || flag("s3_superuser"),
@@ -50,7 +57,11 @@ pub(crate) fn user_keys(db: &Db, user_id: u64) -> Value {
 
 /// Issues a key pair for a user: `{access_key, secret_key}` (the only time the secret shows).
 fn issue(state: &VmsState, db: &mut Db, user_id: u64, tenant_id: u64) -> Result<Value, ApiError> {
-    let held = db.access_keys.iter().filter(|k| k.user_id == user_id).count();
+    let held = db
+        .access_keys
+        .iter()
+        .filter(|k| k.user_id == user_id)
+        .count();
     if held >= state.config.max_access_keys_per_user {
         return Err(ApiError::bad_request(format!(
             "User can have at most {} access keys.",
@@ -138,7 +149,13 @@ pub(crate) fn route(state: &VmsState, ctx: &Ctx, call: &Call, id: &str) -> ApiRe
             found.enabled = enabled;
             let what = if enabled { "enabled" } else { "disabled" };
             let message = format!("Access key {key} {what}");
-            events::record_user_event(&mut db, &state.config, user_id, "ACCESS_KEY_MODIFIED", &message);
+            events::record_user_event(
+                &mut db,
+                &state.config,
+                user_id,
+                "ACCESS_KEY_MODIFIED",
+                &message,
+            );
             state.save(&db)?;
             Ok(Reply::no_content())
         }
@@ -212,5 +229,10 @@ pub(crate) fn list_local(state: &VmsState, call: &Call) -> ApiResult {
             }
         })
         .collect();
-    Ok(Reply::ok(query.render(rows, false, &call.self_url(), &call.query)?))
+    Ok(Reply::ok(query.render(
+        rows,
+        false,
+        &call.self_url(),
+        &call.query,
+    )?))
 }

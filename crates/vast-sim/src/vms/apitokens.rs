@@ -76,7 +76,10 @@ fn read_expiry(body: &Value, errors: &mut FieldErrors) -> Option<(String, i64)> 
         Some(Value::String(s)) => match expiry_seconds(s) {
             Some(secs) => Some((s.clone(), secs)),
             None => {
-                errors.add("expiry_date", "Invalid expiry date. Use an integer and a unit, e.g. 90d.");
+                errors.add(
+                    "expiry_date",
+                    "Invalid expiry date. Use an integer and a unit, e.g. 90d.",
+                );
                 None
             }
         },
@@ -101,7 +104,12 @@ pub(crate) fn route(state: &VmsState, ctx: &Ctx, call: &Call, rest: &[&str]) -> 
                 .filter(|t| archived || active(t, now))
                 .map(show)
                 .collect();
-            Ok(Reply::ok(query.render(rows, false, &call.self_url(), &call.query)?))
+            Ok(Reply::ok(query.render(
+                rows,
+                false,
+                &call.self_url(),
+                &call.query,
+            )?))
         }
         (&Method::POST, []) => create(state, ctx, call),
         (&Method::GET, [id]) => {
@@ -181,7 +189,10 @@ fn create(state: &VmsState, ctx: &Ctx, call: &Call) -> ApiResult {
     errors.finish()?;
     let mut db = state.lock();
     if owner != state.config.admin_user && db.find_by("users", "name", &owner).is_none() {
-        return Err(ApiError::field("owner", format!("User \"{owner}\" does not exist.")));
+        return Err(ApiError::field(
+            "owner",
+            format!("User \"{owner}\" does not exist."),
+        ));
     }
     let now = now_unix();
     let held = db
@@ -190,7 +201,9 @@ fn create(state: &VmsState, ctx: &Ctx, call: &Call) -> ApiResult {
         .filter(|t| t.owner == owner && active(t, now))
         .count();
     if held >= state.config.max_api_tokens_per_user {
-        return Err(ApiError::unavailable_string("Max allowed API tokens reached"));
+        return Err(ApiError::unavailable_string(
+            "Max allowed API tokens reached",
+        ));
     }
     let token = ApiToken {
         id: guid()[..8].to_owned(),

@@ -99,7 +99,13 @@ impl Jwt {
         }
     }
 
-    fn mint(&self, principal: &Principal, token_type: &str, ttl: Duration, epoch: u64) -> Result<String, ApiError> {
+    fn mint(
+        &self,
+        principal: &Principal,
+        token_type: &str,
+        ttl: Duration,
+        epoch: u64,
+    ) -> Result<String, ApiError> {
         let now = now_ms();
         let exp_ms = now + ttl.as_millis();
         let (kind, user_id) = match principal {
@@ -122,7 +128,11 @@ impl Jwt {
     }
 
     /// A new `{access, refresh}` pair.
-    pub(crate) fn pair(&self, principal: &Principal, epoch: u64) -> Result<serde_json::Value, ApiError> {
+    pub(crate) fn pair(
+        &self,
+        principal: &Principal,
+        epoch: u64,
+    ) -> Result<serde_json::Value, ApiError> {
         Ok(json!({
             "access": self.mint(principal, "access", self.access_ttl, epoch)?,
             "refresh": self.mint(principal, "refresh", self.refresh_ttl, epoch)?,
@@ -140,7 +150,10 @@ impl Jwt {
     }
 
     fn is_spent(&self, jti: &str) -> bool {
-        self.spent.lock().unwrap_or_else(PoisonError::into_inner).contains(jti)
+        self.spent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(jti)
     }
 
     fn spend(&self, jti: &str) -> bool {
@@ -151,7 +164,11 @@ impl Jwt {
     }
 
     /// The principal behind a valid access token (403 `Token is invalid or expired` otherwise).
-    pub(crate) fn check_access(&self, token: &str, epoch: u64) -> Result<(Principal, String), ApiError> {
+    pub(crate) fn check_access(
+        &self,
+        token: &str,
+        epoch: u64,
+    ) -> Result<(Principal, String), ApiError> {
         let claims = self.decode(token).ok_or_else(ApiError::token_invalid)?;
         if claims.token_type != "access"
             || claims.exp_ms <= now_ms()
@@ -196,7 +213,12 @@ fn principal_of(claims: &Claims) -> Principal {
 }
 
 /// Checks a user name and password: the seeded admin, or a local user with a VMS password.
-pub(crate) fn login(db: &Db, admin: (&str, &str), username: &str, password: &str) -> Option<Principal> {
+pub(crate) fn login(
+    db: &Db,
+    admin: (&str, &str),
+    username: &str,
+    password: &str,
+) -> Option<Principal> {
     if username == admin.0 && password == admin.1 {
         return Some(Principal::Admin {
             username: username.to_owned(),
@@ -210,7 +232,6 @@ pub(crate) fn login(db: &Db, admin: (&str, &str), username: &str, password: &str
 }
 
 /// The credentials an `Authorization` header carries.
-#[derive(Debug)]
 pub(crate) enum Credentials {
     /// `Bearer <jwt>`.
     Bearer(String),
@@ -218,6 +239,17 @@ pub(crate) enum Credentials {
     ApiToken(String),
     /// `Basic base64(user:pass)`.
     Basic(String, String),
+}
+
+/// The scheme only, never the secret.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credentials::ApiToken(_) => f.write_str("ApiToken(<redacted>)"),
+            Credentials::Basic(user, _) => write!(f, "Basic({user}, <redacted>)"),
+        }
+    }
 }
 
 /// Reads the `Authorization` header (401 when missing or malformed).
@@ -238,10 +270,16 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Result<Credentials, ApiError> 
                 .decode(value)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::unauthorized("Invalid basic header. Credentials not correctly base64 encoded."))?;
-            let (user, pass) = decoded
-                .split_once(':')
-                .ok_or_else(|| ApiError::unauthorized("Invalid basic header. Credentials not correctly base64 encoded."))?;
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "Invalid basic header. Credentials not correctly base64 encoded.",
+                    )
+                })?;
+            let (user, pass) = decoded.split_once(':').ok_or_else(|| {
+                ApiError::unauthorized(
+                    "Invalid basic header. Credentials not correctly base64 encoded.",
+                )
+            })?;
             Ok(Credentials::Basic(user.to_owned(), pass.to_owned()))
         }
         _ => Err(ApiError::unauthorized("Invalid authorization header.")),

@@ -125,10 +125,18 @@ impl FieldErrors {
 }
 
 /// A successful API answer: a status and a JSON body (`None` for 204).
-#[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) body: Option<Value>,
+}
+
+/// Only the status: bodies may hold a secret shown once (keys, tokens).
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reply {
@@ -165,7 +173,10 @@ pub(crate) type ApiResult = Result<Reply, ApiError>;
 /// Turns a call's outcome into an HTTP response.
 pub(crate) fn into_response(result: ApiResult) -> Response<FaceBody> {
     match result {
-        Ok(Reply { status, body: Some(body) }) => json_response(status, &body),
+        Ok(Reply {
+            status,
+            body: Some(body),
+        }) => json_response(status, &body),
         Ok(Reply { status, body: None }) => {
             let mut response = Response::new(full_body(bytes::Bytes::new()));
             *response.status_mut() = status;

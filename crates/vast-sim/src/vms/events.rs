@@ -61,7 +61,10 @@ pub(crate) fn record_change(db: &mut Db, config: &SimConfig, kind: &Kind, id: u6
         .and_then(|r| r.get("name").or_else(|| r.get("path")))
         .cloned()
         .unwrap_or(Value::Null);
-    let guid = row.and_then(|r| r.get("guid")).cloned().unwrap_or(Value::Null);
+    let guid = row
+        .and_then(|r| r.get("guid"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let object_type = kind.noun.replace(' ', "");
     let label = name.as_str().map_or_else(|| id.to_string(), str::to_owned);
     let noun = kind.noun;
@@ -84,7 +87,13 @@ pub(crate) fn record_change(db: &mut Db, config: &SimConfig, kind: &Kind, id: u6
 }
 
 /// Records an event about a user (its access keys).
-pub(crate) fn record_user_event(db: &mut Db, config: &SimConfig, user_id: u64, name: &str, message: &str) {
+pub(crate) fn record_user_event(
+    db: &mut Db,
+    config: &SimConfig,
+    user_id: u64,
+    name: &str,
+    message: &str,
+) {
     let user = db.name_of("users", user_id);
     record(
         db,

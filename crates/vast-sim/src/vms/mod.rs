@@ -24,8 +24,8 @@ mod auth;
 mod errors;
 mod events;
 mod paths;
-mod quotas;
 mod query;
+mod quotas;
 mod resources;
 mod router;
 mod schema;
@@ -108,9 +108,8 @@ impl VmsState {
         data: Arc<dyn DataPlane>,
         faults: Arc<Faults>,
     ) -> Result<Arc<Self>, VmsError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            VmsError::State(format!("creating {}: {e}", config.data_dir.display()))
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| VmsError::State(format!("creating {}: {e}", config.data_dir.display())))?;
         let file = StateFile::new(&config.data_dir);
         let mut db = file.load()?.unwrap_or_default();
         system::seed(&mut db, config, &endpoints);

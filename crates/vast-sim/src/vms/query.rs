@@ -210,7 +210,11 @@ impl ListQuery {
         } else {
             Value::Null
         };
-        let previous = if page > 1 { link(page - 1) } else { Value::Null };
+        let previous = if page > 1 {
+            link(page - 1)
+        } else {
+            Value::Null
+        };
         Ok(json!({ "count": count, "next": next, "previous": previous, "results": results }))
     }
 }
@@ -222,7 +226,10 @@ fn positive(key: &str, value: &str) -> Result<usize, ApiError> {
             status: hyper::StatusCode::NOT_FOUND,
             body: json!({"detail": "Invalid page."}),
         }),
-        _ => Err(ApiError::field(key, "A valid positive integer is required.")),
+        _ => Err(ApiError::field(
+            key,
+            "A valid positive integer is required.",
+        )),
     }
 }
 
@@ -246,7 +253,10 @@ fn resolve<'a>(row: &'a Map<String, Value>, parts: &[String]) -> Option<&'a Valu
 fn filter_matches(filter: &Filter, row: &Map<String, Value>) -> bool {
     let value = resolve(row, &filter.field);
     if filter.lookup == Lookup::IsNull {
-        let want_null = filter.values.first().is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let want_null = filter
+            .values
+            .first()
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         return value.is_none_or(Value::is_null) == want_null;
     }
     let Some(value) = value else { return false };
@@ -324,9 +334,11 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let r = row(json!({"id": 3, "name": "Alpha", "path": "/a/b", "policy_id": 2,
+        let r = row(
+            json!({"id": 3, "name": "Alpha", "path": "/a/b", "policy_id": 2,
             "policy": "s3", "protocols": ["S3", "NFS"], "ts": "2026-01-02T00:00:00Z",
-            "local_provider": {"id": 1}}));
+            "local_provider": {"id": 1}}),
+        );
         assert!(q(&[("name", "Alpha")]).matches(&r));
         assert!(!q(&[("name", "alpha")]).matches(&r));
         assert!(q(&[("name__icontains", "LPH")]).matches(&r));

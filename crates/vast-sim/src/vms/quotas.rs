@@ -18,20 +18,40 @@ fn covers(quota_path: &str, view_path: &str) -> bool {
 }
 
 /// Checks a quota (path absolute and unique, limits not negative).
-pub(crate) fn prepare(db: &Db, old: Option<(u64, &Row)>, row: &mut Row) -> Result<Effects, ApiError> {
+pub(crate) fn prepare(
+    db: &Db,
+    old: Option<(u64, &Row)>,
+    row: &mut Row,
+) -> Result<Effects, ApiError> {
     let mut errors = FieldErrors::default();
     let path = row.get("path").and_then(Value::as_str).unwrap_or_default();
     if !path.starts_with('/') || (path.len() > 1 && path.ends_with('/')) {
-        errors.add("path", "Path must be absolute, start with '/' and have no trailing '/'.");
+        errors.add(
+            "path",
+            "Path must be absolute, start with '/' and have no trailing '/'.",
+        );
     }
-    for field in ["hard_limit", "soft_limit", "hard_limit_inodes", "soft_limit_inodes"] {
-        if row.get(field).and_then(Value::as_i64).is_some_and(|v| v < 0) {
+    for field in [
+        "hard_limit",
+        "soft_limit",
+        "hard_limit_inodes",
+        "soft_limit_inodes",
+    ] {
+        if row
+            .get(field)
+            .and_then(Value::as_i64)
+            .is_some_and(|v| v < 0)
+        {
             errors.add(field, "Ensure this value is greater than or equal to 0.");
         }
     }
     if let (Some(soft), Some(hard)) = (
-        row.get("soft_limit").and_then(Value::as_u64).filter(|v| *v > 0),
-        row.get("hard_limit").and_then(Value::as_u64).filter(|v| *v > 0),
+        row.get("soft_limit")
+            .and_then(Value::as_u64)
+            .filter(|v| *v > 0),
+        row.get("hard_limit")
+            .and_then(Value::as_u64)
+            .filter(|v| *v > 0),
     ) {
         if soft > hard {
             errors.add("soft_limit", "Soft limit must not exceed the hard limit.");
@@ -57,7 +77,11 @@ fn limit(row: &Row, field: &str) -> Option<u64> {
 
 /// Computed quota fields: usage, percentages and state.
 pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
-    let path = out.get("path").and_then(Value::as_str).unwrap_or("/").to_owned();
+    let path = out
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or("/")
+        .to_owned();
     let (bytes, objects) = covered_buckets(db, &path)
         .filter_map(|b| usage.get(b))
         .fold((0u64, 0u64), |(b, o), u| (b + u.bytes, o + u.objects));
@@ -69,7 +93,9 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
         _ => "OK",
     };
     let percent = |limit: Option<u64>, used: u64| -> Value {
-        limit.map_or(json!(0), |l| json!(((used as f64) * 100.0 / l as f64).round() as u64))
+        limit.map_or(json!(0), |l| {
+            json!(((used as f64) * 100.0 / l as f64).round() as u64)
+        })
     };
     out.insert("state".to_owned(), json!(state));
     out.insert("used_capacity".to_owned(), json!(bytes));
@@ -77,9 +103,15 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
     out.insert("used_capacity_tb".to_owned(), json!(bytes as f64 / 1e12));
     out.insert("used_inodes".to_owned(), json!(objects));
     out.insert("percent_capacity".to_owned(), percent(hard, bytes));
-    out.insert("percent_inodes".to_owned(), percent(limit(out, "hard_limit_inodes"), objects));
+    out.insert(
+        "percent_inodes".to_owned(),
+        percent(limit(out, "hard_limit_inodes"), objects),
+    );
     out.insert("time_to_block".to_owned(), Value::Null);
-    out.insert("title".to_owned(), out.get("name").cloned().unwrap_or(Value::Null));
+    out.insert(
+        "title".to_owned(),
+        out.get("name").cloned().unwrap_or(Value::Null),
+    );
     out.insert("cluster_id".to_owned(), json!(1));
     let cluster = db.row("clusters", 1).and_then(|c| c.get("name")).cloned();
     out.insert("cluster".to_owned(), cluster.unwrap_or(Value::Null));

@@ -20,14 +20,24 @@ use crate::control::{BucketUsage, DataPlaneError};
 pub(crate) type Usage = HashMap<String, BucketUsage>;
 
 /// What a create, update or delete must also do outside the state lock, or after it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Effects {
     /// Create this bucket in the object store first.
     pub(crate) create_bucket: Option<String>,
     /// Delete this (empty) bucket from the object store first.
     pub(crate) delete_bucket: Option<String>,
-    /// Set (`Some(Some)`) or keep the local user's VMS password (write-only field).
+    /// A new VMS password for the local user (`password` is write-only in the API).
     pub(crate) password: Option<String>,
+}
+
+/// Buckets only: the password never prints.
+impl std::fmt::Debug for Effects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Effects")
+            .field("create_bucket", &self.create_bucket)
+            .field("delete_bucket", &self.delete_bucket)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VmsState {
@@ -75,7 +85,12 @@ impl VmsState {
             rows
         };
         let always_envelope = kind.name == "events";
-        Ok(Reply::ok(query.render(rows, always_envelope, &call.self_url(), &call.query)?))
+        Ok(Reply::ok(query.render(
+            rows,
+            always_envelope,
+            &call.self_url(),
+            &call.query,
+        )?))
     }
 
     fn create(&self, ctx: &Ctx, call: &Call, kind: &'static Kind) -> ApiResult {
@@ -184,10 +199,9 @@ impl VmsState {
     fn bucket_effects(&self, effects: &Effects) -> Result<(), ApiError> {
         if let Some(bucket) = &effects.create_bucket {
             self.data.create_bucket(bucket).map_err(|e| match e {
-                DataPlaneError::BucketExists(_) => ApiError::field(
-                    "bucket",
-                    format!("Bucket {bucket} already exists."),
-                ),
+                DataPlaneError::BucketExists(_) => {
+                    ApiError::field("bucket", format!("Bucket {bucket} already exists."))
+                }
                 other => ApiError::internal(other.to_string()),
             })?;
         }
@@ -219,7 +233,12 @@ impl VmsState {
 }
 
 /// A row the caller may see (404 otherwise).
-pub(crate) fn visible<'a>(db: &'a Db, ctx: &Ctx, kind: &Kind, id: u64) -> Result<&'a Row, ApiError> {
+pub(crate) fn visible<'a>(
+    db: &'a Db,
+    ctx: &Ctx,
+    kind: &Kind,
+    id: u64,
+) -> Result<&'a Row, ApiError> {
     db.row(kind.name, id)
         .filter(|row| in_scope(ctx, kind, row))
         .ok_or_else(ApiError::not_found)
@@ -253,7 +272,9 @@ fn prepare(
         "views" => views::prepare(db, ctx, old, row),
         "quotas" => quotas::prepare(db, old, row),
         "users" => Ok(tenancy::prepare_user(db, old, row)),
-        "tenants" | "viewpolicies" | "vippools" => tenancy::prepare(db, kind, row).map(|()| Effects::default()),
+        "tenants" | "viewpolicies" | "vippools" => {
+            tenancy::prepare(db, kind, row).map(|()| Effects::default())
+        }
         _ => Ok(Effects::default()),
     }
 }
@@ -267,13 +288,21 @@ fn finish_create(db: &mut Db, kind: &Kind, id: u64) {
 fn prepare_delete(db: &Db, kind: &Kind, id: u64, row: &Row) -> Result<Effects, ApiError> {
     match kind.name {
         "views" => Ok(views::prepare_delete(row)),
-        "tenants" | "viewpolicies" => tenancy::prepare_delete(db, kind, id).map(|()| Effects::default()),
+        "tenants" | "viewpolicies" => {
+            tenancy::prepare_delete(db, kind, id).map(|()| Effects::default())
+        }
         _ => Ok(Effects::default()),
     }
 }
 
 /// 400 `{"<field>": ["<noun> with this <field> already exists."]}` on a duplicate.
-pub(crate) fn unique(db: &Db, kind: &Kind, field: &str, me: Option<u64>, row: &Row) -> Result<(), ApiError> {
+pub(crate) fn unique(
+    db: &Db,
+    kind: &Kind,
+    field: &str,
+    me: Option<u64>,
+    row: &Row,
+) -> Result<(), ApiError> {
     let Some(value) = row.get(field).filter(|v| !v.is_null()) else {
         return Ok(());
     };
@@ -303,7 +332,10 @@ pub(crate) fn decorate(
     out.insert("id".to_owned(), json!(id));
     out.insert("url".to_owned(), json!(ctx.links.item(kind.name, id)));
     if let Some(tenant) = row.get("tenant_id").and_then(Value::as_u64) {
-        out.insert("tenant_name".to_owned(), json!(db.name_of("tenants", tenant)));
+        out.insert(
+            "tenant_name".to_owned(),
+            json!(db.name_of("tenants", tenant)),
+        );
     }
     match kind.name {
         "views" => views::decorate(db, usage, &mut out),

@@ -30,7 +30,6 @@ impl Links {
 }
 
 /// One parsed request.
-#[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) method: Method,
     pub(crate) path: ApiPath,
@@ -38,6 +37,16 @@ pub(crate) struct Call {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Value>,
     pub(crate) links: Links,
+}
+
+/// Method and path only: headers and bodies carry credentials.
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Call {
@@ -180,7 +189,9 @@ fn authenticate(state: &VmsState, call: &Call) -> Result<Ctx, ApiError> {
                         || row.get("domain_name").and_then(Value::as_str) == Some(name)
                 })
                 .map(|(id, _)| *id)
-                .ok_or_else(|| ApiError::bad_request(format!("Tenant \"{name}\" does not exist.")))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("Tenant \"{name}\" does not exist."))
+                })?,
         ),
         _ => None,
     };

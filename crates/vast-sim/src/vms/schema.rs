@@ -110,7 +110,10 @@ pub(crate) const VIEW_POLICIES: Kind = Kind {
     noun: "view policy",
     fields: &[
         req("name", Ty::Str),
-        opt("flavor", Ty::Choice(&["NFS", "SMB", "MIXED_LAST_WINS", "S3_NATIVE"])),
+        opt(
+            "flavor",
+            Ty::Choice(&["NFS", "SMB", "MIXED_LAST_WINS", "S3_NATIVE"]),
+        ),
         opt("tenant_id", Ty::Int),
         opt("is_s3_default_policy", Ty::Bool),
         opt("s3_read_write", Ty::StrList),
@@ -123,7 +126,10 @@ pub(crate) const VIEW_POLICIES: Kind = Kind {
         opt("nfs_read_only", Ty::StrList),
         opt("nfs_root_squash", Ty::StrList),
         opt("nfs_no_squash", Ty::StrList),
-        opt("auth_source", Ty::Choice(&["RPC", "PROVIDERS", "RPC_AND_PROVIDERS"])),
+        opt(
+            "auth_source",
+            Ty::Choice(&["RPC", "PROVIDERS", "RPC_AND_PROVIDERS"]),
+        ),
         opt("allowed_characters", Ty::Choice(&["LCD", "NPL"])),
         opt("path_length", Ty::Choice(&["LCD", "NPL"])),
     ],
@@ -242,7 +248,12 @@ pub(crate) const VIP_POOLS: Kind = Kind {
         opt("vlan", Ty::Int),
         opt(
             "role",
-            Ty::Choice(&["PROTOCOLS", "REPLICATION", "BIG_CATALOG", "QUERY_ENGINE_CNODE_GROUP"]),
+            Ty::Choice(&[
+                "PROTOCOLS",
+                "REPLICATION",
+                "BIG_CATALOG",
+                "QUERY_ENGINE_CNODE_GROUP",
+            ]),
         ),
         opt("enabled", Ty::Bool),
         opt("tenant_id", Ty::Int),
@@ -409,9 +420,18 @@ pub(crate) fn validate(kind: &Kind, body: &Value, creating: bool) -> Result<Row,
 
 fn check(ty: Ty, value: &Value) -> Result<(), String> {
     match ty {
-        Ty::Str => value.is_string().then_some(()).ok_or_else(|| "Not a valid string.".to_owned()),
-        Ty::Int => value.is_i64().then_some(()).ok_or_else(|| "A valid integer is required.".to_owned()),
-        Ty::Bool => value.is_boolean().then_some(()).ok_or_else(|| "Must be a valid boolean.".to_owned()),
+        Ty::Str => value
+            .is_string()
+            .then_some(())
+            .ok_or_else(|| "Not a valid string.".to_owned()),
+        Ty::Int => value
+            .is_i64()
+            .then_some(())
+            .ok_or_else(|| "A valid integer is required.".to_owned()),
+        Ty::Bool => value
+            .is_boolean()
+            .then_some(())
+            .ok_or_else(|| "Must be a valid boolean.".to_owned()),
         Ty::StrList => list(value, |v| check(Ty::Str, v)),
         Ty::IntList => list(value, |v| check(Ty::Int, v)),
         Ty::Choice(choices) => match value.as_str() {
@@ -440,7 +460,9 @@ fn list(value: &Value, item: impl Fn(&Value) -> Result<(), String>) -> Result<()
 }
 
 fn plain(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 #[cfg(test)]

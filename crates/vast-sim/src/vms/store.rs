@@ -113,7 +113,10 @@ impl Db {
 
     /// The rows of `name` (empty when the table does not exist).
     pub(crate) fn rows(&self, name: &str) -> impl Iterator<Item = (&u64, &Row)> {
-        self.tables.get(name).into_iter().flat_map(|t| t.rows.iter())
+        self.tables
+            .get(name)
+            .into_iter()
+            .flat_map(|t| t.rows.iter())
     }
 
     /// One row.
@@ -154,11 +157,14 @@ impl StateFile {
     /// The stored state, or `None` when there is none yet.
     pub(crate) fn load(&self) -> Result<Option<Db>, VmsError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                VmsError::State(format!("parsing {}: {e}", self.path.display()))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| VmsError::State(format!("parsing {}: {e}", self.path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(VmsError::State(format!("reading {}: {e}", self.path.display()))),
+            Err(e) => Err(VmsError::State(format!(
+                "reading {}: {e}",
+                self.path.display()
+            ))),
         }
     }
 

@@ -29,13 +29,13 @@ fn object(value: Value) -> Row {
 
 fn seed_row(db: &mut Db, table: &str, id: u64, value: Value) {
     let t = db.table(table);
-    if !t.rows.contains_key(&id) {
+    t.rows.entry(id).or_insert_with(|| {
         let mut row = object(value);
         row.insert("id".to_owned(), json!(id));
         row.entry("guid").or_insert(json!(guid()));
         row.entry("created").or_insert(json!(now_iso()));
-        t.rows.insert(id, row);
-    }
+        row
+    });
     t.next_id = t.next_id.max(id + 1);
 }
 
@@ -43,30 +43,65 @@ fn seed_row(db: &mut Db, table: &str, id: u64, value: Value) {
 pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
     let vms_ip = endpoints.vms.ip().to_string();
     let s3_ip = endpoints.s3.ip().to_string();
-    seed_row(db, "tenants", 1, json!({"name": "default", "client_ip_ranges": [], "access_ip_ranges": []}));
-    seed_row(db, "viewpolicies", 1, json!({
-        "name": "default", "flavor": "NFS", "tenant_id": 1, "auth_source": "RPC",
-        "is_s3_default_policy": false, "nfs_read_write": ["*"], "nfs_root_squash": [],
-    }));
-    seed_row(db, "viewpolicies", 2, json!({
-        "name": "s3_default_policy", "flavor": "S3_NATIVE", "tenant_id": 1, "auth_source": "RPC",
-        "allowed_characters": "LCD", "is_s3_default_policy": true, "s3_read_write": [],
-    }));
-    seed_row(db, "vippools", 1, json!({
-        "name": "vippool-1", "role": "PROTOCOLS", "enabled": true, "tenant_id": null,
-        "subnet_cidr": 8, "vast_sim_s3_url": "",
-    }));
-    seed_row(db, "clusters", 1, json!({
-        "name": config.cluster_name, "psnt": "VAST-SIM-0001", "sw_version": SW_VERSION,
-        "build": "release-5.3.1-sim", "state": "ONLINE", "leader_state": "UP",
-        "ssd_raid_state": "HEALTHY", "nvram_raid_state": "HEALTHY", "memory_raid_state": "HEALTHY",
-        "enable_s3": true, "s3_enable_http": true, "s3_enable_https": true,
-        "s3_block_v2_authentication": false, "s3_enable_v2_authentication": false,
-    }));
-    seed_row(db, "vms", 1, json!({"name": "vms", "min_tls_version": "1.2"}));
-    seed_row(db, "versions", 1, json!({
-        "name": "vast-sim", "sys_version": SW_VERSION, "status": "success", "os_version": "sim",
-    }));
+    seed_row(
+        db,
+        "tenants",
+        1,
+        json!({"name": "default", "client_ip_ranges": [], "access_ip_ranges": []}),
+    );
+    seed_row(
+        db,
+        "viewpolicies",
+        1,
+        json!({
+            "name": "default", "flavor": "NFS", "tenant_id": 1, "auth_source": "RPC",
+            "is_s3_default_policy": false, "nfs_read_write": ["*"], "nfs_root_squash": [],
+        }),
+    );
+    seed_row(
+        db,
+        "viewpolicies",
+        2,
+        json!({
+            "name": "s3_default_policy", "flavor": "S3_NATIVE", "tenant_id": 1, "auth_source": "RPC",
+            "allowed_characters": "LCD", "is_s3_default_policy": true, "s3_read_write": [],
+        }),
+    );
+    seed_row(
+        db,
+        "vippools",
+        1,
+        json!({
+            "name": "vippool-1", "role": "PROTOCOLS", "enabled": true, "tenant_id": null,
+            "subnet_cidr": 8, "vast_sim_s3_url": "",
+        }),
+    );
+    seed_row(
+        db,
+        "clusters",
+        1,
+        json!({
+            "name": config.cluster_name, "psnt": "VAST-SIM-0001", "sw_version": SW_VERSION,
+            "build": "release-5.3.1-sim", "state": "ONLINE", "leader_state": "UP",
+            "ssd_raid_state": "HEALTHY", "nvram_raid_state": "HEALTHY", "memory_raid_state": "HEALTHY",
+            "enable_s3": true, "s3_enable_http": true, "s3_enable_https": true,
+            "s3_block_v2_authentication": false, "s3_enable_v2_authentication": false,
+        }),
+    );
+    seed_row(
+        db,
+        "vms",
+        1,
+        json!({"name": "vms", "min_tls_version": "1.2"}),
+    );
+    seed_row(
+        db,
+        "versions",
+        1,
+        json!({
+            "name": "vast-sim", "sys_version": SW_VERSION, "status": "success", "os_version": "sim",
+        }),
+    );
     if let Some(cluster) = db.table("clusters").rows.get_mut(&1) {
         cluster.insert("name".to_owned(), json!(config.cluster_name));
         cluster.insert("mgmt_vip".to_owned(), json!(vms_ip));
@@ -105,11 +140,14 @@ pub(crate) fn obtain_token(state: &VmsState, call: &Call) -> ApiResult {
     let username = text_field(&body, "username", &mut errors);
     let password = text_field(&body, "password", &mut errors);
     errors.finish()?;
-    let principal = auth::login(&state.lock(), admin(state), &username, &password).ok_or_else(|| {
-        ApiError::unauthorized("No active account found with the given credentials")
-    })?;
+    let principal =
+        auth::login(&state.lock(), admin(state), &username, &password).ok_or_else(|| {
+            ApiError::unauthorized("No active account found with the given credentials")
+        })?;
     state.faults.count("vms.auth.token");
-    Ok(Reply::ok(state.jwt.pair(&principal, state.faults.token_epoch())?))
+    Ok(Reply::ok(
+        state.jwt.pair(&principal, state.faults.token_epoch())?,
+    ))
 }
 
 /// `POST /token/refresh/ {refresh}` → 200 with a new pair (both rotated).
@@ -125,7 +163,9 @@ pub(crate) fn refresh_token(state: &VmsState, call: &Call) -> ApiResult {
         }
     }
     state.faults.count("vms.auth.refresh");
-    Ok(Reply::ok(state.jwt.pair(&principal, state.faults.token_epoch())?))
+    Ok(Reply::ok(
+        state.jwt.pair(&principal, state.faults.token_epoch())?,
+    ))
 }
 
 fn manager_record(ctx: &Ctx) -> Value {
@@ -184,7 +224,9 @@ pub(crate) fn capacity(state: &VmsState, call: &Call) -> ApiResult {
         if !under {
             continue;
         }
-        let bytes = bucket_of(view).and_then(|b| usage.get(b)).map_or(0, |u| u.bytes);
+        let bytes = bucket_of(view)
+            .and_then(|b| usage.get(b))
+            .map_or(0, |u| u.bytes);
         total += bytes;
         details.push(json!([view_path, {"data": [bytes, bytes, bytes]}]));
     }
@@ -233,7 +275,10 @@ pub(crate) fn decorate_cluster(state: &VmsState, usage: &Usage, out: &mut Row) {
     ] {
         out.insert(k.to_owned(), v);
     }
-    out.insert("mgmt_vip".to_owned(), json!(state.endpoints.vms.ip().to_string()));
+    out.insert(
+        "mgmt_vip".to_owned(),
+        json!(state.endpoints.vms.ip().to_string()),
+    );
 }
 
 /// `[DD ]HH:MM:SS`, as VMS prints token lifetimes.
@@ -257,7 +302,10 @@ pub(crate) fn decorate_vms(state: &VmsState, out: &mut Row) {
         ("mgmt_ip", json!(state.endpoints.vms.ip().to_string())),
         ("ssl_port", json!(state.endpoints.vms.port())),
         ("access_token_lifetime", json!(lifetime(c.access_token_ttl))),
-        ("refresh_token_lifetime", json!(lifetime(c.refresh_token_ttl))),
+        (
+            "refresh_token_lifetime",
+            json!(lifetime(c.refresh_token_ttl)),
+        ),
         ("max_api_tokens_per_user", json!(c.max_api_tokens_per_user)),
         ("state", json!("CONFIGURED")),
         ("degraded_reason", Value::Null),

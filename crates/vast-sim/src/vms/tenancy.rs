@@ -12,7 +12,10 @@ use crate::SimConfig;
 fn tenant_exists(db: &Db, row: &Row, errors: &mut FieldErrors) {
     if let Some(tenant) = row.get("tenant_id").and_then(Value::as_u64) {
         if db.row("tenants", tenant).is_none() {
-            errors.add("tenant_id", format!("Invalid pk \"{tenant}\" - object does not exist."));
+            errors.add(
+                "tenant_id",
+                format!("Invalid pk \"{tenant}\" - object does not exist."),
+            );
         }
     }
 }
@@ -32,16 +35,20 @@ pub(crate) fn prepare(db: &Db, kind: &Kind, row: &mut Row) -> Result<(), ApiErro
             row.entry("tenant_id").or_insert(Value::Null);
             row.entry("ip_ranges").or_insert(json!([]));
             tenant_exists(db, row, &mut errors);
-            let ranges_ok = row.get("ip_ranges").and_then(Value::as_array).is_some_and(|ranges| {
-                ranges.iter().all(|r| {
-                    r.as_array().is_some_and(|pair| {
-                        pair.len() == 2
-                            && pair.iter().all(|ip| {
-                                ip.as_str().is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok())
-                            })
+            let ranges_ok = row
+                .get("ip_ranges")
+                .and_then(Value::as_array)
+                .is_some_and(|ranges| {
+                    ranges.iter().all(|r| {
+                        r.as_array().is_some_and(|pair| {
+                            pair.len() == 2
+                                && pair.iter().all(|ip| {
+                                    ip.as_str()
+                                        .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok())
+                                })
+                        })
                     })
-                })
-            });
+                });
             if !ranges_ok {
                 errors.add("ip_ranges", "Expected a list of [start_ip, end_ip] pairs.");
             }
@@ -58,7 +65,9 @@ pub(crate) fn prepare_delete(db: &Db, kind: &Kind, id: u64) -> Result<(), ApiErr
             .any(|(_, r)| r.get(field).and_then(Value::as_u64) == Some(id))
     };
     match kind.name {
-        "tenants" if id == 1 => Err(ApiError::bad_request("The default tenant cannot be deleted.")),
+        "tenants" if id == 1 => Err(ApiError::bad_request(
+            "The default tenant cannot be deleted.",
+        )),
         "tenants" if used_by("views", "tenant_id") || used_by("quotas", "tenant_id") => Err(
             ApiError::conflict("tenant_in_use", "The tenant still has views or quotas."),
         ),
@@ -105,7 +114,10 @@ pub(crate) fn prepare_user(db: &Db, old: Option<(u64, &Row)>, row: &mut Row) -> 
 /// Computed user fields: the keys (never their secrets) and the provider.
 pub(crate) fn decorate_user(db: &Db, id: u64, out: &mut Row) {
     out.insert("access_keys".to_owned(), access_keys::user_keys(db, id));
-    out.insert("local_provider".to_owned(), json!({"id": 1, "name": "local"}));
+    out.insert(
+        "local_provider".to_owned(),
+        json!({"id": 1, "name": "local"}),
+    );
     out.insert("vid".to_owned(), json!(id));
     out.insert("sid".to_owned(), json!(format!("S-1-5-21-vast-sim-{id}")));
     out.insert("groups".to_owned(), json!([]));
@@ -120,10 +132,16 @@ pub(crate) fn decorate_tenant(db: &Db, id: u64, out: &mut Row) {
         .filter(|(_, p)| p.get("tenant_id").and_then(Value::as_u64) == Some(id))
         .map(|(pid, p)| json!({"id": pid, "name": p.get("name")}))
         .collect();
-    let names: Vec<Value> = pools.iter().filter_map(|p| p.get("name").cloned()).collect();
+    let names: Vec<Value> = pools
+        .iter()
+        .filter_map(|p| p.get("name").cloned())
+        .collect();
     out.insert("vippools".to_owned(), json!(pools));
     out.insert("vippool_names".to_owned(), json!(names));
-    out.insert("local_provider".to_owned(), json!({"id": 1, "name": "local"}));
+    out.insert(
+        "local_provider".to_owned(),
+        json!({"id": 1, "name": "local"}),
+    );
     out.insert("encryption_group_state".to_owned(), json!("NONE"));
     out.insert("sync".to_owned(), json!("SYNCED"));
 }

@@ -23,7 +23,9 @@ pub(crate) fn bucket_of(row: &Row) -> Option<&str> {
     if !s3 {
         return None;
     }
-    row.get("bucket").and_then(Value::as_str).filter(|b| !b.is_empty())
+    row.get("bucket")
+        .and_then(Value::as_str)
+        .filter(|b| !b.is_empty())
 }
 
 /// Every bucket a view serves.
@@ -58,28 +60,53 @@ fn valid_path(path: &str) -> bool {
 
 /// Checks a view (new, or `old` merged with a patch) and fills defaults; returns the bucket
 /// to create and the one to delete.
-pub(crate) fn prepare(db: &Db, ctx: &Ctx, old: Option<(u64, &Row)>, row: &mut Row) -> Result<Effects, ApiError> {
+pub(crate) fn prepare(
+    db: &Db,
+    ctx: &Ctx,
+    old: Option<(u64, &Row)>,
+    row: &mut Row,
+) -> Result<Effects, ApiError> {
     let me = old.map(|(id, _)| id);
     let mut errors = FieldErrors::default();
-    let path = row.get("path").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let path = row
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if !valid_path(&path) {
-        errors.add("path", "Path must be absolute, start with '/' and have no trailing '/'.");
+        errors.add(
+            "path",
+            "Path must be absolute, start with '/' and have no trailing '/'.",
+        );
     }
-    let policy_id = row.get("policy_id").and_then(Value::as_u64).unwrap_or_default();
+    let policy_id = row
+        .get("policy_id")
+        .and_then(Value::as_u64)
+        .unwrap_or_default();
     let policy = db.row("viewpolicies", policy_id);
     if policy.is_none() {
-        errors.add("policy_id", format!("Invalid pk \"{policy_id}\" - object does not exist."));
+        errors.add(
+            "policy_id",
+            format!("Invalid pk \"{policy_id}\" - object does not exist."),
+        );
     }
     if !row.get("tenant_id").is_some_and(Value::is_u64) {
         let tenant = ctx
             .tenant
-            .or_else(|| policy.and_then(|p| p.get("tenant_id")).and_then(Value::as_u64))
+            .or_else(|| {
+                policy
+                    .and_then(|p| p.get("tenant_id"))
+                    .and_then(Value::as_u64)
+            })
             .unwrap_or(1);
         row.insert("tenant_id".to_owned(), json!(tenant));
     }
     let tenant_id = row.get("tenant_id").and_then(Value::as_u64).unwrap_or(1);
     if db.row("tenants", tenant_id).is_none() {
-        errors.add("tenant_id", format!("Invalid pk \"{tenant_id}\" - object does not exist."));
+        errors.add(
+            "tenant_id",
+            format!("Invalid pk \"{tenant_id}\" - object does not exist."),
+        );
     }
     if !row.contains_key("protocols") || row.get("protocols").is_some_and(Value::is_null) {
         row.insert("protocols".to_owned(), json!(["NFS"]));
@@ -90,7 +117,9 @@ pub(crate) fn prepare(db: &Db, ctx: &Ctx, old: Option<(u64, &Row)>, row: &mut Ro
         .is_some_and(|p| p.iter().any(|p| p.as_str() == Some("S3")));
     if s3 {
         match row.get("bucket").and_then(Value::as_str) {
-            None | Some("") => errors.add("bucket", "This field is required when S3 is in protocols."),
+            None | Some("") => {
+                errors.add("bucket", "This field is required when S3 is in protocols.")
+            }
             Some(bucket) if !valid_bucket_name(bucket) => errors.add(
                 "bucket",
                 format!("\"{bucket}\" is not a valid S3 bucket name."),
@@ -102,7 +131,10 @@ pub(crate) fn prepare(db: &Db, ctx: &Ctx, old: Option<(u64, &Row)>, row: &mut Ro
             }
         }
         match row.get("bucket_owner").and_then(Value::as_str) {
-            None | Some("") => errors.add("bucket_owner", "This field is required when S3 is in protocols."),
+            None | Some("") => errors.add(
+                "bucket_owner",
+                "This field is required when S3 is in protocols.",
+            ),
             Some(owner) if db.find_by("users", "name", owner).is_none() => {
                 errors.add("bucket_owner", format!("User \"{owner}\" does not exist."));
             }
@@ -146,7 +178,10 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
     let path = out.get("path").cloned().unwrap_or(Value::Null);
     out.insert("title".to_owned(), path);
     if let Some(policy) = out.get("policy_id").and_then(Value::as_u64) {
-        out.insert("policy".to_owned(), json!(db.name_of("viewpolicies", policy)));
+        out.insert(
+            "policy".to_owned(),
+            json!(db.name_of("viewpolicies", policy)),
+        );
     }
     let bytes = bucket_of(out)
         .and_then(|b| usage.get(b))
@@ -170,7 +205,12 @@ pub(crate) fn may_access(db: &Db, identity: &S3Identity, bucket: &str) -> bool {
 
 /// Records the view of a bucket created over S3 (under `/`, S3 default policy). `false` when
 /// a view already serves it.
-pub(crate) fn record_s3_bucket(db: &mut Db, config: &SimConfig, bucket: &str, owner: &S3Identity) -> bool {
+pub(crate) fn record_s3_bucket(
+    db: &mut Db,
+    config: &SimConfig,
+    bucket: &str,
+    owner: &S3Identity,
+) -> bool {
     if bucket_view(db, bucket).is_some() {
         return false;
     }

@@ -1,6 +1,6 @@
 //! Shared harness of the VMS integration tests: the VMS face over real loopback HTTP, backed by
 //! an in-memory fake object store.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -165,7 +165,9 @@ impl TestVms {
             Auth::Admin => builder = builder.header("authorization", basic("admin", "123456")),
             Auth::Basic(u, p) => builder = builder.header("authorization", basic(u, p)),
             Auth::Bearer(t) => builder = builder.header("authorization", format!("Bearer {t}")),
-            Auth::ApiToken(t) => builder = builder.header("authorization", format!("Api-Token {t}")),
+            Auth::ApiToken(t) => {
+                builder = builder.header("authorization", format!("Api-Token {t}"))
+            }
         }
         for (k, v) in headers {
             builder = builder.header(*k, *v);
@@ -177,21 +179,30 @@ impl TestVms {
             }
             None => Bytes::new(),
         };
-        let response = self.client.request(builder.body(Full::new(bytes)).unwrap()).await.unwrap();
+        let response = self
+            .client
+            .request(builder.body(Full::new(bytes)).unwrap())
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes))
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, value)
     }
 
     /// One request without extra headers.
-    pub async fn call(&self, method: &str, path: &str, auth: Auth<'_>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.call_with(method, path, auth, body, &[]).await
     }
 
@@ -210,7 +221,10 @@ impl TestVms {
     /// Creates a local user and returns its id.
     pub async fn user(&self, name: &str) -> u64 {
         let user = self
-            .create("/api/users/", serde_json::json!({"name": name, "allow_create_bucket": true}))
+            .create(
+                "/api/users/",
+                serde_json::json!({"name": name, "allow_create_bucket": true}),
+            )
             .await;
         user["id"].as_u64().unwrap()
     }
