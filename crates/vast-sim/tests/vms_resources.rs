@@ -50,6 +50,42 @@ async fn cluster_vms_versions_and_seeds() {
     assert_eq!(pools[0]["ip_ranges"], json!([["127.0.0.1", "127.0.0.1"]]));
     assert_eq!(pools[0]["vast_sim_s3_url"], format!("http://{FAKE_S3}"));
 
+    let (_, providers) = vms.admin("GET", "/api/localproviders/", None).await;
+    assert_eq!(providers[0]["name"], "local");
+    let (_, manager) = vms.admin("GET", "/api/managers/1/", None).await;
+    assert_eq!(manager["username"], "admin");
+    assert_eq!(manager["user_type"], "SUPER_ADMIN");
+    let (status, body) = vms
+        .admin(
+            "POST",
+            "/api/users/",
+            Some(json!({"name": "p", "local_provider_id": 9})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["local_provider_id"][0],
+        "Invalid pk \"9\" - object does not exist."
+    );
+    let user = vms.create("/api/users/", json!({"name": "p"})).await;
+    assert_eq!(user["local_provider"]["name"], "local");
+    assert_eq!(user["allow_create_bucket"], false);
+    assert!(user["uid"].as_i64().unwrap() >= 1000);
+    let (status, body) = vms
+        .admin("POST", "/api/users/", Some(json!({"name": "p"})))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["name"][0], "user with this name already exists.");
+    let (status, patched) = vms
+        .admin(
+            "PATCH",
+            &format!("/api/users/{}/", user["id"]),
+            Some(json!({"allow_delete_bucket": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(patched["allow_delete_bucket"], true);
+
     // PATCH the cluster; no create or delete.
     let (status, patched) = vms
         .admin(

@@ -271,7 +271,7 @@ fn prepare(
     match kind.name {
         "views" => views::prepare(db, ctx, old, row),
         "quotas" => quotas::prepare(db, old, row),
-        "users" => Ok(tenancy::prepare_user(db, old, row)),
+        "users" => tenancy::prepare_user(db, old, row),
         "tenants" | "viewpolicies" | "vippools" => {
             tenancy::prepare(db, kind, row).map(|()| Effects::default())
         }

@@ -360,6 +360,32 @@ pub(crate) const VERSIONS: Kind = Kind {
     tenant_scoped: false,
 };
 
+/// Local user providers (read-only; the seeded `local` one).
+pub(crate) const LOCAL_PROVIDERS: Kind = Kind {
+    name: "localproviders",
+    noun: "local provider",
+    fields: &[],
+    create: false,
+    patch: false,
+    put: false,
+    delete: false,
+    unique_name: false,
+    tenant_scoped: false,
+};
+
+/// VMS managers (read-only; the seeded super-admin).
+pub(crate) const MANAGERS: Kind = Kind {
+    name: "managers",
+    noun: "manager",
+    fields: &[],
+    create: false,
+    patch: false,
+    put: false,
+    delete: false,
+    unique_name: false,
+    tenant_scoped: false,
+};
+
 /// Every generic kind.
 pub(crate) const KINDS: &[&Kind] = &[
     &TENANTS,
@@ -374,6 +400,8 @@ pub(crate) const KINDS: &[&Kind] = &[
     &ALARMS,
     &VTASKS,
     &VERSIONS,
+    &LOCAL_PROVIDERS,
+    &MANAGERS,
 ];
 
 /// The kind serving `collection`.

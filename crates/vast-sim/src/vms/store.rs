@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -173,8 +174,12 @@ impl StateFile {
         let bytes = serde_json::to_vec_pretty(db)
             .map_err(|e| VmsError::State(format!("serializing the state: {e}")))?;
         let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, bytes)
-            .map_err(|e| VmsError::State(format!("writing {}: {e}", tmp.display())))?;
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()
+        };
+        write().map_err(|e| VmsError::State(format!("writing {}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, &self.path)
             .map_err(|e| VmsError::State(format!("renaming to {}: {e}", self.path.display())))
     }

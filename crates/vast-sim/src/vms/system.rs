@@ -102,6 +102,23 @@ pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
             "name": "vast-sim", "sys_version": SW_VERSION, "status": "success", "os_version": "sim",
         }),
     );
+    seed_row(
+        db,
+        "localproviders",
+        1,
+        json!({"name": "local", "tenant_id": 1}),
+    );
+    seed_row(
+        db,
+        "managers",
+        1,
+        json!({
+            "username": config.admin_user, "user_type": "SUPER_ADMIN", "tenant_id": null, "roles": [],
+        }),
+    );
+    if let Some(manager) = db.table("managers").rows.get_mut(&1) {
+        manager.insert("username".to_owned(), json!(config.admin_user));
+    }
     if let Some(cluster) = db.table("clusters").rows.get_mut(&1) {
         cluster.insert("name".to_owned(), json!(config.cluster_name));
         cluster.insert("mgmt_vip".to_owned(), json!(vms_ip));

@@ -80,7 +80,11 @@ pub(crate) fn prepare_delete(db: &Db, kind: &Kind, id: u64) -> Result<(), ApiErr
 }
 
 /// Defaults of a local user; its write-only `password` moves out of the row.
-pub(crate) fn prepare_user(db: &Db, old: Option<(u64, &Row)>, row: &mut Row) -> Effects {
+pub(crate) fn prepare_user(
+    db: &Db,
+    old: Option<(u64, &Row)>,
+    row: &mut Row,
+) -> Result<Effects, ApiError> {
     let password = row
         .remove("password")
         .and_then(|p| p.as_str().map(str::to_owned));
@@ -105,10 +109,20 @@ pub(crate) fn prepare_user(db: &Db, old: Option<(u64, &Row)>, row: &mut Row) -> 
             row.insert(field.to_owned(), default);
         }
     }
-    Effects {
+    let provider = row
+        .get("local_provider_id")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    if db.row("localproviders", provider).is_none() {
+        return Err(ApiError::field(
+            "local_provider_id",
+            format!("Invalid pk \"{provider}\" - object does not exist."),
+        ));
+    }
+    Ok(Effects {
         password,
         ..Effects::default()
-    }
+    })
 }
 
 /// Computed user fields: the keys (never their secrets) and the provider.
