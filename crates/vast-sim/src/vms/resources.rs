@@ -56,7 +56,7 @@ impl VmsState {
         match call.method {
             Method::GET => {
                 let query = ListQuery::parse(&call.query, &[])?;
-                let usage = self.usage();
+                let usage = self.usage_for(kind);
                 let db = self.lock();
                 let row = visible(&db, ctx, kind, id)?;
                 Ok(Reply::ok(query.project(Value::Object(decorate(
@@ -72,7 +72,7 @@ impl VmsState {
 
     fn list(&self, ctx: &Ctx, call: &Call, kind: &'static Kind) -> ApiResult {
         let query = ListQuery::parse(&call.query, &[])?;
-        let usage = self.usage();
+        let usage = self.usage_for(kind);
         let db = self.lock();
         let rows: Vec<Row> = db
             .rows(kind.name)
@@ -102,7 +102,7 @@ impl VmsState {
         }
         let effects = prepare(&self.lock(), ctx, kind, None, &mut row)?;
         self.bucket_effects(&effects)?;
-        let usage = self.usage();
+        let usage = self.usage_for(kind);
         let mut db = self.lock();
         // The lock was let go for the object store: check again before committing.
         if let Err(error) = prepare(&db, ctx, kind, None, &mut row) {
@@ -139,7 +139,7 @@ impl VmsState {
             prepare(&db, ctx, kind, Some((id, old)), &mut merged)?
         };
         self.bucket_effects(&effects)?;
-        let usage = self.usage();
+        let usage = self.usage_for(kind);
         let mut db = self.lock();
         let old = match visible(&db, ctx, kind, id) {
             Ok(old) => old.clone(),
@@ -192,6 +192,15 @@ impl VmsState {
         }
         self.save(&db)?;
         Ok(Reply::no_content())
+    }
+
+    /// Bucket usage, read only for the kinds that show it (it may cost the store a scan).
+    fn usage_for(&self, kind: &Kind) -> Usage {
+        if matches!(kind.name, "views" | "quotas" | "clusters") {
+            self.usage()
+        } else {
+            Usage::new()
+        }
     }
 
     /// Runs the object-store side of a mutation (without the state lock). A failed delete of
