@@ -13,7 +13,7 @@ use super::VmsState;
 use crate::SimConfig;
 
 /// Oldest events are dropped beyond this many.
-const MAX_EVENTS: usize = 10_000;
+const MAX_EVENTS: usize = 2_000;
 
 /// What one event says.
 struct Event<'a> {
