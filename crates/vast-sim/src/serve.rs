@@ -108,10 +108,7 @@ async fn accept_loop(tcp: TcpListener, tls: Option<TlsAcceptor>, handler: Handle
 }
 
 async fn serve_connection(stream: TcpStream, tls: Option<TlsAcceptor>, handler: Handler) {
-    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let future = handler(req);
-        async move { future.await }
-    });
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| handler(req));
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
     let result = match tls {
