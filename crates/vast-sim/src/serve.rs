@@ -108,21 +108,26 @@ async fn accept_loop(tcp: TcpListener, tls: Option<TlsAcceptor>, handler: Handle
 }
 
 async fn serve_connection(stream: TcpStream, tls: Option<TlsAcceptor>, handler: Handler) {
-    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let future = handler(req);
-        async move { future.await }
-    });
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| handler(req));
     let mut builder = http1::Builder::new();
     builder.keep_alive(true);
     let result = match tls {
         Some(acceptor) => match acceptor.accept(stream).await {
-            Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+            Ok(stream) => {
+                builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+            }
             Err(error) => {
                 tracing::debug!(%error, "TLS handshake failed");
                 return;
             }
         },
-        None => builder.serve_connection(TokioIo::new(stream), service).await,
+        None => {
+            builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+        }
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection ended with an error");

@@ -1,0 +1,227 @@
+//! Moving bytes without holding them: request bodies into files (hashing on the way), files out
+//! as response streams, file-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
+//! pool, and at most a few chunks per transfer are in memory at once.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use s3s::checksum::ChecksumHasher;
+use s3s::dto::StreamingBlob;
+use s3s::stream::{ByteStream, RemainingLength};
+use s3s::{s3_error, S3Result, StdError};
+use tokio::sync::mpsc;
+
+use super::checksum::finish;
+use super::errors::io_error;
+use super::meta::Checksums;
+
+/// Size of the chunks written to and read from disk.
+pub(crate) const CHUNK: usize = 1 << 20;
+/// Chunks queued between the network and the disk per transfer.
+const QUEUE: usize = 4;
+
+/// A body stored in a file.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) size: u64,
+    pub(crate) md5: [u8; 16],
+    pub(crate) checksums: Checksums,
+}
+
+/// Why a body could not be stored.
+#[derive(Debug)]
+pub(crate) enum ReceiveError {
+    /// More bytes came than allowed.
+    TooLarge,
+    /// The body broke off or the disk failed.
+    S3(s3s::S3Error),
+}
+
+/// Streams `body` into a new file at `path`, computing its MD5 and the checksums `hasher` was
+/// set up for. Stops with `TooLarge` past `max` bytes. The file is removed on any failure.
+pub(crate) async fn receive(
+    mut body: StreamingBlob,
+    path: PathBuf,
+    hasher: ChecksumHasher,
+    max: Option<u64>,
+) -> Result<Received, ReceiveError> {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    let writer_path = path.clone();
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
+        let mut file = File::create(&writer_path)?;
+        let mut md5 = Md5::new();
+        let mut hasher = hasher;
+        let mut size = 0u64;
+        while let Some(chunk) = rx.blocking_recv() {
+            md5.update(&chunk);
+            hasher.update(&chunk);
+            file.write_all(&chunk)?;
+            size += chunk.len() as u64;
+        }
+        Ok(Received {
+            size,
+            md5: md5.finalize().into(),
+            checksums: finish(hasher),
+        })
+    });
+
+    let mut buf = BytesMut::with_capacity(CHUNK);
+    let mut total = 0u64;
+    let mut failure = None;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                failure = Some(ReceiveError::S3(s3_error!(
+                    IncompleteBody,
+                    "reading the request body failed: {e}"
+                )));
+                break;
+            }
+        };
+        total += chunk.len() as u64;
+        if max.is_some_and(|max| total > max) {
+            failure = Some(ReceiveError::TooLarge);
+            break;
+        }
+        buf.extend_from_slice(&chunk);
+        if buf.len() >= CHUNK && tx.send(buf.split().freeze()).await.is_err() {
+            break; // the writer failed: its error is reported below
+        }
+        if buf.capacity() < CHUNK {
+            buf.reserve(CHUNK);
+        }
+    }
+    if failure.is_none() && !buf.is_empty() {
+        let _ = tx.send(buf.freeze()).await;
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let result = match (failure, written) {
+        (Some(failure), _) => Err(failure),
+        (None, Ok(Ok(received))) => Ok(received),
+        (None, Ok(Err(e)) | Err(e)) => Err(ReceiveError::S3(io_error(e))),
+    };
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&path).await;
+    }
+    result
+}
+
+/// A response body streaming `len` bytes of a file from `offset`.
+pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<StreamingBlob> {
+    let mut file = tokio::task::spawn_blocking(move || File::open(path))
+        .await
+        .map_err(|e| io_error(std::io::Error::other(e.to_string())))?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => s3_error!(NoSuchKey),
+            _ => io_error(e),
+        })?;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, StdError>>(2);
+    tokio::task::spawn_blocking(move || {
+        if offset > 0 {
+            if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+                let _ = tx.blocking_send(Err(Box::new(e)));
+                return;
+            }
+        }
+        let mut left = len;
+        while left > 0 {
+            let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+            let mut chunk = BytesMut::zeroed(n);
+            if let Err(e) = file.read_exact(&mut chunk) {
+                let _ = tx.blocking_send(Err(Box::new(e)));
+                return;
+            }
+            left -= n as u64;
+            if tx.blocking_send(Ok(chunk.freeze())).is_err() {
+                return; // the client went away
+            }
+        }
+    });
+    Ok(StreamingBlob::new(FileStream { rx, left: len }))
+}
+
+/// Chunks of a file as a stream of known length.
+struct FileStream {
+    rx: mpsc::Receiver<Result<Bytes, StdError>>,
+    left: u64,
+}
+
+impl Stream for FileStream {
+    type Item = Result<Bytes, StdError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.rx.poll_recv(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            self.left = self.left.saturating_sub(chunk.len() as u64);
+        }
+        polled
+    }
+}
+
+impl ByteStream for FileStream {
+    fn remaining_length(&self) -> RemainingLength {
+        RemainingLength::new_exact(usize::try_from(self.left).unwrap_or(usize::MAX))
+    }
+}
+
+/// Copies `len` bytes of `src` from `offset` into a new file `dst`, computing MD5 and the
+/// checksums `hasher` was set up for. Blocking: run on the blocking pool.
+pub(crate) fn copy_range(
+    src: &Path,
+    offset: u64,
+    len: u64,
+    dst: &Path,
+    mut hasher: ChecksumHasher,
+) -> std::io::Result<Received> {
+    let mut from = File::open(src)?;
+    from.seek(SeekFrom::Start(offset))?;
+    let mut to = File::create(dst)?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+        from.read_exact(&mut buf[..n])?;
+        md5.update(&buf[..n]);
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(Received {
+        size: len,
+        md5: md5.finalize().into(),
+        checksums: finish(hasher),
+    })
+}
+
+/// Concatenates files into a new file `dst` (the kernel copies: `copy_file_range` on Linux).
+/// Blocking: run on the blocking pool.
+pub(crate) fn concat(parts: &[PathBuf], dst: &Path) -> std::io::Result<u64> {
+    let mut to = File::create(dst)?;
+    let mut total = 0;
+    for part in parts {
+        let mut from = File::open(part)?;
+        total += std::io::copy(&mut from, &mut to)?;
+    }
+    Ok(total)
+}
+
+/// Runs blocking disk work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> S3Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| io_error(std::io::Error::other(e.to_string())))?
+        .map_err(io_error)
+}
