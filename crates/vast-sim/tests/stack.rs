@@ -2,6 +2,8 @@
 //! authenticate S3, quotas set over VMS bind S3 writes, the admin endpoints inject faults, state
 //! survives a restart, and the binary prints its startup line.
 
+#![allow(clippy::unwrap_used)] // test fixtures outside #[test] functions
+
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
