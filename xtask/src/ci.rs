@@ -2,12 +2,12 @@
 
 use anyhow::Result;
 
-use crate::command::{cargo, run};
+use crate::command::{cargo, run as run_step};
 
 /// Runs format check, clippy, tests, then (unless `--quick`) compat scripts and cargo-deny.
-pub fn run_ci(quick: bool) -> Result<()> {
-    run("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(
+pub(crate) fn run_ci(quick: bool) -> Result<()> {
+    run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run_step(
         "clippy",
         cargo().args([
             "clippy",
@@ -18,7 +18,7 @@ pub fn run_ci(quick: bool) -> Result<()> {
             "warnings",
         ]),
     )?;
-    run("tests", cargo().args(["test", "--workspace"]))?;
+    run_step("tests", cargo().args(["test", "--workspace"]))?;
     if !quick {
         crate::compat::run()?;
         crate::deny::run()?;
@@ -28,6 +28,6 @@ pub fn run_ci(quick: bool) -> Result<()> {
 }
 
 /// Entry point with the task's arguments.
-pub fn run(args: &[String]) -> Result<()> {
+pub(crate) fn run(args: &[String]) -> Result<()> {
     run_ci(args.iter().any(|arg| arg == "--quick"))
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// The workspace root (the parent of this crate's directory).
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .parent()
@@ -15,7 +15,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The `cargo` that invoked us (so the same toolchain runs every step).
-pub fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command.current_dir(workspace_root());
@@ -23,7 +23,7 @@ pub fn cargo() -> Command {
 }
 
 /// Runs `command`, printing it first; fails when it exits non-zero.
-pub fn run(step: &str, command: &mut Command) -> Result<()> {
+pub(crate) fn run(step: &str, command: &mut Command) -> Result<()> {
     eprintln!("==> {step}: {command:?}");
     let status = command
         .status()
@@ -35,8 +35,7 @@ pub fn run(step: &str, command: &mut Command) -> Result<()> {
 }
 
 /// Whether a program is on `PATH` (or is a cargo subcommand installed as `cargo-<name>`).
-pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+pub(crate) fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }

@@ -8,7 +8,7 @@ use crate::command::{run as run_step, workspace_root};
 
 /// Runs the compatibility script, which builds vast-sim, starts it and drives vastpy and the AWS
 /// CLI from a virtualenv.
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let root = workspace_root();
     run_step(
         "compat",

@@ -6,10 +6,10 @@
 
 use anyhow::{bail, Result};
 
-use crate::command::{cargo, on_path, run};
+use crate::command::{cargo, on_path, run as run_step};
 
 /// Runs cargo-deny, which `.ci/run` installs.
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     if !on_path("cargo-deny") {
         bail!("cargo-deny is not installed: `cargo install cargo-deny --locked` (as .ci/run does)");
     }
@@ -19,5 +19,5 @@ pub fn run() -> Result<()> {
     }
     let mut command = cargo();
     command.args(["deny", "--workspace", "check"]).args(&checks);
-    run("deny", &mut command)
+    run_step("deny", &mut command)
 }

@@ -37,8 +37,17 @@ pub(crate) fn handler(faults: Arc<Faults>, s3: Arc<Listener>, vms: Handler) -> H
     })
 }
 
-async fn admin(req: Request<Incoming>, faults: &Faults, s3: &Arc<Listener>) -> hyper::Response<FaceBody> {
-    let path = req.uri().path().trim_start_matches(PREFIX).trim_end_matches('/').to_owned();
+async fn admin(
+    req: Request<Incoming>,
+    faults: &Faults,
+    s3: &Arc<Listener>,
+) -> hyper::Response<FaceBody> {
+    let path = req
+        .uri()
+        .path()
+        .trim_start_matches(PREFIX)
+        .trim_end_matches('/')
+        .to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     match (req.method().clone(), path.as_str()) {
         (Method::GET, "faults") => ok(json!(faults.get())),

@@ -193,7 +193,10 @@ fn injected_error(face: Face, status: u16) -> hyper::Response<FaceBody> {
             let (code, message) = if status == StatusCode::SERVICE_UNAVAILABLE {
                 ("SlowDown", "Please reduce your request rate.")
             } else {
-                ("InternalError", "We encountered an internal error. Please try again.")
+                (
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                )
             };
             xml_response(
                 status,
@@ -214,7 +217,10 @@ async fn reset_mid_body(
 ) -> Result<hyper::Response<FaceBody>, BoxError> {
     if !req.body().is_end_stream() && req.body().size_hint().lower() > 0 {
         let _ = req.body_mut().frame().await;
-        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset mid-request by vast-sim"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset mid-request by vast-sim",
+        ));
     }
     let response = inner(req).await?;
     let (parts, body) = response.into_parts();
@@ -226,7 +232,13 @@ async fn reset_mid_body(
     };
     let frames = futures::stream::iter([
         Ok(Frame::data(half)),
-        Err::<Frame<bytes::Bytes>, BoxError>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset mid-response by vast-sim")),
+        Err::<Frame<bytes::Bytes>, BoxError>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset mid-response by vast-sim",
+        )),
     ]);
-    Ok(hyper::Response::from_parts(parts, StreamBody::new(frames).boxed_unsync()))
+    Ok(hyper::Response::from_parts(
+        parts,
+        StreamBody::new(frames).boxed_unsync(),
+    ))
 }

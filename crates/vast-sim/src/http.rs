@@ -23,7 +23,9 @@ pub type Handler = Arc<dyn Fn(Request<Incoming>) -> FaceFuture + Send + Sync>;
 
 /// A whole body from bytes in memory.
 pub fn full_body(bytes: impl Into<Bytes>) -> FaceBody {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// A response with a JSON body and the given status.

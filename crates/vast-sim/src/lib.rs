@@ -198,10 +198,12 @@ impl VastSim {
 }
 
 async fn bind(addr: SocketAddr, face: &str) -> Result<TcpListener, SimError> {
-    TcpListener::bind(addr).await.map_err(|source| SimError::Io {
-        what: format!("binding the {face} listener on {addr}"),
-        source,
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimError::Io {
+            what: format!("binding the {face} listener on {addr}"),
+            source,
+        })
 }
 
 fn local_addr(tcp: &TcpListener) -> Result<SocketAddr, SimError> {

@@ -113,13 +113,21 @@ async fn serve_connection(stream: TcpStream, tls: Option<TlsAcceptor>, handler: 
     builder.keep_alive(true);
     let result = match tls {
         Some(acceptor) => match acceptor.accept(stream).await {
-            Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+            Ok(stream) => {
+                builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+            }
             Err(error) => {
                 tracing::debug!(%error, "TLS handshake failed");
                 return;
             }
         },
-        None => builder.serve_connection(TokioIo::new(stream), service).await,
+        None => {
+            builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+        }
     };
     if let Err(error) = result {
         tracing::debug!(%error, "connection ended with an error");

@@ -39,7 +39,11 @@ pub fn server_config(data_dir: &Path) -> Result<Arc<rustls::ServerConfig>, TlsEr
     let cert_path = data_dir.join(CERT_FILE);
     let key_path = data_dir.join(KEY_FILE);
     if !cert_path.exists() || !key_path.exists() {
-        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        let names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
         let generated = rcgen::generate_simple_self_signed(names)?;
         write(&cert_path, generated.cert.pem().as_bytes())?;
         write(&key_path, generated.signing_key.serialize_pem().as_bytes())?;

@@ -4,6 +4,7 @@
 //! It prints the process's peak RSS (server and client together).
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
+#[path = "s3_common/mod.rs"]
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;

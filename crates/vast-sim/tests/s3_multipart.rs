@@ -2,6 +2,7 @@
 //! conditional completion.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
+#[path = "s3_common/mod.rs"]
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;

@@ -1,246 +1,243 @@
-//! Shared test fixtures: a fake VMS side (keys, limits, permissions) and an S3 face on loopback.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
+//! Shared harness of the VMS integration tests: the VMS face over real loopback HTTP, backed by
+//! an in-memory fake object store.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use vast_sim::control::{ControlPlane, S3Identity};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use vast_sim::control::{BucketUsage, DataPlane, DataPlaneError};
 use vast_sim::faults::{self, Face, Faults};
-use vast_sim::s3::{self, ObjectStore};
 use vast_sim::serve::Listener;
+use vast_sim::vms::{self, Endpoints, VmsState};
+use vast_sim::SimConfig;
 
-/// A fake VMS side: access keys, per-bucket hard limits and who may use which bucket.
+/// The fake S3 listener address the VMS side is told about.
+pub const FAKE_S3: &str = "127.0.0.1:19000";
+
+/// Buckets in memory: name → usage.
 #[derive(Default)]
-pub struct FakeControl {
-    pub keys: Mutex<HashMap<String, S3Identity>>,
-    pub disabled: Mutex<HashSet<String>>,
-    pub limits: Mutex<HashMap<String, u64>>,
-    /// Buckets each user (by name) may use; buckets created over S3 are added for the creator.
-    pub grants: Mutex<HashMap<String, HashSet<String>>>,
-    pub created: Mutex<Vec<(String, String)>>,
-    pub deleted: Mutex<Vec<String>>,
+pub struct FakeStore {
+    pub buckets: Mutex<HashMap<String, BucketUsage>>,
 }
 
-impl FakeControl {
-    pub fn add_user(&self, user: &str, access_key: &str, secret: &str, create: bool, delete: bool) {
-        let user_id = 1000 + self.keys.lock().unwrap().len() as u64;
-        self.keys.lock().unwrap().insert(
-            access_key.to_owned(),
-            S3Identity {
-                access_key: access_key.to_owned(),
-                secret_key: secret.to_owned(),
-                user_id,
-                user_name: user.to_owned(),
-                tenant_id: 1,
-                allow_create_bucket: create,
-                allow_delete_bucket: delete,
-            },
-        );
+impl FakeStore {
+    /// Pretends objects were uploaded into `bucket`.
+    pub fn fill(&self, bucket: &str, bytes: u64, objects: u64) {
+        let mut buckets = self.buckets.lock().unwrap();
+        let usage = buckets.get_mut(bucket).expect("bucket exists");
+        usage.bytes = bytes;
+        usage.objects = objects;
     }
 
-    pub fn grant(&self, user: &str, bucket: &str) {
-        self.grants
-            .lock()
-            .unwrap()
-            .entry(user.to_owned())
-            .or_default()
-            .insert(bucket.to_owned());
-    }
-
-    pub fn set_limit(&self, bucket: &str, bytes: u64) {
-        self.limits.lock().unwrap().insert(bucket.to_owned(), bytes);
+    pub fn has(&self, bucket: &str) -> bool {
+        self.buckets.lock().unwrap().contains_key(bucket)
     }
 }
 
-impl ControlPlane for FakeControl {
-    fn s3_identity(&self, access_key: &str) -> Option<S3Identity> {
-        if self.disabled.lock().unwrap().contains(access_key) {
-            return None;
+impl DataPlane for FakeStore {
+    fn create_bucket(&self, name: &str) -> Result<(), DataPlaneError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        if buckets.contains_key(name) {
+            return Err(DataPlaneError::BucketExists(name.to_owned()));
         }
-        self.keys.lock().unwrap().get(access_key).cloned()
+        buckets.insert(name.to_owned(), BucketUsage::default());
+        Ok(())
     }
-    fn bucket_hard_limit(&self, bucket: &str) -> Option<u64> {
-        self.limits.lock().unwrap().get(bucket).copied()
+
+    fn delete_bucket(&self, name: &str) -> Result<(), DataPlaneError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        match buckets.get(name) {
+            None => Err(DataPlaneError::NoSuchBucket(name.to_owned())),
+            Some(u) if u.objects > 0 => Err(DataPlaneError::BucketNotEmpty(name.to_owned())),
+            Some(_) => {
+                buckets.remove(name);
+                Ok(())
+            }
+        }
     }
-    fn may_access(&self, identity: &S3Identity, bucket: &str) -> bool {
-        self.grants
-            .lock()
-            .unwrap()
-            .get(&identity.user_name)
-            .is_some_and(|b| b.contains(bucket))
-    }
-    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {
-        self.created
-            .lock()
-            .unwrap()
-            .push((bucket.to_owned(), owner.user_name.clone()));
-        self.grant(&owner.user_name, bucket);
-    }
-    fn bucket_deleted_over_s3(&self, bucket: &str) {
-        self.deleted.lock().unwrap().push(bucket.to_owned());
+
+    fn bucket_usage(&self, name: &str) -> Option<BucketUsage> {
+        self.buckets.lock().unwrap().get(name).copied()
     }
 }
 
-pub const AK: &str = "AKIDALICE000000000000000";
-pub const SK: &str = "alice-secret-key-0000000000000000000000000000";
-pub const AK_BOB: &str = "AKIDBOB00000000000000000";
-pub const SK_BOB: &str = "bob-secret-key-00000000000000000000000000000";
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Admin,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+    ApiToken(&'a str),
+}
 
-/// An S3 face on loopback over a store in a temporary directory.
-pub struct S3Sim {
-    pub addr: SocketAddr,
-    pub store: Arc<ObjectStore>,
-    pub control: Arc<FakeControl>,
+/// A running VMS face.
+pub struct TestVms {
+    pub state: Arc<VmsState>,
+    pub store: Arc<FakeStore>,
     pub faults: Arc<Faults>,
     pub listener: Arc<Listener>,
-    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    client: Client<HttpConnector, Full<Bytes>>,
 }
 
-impl S3Sim {
-    /// alice (may create and delete buckets) and bob (may not) exist; no buckets yet.
-    pub async fn start() -> S3Sim {
-        let dir = tempfile::tempdir().unwrap();
-        let control = Arc::new(FakeControl::default());
-        control.add_user("alice", AK, SK, true, true);
-        control.add_user("bob", AK_BOB, SK_BOB, false, false);
-        Self::start_in(dir, control).await
-    }
+/// Starts a VMS face on a fresh data dir (1 s access tokens).
+pub async fn start() -> TestVms {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let mut vms = start_in(&dir, Arc::new(FakeStore::default())).await;
+    vms._tmp = Some(tmp);
+    vms
+}
 
-    pub async fn start_in(dir: tempfile::TempDir, control: Arc<FakeControl>) -> S3Sim {
-        let faults = Faults::new();
-        let store = ObjectStore::open(&dir.path().join("s3"), faults.clone()).unwrap();
-        let handler = faults::with_faults(
-            Face::S3,
-            faults.clone(),
-            s3::handler(store.clone(), control.clone(), faults.clone()),
-        );
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let listener = Listener::start_on(tcp, None, handler).unwrap();
-        S3Sim {
-            addr: listener.local_addr(),
-            store,
-            control,
-            faults,
-            listener,
-            dir,
-        }
-    }
+/// The configuration the tests use.
+pub fn config(dir: &Path) -> SimConfig {
+    let mut config = SimConfig::new(dir);
+    config.access_token_ttl = std::time::Duration::from_secs(1);
+    config.cluster_name = "sim-cluster".to_owned();
+    config
+}
 
-    /// Stops serving and hands back the directory and control plane (for a re-open).
-    pub fn stop(self) -> (tempfile::TempDir, Arc<FakeControl>) {
-        self.listener.stop();
-        (self.dir, self.control)
+/// Starts a VMS face on `dir` with `store`.
+pub async fn start_in(dir: &Path, store: Arc<FakeStore>) -> TestVms {
+    let faults = Faults::new();
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let endpoints = Endpoints {
+        vms: addr,
+        s3: FAKE_S3.parse().unwrap(),
+        tls: false,
+    };
+    let state = VmsState::open(&config(dir), endpoints, store.clone(), faults.clone()).unwrap();
+    let handler = faults::with_faults(Face::Vms, faults.clone(), vms::handler(state.clone()));
+    let listener = Listener::start_on(tcp, None, handler).unwrap();
+    TestVms {
+        state,
+        store,
+        faults,
+        listener,
+        addr,
+        dir: dir.to_owned(),
+        _tmp: None,
+        client: Client::builder(TokioExecutor::new()).build_http(),
     }
+}
 
-    pub fn url(&self) -> String {
+impl TestVms {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// An SDK client with the default checksum behaviour, path style, us-east-1.
-    pub fn client(&self) -> aws_sdk_s3::Client {
-        self.client_as(AK, SK)
-    }
-
-    pub fn client_as(&self, access_key: &str, secret: &str) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(self.url())
-            .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
-    }
-
-    /// Creates a bucket as alice.
-    pub async fn bucket(&self, name: &str) -> aws_sdk_s3::Client {
-        let client = self.client();
-        client.create_bucket().bucket(name).send().await.unwrap();
-        client
-    }
-
-    /// (bytes, objects) of a bucket as the VMS side sees them.
-    pub fn store_usage(&self, bucket: &str) -> (u64, u64) {
-        use vast_sim::control::DataPlane as _;
-        let usage = self.store.bucket_usage(bucket).unwrap();
-        (usage.bytes, usage.objects)
-    }
-
-    /// Files left in the store's temporary directory.
-    pub fn tmp_files(&self) -> usize {
-        count_files(&self.dir.path().join("s3").join("tmp"))
-    }
-}
-
-pub fn count_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
-}
-
-/// The S3 error code of an SDK error.
-pub fn code<E: ProvideErrorMetadata + std::fmt::Debug>(
-    err: &aws_sdk_s3::error::SdkError<E>,
-) -> String {
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{err:?}"))
-}
-
-/// The HTTP status of an SDK error.
-pub fn status<E>(err: &aws_sdk_s3::error::SdkError<E>) -> u16 {
-    err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)
-}
-
-/// Deterministic pseudo-random bytes.
-pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| ((i as u64 * 2654435761 + seed as u64 * 7) >> 7) as u8)
-        .collect()
-}
-
-/// Base64 CRC32 as the SDK sends it.
-pub fn crc32_b64(data: &[u8]) -> String {
-    use base64::Engine as _;
-    use s3s::crypto::Checksum as _;
-    base64::engine::general_purpose::STANDARD.encode(s3s::crypto::Crc32::checksum(data))
-}
-
-/// Hex MD5.
-pub fn md5_hex(data: &[u8]) -> String {
-    use md5::Digest as _;
-    md5::Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A raw HTTP request (no signature) to the S3 face: status and body.
-pub async fn raw(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
-    use http_body_util::BodyExt as _;
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+    /// One request; returns the status and the JSON body (`Null` when empty).
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut builder = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base()))
+            .header("accept", "application/json");
+        let basic = |u: &str, p: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        };
+        match auth {
+            Auth::None => {}
+            Auth::Admin => builder = builder.header("authorization", basic("admin", "123456")),
+            Auth::Basic(u, p) => builder = builder.header("authorization", basic(u, p)),
+            Auth::Bearer(t) => builder = builder.header("authorization", format!("Bearer {t}")),
+            Auth::ApiToken(t) => {
+                builder = builder.header("authorization", format!("Api-Token {t}"))
+            }
+        }
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let bytes = match body {
+            Some(body) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(body.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let response = self
+            .client
+            .request(builder.body(Full::new(bytes)).unwrap())
             .await
             .unwrap();
-    tokio::spawn(conn);
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string())
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let resp = sender.send_request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, value)
+    }
+
+    /// One request without extra headers.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.call_with(method, path, auth, body, &[]).await
+    }
+
+    /// One request as the admin (Basic).
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call(method, path, Auth::Admin, body).await
+    }
+
+    /// Creates an object as admin, asserting 201, and returns it.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.admin("POST", path, Some(body)).await;
+        assert_eq!(status, 201, "creating at {path}: {value}");
+        value
+    }
+
+    /// Creates a local user and returns its id.
+    pub async fn user(&self, name: &str) -> u64 {
+        let user = self
+            .create(
+                "/api/users/",
+                serde_json::json!({"name": name, "allow_create_bucket": true}),
+            )
+            .await;
+        user["id"].as_u64().unwrap()
+    }
+
+    /// Creates an S3 bucket view owned by `owner` and returns it.
+    pub async fn bucket(&self, bucket: &str, owner: &str) -> Value {
+        self.create(
+            "/api/views/",
+            serde_json::json!({
+                "path": format!("/buckets/{bucket}"), "policy_id": 2, "protocols": ["S3"],
+                "bucket": bucket, "bucket_owner": owner, "create_dir": true,
+            }),
+        )
+        .await
+    }
 }

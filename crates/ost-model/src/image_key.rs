@@ -1,0 +1,242 @@
+//! The object key layout of images inside an LSU bucket: computed here and nowhere else.
+//!
+//! ```text
+//! netbackup/{basename}/{date}/data/{segment:06}   data segments
+//! netbackup/{basename}/{date}/metadata            image descriptor (vast-ost JSON)
+//! netbackup/{basename}/{date}/nbmeta              NetBackup's own image metadata
+//! ```
+//! Every key parses back into the image identity, the object kind and the segment number.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::image::ImageId;
+use crate::image_date::{ImageDate, ImageDateError};
+use crate::image_name::{ImageName, ImageNameError};
+use crate::limits::{KEY_DATA_DIR, KEY_DESCRIPTOR, KEY_NBMETA, KEY_ROOT, SEGMENT_DIGITS};
+
+/// Which object of an image a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    /// Data segment number `n` (0-based).
+    DataSegment(u32),
+    /// The image descriptor (`metadata`).
+    Descriptor,
+    /// NetBackup's image metadata (`nbmeta`).
+    NbMeta,
+}
+
+/// A parsed object key: an image and one of its objects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImageKey {
+    /// The image.
+    pub id: ImageId,
+    /// Which object.
+    pub kind: ObjectKind,
+}
+
+/// Why a key is not an image object key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key does not start with `netbackup/`.
+    #[error("key is not under \"netbackup/\"")]
+    NotUnderRoot,
+    /// The key has too few path components.
+    #[error("key has too few path components")]
+    Truncated,
+    /// The base-name component is invalid.
+    #[error("bad image name in key: {0}")]
+    Name(#[from] ImageNameError),
+    /// The date component is invalid.
+    #[error("bad image date in key: {0}")]
+    Date(#[from] ImageDateError),
+    /// The object component is not `data/<n>`, `metadata` or `nbmeta`.
+    #[error("unknown image object {0:?}")]
+    UnknownObject(String),
+    /// The segment number is not a canonical zero-padded number.
+    #[error("bad segment number {0:?}")]
+    BadSegment(String),
+}
+
+/// Prefix of every image object: `netbackup/`.
+pub fn root_prefix() -> String {
+    format!("{KEY_ROOT}/")
+}
+
+/// Prefix of every image with this base name: `netbackup/{basename}/`.
+pub fn basename_prefix(basename: &ImageName) -> String {
+    format!("{KEY_ROOT}/{basename}/")
+}
+
+/// Prefix of every object of one image: `netbackup/{basename}/{date}/`.
+pub fn image_prefix(id: &ImageId) -> String {
+    format!("{KEY_ROOT}/{}/{}/", id.basename, id.date)
+}
+
+/// Prefix of the data segments of one image: `netbackup/{basename}/{date}/data/`.
+pub fn data_prefix(id: &ImageId) -> String {
+    format!("{}{KEY_DATA_DIR}/", image_prefix(id))
+}
+
+/// Key of data segment `segment`.
+pub fn data_segment_key(id: &ImageId, segment: u32) -> String {
+    format!(
+        "{}{segment:0width$}",
+        data_prefix(id),
+        width = SEGMENT_DIGITS
+    )
+}
+
+/// Key of the image descriptor.
+pub fn descriptor_key(id: &ImageId) -> String {
+    format!("{}{KEY_DESCRIPTOR}", image_prefix(id))
+}
+
+/// Key of NetBackup's image metadata.
+pub fn nbmeta_key(id: &ImageId) -> String {
+    format!("{}{KEY_NBMETA}", image_prefix(id))
+}
+
+impl ImageKey {
+    /// Builds a key value.
+    pub fn new(id: ImageId, kind: ObjectKind) -> Self {
+        Self { id, kind }
+    }
+
+    /// The object key string.
+    pub fn to_key(&self) -> String {
+        match self.kind {
+            ObjectKind::DataSegment(n) => data_segment_key(&self.id, n),
+            ObjectKind::Descriptor => descriptor_key(&self.id),
+            ObjectKind::NbMeta => nbmeta_key(&self.id),
+        }
+    }
+
+    /// Parses an object key.
+    pub fn parse(key: &str) -> Result<Self, KeyError> {
+        let rest = key
+            .strip_prefix(KEY_ROOT)
+            .and_then(|r| r.strip_prefix('/'))
+            .ok_or(KeyError::NotUnderRoot)?;
+        let mut parts = rest.splitn(3, '/');
+        let (Some(name), Some(date), Some(object)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(KeyError::Truncated);
+        };
+        let id = ImageId::new(ImageName::new(name)?, date.parse::<ImageDate>()?);
+        let kind = match object {
+            KEY_DESCRIPTOR => ObjectKind::Descriptor,
+            KEY_NBMETA => ObjectKind::NbMeta,
+            other => match other
+                .strip_prefix(KEY_DATA_DIR)
+                .and_then(|s| s.strip_prefix('/'))
+            {
+                Some(seg) => ObjectKind::DataSegment(parse_segment(seg)?),
+                None => return Err(KeyError::UnknownObject(other.to_owned())),
+            },
+        };
+        Ok(Self { id, kind })
+    }
+}
+
+fn parse_segment(text: &str) -> Result<u32, KeyError> {
+    let bad = || KeyError::BadSegment(text.to_owned());
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u32 = text.parse().map_err(|_| bad())?;
+    // Only the canonical spelling round-trips.
+    if format!("{n:0width$}", width = SEGMENT_DIGITS) != text {
+        return Err(bad());
+    }
+    Ok(n)
+}
+
+impl fmt::Display for ImageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_key())
+    }
+}
+
+impl FromStr for ImageKey {
+    type Err = KeyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> ImageId {
+        ImageId::new(
+            ImageName::new("client1_1638486030_C1_F1").unwrap(),
+            "20211202223030".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn layout() {
+        let id = id();
+        assert_eq!(root_prefix(), "netbackup/");
+        assert_eq!(
+            basename_prefix(&id.basename),
+            "netbackup/client1_1638486030_C1_F1/"
+        );
+        assert_eq!(
+            data_segment_key(&id, 7),
+            "netbackup/client1_1638486030_C1_F1/20211202223030/data/000007"
+        );
+        assert_eq!(
+            descriptor_key(&id),
+            "netbackup/client1_1638486030_C1_F1/20211202223030/metadata"
+        );
+        assert_eq!(
+            nbmeta_key(&id),
+            "netbackup/client1_1638486030_C1_F1/20211202223030/nbmeta"
+        );
+        assert!(data_segment_key(&id, 1_234_567).ends_with("/data/1234567"));
+    }
+
+    #[test]
+    fn parses_back() {
+        let id = id();
+        for kind in [
+            ObjectKind::DataSegment(0),
+            ObjectKind::DataSegment(1_234_567),
+            ObjectKind::Descriptor,
+            ObjectKind::NbMeta,
+        ] {
+            let key = ImageKey::new(id.clone(), kind);
+            assert_eq!(ImageKey::parse(&key.to_key()).unwrap(), key);
+        }
+    }
+
+    #[test]
+    fn rejects_foreign_keys() {
+        assert_eq!(ImageKey::parse("other/x"), Err(KeyError::NotUnderRoot));
+        assert_eq!(ImageKey::parse("netbackupx/a"), Err(KeyError::NotUnderRoot));
+        assert_eq!(
+            ImageKey::parse("netbackup/a/20211202223030"),
+            Err(KeyError::Truncated)
+        );
+        assert!(matches!(
+            ImageKey::parse("netbackup/a/2021/metadata"),
+            Err(KeyError::Date(_))
+        ));
+        assert!(matches!(
+            ImageKey::parse("netbackup/../20211202223030/metadata"),
+            Err(KeyError::Name(ImageNameError::DotDot))
+        ));
+        assert_eq!(
+            ImageKey::parse("netbackup/a/20211202223030/blob"),
+            Err(KeyError::UnknownObject("blob".into()))
+        );
+        for seg in ["7", "0000007", "00000x", "000001/x"] {
+            let key = format!("netbackup/a/20211202223030/data/{seg}");
+            assert_eq!(ImageKey::parse(&key), Err(KeyError::BadSegment(seg.into())));
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! Provisioning helpers that follow VAST's own sequence (the COSI bucket provisioner): ensure
+//! the user, find the S3 policy, ensure the bucket view, pick an endpoint, issue keys. Every
+//! `ensure_*` is idempotent: a second run finds what the first created and changes nothing.
+
+use http::Method;
+
+use crate::client::VmsClient;
+use crate::error::{Call, Error};
+use crate::query::Query;
+use crate::resources::users::AccessKeyPair;
+use crate::resources::view_policies::NewViewPolicy;
+use crate::resources::views::NewView;
+use crate::resources::{NewTenant, NewUser, Tenant, User, View, ViewPolicy};
+
+/// Name of VAST's built-in S3 view policy (matched case-insensitively).
+pub const S3_DEFAULT_POLICY: &str = "s3_default_policy";
+
+/// Range VAST's provisioner draws S3 users' uids from.
+const UID_RANGE: std::ops::Range<u64> = 50_000..60_000;
+
+/// What an `ensure_*` call found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ensured<T> {
+    /// It already existed and was left alone.
+    Existing(T),
+    /// It was created by this call.
+    Created(T),
+}
+
+impl<T> Ensured<T> {
+    /// The object, however it came about.
+    pub fn into_inner(self) -> T {
+        match self {
+            Ensured::Existing(t) | Ensured::Created(t) => t,
+        }
+    }
+
+    /// The object, borrowed.
+    pub fn get(&self) -> &T {
+        match self {
+            Ensured::Existing(t) | Ensured::Created(t) => t,
+        }
+    }
+
+    /// Whether this call created it.
+    pub fn was_created(&self) -> bool {
+        matches!(self, Ensured::Created(_))
+    }
+}
+
+/// The S3 user to ensure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct S3UserSpec {
+    /// User name (the bucket owner).
+    pub name: String,
+    /// Tenant to create it in.
+    pub tenant_id: Option<u64>,
+    /// Local provider, for clusters that require one.
+    pub local_provider_id: Option<u64>,
+    /// uid; a random one in 50000..60000 when `None`, as VAST's provisioner does.
+    pub uid: Option<u64>,
+}
+
+impl S3UserSpec {
+    /// A user called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// In tenant `tenant_id`.
+    #[must_use]
+    pub fn in_tenant(mut self, tenant_id: u64) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+}
+
+/// The bucket view to ensure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BucketSpec {
+    /// Bucket name (unique cluster-wide).
+    pub bucket: String,
+    /// Element Store path of its directory, e.g. `/nbu/<bucket>`.
+    pub path: String,
+    /// Owner's user name.
+    pub owner: String,
+    /// S3_NATIVE view policy.
+    pub policy_id: u64,
+    /// Tenant.
+    pub tenant_id: Option<u64>,
+}
+
+impl BucketSpec {
+    /// Bucket `bucket` at `path`, owned by `owner`, under policy `policy_id`.
+    pub fn new(
+        bucket: impl Into<String>,
+        path: impl Into<String>,
+        owner: impl Into<String>,
+        policy_id: u64,
+    ) -> Self {
+        Self {
+            bucket: bucket.into(),
+            path: path.into(),
+            owner: owner.into(),
+            policy_id,
+            tenant_id: None,
+        }
+    }
+
+    /// In tenant `tenant_id`.
+    #[must_use]
+    pub fn in_tenant(mut self, tenant_id: u64) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+}
+
+/// Which S3 endpoint to resolve.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointSpec {
+    /// VIP pool name; any enabled PROTOCOLS pool when `None`.
+    pub pool: Option<String>,
+    /// `https://` (port 443) rather than `http://` (port 80).
+    pub https: bool,
+    /// Port other than the scheme's default.
+    pub port: Option<u16>,
+    /// Only pools open to this tenant (dedicated to it or to none).
+    pub tenant_id: Option<u64>,
+}
+
+impl EndpointSpec {
+    /// Any enabled PROTOCOLS pool, plain HTTP on port 80.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the pool called `name`.
+    #[must_use]
+    pub fn pool(mut self, name: impl Into<String>) -> Self {
+        self.pool = Some(name.into());
+        self
+    }
+
+    /// HTTPS (port 443 unless [`EndpointSpec::port`] says otherwise).
+    #[must_use]
+    pub fn https(mut self) -> Self {
+        self.https = true;
+        self
+    }
+
+    /// A port other than the scheme's default.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Only pools open to tenant `tenant_id`.
+    #[must_use]
+    pub fn for_tenant(mut self, tenant_id: u64) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+}
+
+/// An S3 endpoint on a PROTOCOLS VIP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Endpoint {
+    /// `http(s)://<vip>[:port]`.
+    pub url: String,
+    /// The VIP chosen.
+    pub address: String,
+    /// The pool it belongs to.
+    pub pool: String,
+}
+
+/// The provisioning helpers; obtained with [`VmsClient::bootstrap`].
+#[derive(Clone, Debug)]
+pub struct Bootstrap {
+    client: VmsClient,
+}
+
+impl VmsClient {
+    /// Provisioning helpers (tenant, S3 user, policy, bucket view, keys, endpoint).
+    pub fn bootstrap(&self) -> Bootstrap {
+        Bootstrap {
+            client: self.clone(),
+        }
+    }
+}
+
+impl Bootstrap {
+    /// The tenant `name`, created if missing.
+    pub async fn ensure_tenant(&self, name: &str) -> Result<Ensured<Tenant>, Error> {
+        let tenants = self.client.tenants();
+        if let Some(found) = tenants.by_name(name).await? {
+            return Ok(Ensured::Existing(found));
+        }
+        let created = tenants.create(&NewTenant::new(name)).await;
+        settle(created, || tenants.by_name(name)).await
+    }
+
+    /// The S3 user `spec.name`, created if missing with `allow_create_bucket` and
+    /// `allow_delete_bucket` (step 1 of VAST's sequence).
+    pub async fn ensure_s3_user(&self, spec: &S3UserSpec) -> Result<Ensured<User>, Error> {
+        let users = self.client.users();
+        if let Some(found) = users.by_name(&spec.name).await? {
+            return Ok(Ensured::Existing(found));
+        }
+        let new = NewUser {
+            name: spec.name.clone(),
+            uid: Some(spec.uid.unwrap_or_else(|| rand::random_range(UID_RANGE))),
+            allow_create_bucket: Some(true),
+            allow_delete_bucket: Some(true),
+            local_provider_id: spec.local_provider_id,
+            tenant_id: spec.tenant_id,
+            password: None,
+        };
+        let created = users.create(&new).await;
+        settle(created, || users.by_name(&spec.name)).await
+    }
+
+    /// The S3_NATIVE policy `name` (step 2), created if missing. Pass [`S3_DEFAULT_POLICY`]
+    /// to use VAST's built-in one.
+    pub async fn ensure_s3_policy(
+        &self,
+        name: &str,
+        tenant_id: Option<u64>,
+    ) -> Result<Ensured<ViewPolicy>, Error> {
+        let policies = self.client.view_policies();
+        if let Some(found) = policies.by_name(name, tenant_id).await? {
+            return Ok(Ensured::Existing(found));
+        }
+        let created = policies.create(&NewViewPolicy::s3(name, tenant_id)).await;
+        settle(created, || policies.by_name(name, tenant_id)).await
+    }
+
+    /// The bucket view for `spec` (step 3), created if missing. An existing view for the same
+    /// bucket is left as it is when it serves S3 and has the same owner; otherwise the bucket
+    /// name is taken and this fails with [`Error::Conflict`].
+    pub async fn ensure_bucket_view(&self, spec: &BucketSpec) -> Result<Ensured<View>, Error> {
+        let views = self.client.views();
+        if let Some(found) = views.by_bucket(&spec.bucket).await? {
+            return check_bucket(found, spec).map(Ensured::Existing);
+        }
+        let mut new = NewView::bucket(&spec.bucket, &spec.path, &spec.owner, spec.policy_id);
+        new.tenant_id = spec.tenant_id;
+        let created = views.create(&new).await;
+        match settle(created, || views.by_bucket(&spec.bucket)).await? {
+            Ensured::Existing(view) => check_bucket(view, spec).map(Ensured::Existing),
+            created => Ok(created),
+        }
+    }
+
+    /// Issues an S3 key pair for the user (step 5). The secret is only in the answer.
+    pub async fn issue_access_key(
+        &self,
+        user_id: u64,
+        tenant_id: Option<u64>,
+    ) -> Result<AccessKeyPair, Error> {
+        self.client
+            .users()
+            .create_access_key(user_id, tenant_id)
+            .await
+    }
+
+    /// Deletes a key; a key that is already gone counts as revoked.
+    pub async fn revoke_access_key(&self, user_id: u64, access_key: &str) -> Result<(), Error> {
+        match self
+            .client
+            .users()
+            .delete_access_key(user_id, access_key)
+            .await
+        {
+            Err(err) if err.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Picks an S3 endpoint: a random VIP of the named (or any enabled) PROTOCOLS pool
+    /// (step 4).
+    pub async fn resolve_s3_endpoint(&self, spec: &EndpointSpec) -> Result<S3Endpoint, Error> {
+        let pools = self.client.vip_pools();
+        let candidates = match &spec.pool {
+            Some(name) => pools.by_name(name).await?.into_iter().collect::<Vec<_>>(),
+            None => pools.protocols().await?,
+        };
+        let usable: Vec<_> = candidates
+            .into_iter()
+            .filter(|p| p.is_protocols() && p.is_enabled())
+            .filter(|p| {
+                spec.tenant_id
+                    .is_none_or(|t| p.tenant_id.is_none_or(|pt| pt == t))
+            })
+            .filter_map(|p| {
+                let addresses = p.addresses();
+                (!addresses.is_empty()).then_some((p.name, addresses))
+            })
+            .collect();
+        let Some((pool, addresses)) = pick(&usable) else {
+            let what = match &spec.pool {
+                Some(name) => {
+                    format!("no enabled PROTOCOLS VIP pool named {name:?} with addresses")
+                }
+                None => "no enabled PROTOCOLS VIP pool with addresses".to_owned(),
+            };
+            return Err(Error::Missing {
+                call: Call::new(&Method::GET, "vippools/", Some(200)),
+                what,
+            });
+        };
+        let address = pick(addresses).cloned().unwrap_or_default();
+        let scheme = if spec.https { "https" } else { "http" };
+        let host = if address.contains(':') {
+            format!("[{address}]")
+        } else {
+            address.clone()
+        };
+        let url = match spec.port {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        };
+        Ok(S3Endpoint {
+            url,
+            address,
+            pool: pool.clone(),
+        })
+    }
+
+    /// Every view of the cluster that serves S3 for `owner`.
+    pub async fn buckets_of(&self, owner: &str) -> Result<Vec<View>, Error> {
+        let views = self
+            .client
+            .views()
+            .list(&Query::new().filter("bucket_owner", owner))
+            .await?;
+        Ok(views
+            .into_iter()
+            .filter(|v| v.is_bucket() && v.bucket_owner.as_deref() == Some(owner))
+            .collect())
+    }
+}
+
+/// Turns a create that lost a race (another caller created the same object between our
+/// lookup and our POST) into `Existing`.
+async fn settle<T, F, Fut>(created: Result<T, Error>, lookup: F) -> Result<Ensured<T>, Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, Error>>,
+{
+    match created {
+        Ok(t) => Ok(Ensured::Created(t)),
+        Err(err @ (Error::Validation { .. } | Error::Conflict { .. })) => match lookup().await? {
+            Some(found) => Ok(Ensured::Existing(found)),
+            None => Err(err),
+        },
+        Err(err) => Err(err),
+    }
+}
+
+fn check_bucket(view: View, spec: &BucketSpec) -> Result<View, Error> {
+    let same_owner = view.bucket_owner.as_deref() == Some(spec.owner.as_str());
+    if view.is_bucket() && same_owner {
+        return Ok(view);
+    }
+    Err(Error::Conflict {
+        call: Call::new(
+            &Method::GET,
+            &format!("views/?bucket={}", spec.bucket),
+            Some(200),
+        ),
+        code: Some("bucket_taken".to_owned()),
+        detail: format!(
+            "bucket {:?} already exists as view {} at {} owned by {:?}",
+            spec.bucket,
+            view.id,
+            view.path,
+            view.bucket_owner.as_deref().unwrap_or("nobody")
+        ),
+    })
+}
+
+fn pick<T>(items: &[T]) -> Option<&T> {
+    if items.is_empty() {
+        None
+    } else {
+        items.get(rand::random_range(0..items.len()))
+    }
+}

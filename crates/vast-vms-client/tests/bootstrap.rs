@@ -1,0 +1,111 @@
+//! VAST's provisioning sequence against vast-sim, run twice to prove it is idempotent.
+
+mod common;
+
+use common::Harness;
+use vast_vms_client::bootstrap::S3_DEFAULT_POLICY;
+use vast_vms_client::{BucketSpec, EndpointSpec, Error, Query, S3UserSpec};
+
+#[tokio::test]
+async fn provisioning_twice_changes_nothing_the_second_time() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let client = h.admin()?;
+    let boot = client.bootstrap();
+
+    let mut ids = Vec::new();
+    for run in 0..2 {
+        let tenant = boot.ensure_tenant("nbu").await?;
+        let user = boot
+            .ensure_s3_user(&S3UserSpec::new("nbu-s3").in_tenant(tenant.get().id))
+            .await?;
+        let policy = boot.ensure_s3_policy(S3_DEFAULT_POLICY, None).await?;
+        let view = boot
+            .ensure_bucket_view(
+                &BucketSpec::new("nbu-lsu-1", "/nbu/lsu-1", "nbu-s3", policy.get().id)
+                    .in_tenant(tenant.get().id),
+            )
+            .await?;
+        let created = [
+            tenant.was_created(),
+            user.was_created(),
+            policy.was_created(),
+            view.was_created(),
+        ];
+        if run == 0 {
+            assert_eq!(
+                created,
+                [true, true, false, true],
+                "the S3 policy is seeded"
+            );
+            let uid = user.get().uid.expect("users get a uid");
+            assert!((50_000..60_000).contains(&uid), "{uid}");
+        } else {
+            assert_eq!(created, [false; 4], "a second run creates nothing");
+        }
+        ids.push((
+            tenant.get().id,
+            user.get().id,
+            policy.get().id,
+            view.get().id,
+        ));
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(
+        client
+            .views()
+            .list(&Query::new().filter("bucket", "nbu-lsu-1"))
+            .await?
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bucket_owned_by_someone_else_is_a_conflict() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let boot = h.admin()?.bootstrap();
+    boot.ensure_s3_user(&S3UserSpec::new("alice")).await?;
+    boot.ensure_s3_user(&S3UserSpec::new("bob")).await?;
+    let policy = boot
+        .ensure_s3_policy(S3_DEFAULT_POLICY, None)
+        .await?
+        .into_inner();
+    boot.ensure_bucket_view(&BucketSpec::new("shared", "/shared", "alice", policy.id))
+        .await?;
+    let err = boot
+        .ensure_bucket_view(&BucketSpec::new("shared", "/shared", "bob", policy.id))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn keys_are_issued_and_revoked_and_the_endpoint_resolves() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let boot = h.admin()?.bootstrap();
+    let user = boot
+        .ensure_s3_user(&S3UserSpec::new("keys"))
+        .await?
+        .into_inner();
+    let pair = boot.issue_access_key(user.id, None).await?;
+    assert!(!pair.secret_key.is_empty());
+    boot.revoke_access_key(user.id, &pair.access_key).await?;
+    // Revoking again is fine: the key is already gone.
+    boot.revoke_access_key(user.id, &pair.access_key).await?;
+
+    let s3 = h.sim.s3_addr();
+    let endpoint = boot
+        .resolve_s3_endpoint(&EndpointSpec::new().port(s3.port()))
+        .await?;
+    assert_eq!(endpoint.url, format!("http://{s3}"));
+    assert_eq!(endpoint.address, s3.ip().to_string());
+
+    let missing = boot
+        .resolve_s3_endpoint(&EndpointSpec::new().pool("no-such-pool"))
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::Missing { .. }), "{missing}");
+    Ok(())
+}
