@@ -28,6 +28,24 @@ pub fn from_header(value: &str) -> Option<u32> {
     Some(u32::from_be_bytes(bytes))
 }
 
+/// The ETag S3 gives a completed multipart object: the MD5 of the parts' binary MD5s (their
+/// ETags), then `-` and the part count. Used to recognise one's own completed upload.
+pub fn multipart_etag<S: AsRef<str>>(part_etags: &[S]) -> String {
+    use md5::Digest as _;
+    let mut md5s = md5::Md5::new();
+    for etag in part_etags {
+        md5s.update(hex_decode(etag.as_ref().trim_matches('"')));
+    }
+    let hex: String = md5s.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-{}", part_etags.len())
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A CRC32C built up from consecutive pieces, in order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunningCrc {
@@ -97,6 +115,27 @@ mod tests {
         assert_eq!(from_header(&h), Some(crc));
         assert_eq!(from_header("AAAA-3"), None);
         assert_eq!(from_header("not base64!"), None);
+    }
+
+    #[test]
+    fn multipart_etag_is_md5_of_part_md5s() {
+        // md5("a") and md5("b"), and md5 of their 32 binary bytes.
+        let parts = [
+            "\"0cc175b9c0f1b6a831c399e269772661\"",
+            "92eb5ffee6ae2fec3ad71c777531578f",
+        ];
+        assert_eq!(multipart_etag(&parts), format!("{}-2", expected_ab()));
+    }
+
+    fn expected_ab() -> String {
+        use md5::Digest as _;
+        let mut joined = Vec::new();
+        joined.extend_from_slice(&md5::Md5::digest(b"a"));
+        joined.extend_from_slice(&md5::Md5::digest(b"b"));
+        md5::Md5::digest(&joined)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     proptest! {

@@ -41,6 +41,14 @@ fn reader(env: &Env, name: &str, len: u64, config: ReaderConfig) -> ImageReader 
     .unwrap()
 }
 
+fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 async fn read_all(r: &mut ImageReader, step: usize) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -71,6 +79,42 @@ async fn images_of_every_size_round_trip() {
             .unwrap();
         assert_eq!(keys.len() as u64, summary.segments, "{keys:?}");
         assert_eq!(keys[0], format!("{}000000", Env::prefix(&name)));
+        // Multipart segments carry the ETag the writer expects (it uses it to recognise its own
+        // completion when a retried CompleteMultipartUpload finds the upload already done).
+        if len >= PART {
+            let head = env
+                .client
+                .sdk()
+                .head_object()
+                .bucket(&env.bucket)
+                .key(&keys[0])
+                .send()
+                .await
+                .unwrap();
+            let seg0 = &bytes[..len.min(seg) as usize];
+            let part_etags: Vec<String> = seg0.chunks(PART as usize).map(md5_hex).collect();
+            assert_eq!(
+                head.e_tag().unwrap().trim_matches('"'),
+                checksum::multipart_etag(&part_etags)
+            );
+        }
+        // Single-put segments report their CRC32C, which a retried conditional put checks.
+        if len < PART {
+            let head = env
+                .client
+                .sdk()
+                .head_object()
+                .bucket(&env.bucket)
+                .key(&keys[0])
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                head.checksum_crc32_c(),
+                Some(checksum::to_header(summary.crc32c).as_str())
+            );
+        }
         // Nothing left open on the server.
         let open = multipart::list_uploads(&env.client, &env.bucket, &Env::prefix(&name))
             .await

@@ -340,25 +340,66 @@ async fn writers_share_one_budget_with_back_pressure() {
 }
 
 #[tokio::test]
-async fn throttling_and_server_errors_are_retried() {
+async fn throttling_server_errors_and_connection_resets_are_retried() {
     let env = Env::start().await;
-    let mut faults = env.faults.get();
-    faults.s3.error_rate = 0.2;
-    faults.s3.error_status = 503;
-    env.faults.set(faults);
+    // Ten attempts per request make a run that fails by bad luck vanishingly rare.
+    let client = vast_s3_data::S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
+        .max_attempts(10)
+        .build()
+        .unwrap();
     let bytes = data(3 * PART as usize + 99, 31);
-    let mut w = writer(&env, "flaky");
-    for (i, chunk) in bytes.chunks(MIB as usize).enumerate() {
-        w.write(i as u64 * MIB, chunk).await.unwrap();
+    for (status, reset_rate) in [(503, 0.0), (500, 0.0), (503, 0.15)] {
+        let name = format!("flaky{status}-{reset_rate}");
+        let mut faults = env.faults.get();
+        faults.s3.error_rate = 0.2;
+        faults.s3.error_status = status;
+        faults.s3.reset_rate = reset_rate;
+        env.faults.set(faults);
+        let mut w = SegmentedWriter::new(
+            client.clone(),
+            env.budget.clone(),
+            env.image(&name),
+            small_config(),
+        )
+        .unwrap();
+        for (i, chunk) in bytes.chunks(MIB as usize).enumerate() {
+            w.write(i as u64 * MIB, chunk).await.unwrap();
+        }
+        let summary = w.finish().await.unwrap();
+        // Read back sequentially (read-ahead) and at random, both under the same faults.
+        let seg = small_config().segment_size;
+        let mut r = ImageReader::new(
+            client.clone(),
+            env.budget.clone(),
+            env.image(&name),
+            seg,
+            bytes.len() as u64,
+            ReaderConfig {
+                chunk_size: MIB,
+                ..ReaderConfig::default()
+            },
+        )
+        .unwrap();
+        let mut read = Vec::new();
+        while read.len() < bytes.len() {
+            read.extend(r.read_at(read.len() as u64, MIB as usize).await.unwrap());
+        }
+        let random = r.read_at(7 * MIB + 3, 2 * MIB as usize).await.unwrap();
+        env.faults.clear();
+        assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+        assert_eq!(read, bytes);
+        assert_eq!(
+            random,
+            &bytes[(7 * MIB + 3) as usize..(9 * MIB + 3) as usize]
+        );
     }
-    let summary = w.finish().await.unwrap();
-    let read = read_back(&env, "flaky").await;
-    env.faults.clear();
-    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
-    assert_eq!(read, bytes);
     assert!(
         env.faults.counter("s3.faults.error") > 0,
         "errors were injected and retried"
+    );
+    assert!(
+        env.faults.counter("s3.faults.reset") > 0,
+        "connections were reset and retried"
     );
 }
 

@@ -40,16 +40,37 @@ impl HttpConnector for HyperConnector {
             let request = request
                 .try_into_http1x()
                 .map_err(|e| ConnectorError::other(Box::new(e), None))?;
-            let response = client.request(request).await.map_err(|e| {
-                if e.is_connect() {
-                    ConnectorError::io(Box::new(e))
-                } else {
-                    ConnectorError::other(Box::new(e), None)
-                }
-            })?;
+            let response = client.request(request).await.map_err(classify)?;
             let response = response.map(SdkBody::from_body_1_x);
             HttpResponse::try_from(response).map_err(|e| ConnectorError::other(Box::new(e), None))
         })
+    }
+}
+
+/// Sorts a transport failure the way the SDK's retry policy understands: connection-level
+/// failures (refused, reset, closed before the response was complete) are I/O errors, which the
+/// SDK retries as transient; a timeout is a timeout; anything else is not retried.
+fn classify(err: hyper_util::client::legacy::Error) -> ConnectorError {
+    let mut transport = err.is_connect();
+    let mut timed_out = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&err);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            transport |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
+            timed_out |= h.is_timeout();
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            transport = true;
+            timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
+        }
+        source = s.source();
+    }
+    if timed_out {
+        ConnectorError::timeout(Box::new(err))
+    } else if transport {
+        ConnectorError::io(Box::new(err))
+    } else {
+        ConnectorError::other(Box::new(err), None)
     }
 }
 

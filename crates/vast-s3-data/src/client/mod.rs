@@ -167,6 +167,7 @@ impl S3ClientBuilder {
             credentials,
             endpoint: self.endpoint,
             sign_payload,
+            max_attempts: self.max_attempts,
         })
     }
 }
@@ -178,6 +179,7 @@ pub struct S3Client {
     credentials: SwappableCredentials,
     endpoint: String,
     sign_payload: bool,
+    max_attempts: u32,
 }
 
 impl std::fmt::Debug for S3Client {
@@ -193,6 +195,12 @@ impl S3Client {
     /// The underlying SDK client, for calls this crate does not wrap.
     pub fn sdk(&self) -> &aws_sdk_s3::Client {
         &self.sdk
+    }
+
+    /// Attempts per request (see [`S3ClientBuilder::max_attempts`]); also used for resuming
+    /// a download whose body broke off.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
     }
 
     /// True when uploads sign their payload (see [`S3ClientBuilder::sign_payload`]).

@@ -120,11 +120,80 @@ pub(crate) async fn complete_upload(
     if if_none_match {
         req = req.if_none_match("*");
     }
-    req.send()
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = DataError::sdk("CompleteMultipartUpload", target(bucket, key), e);
+            // A retry after a connection lost while the server completed the upload finds it
+            // gone or the object present: that is success if the object is ours.
+            let maybe_done = err.is_precondition_failed() || err.code() == Some("NoSuchUpload");
+            if maybe_done
+                && head_etag(client, bucket, key).await?
+                    == Some(checksum::multipart_etag(
+                        &parts
+                            .iter()
+                            .map(|(_, p)| p.etag.as_str())
+                            .collect::<Vec<_>>(),
+                    ))
+            {
+                tracing::debug!(key, "completion was retried after it succeeded");
+                return Ok(());
+            }
+            Err(conditional(err, bucket, key))
+        }
+    }
+}
+
+/// The ETag of an object without quotes, or `None` when it does not exist.
+async fn head_etag(client: &S3Client, bucket: &str, key: &str) -> Result<Option<String>> {
+    match client
+        .sdk()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
         .await
-        .map_err(|e| DataError::sdk("CompleteMultipartUpload", target(bucket, key), e))
-        .map_err(|e| conditional(e, bucket, key))?;
-    Ok(())
+    {
+        Ok(out) => Ok(out.e_tag.map(|e| e.trim_matches('"').to_owned())),
+        Err(e) => {
+            let err = DataError::sdk("HeadObject", target(bucket, key), e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Size and CRC32C (when stored) of an object, or `None` when it does not exist.
+async fn head_checksum(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(u64, Option<String>)>> {
+    match client
+        .sdk()
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some((
+            out.content_length.unwrap_or(0).max(0) as u64,
+            out.checksum_crc32_c,
+        ))),
+        Err(e) => {
+            let err = DataError::sdk("HeadObject", target(bucket, key), e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
 }
 
 /// Aborts an upload; an upload already gone is not an error.
@@ -164,6 +233,7 @@ pub(crate) async fn put_single(
     crc: u32,
     if_none_match: bool,
 ) -> Result<()> {
+    let len = body.len() as u64;
     let mut req = client
         .sdk()
         .put_object()
@@ -181,11 +251,21 @@ pub(crate) async fn put_single(
     } else {
         req.disable_payload_signing()
     };
-    req.send()
-        .await
-        .map_err(|e| DataError::sdk("PutObject", target(bucket, key), e))
-        .map_err(|e| conditional(e, bucket, key))?;
-    Ok(())
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = DataError::sdk("PutObject", target(bucket, key), e);
+            // As for completions: a retried conditional put may find its own object.
+            if err.is_precondition_failed() {
+                let expected = (len, Some(checksum::to_header(crc)));
+                if head_checksum(client, bucket, key).await? == Some(expected) {
+                    tracing::debug!(key, "conditional put was retried after it succeeded");
+                    return Ok(());
+                }
+            }
+            Err(conditional(err, bucket, key))
+        }
+    }
 }
 
 /// Deletes one object; a missing object is not an error.

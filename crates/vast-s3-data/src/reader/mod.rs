@@ -8,7 +8,6 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 use crate::budget::{BufferBudget, FrozenBuffer};
@@ -16,6 +15,10 @@ use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::keys::ImageLocation;
 use crate::writer::head_size;
+
+mod fetch;
+
+use fetch::{fetch_chunk, get_range, SliceSink};
 
 /// Read-ahead tuning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,122 +289,6 @@ impl ImageReader {
             self.next_fetch = end;
         }
     }
-}
-
-/// Downloads one chunk into a budget buffer.
-async fn fetch_chunk(
-    client: S3Client,
-    budget: BufferBudget,
-    bucket: String,
-    key: String,
-    segment: u64,
-    inner: u64,
-    len: u64,
-) -> Result<FrozenBuffer> {
-    let size = usize::try_from(len).unwrap_or(usize::MAX);
-    let mut buf = budget.acquire(size).await?;
-    let mut sink = BufferSink { buf: &mut buf };
-    get_range(&client, &bucket, &key, segment, inner, len, &mut sink).await?;
-    Ok(buf.freeze())
-}
-
-/// Where a ranged GET's body goes.
-trait Sink: Send {
-    fn put(&mut self, data: &[u8]) -> bool;
-    fn filled(&self) -> usize;
-}
-
-struct SliceSink<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
-}
-
-impl Sink for SliceSink<'_> {
-    fn put(&mut self, data: &[u8]) -> bool {
-        let Some(dst) = self.buf.get_mut(self.pos..self.pos + data.len()) else {
-            return false;
-        };
-        dst.copy_from_slice(data);
-        self.pos += data.len();
-        true
-    }
-    fn filled(&self) -> usize {
-        self.pos
-    }
-}
-
-struct BufferSink<'a> {
-    buf: &'a mut crate::budget::BudgetBuffer,
-}
-
-impl Sink for BufferSink<'_> {
-    fn put(&mut self, data: &[u8]) -> bool {
-        self.buf.extend_from_slice(data);
-        true
-    }
-    fn filled(&self) -> usize {
-        self.buf.len()
-    }
-}
-
-/// GETs `len` bytes at `inner` of a segment object into `sink`.
-async fn get_range(
-    client: &S3Client,
-    bucket: &str,
-    key: &str,
-    segment: u64,
-    inner: u64,
-    len: u64,
-    sink: &mut (dyn Sink + Send),
-) -> Result<()> {
-    let range = format!("bytes={}-{}", inner, inner + len - 1);
-    let out = match client
-        .sdk()
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .range(range)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let err = DataError::sdk("GetObject", format!("{bucket}/{key}"), e);
-            return Err(
-                if err.code() == Some("NoSuchKey") || err.status() == Some(404) {
-                    DataError::MissingSegment {
-                        index: segment,
-                        key: key.to_owned(),
-                    }
-                } else {
-                    err
-                },
-            );
-        }
-    };
-    let mut body = out.body;
-    while let Some(frame) = body.next().await {
-        let frame: Bytes = frame.map_err(|e| DataError::Body {
-            key: key.to_owned(),
-            message: e.to_string(),
-        })?;
-        if !sink.put(&frame) {
-            return Err(DataError::Body {
-                key: key.to_owned(),
-                message: format!("server sent more than the {len} bytes asked for"),
-            });
-        }
-    }
-    if sink.filled() as u64 != len {
-        return Err(DataError::Body {
-            key: key.to_owned(),
-            message: format!(
-                "short body: {} of {len} bytes (segment shorter than the image length says)",
-                sink.filled()
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// `(segment, offset inside it, length)` pieces of a range.
