@@ -1,0 +1,226 @@
+//! Building the aws-sdk-s3 client for a VAST S3 endpoint.
+
+mod connector;
+mod credentials;
+mod tls;
+
+use std::time::Duration;
+
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    BehaviorVersion, IdentityCache, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+
+pub use credentials::SwappableCredentials;
+pub use tls::TlsOptions;
+
+use crate::error::{DataError, Result};
+
+/// Settings of an [`S3Client`]. Every field has a default but the endpoint and keys.
+#[derive(Clone)]
+pub struct S3ClientBuilder {
+    endpoint: String,
+    access_key: String,
+    secret_key: String,
+    region: String,
+    path_style: bool,
+    tls: TlsOptions,
+    connect_timeout: Duration,
+    attempt_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
+    max_attempts: u32,
+    max_idle_per_host: usize,
+}
+
+impl std::fmt::Debug for S3ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("access_key", &self.access_key)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3ClientBuilder {
+    /// Starts a client for `endpoint` (`http://host:port` or `https://host:port`) with a key pair.
+    pub fn new(endpoint: impl Into<String>, access_key: &str, secret_key: &str) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+            region: "us-east-1".to_owned(),
+            path_style: true,
+            tls: TlsOptions::default(),
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Some(Duration::from_secs(300)),
+            operation_timeout: None,
+            max_attempts: 5,
+            max_idle_per_host: 64,
+        }
+    }
+
+    /// The SigV4 region (VAST does not check it; default `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Path-style addressing (default true, as VAST recommends on-prem).
+    pub fn path_style(mut self, on: bool) -> Self {
+        self.path_style = on;
+        self
+    }
+
+    /// How `https://` endpoints are verified.
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// TCP connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Limit for one attempt of a request, transfer included (default 300 s; `None`: no limit).
+    pub fn attempt_timeout(mut self, t: Option<Duration>) -> Self {
+        self.attempt_timeout = t;
+        self
+    }
+
+    /// Limit for a request with all its retries (default none).
+    pub fn operation_timeout(mut self, t: Option<Duration>) -> Self {
+        self.operation_timeout = t;
+        self
+    }
+
+    /// Attempts per request, first one included, for throttling, 5xx and transport errors
+    /// (default 5, with the SDK's exponential backoff and jitter; 1 disables retries).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Idle connections kept per host (default 64).
+    pub fn max_idle_per_host(mut self, n: usize) -> Self {
+        self.max_idle_per_host = n;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<S3Client> {
+        if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
+            return Err(DataError::Config(format!(
+                "endpoint {} must start with http:// or https://",
+                self.endpoint
+            )));
+        }
+        let credentials = SwappableCredentials::new(&self.access_key, &self.secret_key);
+        let http = connector::http_client(&self.tls, self.connect_timeout, self.max_idle_per_host)?;
+        let mut timeouts = TimeoutConfig::builder().connect_timeout(self.connect_timeout);
+        if let Some(t) = self.attempt_timeout {
+            timeouts = timeouts.operation_attempt_timeout(t);
+        }
+        if let Some(t) = self.operation_timeout {
+            timeouts = timeouts.operation_timeout(t);
+        }
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint.trim_end_matches('/'))
+            .region(Region::new(self.region.clone()))
+            .force_path_style(self.path_style)
+            .credentials_provider(credentials.clone())
+            // Keys can rotate at any time: ask the provider on every request (it is a memory read).
+            .identity_cache(IdentityCache::no_cache())
+            .http_client(http)
+            .timeout_config(timeouts.build())
+            .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
+            // This crate computes and sends CRC32C itself; no extra SDK checksums on the wire.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Ok(S3Client {
+            sdk: aws_sdk_s3::Client::from_conf(config),
+            credentials,
+            endpoint: self.endpoint,
+        })
+    }
+}
+
+/// A configured S3 client. Cheap to clone; clones share connections and credentials.
+#[derive(Clone)]
+pub struct S3Client {
+    sdk: aws_sdk_s3::Client,
+    credentials: SwappableCredentials,
+    endpoint: String,
+}
+
+impl std::fmt::Debug for S3Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Client")
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl S3Client {
+    /// The underlying SDK client, for calls this crate does not wrap.
+    pub fn sdk(&self) -> &aws_sdk_s3::Client {
+        &self.sdk
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Replaces the key pair; requests sent from now on use the new keys.
+    pub fn set_credentials(&self, access_key: &str, secret_key: &str) {
+        self.credentials.set(access_key, secret_key);
+    }
+
+    /// The access key id in use.
+    pub fn access_key(&self) -> String {
+        self.credentials.access_key()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_must_be_a_url() {
+        let err = S3ClientBuilder::new("127.0.0.1:9000", "a", "b")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, DataError::Config(_)));
+    }
+
+    #[tokio::test]
+    async fn builds_and_swaps_keys_without_leaking_secrets() {
+        let client = S3ClientBuilder::new("http://127.0.0.1:9", "AK", "SECRETVALUE")
+            .tls(TlsOptions::Insecure)
+            .build()
+            .unwrap();
+        client.set_credentials("AK2", "OTHERSECRET");
+        assert_eq!(client.access_key(), "AK2");
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        let builder = format!(
+            "{:?}",
+            S3ClientBuilder::new("http://x", "AK", "SECRETVALUE")
+        );
+        assert!(!builder.contains("SECRET"), "{builder}");
+    }
+}

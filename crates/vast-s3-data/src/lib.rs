@@ -1,0 +1,36 @@
+//! The backup data path on S3: moves an image's bytes between the caller and segment objects.
+//!
+//! It knows S3 and bytes, nothing of OST: callers give it keys (a [`SegmentKeys`]), not image
+//! names. The pieces:
+//!
+//! - [`S3ClientBuilder`] / [`S3Client`]: the aws-sdk-s3 client for a VAST endpoint (path style,
+//!   `us-east-1`, swappable keys, CA bundle or insecure TLS, timeouts, retries).
+//! - [`BufferBudget`]: one memory budget for every buffer of the process, with back-pressure.
+//! - [`SegmentedWriter`]: streaming writes into segment objects via concurrent multipart uploads.
+//! - [`ImageReader`]: reads at any offset, with a read-ahead pipeline for sequential restores.
+//! - [`copy`], [`delete`], [`listing`], [`buckets`], [`multipart`]: the other calls an OST
+//!   plugin needs.
+//!
+//! See `README.md` of this crate for the defaults and why they were chosen.
+
+pub mod buckets;
+pub mod budget;
+pub mod checksum;
+pub mod client;
+pub mod copy;
+pub mod delete;
+pub mod error;
+pub mod keys;
+pub mod layout;
+pub mod listing;
+pub mod multipart;
+pub mod reader;
+pub mod writer;
+
+pub use budget::{BudgetStats, BufferBudget};
+pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, TlsOptions};
+pub use error::{DataError, Result};
+pub use keys::{ImageLocation, SegmentKeys};
+pub use layout::Layout;
+pub use reader::{ImageReader, ReaderConfig};
+pub use writer::{Checkpoint, SegmentedWriter, WriteSummary, WriterConfig};

@@ -1,0 +1,546 @@
+//! Streaming writes of an image into segment objects.
+//!
+//! [`SegmentedWriter`] buffers `write(offset, bytes)` calls into part buffers taken from the
+//! shared [`BufferBudget`], uploads every full part in the background (at most
+//! [`WriterConfig::max_in_flight`] at once) while the caller keeps writing, completes each
+//! segment's multipart upload as soon as all its parts are in, and on [`SegmentedWriter::finish`]
+//! uploads the tail and returns the length and CRC32C of the whole image.
+//!
+//! A writer that is dropped unfinished, aborted, or hits an error removes everything it started:
+//! open multipart uploads are aborted and the segment objects it completed are deleted.
+
+mod cleanup;
+mod config;
+pub(crate) mod requests;
+mod resume;
+mod tracker;
+
+pub(crate) use resume::head_size;
+
+use std::collections::BTreeMap;
+
+use tokio::task::JoinSet;
+
+pub use config::WriterConfig;
+
+use crate::budget::{BudgetBuffer, BufferBudget};
+use crate::checksum::{self, RunningCrc};
+use crate::client::S3Client;
+use crate::error::{DataError, Result};
+use crate::keys::ImageLocation;
+use crate::layout::Layout;
+use cleanup::Cleanup;
+use requests::DonePart;
+use tracker::PartTracker;
+
+/// What a finished image looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Image length in bytes.
+    pub length: u64,
+    /// CRC32C of the whole image, for the metadata document.
+    pub crc32c: u32,
+    /// Number of segment objects written.
+    pub segments: u64,
+}
+
+/// Where a suspended writer stopped. Keep it (e.g. in the image's checkpoint record) and pass
+/// it to [`SegmentedWriter::resume`]; resuming without it works too but re-reads completed
+/// segments to rebuild the image checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Bytes durably uploaded from the start of the image; the caller resends from here.
+    pub offset: u64,
+    /// CRC32C of `[0, offset)`.
+    pub crc32c: u32,
+    /// CRC32C of each completed (full) segment, in order.
+    pub segment_crcs: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    Finished,
+    Aborted,
+    Failed,
+    Suspended,
+}
+
+/// One segment object's upload.
+#[derive(Debug, Default)]
+struct Segment {
+    upload_id: Option<String>,
+    parts: BTreeMap<i32, DonePart>,
+    /// Set once the object exists: its checksum and length.
+    completed: Option<RunningCrc>,
+    /// True when this writer created the object (so an abort may delete it).
+    ours: bool,
+}
+
+/// A finished part upload, reported by its task.
+#[derive(Debug)]
+struct PartResult {
+    index: u64,
+    part: DonePart,
+}
+
+/// Writes one image as segment objects through concurrent multipart uploads.
+pub struct SegmentedWriter {
+    client: S3Client,
+    budget: BufferBudget,
+    location: ImageLocation,
+    config: WriterConfig,
+    layout: Layout,
+    tracker: PartTracker,
+    buffers: BTreeMap<u64, BudgetBuffer>,
+    segments: BTreeMap<u64, Segment>,
+    in_flight: JoinSet<Result<PartResult>>,
+    state: State,
+}
+
+impl std::fmt::Debug for SegmentedWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentedWriter")
+            .field("location", &self.location)
+            .field("state", &self.state)
+            .field("written", &self.tracker.high_water())
+            .field("in_flight", &self.in_flight.len())
+            .finish()
+    }
+}
+
+impl SegmentedWriter {
+    /// A writer for a new image at `location`. Nothing is sent until the first part fills.
+    pub fn new(
+        client: S3Client,
+        budget: BufferBudget,
+        location: ImageLocation,
+        config: WriterConfig,
+    ) -> Result<Self> {
+        let layout = config.layout()?;
+        Ok(Self::with_state(
+            client, budget, location, config, layout, 0,
+        ))
+    }
+
+    fn with_state(
+        client: S3Client,
+        budget: BufferBudget,
+        location: ImageLocation,
+        config: WriterConfig,
+        layout: Layout,
+        frontier: u64,
+    ) -> Self {
+        let config = WriterConfig {
+            max_in_flight: config.max_in_flight.max(1),
+            window_parts: config.window_parts.max(1),
+            ..config
+        };
+        Self {
+            tracker: PartTracker::new(layout, config.window_parts, frontier),
+            client,
+            budget,
+            location,
+            config,
+            layout,
+            buffers: BTreeMap::new(),
+            segments: BTreeMap::new(),
+            in_flight: JoinSet::new(),
+            state: State::Open,
+        }
+    }
+
+    /// The part/segment geometry.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// One past the highest byte written so far.
+    pub fn written(&self) -> u64 {
+        self.tracker.high_water()
+    }
+
+    /// Bytes uploaded contiguously from the start of the image.
+    pub fn durable_offset(&self) -> u64 {
+        self.layout.part_start(self.tracker.frontier())
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        match self.state {
+            State::Open => Ok(()),
+            State::Finished => Err(DataError::WriterClosed("finished")),
+            State::Aborted => Err(DataError::WriterClosed("aborted")),
+            State::Failed => Err(DataError::WriterClosed("failed")),
+            State::Suspended => Err(DataError::WriterClosed("suspended")),
+        }
+    }
+
+    /// Writes `data` at `offset` of the image. Offsets normally increase; a write may also land
+    /// in any part not yet uploaded, up to [`WriterConfig::window_parts`] parts ahead.
+    ///
+    /// Waits when the buffer budget is used up or `max_in_flight` uploads are running. A write
+    /// into an uploaded part or beyond the window is refused without changing anything; an S3
+    /// failure aborts the whole image.
+    pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        self.ensure_open()?;
+        let pieces = self.tracker.plan(offset, data.len())?;
+        let outcome = async {
+            self.reap_ready().await?;
+            for piece in pieces {
+                if !self.buffers.contains_key(&piece.part) {
+                    let size = usize::try_from(self.layout.part_size()).unwrap_or(usize::MAX);
+                    let buf = self.budget.acquire(size).await?;
+                    self.buffers.insert(piece.part, buf);
+                }
+                if let Some(buf) = self.buffers.get_mut(&piece.part) {
+                    buf.write_at(piece.inner, &data[piece.range.clone()]);
+                }
+                if self.tracker.record(&piece) {
+                    self.dispatch(piece.part).await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        self.fail_on_error(outcome).await
+    }
+
+    /// Uploads the rest, completes every segment and returns the image's length and checksum.
+    ///
+    /// A hole (bytes never written below the highest one written) is reported as
+    /// [`DataError::Hole`] and leaves the writer open, so the caller may write the missing bytes
+    /// and call `finish` again.
+    pub async fn finish(&mut self) -> Result<WriteSummary> {
+        self.ensure_open()?;
+        let total = self.tracker.high_water();
+        self.tracker.check_complete(total)?;
+        let outcome = self.finish_inner(total).await;
+        let summary = self.fail_on_error(outcome).await?;
+        self.state = State::Finished;
+        Ok(summary)
+    }
+
+    async fn finish_inner(&mut self, total: u64) -> Result<WriteSummary> {
+        for index in self.tracker.open_parts() {
+            let loc = self.layout.locate(index);
+            let has_upload = self
+                .segments
+                .get(&loc.segment)
+                .is_some_and(|s| s.upload_id.is_some());
+            if loc.part_number == 1 && !has_upload {
+                self.put_whole_segment(index).await?;
+            } else {
+                self.dispatch(index).await?;
+            }
+        }
+        while !self.in_flight.is_empty() {
+            self.reap_one().await?;
+        }
+        let pending: Vec<u64> = self
+            .segments
+            .iter()
+            .filter(|(_, s)| s.completed.is_none() && s.upload_id.is_some())
+            .map(|(i, _)| *i)
+            .collect();
+        for segment in pending {
+            self.complete_segment(segment).await?;
+        }
+        if total == 0 {
+            self.put_empty_segment().await?;
+        }
+        let mut whole = RunningCrc::new();
+        for seg in self.segments.values() {
+            if let Some(c) = seg.completed {
+                whole.push(c.value(), c.len());
+            }
+        }
+        if whole.len() != total {
+            return Err(DataError::Inconsistent(format!(
+                "segments hold {} bytes but {total} were written",
+                whole.len()
+            )));
+        }
+        Ok(WriteSummary {
+            length: total,
+            crc32c: whole.value(),
+            segments: self.segments.len() as u64,
+        })
+    }
+
+    /// Flushes the full parts, keeps the open multipart upload, and returns where to resume.
+    /// Bytes of a part that is not full are dropped: the caller resends from
+    /// [`Checkpoint::offset`].
+    pub async fn suspend(&mut self) -> Result<Checkpoint> {
+        self.ensure_open()?;
+        let outcome = async {
+            while !self.in_flight.is_empty() {
+                self.reap_one().await?;
+            }
+            Ok(())
+        }
+        .await;
+        self.fail_on_error(outcome).await?;
+        for index in self.tracker.open_parts() {
+            self.tracker.discard(index);
+        }
+        self.buffers.clear();
+        let offset = self.durable_offset();
+        let mut crc = RunningCrc::new();
+        let mut segment_crcs = Vec::new();
+        for (&number, seg) in &self.segments {
+            if let Some(c) = seg.completed {
+                segment_crcs.push(c.value());
+                crc.push(c.value(), c.len());
+                continue;
+            }
+            let first = self.layout.first_part_of(number);
+            for (&pn, part) in &seg.parts {
+                if first + (pn as u64 - 1) < self.tracker.frontier() {
+                    crc.push(part.crc, part.len);
+                }
+            }
+        }
+        self.state = State::Suspended;
+        Ok(Checkpoint {
+            offset,
+            crc32c: crc.value(),
+            segment_crcs,
+        })
+    }
+
+    /// Abandons the image: stops the uploads, aborts the open multipart uploads and deletes the
+    /// segment objects this writer completed.
+    pub async fn abort(&mut self) -> Result<()> {
+        if matches!(self.state, State::Aborted | State::Failed) {
+            return Ok(());
+        }
+        let result = self.take_cleanup().run().await;
+        self.state = State::Aborted;
+        result
+    }
+
+    async fn fail_on_error<T>(&mut self, outcome: Result<T>) -> Result<T> {
+        if let Err(err) = &outcome {
+            tracing::warn!(image = ?self.location, error = %err, "image write failed; aborting it");
+            if let Err(cleanup) = self.take_cleanup().run().await {
+                tracing::warn!(error = %cleanup, "cleanup after a failed write was incomplete");
+            }
+            self.state = State::Failed;
+        }
+        outcome
+    }
+
+    fn take_cleanup(&mut self) -> Cleanup {
+        self.in_flight.abort_all();
+        self.buffers.clear();
+        let mut cleanup = Cleanup::new(self.client.clone(), self.location.bucket.clone());
+        for (&number, seg) in &self.segments {
+            let key = self.location.key(number);
+            if seg.completed.is_some() {
+                if seg.ours {
+                    cleanup.delete(key);
+                }
+            } else if let Some(id) = &seg.upload_id {
+                cleanup.abort(key, id.clone());
+            }
+        }
+        cleanup.with_tasks(std::mem::take(&mut self.in_flight))
+    }
+
+    /// Hands a part to an upload task.
+    async fn dispatch(&mut self, index: u64) -> Result<()> {
+        let Some(buf) = self.buffers.remove(&index) else {
+            return Err(DataError::Inconsistent(format!(
+                "part {index} has no buffer"
+            )));
+        };
+        self.tracker.mark_dispatched(index);
+        let loc = self.layout.locate(index);
+        let upload_id = self.ensure_upload(loc.segment).await?;
+        while self.in_flight.len() >= self.config.max_in_flight {
+            self.reap_one().await?;
+        }
+        let frozen = buf.freeze();
+        let crc = checksum::crc32c(frozen.as_slice());
+        let client = self.client.clone();
+        let bucket = self.location.bucket.clone();
+        let key = self.location.key(loc.segment);
+        self.in_flight.spawn(async move {
+            let len = frozen.len() as u64;
+            let etag = requests::upload_part(
+                &client,
+                &bucket,
+                &key,
+                &upload_id,
+                loc.part_number,
+                frozen.bytes(),
+                crc,
+            )
+            .await?;
+            // Dropping the buffer here returns its memory to the budget for the next part.
+            drop(frozen);
+            Ok(PartResult {
+                index,
+                part: DonePart { etag, crc, len },
+            })
+        });
+        Ok(())
+    }
+
+    async fn ensure_upload(&mut self, segment: u64) -> Result<String> {
+        if let Some(id) = self
+            .segments
+            .get(&segment)
+            .and_then(|s| s.upload_id.clone())
+        {
+            return Ok(id);
+        }
+        let key = self.location.key(segment);
+        let id = requests::create_upload(&self.client, &self.location.bucket, &key).await?;
+        self.segments.entry(segment).or_default().upload_id = Some(id.clone());
+        Ok(id)
+    }
+
+    async fn reap_ready(&mut self) -> Result<()> {
+        while let Some(joined) = self.in_flight.try_join_next() {
+            self.record_result(joined).await?;
+        }
+        Ok(())
+    }
+
+    async fn reap_one(&mut self) -> Result<()> {
+        if let Some(joined) = self.in_flight.join_next().await {
+            self.record_result(joined).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_result(
+        &mut self,
+        joined: std::result::Result<Result<PartResult>, tokio::task::JoinError>,
+    ) -> Result<()> {
+        let done = joined.map_err(|e| DataError::Task(e.to_string()))??;
+        let loc = self.layout.locate(done.index);
+        let seg = self.segments.entry(loc.segment).or_default();
+        seg.parts.insert(loc.part_number, done.part);
+        if seg.completed.is_none() && seg.parts.len() as u64 == self.layout.parts_per_segment() {
+            self.complete_segment(loc.segment).await?;
+        }
+        Ok(())
+    }
+
+    async fn complete_segment(&mut self, segment: u64) -> Result<()> {
+        let key = self.location.key(segment);
+        let Some(seg) = self.segments.get_mut(&segment) else {
+            return Ok(());
+        };
+        let Some(upload_id) = seg.upload_id.clone() else {
+            return Ok(());
+        };
+        let parts: Vec<(i32, DonePart)> = seg.parts.iter().map(|(n, p)| (*n, p.clone())).collect();
+        // Parts must be 1..=n without gaps.
+        if let Some((pos, (n, _))) = parts
+            .iter()
+            .enumerate()
+            .find(|(pos, (n, _))| *n as usize != pos + 1)
+        {
+            return Err(DataError::Inconsistent(format!(
+                "segment {segment} is missing part {} (found {n} at position {pos})",
+                pos + 1
+            )));
+        }
+        requests::complete_upload(
+            &self.client,
+            &self.location.bucket,
+            &key,
+            &upload_id,
+            &parts,
+            self.config.conditional_create,
+        )
+        .await?;
+        let mut crc = RunningCrc::new();
+        for (_, p) in &parts {
+            crc.push(p.crc, p.len);
+        }
+        seg.completed = Some(crc);
+        seg.ours = true;
+        seg.upload_id = None;
+        seg.parts.clear();
+        tracing::debug!(key, bytes = crc.len(), "segment completed");
+        Ok(())
+    }
+
+    /// A segment made of a single short part goes up as one PutObject.
+    async fn put_whole_segment(&mut self, index: u64) -> Result<()> {
+        let Some(buf) = self.buffers.remove(&index) else {
+            return Err(DataError::Inconsistent(format!(
+                "part {index} has no buffer"
+            )));
+        };
+        self.tracker.mark_dispatched(index);
+        let segment = self.layout.locate(index).segment;
+        let frozen = buf.freeze();
+        let crc = checksum::crc32c(frozen.as_slice());
+        let key = self.location.key(segment);
+        requests::put_single(
+            &self.client,
+            &self.location.bucket,
+            &key,
+            frozen.bytes(),
+            crc,
+            self.config.conditional_create,
+        )
+        .await?;
+        let seg = self.segments.entry(segment).or_default();
+        seg.completed = Some(RunningCrc::from_parts(crc, frozen.len() as u64));
+        seg.ours = true;
+        Ok(())
+    }
+
+    async fn put_empty_segment(&mut self) -> Result<()> {
+        if self.segments.contains_key(&0) {
+            return Ok(());
+        }
+        let key = self.location.key(0);
+        let crc = checksum::crc32c(&[]);
+        requests::put_single(
+            &self.client,
+            &self.location.bucket,
+            &key,
+            bytes::Bytes::new(),
+            crc,
+            self.config.conditional_create,
+        )
+        .await?;
+        let seg = self.segments.entry(0).or_default();
+        seg.completed = Some(RunningCrc::from_parts(crc, 0));
+        seg.ours = true;
+        Ok(())
+    }
+}
+
+impl Drop for SegmentedWriter {
+    fn drop(&mut self) {
+        if self.state != State::Open {
+            return;
+        }
+        let cleanup = self.take_cleanup();
+        if cleanup.is_empty() {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                tracing::info!(image = ?self.location, "unfinished writer dropped; aborting its uploads");
+                handle.spawn(async move {
+                    if let Err(e) = cleanup.run().await {
+                        tracing::warn!(error = %e, "cleanup of a dropped writer was incomplete");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                image = ?self.location,
+                "unfinished writer dropped outside a runtime; its multipart uploads stay until the orphan sweep"
+            ),
+        }
+    }
+}

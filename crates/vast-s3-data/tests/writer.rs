@@ -1,0 +1,342 @@
+//! Writer behaviour: out-of-order writes, refused writes, aborts that leave nothing behind,
+//! conditional create, suspend/resume and the shared budget.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+mod common;
+
+use std::time::Duration;
+
+use common::{data, small_config, Env, MIB, PART};
+use vast_s3_data::{
+    checksum, listing, multipart, BufferBudget, DataError, ImageReader, ReaderConfig,
+    SegmentedWriter, WriterConfig,
+};
+
+fn writer(env: &Env, name: &str) -> SegmentedWriter {
+    SegmentedWriter::new(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        small_config(),
+    )
+    .unwrap()
+}
+
+async fn read_back(env: &Env, name: &str) -> Vec<u8> {
+    let mut r = ImageReader::open(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        small_config().segment_size,
+        ReaderConfig::default(),
+    )
+    .await
+    .unwrap();
+    let len = r.len() as usize;
+    r.read_at(0, len).await.unwrap()
+}
+
+async fn open_uploads(env: &Env, name: &str) -> usize {
+    multipart::list_uploads(&env.client, &env.bucket, &Env::prefix(name))
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn objects(env: &Env, name: &str) -> Vec<String> {
+    listing::list_keys(&env.client, &env.bucket, &Env::prefix(name))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn out_of_order_writes_inside_the_window_land_in_place() {
+    let env = Env::start().await;
+    let len = 3 * PART as usize + 1000;
+    let bytes = data(len, 3);
+    let mut w = writer(&env, "ooo");
+    // 1 MiB pieces in a shuffled order that stays inside the 3-part window.
+    let mib = MIB as usize;
+    let mut order: Vec<usize> = (0..len.div_ceil(mib)).collect();
+    for pair in order.chunks_mut(4) {
+        pair.reverse();
+    }
+    for i in order {
+        let end = ((i + 1) * mib).min(len);
+        w.write((i * mib) as u64, &bytes[i * mib..end])
+            .await
+            .unwrap();
+    }
+    // An overlapping rewrite of bytes still buffered is allowed (the newest bytes win).
+    let tail = 3 * PART as usize;
+    w.write(tail as u64, &bytes[tail..tail + 10]).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    assert_eq!(read_back(&env, "ooo").await, bytes);
+}
+
+#[tokio::test]
+async fn rewrites_of_uploaded_parts_far_writes_and_holes_are_refused() {
+    let env = Env::start().await;
+    let bytes = data(2 * PART as usize, 9);
+    let mut w = writer(&env, "refused");
+    w.write(0, &bytes[..PART as usize + 10]).await.unwrap();
+    // Part 0 is full and gone to the server: rewriting it is an error, not silent corruption.
+    let err = w.write(100, &bytes[100..200]).await.unwrap_err();
+    assert!(
+        matches!(err, DataError::RewriteOfUploaded { part: 0, .. }),
+        "{err}"
+    );
+    // More than the window ahead of the oldest open part.
+    let err = w.write(5 * PART, b"far").await.unwrap_err();
+    assert!(matches!(err, DataError::BeyondWindow { .. }), "{err}");
+    // Leave a hole: bytes [PART+10, PART+20) never written.
+    w.write(PART + 20, &bytes[PART as usize + 20..])
+        .await
+        .unwrap();
+    let err = w.finish().await.unwrap_err();
+    assert!(
+        matches!(err, DataError::Hole { start, end } if start == PART + 10 && end == PART + 20),
+        "{err}"
+    );
+    // Refusals change nothing: fill the hole and finish.
+    w.write(PART + 10, &bytes[PART as usize + 10..PART as usize + 20])
+        .await
+        .unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.length, 2 * PART);
+    assert_eq!(read_back(&env, "refused").await, bytes);
+    // A finished writer refuses more work.
+    assert!(matches!(
+        w.write(2 * PART, b"x").await,
+        Err(DataError::WriterClosed("finished"))
+    ));
+}
+
+#[tokio::test]
+async fn images_below_one_part_use_a_single_put() {
+    let env = Env::start().await;
+    let bytes = data(PART as usize - 1, 4);
+    let mut w = writer(&env, "small");
+    w.write(0, &bytes).await.unwrap();
+    w.finish().await.unwrap();
+    assert_eq!(env.faults.counter("s3.op.PutObject"), 1);
+    assert_eq!(env.faults.counter("s3.op.CreateMultipartUpload"), 0);
+    assert_eq!(read_back(&env, "small").await, bytes);
+}
+
+#[tokio::test]
+async fn abort_and_drop_leave_nothing_on_the_server() {
+    let env = Env::start().await;
+    let bytes = data(5 * PART as usize + 123, 5);
+
+    // Explicit abort after a full segment completed and another upload is open.
+    let mut w = writer(&env, "aborted");
+    w.write(0, &bytes).await.unwrap();
+    assert!(open_uploads(&env, "aborted").await + objects(&env, "aborted").await.len() > 0);
+    w.abort().await.unwrap();
+    assert_eq!(
+        open_uploads(&env, "aborted").await,
+        0,
+        "no multipart upload left"
+    );
+    assert!(objects(&env, "aborted").await.is_empty(), "no segment left");
+
+    // Dropped unfinished: the cleanup runs in the background.
+    let mut w = writer(&env, "dropped");
+    w.write(0, &bytes[..3 * PART as usize]).await.unwrap();
+    drop(w);
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = open_uploads(&env, "dropped").await + objects(&env, "dropped").await.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "dropping an unfinished writer removes its uploads");
+}
+
+#[tokio::test]
+async fn a_failed_upload_aborts_the_whole_image() {
+    let env = Env::start().await;
+    let bytes = data(4 * PART as usize, 11);
+    let mut w = writer(&env, "failing");
+    w.write(0, &bytes[..2 * PART as usize + 1]).await.unwrap();
+    // The bucket's quota is now exhausted: the next uploads fail.
+    let mut faults = env.faults.get();
+    faults.full_buckets.push(env.bucket.clone());
+    env.faults.set(faults);
+    let mut result = Ok(());
+    for (i, chunk) in bytes[2 * PART as usize + 1..]
+        .chunks(MIB as usize)
+        .enumerate()
+    {
+        result = w.write(2 * PART + 1 + (i as u64) * MIB, chunk).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    let err = match result {
+        Err(e) => e,
+        Ok(()) => w.finish().await.unwrap_err(),
+    };
+    assert!(matches!(err, DataError::S3 { .. }), "{err}");
+    assert!(matches!(
+        w.write(0, b"x").await,
+        Err(DataError::WriterClosed("failed"))
+    ));
+    env.faults.clear();
+    assert_eq!(open_uploads(&env, "failing").await, 0);
+    assert!(objects(&env, "failing").await.is_empty());
+}
+
+#[tokio::test]
+async fn conditional_create_lets_only_one_writer_win() {
+    let env = Env::start().await;
+    for (name, len) in [("race-small", 1000usize), ("race-big", 3 * PART as usize)] {
+        let a_bytes = data(len, 1);
+        let b_bytes = data(len, 2);
+        let mut a = writer(&env, name);
+        let mut b = writer(&env, name);
+        a.write(0, &a_bytes).await.unwrap();
+        b.write(0, &b_bytes).await.unwrap();
+        a.finish().await.unwrap();
+        let err = b.finish().await.unwrap_err();
+        assert!(err.is_precondition_failed(), "{err}");
+        assert!(matches!(err, DataError::AlreadyExists { .. }), "{err}");
+        // The loser cleaned up only its own uploads; the winner's image is intact.
+        assert_eq!(open_uploads(&env, name).await, 0);
+        assert_eq!(read_back(&env, name).await, a_bytes);
+    }
+}
+
+#[tokio::test]
+async fn suspend_and_resume_from_the_server_record() {
+    let env = Env::start().await;
+    let len = 5 * PART as usize + 777;
+    let bytes = data(len, 21);
+    let mut w = writer(&env, "resumable");
+    // 3.5 parts: segment 0 completes, segment 1 has one full part and half a part buffered.
+    let first = 3 * PART as usize + PART as usize / 2;
+    w.write(0, &bytes[..first]).await.unwrap();
+    let cp = w.suspend().await.unwrap();
+    assert_eq!(cp.offset, 3 * PART, "the half part is dropped and resent");
+    assert_eq!(cp.crc32c, checksum::crc32c(&bytes[..cp.offset as usize]));
+    assert_eq!(cp.segment_crcs.len(), 1);
+    drop(w);
+    assert_eq!(
+        open_uploads(&env, "resumable").await,
+        1,
+        "suspend keeps the open upload"
+    );
+
+    for with_checkpoint in [true, false] {
+        let name = "resumable";
+        let mut w = SegmentedWriter::resume(
+            env.client.clone(),
+            env.budget.clone(),
+            env.image(name),
+            small_config(),
+            with_checkpoint.then_some(&cp),
+        )
+        .await
+        .unwrap();
+        assert_eq!(w.durable_offset(), cp.offset);
+        if with_checkpoint {
+            // Write a little more, suspend again (nothing new is durable), then go on without
+            // the checkpoint in the second round.
+            w.write(
+                cp.offset,
+                &bytes[cp.offset as usize..cp.offset as usize + 1000],
+            )
+            .await
+            .unwrap();
+            let again = w.suspend().await.unwrap();
+            assert_eq!(again, cp);
+            continue;
+        }
+        let start = w.durable_offset() as usize;
+        for (i, chunk) in bytes[start..].chunks(MIB as usize).enumerate() {
+            w.write((start + i * MIB as usize) as u64, chunk)
+                .await
+                .unwrap();
+        }
+        let summary = w.finish().await.unwrap();
+        assert_eq!(summary.length, len as u64);
+        assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    }
+    assert_eq!(read_back(&env, "resumable").await, bytes);
+    assert_eq!(open_uploads(&env, "resumable").await, 0);
+}
+
+#[tokio::test]
+async fn writers_share_one_budget_with_back_pressure() {
+    let env = Env::start().await;
+    // Room for three parts in the whole process, four writers with up to three uploads each.
+    let budget = BufferBudget::new(3 * PART as usize);
+    let config = WriterConfig {
+        max_in_flight: 3,
+        ..small_config()
+    };
+    let mut tasks = Vec::new();
+    for i in 0..4u64 {
+        let (client, budget, loc, config) = (
+            env.client.clone(),
+            budget.clone(),
+            env.image(&format!("shared{i}")),
+            config.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let bytes = data(4 * PART as usize + 5, 100 + i);
+            let mut w = SegmentedWriter::new(client, budget, loc, config).unwrap();
+            for (j, chunk) in bytes.chunks(MIB as usize).enumerate() {
+                w.write((j as u64) * MIB, chunk).await.unwrap();
+            }
+            (w.finish().await.unwrap(), checksum::crc32c(&bytes))
+        }));
+    }
+    let mut peak = 0;
+    while tasks.iter().any(|t| !t.is_finished()) {
+        let s = budget.stats();
+        peak = peak.max(s.in_use_bytes);
+        assert!(s.in_use_bytes + s.pooled_bytes <= s.total_bytes, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for t in tasks {
+        let (summary, crc) = t.await.unwrap();
+        assert_eq!(summary.crc32c, crc);
+    }
+    let s = budget.stats();
+    assert!(peak <= s.total_bytes);
+    assert_eq!(s.in_use_bytes, 0);
+    assert!(
+        s.allocations <= 3,
+        "at most one allocation per budget slot: {s:?}"
+    );
+    assert!(s.reuses >= 4 * 5 - 3, "{s:?}");
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried() {
+    let env = Env::start().await;
+    let mut faults = env.faults.get();
+    faults.s3.error_rate = 0.2;
+    faults.s3.error_status = 503;
+    env.faults.set(faults);
+    let bytes = data(3 * PART as usize + 99, 31);
+    let mut w = writer(&env, "flaky");
+    for (i, chunk) in bytes.chunks(MIB as usize).enumerate() {
+        w.write(i as u64 * MIB, chunk).await.unwrap();
+    }
+    let summary = w.finish().await.unwrap();
+    let read = read_back(&env, "flaky").await;
+    env.faults.clear();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    assert_eq!(read, bytes);
+    assert!(
+        env.faults.counter("s3.faults.error") > 0,
+        "errors were injected and retried"
+    );
+}
