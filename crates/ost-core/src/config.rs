@@ -204,8 +204,7 @@ impl ServerConfig {
         if self.data_path == DataPathKind::Nfs && self.nfs_root.is_none() {
             return Err(bad("data_path = \"nfs\" needs nfs_root".to_owned()));
         }
-        ost_model::LsuName::new(&self.default_lsu)
-            .map_err(|e| bad(format!("default_lsu: {e}")))?;
+        ost_model::LsuName::new(&self.default_lsu).map_err(|e| bad(format!("default_lsu: {e}")))?;
         if self.read_chunk_size == 0 {
             return Err(bad("read_chunk_size must be positive".to_owned()));
         }
@@ -311,9 +310,8 @@ mod tests {
 
     #[test]
     fn bad_sizes_and_nfs_without_root() {
-        let err =
-            PluginConfig::parse("[servers.\"vast://a\"]\npart_size = 3\nsegment_size = 10\n")
-                .unwrap_err();
+        let err = PluginConfig::parse("[servers.\"vast://a\"]\npart_size = 3\nsegment_size = 10\n")
+            .unwrap_err();
         assert!(err.cause().contains("multiple"), "{err}");
         let err = PluginConfig::parse("[servers.\"vast://a\"]\ndata_path = \"nfs\"\n").unwrap_err();
         assert!(err.cause().contains("nfs_root"), "{err}");

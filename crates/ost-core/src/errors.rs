@@ -5,7 +5,12 @@ use ost_model::OstError;
 use vast_s3_data::DataError;
 
 /// S3 error codes that mean "out of space".
-const NO_SPACE_CODES: &[&str] = &["QuotaExceeded", "NoSpaceLeft", "InsufficientStorage", "EntityTooLarge"];
+const NO_SPACE_CODES: &[&str] = &[
+    "QuotaExceeded",
+    "NoSpaceLeft",
+    "InsufficientStorage",
+    "EntityTooLarge",
+];
 
 /// Maps a data-path error.
 pub(crate) fn data(err: DataError) -> OstError {
@@ -86,10 +91,22 @@ mod tests {
 
     #[test]
     fn quota_is_no_space_and_404_is_not_found() {
-        assert!(matches!(data(s3("QuotaExceeded", 403)), OstError::NoSpace { .. }));
-        assert!(matches!(data(s3("NoSuchKey", 404)), OstError::NotFound { .. }));
-        assert!(matches!(data(s3("AccessDenied", 403)), OstError::PermissionDenied { .. }));
-        assert!(matches!(data(s3("PreconditionFailed", 412)), OstError::AlreadyExists { .. }));
+        assert!(matches!(
+            data(s3("QuotaExceeded", 403)),
+            OstError::NoSpace { .. }
+        ));
+        assert!(matches!(
+            data(s3("NoSuchKey", 404)),
+            OstError::NotFound { .. }
+        ));
+        assert!(matches!(
+            data(s3("AccessDenied", 403)),
+            OstError::PermissionDenied { .. }
+        ));
+        assert!(matches!(
+            data(s3("PreconditionFailed", 412)),
+            OstError::AlreadyExists { .. }
+        ));
         assert!(matches!(
             data(DataError::Hole { start: 1, end: 2 }),
             OstError::InvalidArgument { .. }

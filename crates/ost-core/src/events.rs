@@ -67,7 +67,10 @@ impl EventChannel {
             match tokio::time::timeout(wait, rx.recv()).await {
                 Ok(Ok(e)) => return Ok(e),
                 Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
-                    tracing::warn!(missed = n, "event channel overflowed; oldest events dropped");
+                    tracing::warn!(
+                        missed = n,
+                        "event channel overflowed; oldest events dropped"
+                    );
                 }
                 Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => {
                     return Err(OstError::NoMoreEntries {

@@ -28,7 +28,7 @@
 //! | health / get_config / set_config / statistics | [`Plugin::health_check`] / [`Plugin::get_config`] / [`Plugin::set_config`] / [`Plugin::statistics`] |
 //! | (maintenance) | [`Plugin::sweep_orphans`] |
 //!
-//! Inside, [`server`] holds one open storage server (VMS session, data store, LSU cache, busy
+//! Inside, `server` holds one open storage server (VMS session, data store, LSU cache, busy
 //! registry, statistics, events), [`image`] the enforced image lifecycle, and `store` the
 //! data-store trait with its S3 and NFS implementations. See `docs/ARCHITECTURE.md` for the
 //! state machines and call flows, `docs/configuration.md` for every configuration key.

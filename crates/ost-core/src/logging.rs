@@ -12,7 +12,9 @@ pub(crate) fn init(section: &PluginSection) {
     INIT.get_or_init(|| {
         let filter = tracing_subscriber::EnvFilter::try_new(&section.log_level)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false);
         let file = section.log_file.as_ref().and_then(|path| {
             std::fs::OpenOptions::new()
                 .create(true)

@@ -69,9 +69,21 @@ impl Operation {
                 Err(e) => OpState::Failed(e),
             };
             let (kind, severity, message) = match &state {
-                OpState::Done => (EventKind::CopyDone, "INFO", format!("copy of {} to {} done", req.src, req.dst.id())),
-                OpState::Cancelled => (EventKind::CopyFailed, "INFO", format!("copy of {} cancelled", req.src)),
-                OpState::Failed(e) => (EventKind::CopyFailed, "ERROR", format!("copy of {} failed: {e}", req.src)),
+                OpState::Done => (
+                    EventKind::CopyDone,
+                    "INFO",
+                    format!("copy of {} to {} done", req.src, req.dst.id()),
+                ),
+                OpState::Cancelled => (
+                    EventKind::CopyFailed,
+                    "INFO",
+                    format!("copy of {} cancelled", req.src),
+                ),
+                OpState::Failed(e) => (
+                    EventKind::CopyFailed,
+                    "ERROR",
+                    format!("copy of {} failed: {e}", req.src),
+                ),
                 OpState::Running => (EventKind::CopyFailed, "ERROR", String::new()),
             };
             *task_op.lock_state() = state;
@@ -80,7 +92,10 @@ impl Operation {
                 severity: severity.to_owned(),
                 lsu: Some(req.dst_lsu.clone()),
                 image: Some(req.dst.id()),
-                op: *task_op.id.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+                op: *task_op
+                    .id
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
                 message,
                 time_unix: crate::types::unix_now(),
             });
@@ -97,7 +112,10 @@ impl Operation {
 
     /// Records the id the operation was registered under (for its completion event).
     pub(crate) fn set_id(&self, id: OpId) {
-        *self.id.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
+        *self
+            .id
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
     }
 
     /// Current status.

@@ -26,8 +26,8 @@ use crate::image::ImageHandle;
 use crate::ops::Operation;
 use crate::server::Server;
 use crate::types::{
-    CopyRequest, Credentials, Event, HealthReport, ImageFilter, OpStatus, ServerProps,
-    Statistics, SweepReport,
+    CopyRequest, Credentials, Event, HealthReport, ImageFilter, OpStatus, ServerProps, Statistics,
+    SweepReport,
 };
 
 /// An open list cursor.
@@ -85,7 +85,10 @@ impl Plugin {
         let handle = runtime.handle().clone();
         let budget =
             BufferBudget::new(usize::try_from(config.plugin.buffer_budget).unwrap_or(usize::MAX));
-        tracing::info!(version = crate::PLUGIN_VERSION, "vast-ost plugin initialised");
+        tracing::info!(
+            version = crate::PLUGIN_VERSION,
+            "vast-ost plugin initialised"
+        );
         Ok(Arc::new(Self {
             config,
             runtime: Mutex::new(Some(runtime)),
@@ -245,9 +248,7 @@ impl Plugin {
     /// `stspi_close_server`: logs out of VMS. Images still open on it are closed incomplete.
     pub fn close_server(&self, server: ServerId) -> Result<(), OstError> {
         let s = self.servers.remove(server)?;
-        let images = self
-            .images
-            .remove_where(|h| Arc::ptr_eq(h.server(), &s));
+        let images = self.images.remove_where(|h| Arc::ptr_eq(h.server(), &s));
         self.block_on(async {
             for image in images {
                 if let Err(e) = image.close(CloseFlags::IH_INCOMPLETE).await {

@@ -10,7 +10,9 @@ use ost_core::{CloseFlags, CopyRequest, CreateFlags, EventKind, OpState, OstErro
 use vast_sim::faults::FaultConfig;
 
 fn write_image(p: &ost_core::Plugin, s: ost_core::ServerId, name: &str, bytes: &[u8]) {
-    let h = p.create_image(s, &default_lsu(), &image(name), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &default_lsu(), &image(name), CreateFlags::empty())
+        .unwrap();
     write_all(p, h, bytes, 0, MIB);
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
 }
@@ -22,7 +24,8 @@ fn sync_copy_to_another_lsu_is_a_complete_image() {
     let s = env.open(&p);
     let bytes = data(12 * MIB + 5, 1);
     write_image(&p, s, "original", &bytes);
-    p.write_image_meta(s, &default_lsu(), &id("original"), 0, b"nb-header").unwrap();
+    p.write_image_meta(s, &default_lsu(), &id("original"), 0, b"nb-header")
+        .unwrap();
     let second = lsu("netbackup-pool-02");
     p.create_lsu(s, &second).unwrap();
     let req = CopyRequest {
@@ -34,18 +37,39 @@ fn sync_copy_to_another_lsu_is_a_complete_image() {
     assert_eq!(p.copy_image(s, &req).unwrap(), bytes.len() as u64);
     assert_eq!(read_all(&p, s, &second, &id("original_C2"), 4 << 20), bytes);
     let mut buf = [0u8; 32];
-    let n = p.read_image_meta(s, &second, &id("original_C2"), 0, &mut buf).unwrap();
+    let n = p
+        .read_image_meta(s, &second, &id("original_C2"), 0, &mut buf)
+        .unwrap();
     assert_eq!(&buf[..n], b"nb-header");
     // A second copy onto the same name is refused; copying a missing image is "no entry".
-    assert!(matches!(p.copy_image(s, &req), Err(OstError::AlreadyExists { .. })));
-    let missing = CopyRequest { src: id("nope"), dst: image("nope2"), ..req.clone() };
+    assert!(matches!(
+        p.copy_image(s, &req),
+        Err(OstError::AlreadyExists { .. })
+    ));
+    let missing = CopyRequest {
+        src: id("nope"),
+        dst: image("nope2"),
+        ..req.clone()
+    };
     assert_eq!(p.copy_image(s, &missing).unwrap_err().code(), 2_060_013);
     // A pending image is not copied.
-    let h = p.create_image(s, &default_lsu(), &image("pending"), CreateFlags::empty()).unwrap();
-    let pending = CopyRequest { src: id("pending"), dst: image("pending_copy"), ..req.clone() };
-    assert!(matches!(p.copy_image(s, &pending), Err(OstError::Busy { .. })));
+    let h = p
+        .create_image(s, &default_lsu(), &image("pending"), CreateFlags::empty())
+        .unwrap();
+    let pending = CopyRequest {
+        src: id("pending"),
+        dst: image("pending_copy"),
+        ..req.clone()
+    };
+    assert!(matches!(
+        p.copy_image(s, &pending),
+        Err(OstError::Busy { .. })
+    ));
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
-    assert_eq!(p.statistics(s).unwrap().server.bytes_copied, bytes.len() as u64);
+    assert_eq!(
+        p.statistics(s).unwrap().server.bytes_copied,
+        bytes.len() as u64
+    );
 }
 
 #[test]
@@ -95,12 +119,17 @@ fn async_copy_reports_progress_and_an_event() {
     let event = p.next_event(ch, Duration::from_secs(10)).unwrap();
     assert_eq!(event.kind, EventKind::CopyDone);
     assert_eq!(event.image, Some(id("big_copy")));
-    assert_eq!(read_all(&p, s, &default_lsu(), &id("big_copy"), 8 << 20), bytes);
+    assert_eq!(
+        read_all(&p, s, &default_lsu(), &id("big_copy"), 8 << 20),
+        bytes
+    );
     p.release_operation(op).unwrap();
     assert!(p.query_operation(op).is_err());
     // Nothing else is queued.
     assert_eq!(
-        p.next_event(ch, Duration::from_millis(50)).unwrap_err().code(),
+        p.next_event(ch, Duration::from_millis(50))
+            .unwrap_err()
+            .code(),
         2_060_013
     );
     p.close_event_channel(ch).unwrap();
@@ -132,11 +161,16 @@ fn a_cancelled_async_copy_leaves_nothing() {
     env.set_faults(FaultConfig::default());
     match status.state {
         OpState::Cancelled => {
-            assert!(env.s3_keys(default_lsu().as_str(), "netbackup/slow_dst/").is_empty());
+            assert!(env
+                .s3_keys(default_lsu().as_str(), "netbackup/slow_dst/")
+                .is_empty());
         }
         // The copy may finish before the cancel is seen: then it is complete.
         OpState::Done => {
-            assert_eq!(read_all(&p, s, &default_lsu(), &id("slow_dst"), 8 << 20).len(), 31 * MIB);
+            assert_eq!(
+                read_all(&p, s, &default_lsu(), &id("slow_dst"), 8 << 20).len(),
+                31 * MIB
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -150,29 +184,47 @@ fn image_events_health_config_and_statistics() {
     let ch = p.open_event_channel(s).unwrap();
     write_image(&p, s, "evented", &data(MIB, 5));
     let e = p.next_event(ch, Duration::from_secs(5)).unwrap();
-    assert_eq!((e.kind, e.image), (EventKind::ImageCreated, Some(id("evented"))));
+    assert_eq!(
+        (e.kind, e.image),
+        (EventKind::ImageCreated, Some(id("evented")))
+    );
     p.delete_image(s, &default_lsu(), &id("evented")).unwrap();
-    assert_eq!(p.next_event(ch, Duration::from_secs(5)).unwrap().kind, EventKind::ImageDeleted);
+    assert_eq!(
+        p.next_event(ch, Duration::from_secs(5)).unwrap().kind,
+        EventKind::ImageDeleted
+    );
 
     let health = p.health_check(s).unwrap();
     assert!(health.healthy(), "{health:?}");
-    assert!(health.checks.iter().any(|c| c.name == "lsu:netbackup-pool-01" && c.ok));
+    assert!(health
+        .checks
+        .iter()
+        .any(|c| c.name == "lsu:netbackup-pool-01" && c.ok));
     env.set_faults(FaultConfig {
         full_buckets: vec![default_lsu().to_string()],
         ..FaultConfig::default()
     });
     let sick = p.health_check(s).unwrap();
     assert!(!sick.healthy());
-    assert!(sick.checks.iter().any(|c| c.name == "lsu:netbackup-pool-01" && !c.ok));
+    assert!(sick
+        .checks
+        .iter()
+        .any(|c| c.name == "lsu:netbackup-pool-01" && !c.ok));
     env.set_faults(FaultConfig::default());
 
     assert_eq!(p.get_config(s, "tenant").unwrap(), "netbackup");
     assert_eq!(p.get_config(s, "part_size").unwrap(), (5 << 20).to_string());
-    assert!(matches!(p.get_config(s, "password"), Err(OstError::PermissionDenied { .. })));
+    assert!(matches!(
+        p.get_config(s, "password"),
+        Err(OstError::PermissionDenied { .. })
+    ));
     assert!(p.get_config(s, "nonsense").is_err());
     p.set_config(s, "orphan_age_secs", "120").unwrap();
     assert_eq!(p.get_config(s, "orphan_age_secs").unwrap(), "120");
-    assert!(matches!(p.set_config(s, "tenant", "x"), Err(OstError::NotSupported { .. })));
+    assert!(matches!(
+        p.set_config(s, "tenant", "x"),
+        Err(OstError::NotSupported { .. })
+    ));
     assert!(p.set_config(s, "lsu_cache_secs", "soon").is_err());
 
     let stats = p.statistics(s).unwrap();

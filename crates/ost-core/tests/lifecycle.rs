@@ -15,7 +15,9 @@ fn open_reuses_the_stored_key_and_reports_the_cluster() {
         let props = p.server_props(s).unwrap();
         assert_eq!(props.cluster_name, "vast-sim");
         assert_eq!(props.cluster_state, "ONLINE");
-        assert!(props.capabilities.contains(ost_model::ServerCapabilities::COPY_IMAGE));
+        assert!(props
+            .capabilities
+            .contains(ost_model::ServerCapabilities::COPY_IMAGE));
         p.close_server(s).unwrap();
     }
     // A fresh plugin (another process) with the same state directory reuses the key too.
@@ -43,13 +45,18 @@ fn a_revoked_stored_key_is_replaced() {
     env.vms(async |c| {
         let user = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
         for k in c.users().access_keys(user.id).await.unwrap() {
-            c.users().delete_access_key(user.id, &k.access_key).await.unwrap();
+            c.users()
+                .delete_access_key(user.id, &k.access_key)
+                .await
+                .unwrap();
         }
     });
     let s = env.open(&p);
     // The new key works: the default LSU is usable.
     let lsus = p.list_lsus(s).unwrap();
-    let h = p.create_image(s, &lsus[0], &image("after_revoke"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &lsus[0], &image("after_revoke"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, b"x").unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
 }
@@ -103,12 +110,17 @@ fn image_roundtrip_across_segments() {
     let bytes = data(23 * MIB + 4321, 1);
     let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
     let live = p.image_props(h).unwrap();
-    assert!(live.flags.contains(ImageInfoFlags::IMAGE_PENDING | ImageInfoFlags::BUSY_WRITE));
+    assert!(live
+        .flags
+        .contains(ImageInfoFlags::IMAGE_PENDING | ImageInfoFlags::BUSY_WRITE));
     write_all(&p, h, &bytes, 0, 1 << 20);
     assert_eq!(p.image_props(h).unwrap().size, bytes.len() as u64);
     p.flush_image(h).unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
-    assert!(p.write_image(h, 0, b"x").is_err(), "handle gone after close");
+    assert!(
+        p.write_image(h, 0, b"x").is_err(),
+        "handle gone after close"
+    );
 
     let info = p.image_props_by_name(s, &l, &def.id()).unwrap();
     assert_eq!(info.size, bytes.len() as u64);
@@ -125,7 +137,10 @@ fn image_roundtrip_across_segments() {
         2_060_013
     );
     assert!(env.s3_keys(l.as_str(), "netbackup/").is_empty());
-    assert_eq!(p.delete_image(s, &l, &def.id()).unwrap_err().code(), 2_060_013);
+    assert_eq!(
+        p.delete_image(s, &l, &def.id()).unwrap_err().code(),
+        2_060_013
+    );
 }
 
 #[test]
@@ -146,7 +161,10 @@ fn lifecycle_is_enforced() {
         p.create_image(s, &l, &def, CreateFlags::empty()),
         Err(OstError::Busy { .. })
     ));
-    assert!(matches!(p.delete_image(s, &l, &def.id()), Err(OstError::Busy { .. })));
+    assert!(matches!(
+        p.delete_image(s, &l, &def.id()),
+        Err(OstError::Busy { .. })
+    ));
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     // A second create of an existing image, even from another process, is refused.
     let p2 = env.plugin();
@@ -164,7 +182,10 @@ fn lifecycle_is_enforced() {
     let r = p.open_image(s, &l, &def.id(), OpenMode::READ).unwrap();
     let mut buf = vec![0u8; 10];
     assert_eq!(p.read_image(r, MIB as u64, &mut buf).unwrap(), 0);
-    assert!(p.write_image(r, 0, b"x").is_err(), "a read handle does not write");
+    assert!(
+        p.write_image(r, 0, b"x").is_err(),
+        "a read handle does not write"
+    );
     p.close_image(r, CloseFlags::empty()).unwrap();
 }
 
@@ -185,12 +206,27 @@ fn checkpoint_close_keeps_the_image_pending_and_reopen_resumes() {
     // Two full 5 MiB parts of the second segment were not uploaded before part 3 filled:
     // the durable offset is a part boundary at or below what was written.
     let resume = info.size;
-    assert!(resume <= 13 * MIB as u64 && resume % common::PART == 0, "{resume}");
+    assert!(
+        resume <= 13 * MIB as u64 && resume.is_multiple_of(common::PART),
+        "{resume}"
+    );
     assert!(resume >= 10 * MIB as u64, "{resume}");
     assert!(p.open_image(s, &l, &def.id(), OpenMode::READ).is_err());
-    let pending = p.list_images(s, &l, &ImageFilter { include_pending: true, ..ImageFilter::default() }).unwrap();
+    let pending = p
+        .list_images(
+            s,
+            &l,
+            &ImageFilter {
+                include_pending: true,
+                ..ImageFilter::default()
+            },
+        )
+        .unwrap();
     assert_eq!(pending.len(), 1);
-    assert!(p.list_images(s, &l, &ImageFilter::all()).unwrap().is_empty());
+    assert!(p
+        .list_images(s, &l, &ImageFilter::all())
+        .unwrap()
+        .is_empty());
 
     // Resume from an earlier offset (NetBackup's own checkpoint): stored bytes are skipped.
     let h = p.open_image(s, &l, &def.id(), OpenMode::WRITE).unwrap();
@@ -213,11 +249,19 @@ fn image_metadata_is_its_own_object() {
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     let mut buf = [0u8; 16];
     assert_eq!(
-        p.read_image_meta(s, &l, &def.id(), 0, &mut buf).unwrap_err().code(),
+        p.read_image_meta(s, &l, &def.id(), 0, &mut buf)
+            .unwrap_err()
+            .code(),
         2_060_013
     );
-    assert_eq!(p.write_image_meta(s, &l, &def.id(), 0, b"HEADER").unwrap(), 6);
-    assert_eq!(p.write_image_meta(s, &l, &def.id(), 10, b"TAIL").unwrap(), 4);
+    assert_eq!(
+        p.write_image_meta(s, &l, &def.id(), 0, b"HEADER").unwrap(),
+        6
+    );
+    assert_eq!(
+        p.write_image_meta(s, &l, &def.id(), 10, b"TAIL").unwrap(),
+        4
+    );
     let n = p.read_image_meta(s, &l, &def.id(), 0, &mut buf).unwrap();
     assert_eq!(&buf[..n], b"HEADER\0\0\0\0TAIL");
     let n = p.read_image_meta(s, &l, &def.id(), 10, &mut buf).unwrap();
@@ -237,14 +281,23 @@ fn image_lists_filter_by_name_date_and_state() {
     let s = env.open(&p);
     let l = default_lsu();
     let mut defs = Vec::new();
-    for (name, date) in [("alpha_1", "20250101000000"), ("alpha_2", "20260101000000"), ("beta_1", "20260601000000")] {
-        let def = ost_core::ImageDef::new(ost_model::ImageName::new(name).unwrap(), date.parse().unwrap());
+    for (name, date) in [
+        ("alpha_1", "20250101000000"),
+        ("alpha_2", "20260101000000"),
+        ("beta_1", "20260601000000"),
+    ] {
+        let def = ost_core::ImageDef::new(
+            ost_model::ImageName::new(name).unwrap(),
+            date.parse().unwrap(),
+        );
         let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
         p.write_image(h, 0, name.as_bytes()).unwrap();
         p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
         defs.push(def);
     }
-    let pending = p.create_image(s, &l, &image("alpha_pending"), CreateFlags::empty()).unwrap();
+    let pending = p
+        .create_image(s, &l, &image("alpha_pending"), CreateFlags::empty())
+        .unwrap();
 
     let names = |f: &ImageFilter| -> Vec<String> {
         let list = p.open_image_list(s, &l, f).unwrap();
@@ -262,16 +315,30 @@ fn image_lists_filter_by_name_date_and_state() {
         out
     };
     assert_eq!(names(&ImageFilter::all()), ["alpha_1", "alpha_2", "beta_1"]);
-    let alpha = ImageFilter { basename_prefix: Some("alpha".into()), ..ImageFilter::default() };
+    let alpha = ImageFilter {
+        basename_prefix: Some("alpha".into()),
+        ..ImageFilter::default()
+    };
     assert_eq!(names(&alpha), ["alpha_1", "alpha_2"]);
     let recent = ImageFilter {
         created_after: Some(defs[1].date.to_unix_seconds()),
         ..ImageFilter::default()
     };
     assert_eq!(names(&recent), ["alpha_2", "beta_1"]);
-    let with_pending = ImageFilter { include_pending: true, ..alpha };
-    assert_eq!(names(&with_pending), ["alpha_1", "alpha_2", "alpha_pending"]);
-    let sizes: Vec<u64> = p.list_images(s, &l, &ImageFilter::all()).unwrap().iter().map(|i| i.size).collect();
+    let with_pending = ImageFilter {
+        include_pending: true,
+        ..alpha
+    };
+    assert_eq!(
+        names(&with_pending),
+        ["alpha_1", "alpha_2", "alpha_pending"]
+    );
+    let sizes: Vec<u64> = p
+        .list_images(s, &l, &ImageFilter::all())
+        .unwrap()
+        .iter()
+        .map(|i| i.size)
+        .collect();
     assert_eq!(sizes, [7, 7, 6]);
     p.close_image(pending, CloseFlags::IH_COMPLETE).unwrap();
 }

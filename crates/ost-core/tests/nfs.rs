@@ -7,7 +7,10 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use ost_core::{CloseFlags, CopyRequest, CreateFlags, DataPathKind, ImageFilter, ImageInfoFlags, OpenMode, OstError};
+use ost_core::{
+    CloseFlags, CopyRequest, CreateFlags, DataPathKind, ImageFilter, ImageInfoFlags, OpenMode,
+    OstError,
+};
 
 fn nfs_plugin(env: &Env, orphan_age: u64) -> (std::sync::Arc<ost_core::Plugin>, PathBuf) {
     let root = env.dir.path().join("nfs");
@@ -22,10 +25,18 @@ fn nfs_plugin(env: &Env, orphan_age: u64) -> (std::sync::Arc<ost_core::Plugin>, 
 }
 
 fn files_under(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .filter_map(Result::ok)
-        .map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 })
+        .map(|e| {
+            if e.path().is_dir() {
+                files_under(&e.path())
+            } else {
+                1
+            }
+        })
         .sum()
 }
 
@@ -41,7 +52,10 @@ fn nfs_roundtrip_lifecycle_and_delete() {
     let bytes = data(23 * MIB + 11, 1);
     let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
     write_all(&p, h, &bytes, 0, MIB);
-    assert!(matches!(p.open_image(s, &l, &def.id(), OpenMode::READ), Err(OstError::Busy { .. })));
+    assert!(matches!(
+        p.open_image(s, &l, &def.id(), OpenMode::READ),
+        Err(OstError::Busy { .. })
+    ));
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     assert!(matches!(
         p.create_image(s, &l, &def, CreateFlags::empty()),
@@ -52,7 +66,10 @@ fn nfs_roundtrip_lifecycle_and_delete() {
         Err(OstError::PermissionDenied { .. })
     ));
     let info = p.image_props_by_name(s, &l, &def.id()).unwrap();
-    assert_eq!((info.size, info.flags), (bytes.len() as u64, ImageInfoFlags::IMAGE_CREATED));
+    assert_eq!(
+        (info.size, info.flags),
+        (bytes.len() as u64, ImageInfoFlags::IMAGE_CREATED)
+    );
     assert_eq!(read_all(&p, s, &l, &def.id(), 3 << 20), bytes);
     let image_dir = root.join(l.as_str()).join("netbackup/nfs_client_C1_F1");
     assert_eq!(files_under(&image_dir), 4, "3 segments + descriptor");
@@ -65,7 +82,10 @@ fn nfs_roundtrip_lifecycle_and_delete() {
 
     p.delete_image(s, &l, &def.id()).unwrap();
     assert_eq!(files_under(&image_dir), 0);
-    assert_eq!(p.image_props_by_name(s, &l, &def.id()).unwrap_err().code(), 2_060_013);
+    assert_eq!(
+        p.image_props_by_name(s, &l, &def.id()).unwrap_err().code(),
+        2_060_013
+    );
 }
 
 #[test]
@@ -80,7 +100,10 @@ fn nfs_checkpoint_resume_copy_and_sweep() {
     write_all(&p, h, &bytes[..9 * MIB], 0, MIB);
     p.close_image(h, CloseFlags::IH_INCOMPLETE).unwrap();
     let info = p.image_props_by_name(s, &l, &def.id()).unwrap();
-    assert_eq!((info.size, info.flags), (9 * MIB as u64, ImageInfoFlags::IMAGE_PENDING));
+    assert_eq!(
+        (info.size, info.flags),
+        (9 * MIB as u64, ImageInfoFlags::IMAGE_PENDING)
+    );
     let h = p.open_image(s, &l, &def.id(), OpenMode::WRITE).unwrap();
     write_all(&p, h, &bytes[9 * MIB..], 9 * MIB as u64, MIB);
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
@@ -98,7 +121,9 @@ fn nfs_checkpoint_resume_copy_and_sweep() {
     assert_eq!(read_all(&p, s, &second, &id("nfs_copy"), 4 << 20), bytes);
 
     // A crashed writer, then the sweep.
-    let h = p.create_image(s, &l, &image("nfs_crashed"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("nfs_crashed"), CreateFlags::empty())
+        .unwrap();
     write_all(&p, h, &data(3 * MIB, 3), 0, MIB);
     p.terminate();
     drop(p);
@@ -106,6 +131,13 @@ fn nfs_checkpoint_resume_copy_and_sweep() {
     let s = env.open(&sweeper);
     let report = sweeper.sweep_orphans(s).unwrap();
     assert_eq!(report.images_removed.len(), 1, "{report:?}");
-    assert_eq!(files_under(&root.join(l.as_str()).join("netbackup/nfs_crashed")), 0);
-    assert_eq!(read_all(&sweeper, s, &l, &def.id(), 8 << 20), bytes, "complete images stay");
+    assert_eq!(
+        files_under(&root.join(l.as_str()).join("netbackup/nfs_crashed")),
+        0
+    );
+    assert_eq!(
+        read_all(&sweeper, s, &l, &def.id(), 8 << 20),
+        bytes,
+        "complete images stay"
+    );
 }

@@ -24,7 +24,9 @@ fn images_written_concurrently_from_many_threads() {
     let l = &l;
     std::thread::scope(|scope| {
         for (name, bytes) in &shared {
-            let h = p.create_image(s, l, &image(name), CreateFlags::empty()).unwrap();
+            let h = p
+                .create_image(s, l, &image(name), CreateFlags::empty())
+                .unwrap();
             let next = Arc::new(AtomicUsize::new(0));
             let chunks: Vec<&[u8]> = bytes.chunks(MIB).collect();
             let chunks = Arc::new(chunks);
@@ -79,10 +81,14 @@ fn a_crash_mid_write_is_swept_leaving_no_trace() {
     let crashed = env.plugin();
     let s = env.open(&crashed);
     let keep = image("kept_checkpoint");
-    let h = crashed.create_image(s, &l, &keep, CreateFlags::empty()).unwrap();
+    let h = crashed
+        .create_image(s, &l, &keep, CreateFlags::empty())
+        .unwrap();
     crashed.write_image(h, 0, &data(6 * MIB, 1)).unwrap();
     crashed.close_image(h, CloseFlags::IH_INCOMPLETE).unwrap();
-    let h = crashed.create_image(s, &l, &image("crashed"), CreateFlags::empty()).unwrap();
+    let h = crashed
+        .create_image(s, &l, &image("crashed"), CreateFlags::empty())
+        .unwrap();
     write_all(&crashed, h, &data(13 * MIB, 2), 0, MIB);
     // The process dies: no close, the handle just goes away with the plugin.
     crashed.terminate();
@@ -99,7 +105,9 @@ fn a_crash_mid_write_is_swept_leaving_no_trace() {
     let sweeper = env.plugin_with(|c| c.orphan_age_secs = 0);
     let s = env.open(&sweeper);
     // An image open in this process is never swept, whatever its age.
-    let live = sweeper.create_image(s, &l, &image("live"), CreateFlags::empty()).unwrap();
+    let live = sweeper
+        .create_image(s, &l, &image("live"), CreateFlags::empty())
+        .unwrap();
     sweeper.write_image(live, 0, &data(6 * MIB, 3)).unwrap();
     let report = sweeper.sweep_orphans(s).unwrap();
     let mut removed: Vec<String> = report
@@ -111,14 +119,25 @@ fn a_crash_mid_write_is_swept_leaving_no_trace() {
     assert_eq!(removed, ["crashed", "kept_checkpoint"]);
     assert!(env.s3_keys(l.as_str(), "netbackup/crashed/").is_empty());
     assert_eq!(env.s3_uploads(l.as_str(), "netbackup/crashed/"), 0);
-    assert!(env.s3_keys(l.as_str(), "netbackup/kept_checkpoint/").is_empty());
+    assert!(env
+        .s3_keys(l.as_str(), "netbackup/kept_checkpoint/")
+        .is_empty());
     assert_eq!(env.s3_uploads(l.as_str(), "netbackup/kept_checkpoint/"), 0);
     assert_eq!(
-        sweeper.image_props_by_name(s, &l, &id("crashed")).unwrap_err().code(),
+        sweeper
+            .image_props_by_name(s, &l, &id("crashed"))
+            .unwrap_err()
+            .code(),
         2_060_013
     );
     sweeper.close_image(live, CloseFlags::IH_COMPLETE).unwrap();
-    assert_eq!(sweeper.image_props_by_name(s, &l, &id("live")).unwrap().size, 6 * MIB as u64);
+    assert_eq!(
+        sweeper
+            .image_props_by_name(s, &l, &id("live"))
+            .unwrap()
+            .size,
+        6 * MIB as u64
+    );
 }
 
 #[test]
@@ -159,17 +178,23 @@ fn a_vms_quota_hard_limit_is_no_space() {
     let p = env.plugin();
     let s = env.open(&p);
     let l = default_lsu();
-    assert_eq!(p.list_lsus(s).unwrap(), [l.clone()]);
+    assert_eq!(p.list_lsus(s).unwrap(), vec![l.clone()]);
     env.vms(async |c| {
         let view = c.views().by_bucket(l.as_str()).await.unwrap().unwrap();
         c.quotas()
-            .create(&vast_vms_client::NewQuota::new("nbu-pool-limit", &view.path, 8 << 20))
+            .create(&vast_vms_client::NewQuota::new(
+                "nbu-pool-limit",
+                &view.path,
+                8 << 20,
+            ))
             .await
             .unwrap();
     });
     let info = p.lsu_info(s, &l).unwrap();
     assert_eq!(info.capacity, 8 << 20);
-    let h = p.create_image(s, &l, &image("over_quota"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("over_quota"), CreateFlags::empty())
+        .unwrap();
     let mut failed = None;
     for i in 0..12 {
         if let Err(e) = p.write_image(h, (i * MIB) as u64, &data(MIB, i as u64)) {
@@ -185,7 +210,9 @@ fn a_vms_quota_hard_limit_is_no_space() {
         None => p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err(),
     };
     assert!(matches!(err, OstError::NoSpace { .. }), "{err}");
-    assert!(env.s3_keys(l.as_str(), "netbackup/over_quota/data/").is_empty());
+    assert!(env
+        .s3_keys(l.as_str(), "netbackup/over_quota/data/")
+        .is_empty());
 }
 
 #[test]
@@ -241,7 +268,10 @@ fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
     // The handle stays failed: flush and writes repeat the error, close reports it.
     assert_eq!(p.flush_image(h).unwrap_err(), first);
     assert_eq!(p.write_image(h, 60 * MIB as u64, b"x").unwrap_err(), first);
-    assert_eq!(p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err(), first);
+    assert_eq!(
+        p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err(),
+        first
+    );
     assert!(env.s3_keys(l.as_str(), "netbackup/doomed/").is_empty());
     assert_eq!(env.s3_uploads(l.as_str(), "netbackup/doomed/"), 0);
     // The name is free again.

@@ -168,7 +168,12 @@ impl ImageHandle {
             (false, ImageState::Complete) => {
                 let reader = server
                     .store()
-                    .open_reader(lsu, id, descriptor.layout.segment_size, descriptor.byte_size)
+                    .open_reader(
+                        lsu,
+                        id,
+                        descriptor.layout.segment_size,
+                        descriptor.byte_size,
+                    )
                     .await?;
                 Ok(State::Reading { reader, descriptor })
             }
@@ -182,7 +187,12 @@ impl ImageHandle {
                 let checkpoint = checkpoint_of(&descriptor);
                 let writer = server
                     .store()
-                    .resume_writer(lsu, id, layout_of(&descriptor, max_in_flight), checkpoint.as_ref())
+                    .resume_writer(
+                        lsu,
+                        id,
+                        layout_of(&descriptor, max_in_flight),
+                        checkpoint.as_ref(),
+                    )
                     .await?;
                 let resumed_at = checkpoint.map_or(0, |c| c.offset);
                 tracing::info!(%lsu, image = %id, offset = resumed_at, "pending image reopened for write");
@@ -335,10 +345,17 @@ impl ImageHandle {
                     return Err(e);
                 }
             };
-            let checksum = Checksum::new(ChecksumAlgorithm::Crc32c, &format!("{:08x}", written.crc32c))?;
+            let checksum = Checksum::new(
+                ChecksumAlgorithm::Crc32c,
+                &format!("{:08x}", written.crc32c),
+            )?;
             set_checkpoint(&mut descriptor, None);
             descriptor.complete(written.length, checksum, unix_now())?;
-            if let Err(e) = self.server.save_descriptor(&self.lsu, &descriptor, false).await {
+            if let Err(e) = self
+                .server
+                .save_descriptor(&self.lsu, &descriptor, false)
+                .await
+            {
                 self.discard(&mut writer).await;
                 return Err(e);
             }

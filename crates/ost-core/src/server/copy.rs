@@ -68,7 +68,11 @@ impl Server {
     ) -> Result<u64, OstError> {
         let dst_id = req.dst.id();
         let mut bytes = 0;
-        for o in self.store().list(&req.src_lsu, &data_prefix(&req.src)).await? {
+        for o in self
+            .store()
+            .list(&req.src_lsu, &data_prefix(&req.src))
+            .await?
+        {
             if progress.is_some_and(Progress::cancelled) {
                 return Err(OstError::Cancelled {
                     cause: format!("copy of {} cancelled", req.src),
@@ -104,9 +108,19 @@ impl Server {
                 cause: format!("copy of {} cancelled", req.src),
             });
         }
-        if self.store().get(&req.src_lsu, &nbmeta_key(&req.src)).await?.is_some() {
+        if self
+            .store()
+            .get(&req.src_lsu, &nbmeta_key(&req.src))
+            .await?
+            .is_some()
+        {
             self.store()
-                .copy_object(&req.src_lsu, &nbmeta_key(&req.src), &req.dst_lsu, &nbmeta_key(&dst_id))
+                .copy_object(
+                    &req.src_lsu,
+                    &nbmeta_key(&req.src),
+                    &req.dst_lsu,
+                    &nbmeta_key(&dst_id),
+                )
                 .await?;
         }
         let mut done = src.clone();

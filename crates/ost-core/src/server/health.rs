@@ -31,7 +31,10 @@ impl Server {
         let cluster = self.vms().cluster().await.map_err(crate::errors::vms);
         checks.push(check(
             "vms",
-            cluster.as_ref().map(|c| format!("cluster {}", c.name)).map_err(Clone::clone),
+            cluster
+                .as_ref()
+                .map(|c| format!("cluster {}", c.name))
+                .map_err(Clone::clone),
         ));
         checks.push(check(
             "cluster",

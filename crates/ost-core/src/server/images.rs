@@ -202,7 +202,7 @@ impl Server {
             }
             out.push(with_busy(info, self.busy_state(lsu, &id)));
         }
-        out.sort_by(|a, b| a.def.id().cmp(&b.def.id()));
+        out.sort_by_key(|a| a.def.id());
         Ok(out)
     }
 }

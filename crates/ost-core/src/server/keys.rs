@@ -44,7 +44,13 @@ fn file_stem(name: &ServerName) -> String {
     name.to_string()
         .trim_start_matches(ost_model::limits::SERVER_SCHEME)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -57,7 +63,8 @@ impl KeyStore {
     }
 
     fn ensure_dir(&self) -> Result<(), OstError> {
-        fs::create_dir_all(&self.dir).map_err(|e| errors::io("creating the state directory", &e))?;
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| errors::io("creating the state directory", &e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -84,7 +91,9 @@ impl KeyStore {
             "access_key": key.access_key,
             "secret_key": key.secret_key.expose(),
         }))
-        .map_err(|e| OstError::Internal { cause: e.to_string() })?;
+        .map_err(|e| OstError::Internal {
+            cause: e.to_string(),
+        })?;
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -114,7 +123,9 @@ impl KeyStore {
         let lock = File::create(&lock_path).map_err(|e| errors::io("creating the key lock", &e))?;
         let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
             .await
-            .map_err(|e| OstError::Internal { cause: e.to_string() })?
+            .map_err(|e| OstError::Internal {
+                cause: e.to_string(),
+            })?
             .map_err(|e| errors::io("locking the key file", &e))?;
         let result = self.obtain_locked(vms, user_id, tenant_id).await;
         drop(lock);
@@ -129,7 +140,11 @@ impl KeyStore {
     ) -> Result<StoredKey, OstError> {
         let stored = self.load();
         if let Some(key) = stored.as_ref().filter(|k| k.user_id == user_id) {
-            let listed = vms.users().access_keys(user_id).await.map_err(errors::vms)?;
+            let listed = vms
+                .users()
+                .access_keys(user_id)
+                .await
+                .map_err(errors::vms)?;
             if listed
                 .iter()
                 .any(|k| k.access_key == key.access_key && k.enabled)
@@ -152,7 +167,11 @@ impl KeyStore {
         self.save(&key)?;
         if let Some(old) = stored {
             if old.access_key != key.access_key {
-                if let Err(e) = vms.bootstrap().revoke_access_key(old.user_id, &old.access_key).await {
+                if let Err(e) = vms
+                    .bootstrap()
+                    .revoke_access_key(old.user_id, &old.access_key)
+                    .await
+                {
                     tracing::warn!(error = %e, "revoking the previous S3 key failed");
                 }
             }

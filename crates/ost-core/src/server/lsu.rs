@@ -111,7 +111,9 @@ impl Server {
             .map_err(errors::vms)?;
         Ok(views
             .into_iter()
-            .filter(|v| self.tenant_id.is_none() || v.tenant_id.is_none() || v.tenant_id == self.tenant_id)
+            .filter(|v| {
+                self.tenant_id.is_none() || v.tenant_id.is_none() || v.tenant_id == self.tenant_id
+            })
             .filter_map(|v| v.bucket.and_then(|b| LsuName::new(&b).ok()))
             .collect())
     }
@@ -127,7 +129,10 @@ impl Server {
             Ok(())
         } else {
             Err(OstError::NotFound {
-                cause: format!("LSU {lsu} is not a bucket of this plugin on {}", self.name()),
+                cause: format!(
+                    "LSU {lsu} is not a bucket of this plugin on {}",
+                    self.name()
+                ),
             })
         }
     }
@@ -184,14 +189,27 @@ impl Server {
                 .and_then(|c| c.usable_capacity_bytes.or(c.logical_space))
                 .unwrap_or(0)
         };
-        let (capacity, used, used_phys) = match quota.as_ref().and_then(|q| q.hard_limit.filter(|l| *l > 0).map(|l| (q, l))) {
+        let (capacity, used, used_phys) = match quota
+            .as_ref()
+            .and_then(|q| q.hard_limit.filter(|l| *l > 0).map(|l| (q, l)))
+        {
             Some((q, limit)) => {
                 let used = q.used_capacity.or(view.logical_capacity).unwrap_or(0);
-                (limit, used, q.used_effective_capacity.or(view.physical_capacity).unwrap_or(used))
+                (
+                    limit,
+                    used,
+                    q.used_effective_capacity
+                        .or(view.physical_capacity)
+                        .unwrap_or(used),
+                )
             }
             None => {
                 let used = view.logical_capacity.unwrap_or(0);
-                (cluster_capacity().await, used, view.physical_capacity.unwrap_or(used))
+                (
+                    cluster_capacity().await,
+                    used,
+                    view.physical_capacity.unwrap_or(used),
+                )
             }
         };
         let label = self.read_label(lsu).await;
@@ -219,12 +237,14 @@ impl Server {
 
     async fn read_label(&self, lsu: &LsuName) -> Option<String> {
         match (&self.s3, self.config().data_path) {
-            (Some(client), DataPathKind::S3) => vast_s3_data::buckets::get_tags(client, lsu.as_str())
-                .await
-                .ok()?
-                .into_iter()
-                .find(|(k, _)| k == LABEL_TAG)
-                .map(|(_, v)| v),
+            (Some(client), DataPathKind::S3) => {
+                vast_s3_data::buckets::get_tags(client, lsu.as_str())
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .find(|(k, _)| k == LABEL_TAG)
+                    .map(|(_, v)| v)
+            }
             _ => None,
         }
     }

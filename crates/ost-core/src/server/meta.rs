@@ -52,7 +52,9 @@ impl Server {
             .ok_or_else(|| OstError::NoMoreEntries {
                 cause: format!("image {id} has no NetBackup metadata in {lsu}"),
             })?;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(body.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(body.len());
         let n = (body.len() - start).min(buf.len());
         buf[..n].copy_from_slice(&body[start..start + n]);
         Ok(n)

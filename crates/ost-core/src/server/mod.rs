@@ -71,7 +71,9 @@ impl Server {
                 ))
             })
             .ok_or_else(|| OstError::Auth {
-                cause: format!("no credentials for {name}: none from NetBackup and none configured"),
+                cause: format!(
+                    "no credentials for {name}: none from NetBackup and none configured"
+                ),
             })?;
         let vms = build_vms(&name, &config, &credentials)?;
         vms.login().await.map_err(errors::vms)?;
@@ -96,8 +98,7 @@ impl Server {
             .await
             .map_err(errors::vms)?
             .into_inner();
-        let policy_tenant = (config.view_policy
-            != vast_vms_client::bootstrap::S3_DEFAULT_POLICY)
+        let policy_tenant = (config.view_policy != vast_vms_client::bootstrap::S3_DEFAULT_POLICY)
             .then_some(tenant.id);
         let policy = boot
             .ensure_s3_policy(&config.view_policy, policy_tenant)
@@ -123,9 +124,12 @@ impl Server {
                 (Some(client), store)
             }
             DataPathKind::Nfs => {
-                let root = config.nfs_root.clone().ok_or_else(|| OstError::InvalidArgument {
-                    cause: "data_path = \"nfs\" needs nfs_root".to_owned(),
-                })?;
+                let root = config
+                    .nfs_root
+                    .clone()
+                    .ok_or_else(|| OstError::InvalidArgument {
+                        cause: "data_path = \"nfs\" needs nfs_root".to_owned(),
+                    })?;
                 (None, Arc::new(NfsStore::new(root)))
             }
         };
@@ -149,7 +153,11 @@ impl Server {
             let s = server.clone();
             tokio::spawn(async move {
                 match s.sweep_orphans().await {
-                    Ok(r) => tracing::info!(images = r.images_removed.len(), uploads = r.uploads_aborted, "orphan sweep at open done"),
+                    Ok(r) => tracing::info!(
+                        images = r.images_removed.len(),
+                        uploads = r.uploads_aborted,
+                        "orphan sweep at open done"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "orphan sweep at open failed"),
                 }
             });
@@ -227,7 +235,9 @@ impl Server {
     /// Marks an image open for read; [`OstError::Busy`] while it is open for write.
     pub(crate) fn claim_read(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
         let mut map = self.busy_map();
-        let entry = map.entry((lsu.clone(), id.clone())).or_insert(Busy::Read(0));
+        let entry = map
+            .entry((lsu.clone(), id.clone()))
+            .or_insert(Busy::Read(0));
         match entry {
             Busy::Write => Err(OstError::Busy {
                 cause: format!("image {id} in {lsu} is open for write"),
@@ -332,9 +342,12 @@ impl Server {
     /// Changes a runtime-tunable value.
     pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
         let num = || {
-            value.trim().parse::<u64>().map_err(|_| OstError::InvalidArgument {
-                cause: format!("{key} must be a whole number, not {value:?}"),
-            })
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| OstError::InvalidArgument {
+                    cause: format!("{key} must be a whole number, not {value:?}"),
+                })
         };
         let mut c = self
             .config

@@ -35,7 +35,8 @@ impl NfsStore {
 
 fn parent_dirs(path: &Path) -> Result<(), OstError> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))?;
     }
     Ok(())
 }
@@ -264,7 +265,9 @@ impl NfsWriter {
             let mut in_seg = left.min(self.segment_size);
             while in_seg > 0 {
                 let want = usize::try_from(in_seg).unwrap_or(usize::MAX).min(buf.len());
-                let got = f.read(&mut buf[..want]).map_err(|e| errors::io(&what, &e))?;
+                let got = f
+                    .read(&mut buf[..want])
+                    .map_err(|e| errors::io(&what, &e))?;
                 if got == 0 {
                     return Err(OstError::Corrupt {
                         cause: format!("{} is shorter than the image says", path.display()),

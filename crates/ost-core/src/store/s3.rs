@@ -13,8 +13,8 @@ use ost_model::{ImageId, LsuName, OstError};
 use vast_s3_data::copy::{CopyConfig, ObjectRef};
 use vast_s3_data::listing::{ListEntry, ListRequest};
 use vast_s3_data::{
-    BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client,
-    SegmentedWriter, WriterConfig,
+    BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client, SegmentedWriter,
+    WriterConfig,
 };
 
 use super::{
@@ -278,10 +278,12 @@ impl DataStore for S3Store {
                 .await;
             match result {
                 Ok(_) => aborted += 1,
-                Err(e) => match sdk_error("AbortMultipartUpload", &format!("{lsu}/{}", u.key), &e) {
-                    OstError::NotFound { .. } => {}
-                    other => return Err(other),
-                },
+                Err(e) => {
+                    match sdk_error("AbortMultipartUpload", &format!("{lsu}/{}", u.key), &e) {
+                        OstError::NotFound { .. } => {}
+                        other => return Err(other),
+                    }
+                }
             }
         }
         Ok(aborted)

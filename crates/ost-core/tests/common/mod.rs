@@ -1,5 +1,11 @@
 //! Test fixture: a vast-sim on its own runtime, and plugins configured for it.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,10 +100,7 @@ impl Env {
     }
 
     /// An admin VMS client call, run on the sim's runtime.
-    pub fn vms<T>(
-        &self,
-        f: impl AsyncFnOnce(vast_vms_client::VmsClient) -> T,
-    ) -> T {
+    pub fn vms<T>(&self, f: impl AsyncFnOnce(vast_vms_client::VmsClient) -> T) -> T {
         let (user, password) = self.sim.admin_credentials();
         let client = vast_vms_client::VmsClient::builder(self.sim.vms_url())
             .password(user, password)
@@ -119,7 +122,9 @@ impl Env {
     pub fn s3_uploads(&self, bucket: &str, prefix: &str) -> usize {
         let client = self.s3_client();
         self.rt
-            .block_on(vast_s3_data::multipart::list_uploads(&client, bucket, prefix))
+            .block_on(vast_s3_data::multipart::list_uploads(
+                &client, bucket, prefix,
+            ))
             .unwrap()
             .len()
     }
@@ -153,7 +158,10 @@ pub fn default_lsu() -> LsuName {
 }
 
 pub fn image(name: &str) -> ImageDef {
-    ImageDef::new(ImageName::new(name).unwrap(), "20261125120000".parse().unwrap())
+    ImageDef::new(
+        ImageName::new(name).unwrap(),
+        "20261125120000".parse().unwrap(),
+    )
 }
 
 pub fn id(name: &str) -> ImageId {
@@ -182,8 +190,16 @@ pub fn write_all(p: &Plugin, h: ost_core::ImageHandleId, bytes: &[u8], start: u6
 }
 
 /// Reads a whole image through a read handle.
-pub fn read_all(p: &Plugin, server: ServerId, lsu: &LsuName, id: &ImageId, chunk: usize) -> Vec<u8> {
-    let h = p.open_image(server, lsu, id, ost_core::OpenMode::READ).unwrap();
+pub fn read_all(
+    p: &Plugin,
+    server: ServerId,
+    lsu: &LsuName,
+    id: &ImageId,
+    chunk: usize,
+) -> Vec<u8> {
+    let h = p
+        .open_image(server, lsu, id, ost_core::OpenMode::READ)
+        .unwrap();
     let mut out = Vec::new();
     let mut buf = vec![0u8; chunk];
     loop {
