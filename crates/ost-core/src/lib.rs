@@ -44,6 +44,7 @@ pub mod types;
 mod errors;
 mod logging;
 mod server;
+mod shared;
 mod stats;
 mod store;
 

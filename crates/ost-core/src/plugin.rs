@@ -25,6 +25,7 @@ use crate::handles::{EventChannelId, HandleTable, ImageHandleId, ListId, OpId, S
 use crate::image::ImageHandle;
 use crate::ops::Operation;
 use crate::server::Server;
+use crate::shared::SharedRegistry;
 use crate::types::{
     CopyRequest, Credentials, Event, HealthReport, ImageFilter, OpStatus, ServerProps, Statistics,
     SweepReport,
@@ -47,6 +48,7 @@ pub struct Plugin {
     lists: HandleTable<ListId, Mutex<ListCursor>>,
     ops: HandleTable<OpId, Operation>,
     channels: HandleTable<EventChannelId, EventChannel>,
+    shared: SharedRegistry,
     terminated: AtomicBool,
 }
 
@@ -99,6 +101,7 @@ impl Plugin {
             lists: HandleTable::default(),
             ops: HandleTable::default(),
             channels: HandleTable::default(),
+            shared: SharedRegistry::default(),
             terminated: AtomicBool::new(false),
         }))
     }
@@ -210,12 +213,14 @@ impl Plugin {
     ) -> Result<ServerId, OstError> {
         let name = self.claim(name)?;
         let config = self.config.server(&name);
+        let shared = self.shared.for_server(&name);
         let server = self.block_on(Server::open(
             name,
             config,
             credentials,
             self.config.plugin.state_dir.clone(),
             self.budget.clone(),
+            shared,
         ))?;
         Ok(self.servers.insert(server))
     }
