@@ -6,29 +6,54 @@
 mod common;
 
 use common::{data, small_config, Env, AK, SK};
-use vast_s3_data::{buckets, checksum, DataError, ImageReader, ReaderConfig, S3ClientBuilder, SegmentedWriter, TlsOptions};
+use vast_s3_data::{
+    buckets, checksum, DataError, ImageReader, ReaderConfig, S3ClientBuilder, SegmentedWriter,
+    TlsOptions,
+};
 
 #[tokio::test]
 async fn https_with_ca_bundle_insecure_and_unknown_ca() {
     let env = Env::start_with(true).await;
     assert!(env.url.starts_with("https://"));
+    assert!(
+        !env.client.signs_payload(),
+        "over HTTPS parts go as UNSIGNED-PAYLOAD"
+    );
 
     // The fixture's client trusts the simulator's certificate through a CA bundle.
     let bytes = data(1 << 20, 5);
-    let mut w = SegmentedWriter::new(env.client.clone(), env.budget.clone(), env.image("tls"), small_config()).unwrap();
+    let mut w = SegmentedWriter::new(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image("tls"),
+        small_config(),
+    )
+    .unwrap();
     w.write(0, &bytes).await.unwrap();
     let summary = w.finish().await.unwrap();
     assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
 
     // Insecure mode reads it back without a bundle.
-    let insecure = S3ClientBuilder::new(&env.url, AK, SK).tls(TlsOptions::Insecure).build().unwrap();
-    let mut r = ImageReader::open(insecure, env.budget.clone(), env.image("tls"), small_config().segment_size, ReaderConfig::default())
-        .await
+    let insecure = S3ClientBuilder::new(&env.url, AK, SK)
+        .tls(TlsOptions::Insecure)
+        .build()
         .unwrap();
+    let mut r = ImageReader::open(
+        insecure,
+        env.budget.clone(),
+        env.image("tls"),
+        small_config().segment_size,
+        ReaderConfig::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.read_at(0, bytes.len()).await.unwrap(), bytes);
 
     // The system roots do not know the self-signed certificate: refused, not retried forever.
-    let strict = S3ClientBuilder::new(&env.url, AK, SK).max_attempts(1).build().unwrap();
+    let strict = S3ClientBuilder::new(&env.url, AK, SK)
+        .max_attempts(1)
+        .build()
+        .unwrap();
     let err = buckets::exists(&strict, &env.bucket).await.unwrap_err();
     assert!(matches!(err, DataError::S3 { status: None, .. }), "{err}");
 
@@ -40,7 +65,10 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
         .build()
         .unwrap();
     let err = buckets::exists(&other, &env.bucket).await.unwrap_err();
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
     // The right bundle, given explicitly, works.
     let right = S3ClientBuilder::new(&env.url, AK, SK)
         .tls(TlsOptions::CaBundle(env.ca_bundle()))

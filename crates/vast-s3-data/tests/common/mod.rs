@@ -1,5 +1,11 @@
 //! Test fixture: a simulated VAST S3 endpoint on loopback, a client with keys for it, a bucket.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
