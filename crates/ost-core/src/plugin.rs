@@ -27,8 +27,8 @@ use crate::ops::Operation;
 use crate::server::Server;
 use crate::shared::SharedRegistry;
 use crate::types::{
-    CopyRequest, Credentials, Event, HealthReport, ImageFilter, OpStatus, ServerProps, Statistics,
-    SweepReport,
+    CopyRequest, Credentials, Event, HealthReport, ImageFilter, LsuProps, OpStatus, ServerProps,
+    Statistics, SweepReport,
 };
 
 /// An open list cursor.
@@ -310,6 +310,12 @@ impl Plugin {
     pub fn lsu_info(&self, server: ServerId, lsu: &LsuName) -> Result<LsuInfo, OstError> {
         let s = self.servers.get(server)?;
         self.block_on(s.lsu_info(lsu))
+    }
+
+    /// [`Plugin::lsu_info`] plus the LSU's image counts and online state.
+    pub fn lsu_props(&self, server: ServerId, lsu: &LsuName) -> Result<LsuProps, OstError> {
+        let s = self.servers.get(server)?;
+        self.block_on(s.lsu_props(lsu))
     }
 
     /// `stspi_label_lsu`: stores `label` as a bucket tag.
