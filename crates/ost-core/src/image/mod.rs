@@ -254,7 +254,6 @@ impl ImageHandle {
             Err(e) => {
                 tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, "image write failed; the handle is now failed");
                 *failed = Some(e.clone());
-                self.server.stats().op(Some(&self.lsu), true);
                 Err(e)
             }
         }
@@ -322,7 +321,6 @@ impl ImageHandle {
             }),
         };
         self.server.release(&self.lsu, &self.id);
-        self.server.stats().op(Some(&self.lsu), result.is_err());
         result
     }
 
