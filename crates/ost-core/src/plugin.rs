@@ -3,7 +3,14 @@
 //! **blocking** method callable from any number of NetBackup threads at once.
 //!
 //! Blocking methods must not be called from inside an async runtime (they would stall it): they
-//! refuse with [`OstError::Internal`] when they detect one. Every method returns
+//! refuse with [`OstError::Internal`] when they detect one. The future of a call runs on the
+//! calling thread (driven by the runtime's I/O), so a panic in it unwinds into the caller: the C
+//! layer wraps every entry point in `catch_unwind`. Background tasks (part uploads, async
+//! copies, event polling) run on the runtime's workers; their failures come back as errors.
+//!
+//! Thread safety: `Plugin` is `Send + Sync`; every method takes `&self`. Calls on one image
+//! handle are serialised (NetBackup writes an image from one thread at a time, but nothing breaks
+//! if it does not); calls on different handles run in parallel. Every method returns
 //! `Result<_, OstError>`; the C layer turns the error into its status code with
 //! [`OstError::code`].
 
@@ -649,5 +656,38 @@ fn no_more(what: &str) -> OstError {
 fn wrong_list(list: ListId, what: &str) -> OstError {
     OstError::InvalidArgument {
         cause: format!("{list} is {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn plugin_is_shareable_across_threads_and_refuses_async_callers() {
+        assert_send_sync::<Plugin>();
+        let mut config = PluginConfig::default();
+        config.plugin.worker_threads = 1;
+        config.plugin.state_dir = std::env::temp_dir();
+        let p = Plugin::init(config).unwrap();
+        assert!(p.claim("vast://h").is_ok());
+        assert!(matches!(
+            p.server_props(ServerId::from_raw(42)),
+            Err(OstError::InvalidArgument { .. })
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let inside = rt.block_on(async { p.list_lsus(ServerId::from_raw(1)) });
+        assert!(inside.is_err());
+        let err = rt
+            .block_on(async { p.block_on(async { Ok(()) }) })
+            .unwrap_err();
+        assert!(err.cause().contains("inside an async runtime"), "{err}");
+        p.terminate();
+        let after = p.block_on(async { Ok(()) }).unwrap_err();
+        assert!(after.cause().contains("terminated"));
     }
 }

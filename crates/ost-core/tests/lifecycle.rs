@@ -386,3 +386,25 @@ fn props_by_name_lsu_counts_and_a_resolved_s3_endpoint() {
         env.server_name()
     );
 }
+
+#[test]
+fn tls_with_the_cluster_ca_bundle() {
+    let env = Env::start_with(true);
+    assert!(env.sim.vms_url().starts_with("https://"));
+    let p = env.plugin();
+    let s = env.open(&p);
+    let l = default_lsu();
+    let bytes = data(7 * MIB, 8);
+    let h = p
+        .create_image(s, &l, &image("over_tls"), CreateFlags::empty())
+        .unwrap();
+    write_all(&p, h, &bytes, 0, MIB);
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(read_all(&p, s, &l, &id("over_tls"), 2 << 20), bytes);
+    // Without the bundle the cluster's certificate is not trusted.
+    let untrusting = env.plugin_with(|c| c.ca_bundle = None);
+    let err = untrusting
+        .open_server(&env.server_name(), None)
+        .unwrap_err();
+    assert!(matches!(err, OstError::Network { .. }), "{err}");
+}

@@ -263,8 +263,8 @@ impl Server {
     /// Server properties from VMS.
     pub(crate) async fn props(&self) -> Result<ServerProps, OstError> {
         let cluster = self.vms.cluster().await.map_err(errors::vms)?;
-        let mut capabilities = ServerCapabilities::WRITE_IMAGE_RANDOM
-            | ServerCapabilities::COPY_IMAGE
+        // Not WRITE_IMAGE_RANDOM: writes may arrive out of order only within a few parts.
+        let mut capabilities = ServerCapabilities::COPY_IMAGE
             | ServerCapabilities::ASYNC_COPY
             | ServerCapabilities::EVENTS
             | ServerCapabilities::IMAGE_META
