@@ -113,7 +113,7 @@ async fn payload_signing_can_be_switched_off_over_http() {
         env.client.signs_payload(),
         "plain HTTP signs payloads by default"
     );
-    let client = vast_s3_data::S3ClientBuilder::new(&env.url, common::AK, common::SK)
+    let client = vast_s3_data::S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .sign_payload(false)
         .build()
         .unwrap();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{data, small_config, Env, AK, SK};
+use common::{data, small_config, Env};
 use vast_s3_data::{
     buckets, checksum, DataError, ImageReader, ReaderConfig, S3ClientBuilder, SegmentedWriter,
     TlsOptions,
@@ -34,7 +34,7 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
     assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
 
     // Insecure mode reads it back without a bundle.
-    let insecure = S3ClientBuilder::new(&env.url, AK, SK)
+    let insecure = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .tls(TlsOptions::Insecure)
         .build()
         .unwrap();
@@ -50,7 +50,7 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
     assert_eq!(r.read_at(0, bytes.len()).await.unwrap(), bytes);
 
     // The system roots do not know the self-signed certificate: refused, not retried forever.
-    let strict = S3ClientBuilder::new(&env.url, AK, SK)
+    let strict = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .max_attempts(1)
         .build()
         .unwrap();
@@ -59,7 +59,7 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
 
     // A bundle holding some other cluster's certificate is refused as well.
     let elsewhere = Env::start_with(true).await;
-    let other = S3ClientBuilder::new(&env.url, AK, SK)
+    let other = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .tls(TlsOptions::CaBundle(elsewhere.ca_bundle()))
         .max_attempts(1)
         .build()
@@ -70,7 +70,7 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
         "{err}"
     );
     // The right bundle, given explicitly, works.
-    let right = S3ClientBuilder::new(&env.url, AK, SK)
+    let right = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .tls(TlsOptions::CaBundle(env.ca_bundle()))
         .build()
         .unwrap();
