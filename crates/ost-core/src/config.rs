@@ -1,0 +1,319 @@
+//! Plugin configuration: a TOML file (path from `VAST_OST_CONFIG`, else [`DEFAULT_CONFIG_PATH`])
+//! with a `[plugin]` section and one `[servers."vast://..."]` section per storage server.
+//! Every key is documented in `docs/configuration.md`; unknown keys are an error naming them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ost_model::{OstError, ServerName};
+use serde::Deserialize;
+use vast_vms_client::Secret;
+
+/// Environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "VAST_OST_CONFIG";
+/// Configuration file used when [`CONFIG_ENV`] is not set.
+pub const DEFAULT_CONFIG_PATH: &str = "/usr/openv/lib/ost-plugins/vast-ost.toml";
+/// Default LSU created on first use when the plugin manages no bucket yet.
+pub const DEFAULT_LSU: &str = "netbackup-pool-01";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginConfig {
+    /// Process-wide settings.
+    pub plugin: PluginSection,
+    /// Per storage server settings, keyed by the full server name (`vast://host[:port]`).
+    pub servers: BTreeMap<String, ServerConfig>,
+}
+
+/// `[plugin]`: settings shared by every storage server of the process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginSection {
+    /// Log file; logs go to stderr when unset.
+    pub log_file: Option<PathBuf>,
+    /// Log filter (`error`, `warn`, `info`, `debug`, `trace` or a `tracing` directive).
+    pub log_level: String,
+    /// Directory for persistent state (stored S3 keys), created with mode 0700.
+    pub state_dir: PathBuf,
+    /// Worker threads of the plugin's tokio runtime.
+    pub worker_threads: usize,
+    /// Bytes all data-path buffers of the process may hold together.
+    pub buffer_budget: u64,
+}
+
+impl Default for PluginSection {
+    fn default() -> Self {
+        Self {
+            log_file: None,
+            log_level: "info".to_owned(),
+            state_dir: PathBuf::from("/usr/openv/var/vast-ost"),
+            worker_threads: 4,
+            buffer_budget: 1 << 30,
+        }
+    }
+}
+
+/// Which data path moves image bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataPathKind {
+    /// S3 on the cluster's PROTOCOLS VIPs (default).
+    S3,
+    /// Files under an NFS-mounted view root ([`ServerConfig::nfs_root`]).
+    Nfs,
+}
+
+/// `[servers."vast://host"]`: one storage server (VAST cluster).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// VMS REST base URL; default `https://<host>[:port]` of the server name.
+    pub vms_url: Option<String>,
+    /// S3 endpoint URL; default: a VIP of the PROTOCOLS pool resolved through VMS.
+    pub s3_url: Option<String>,
+    /// VIP pool to take the S3 endpoint from (any enabled PROTOCOLS pool when unset).
+    pub s3_vippool: Option<String>,
+    /// Use `https://` for a resolved S3 endpoint.
+    pub s3_https: bool,
+    /// Port of a resolved S3 endpoint (scheme default when unset).
+    pub s3_port: Option<u16>,
+    /// PEM CA bundle trusted for VMS and S3 (system roots when unset).
+    pub ca_bundle: Option<PathBuf>,
+    /// Accept any certificate (labs only; logged as a warning).
+    pub insecure: bool,
+    /// Tenant the plugin's user and buckets live in.
+    pub tenant: String,
+    /// S3 user owning the plugin's buckets.
+    pub s3_user: String,
+    /// S3_NATIVE view policy for new buckets.
+    pub view_policy: String,
+    /// Element Store directory under which bucket views are created (`<dir>/<bucket>`).
+    pub bucket_path_prefix: String,
+    /// LSU created on first use when none exists.
+    pub default_lsu: String,
+    /// VMS user name when NetBackup supplies none (tests, labs).
+    pub username: Option<String>,
+    /// VMS password when NetBackup supplies none (tests, labs). Never logged.
+    pub password: Option<Secret>,
+    /// `s3` or `nfs`.
+    pub data_path: DataPathKind,
+    /// Mount point of the view root for the NFS data path (LSU = directory below it).
+    pub nfs_root: Option<PathBuf>,
+    /// Bytes per multipart part.
+    pub part_size: u64,
+    /// Bytes per data segment object (a multiple of `part_size`).
+    pub segment_size: u64,
+    /// Part uploads in flight per image.
+    pub max_in_flight: usize,
+    /// Bytes per read-ahead GET.
+    pub read_chunk_size: u64,
+    /// Read-ahead depth in chunks (0: off).
+    pub read_ahead_chunks: usize,
+    /// VMS request timeout, seconds.
+    pub vms_timeout_secs: u64,
+    /// S3 attempt timeout, seconds.
+    pub s3_timeout_secs: u64,
+    /// Connect timeout (VMS and S3), seconds.
+    pub connect_timeout_secs: u64,
+    /// How long LSU lists and properties are cached, seconds (0: no cache).
+    pub lsu_cache_secs: u64,
+    /// Pending images and multipart uploads older than this are orphans, seconds.
+    pub orphan_age_secs: u64,
+    /// Run the orphan sweep when the server is opened.
+    pub sweep_on_open: bool,
+    /// How often the event channel polls VMS events and alarms, seconds.
+    pub event_poll_secs: u64,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("vms_url", &self.vms_url)
+            .field("s3_url", &self.s3_url)
+            .field("tenant", &self.tenant)
+            .field("s3_user", &self.s3_user)
+            .field("data_path", &self.data_path)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            vms_url: None,
+            s3_url: None,
+            s3_vippool: None,
+            s3_https: true,
+            s3_port: None,
+            ca_bundle: None,
+            insecure: false,
+            tenant: "netbackup".to_owned(),
+            s3_user: "netbackup-s3".to_owned(),
+            view_policy: vast_vms_client::bootstrap::S3_DEFAULT_POLICY.to_owned(),
+            bucket_path_prefix: "/netbackup".to_owned(),
+            default_lsu: DEFAULT_LSU.to_owned(),
+            username: None,
+            password: None,
+            data_path: DataPathKind::S3,
+            nfs_root: None,
+            part_size: 16 << 20,
+            segment_size: 64 << 30,
+            max_in_flight: 4,
+            read_chunk_size: 8 << 20,
+            read_ahead_chunks: 8,
+            vms_timeout_secs: 30,
+            s3_timeout_secs: 300,
+            connect_timeout_secs: 10,
+            lsu_cache_secs: 30,
+            orphan_age_secs: 24 * 3600,
+            sweep_on_open: true,
+            event_poll_secs: 60,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The VMS URL: [`ServerConfig::vms_url`] or `https://` + the server name's endpoint.
+    pub fn vms_url_for(&self, name: &ServerName) -> String {
+        self.vms_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", name.endpoint()))
+    }
+
+    /// Pending images and uploads older than this are orphans.
+    pub fn orphan_age(&self) -> Duration {
+        Duration::from_secs(self.orphan_age_secs)
+    }
+
+    /// LSU cache lifetime.
+    pub fn lsu_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.lsu_cache_secs)
+    }
+
+    /// Checks values that serde cannot (sizes, paths).
+    pub fn validate(&self, section: &str) -> Result<(), OstError> {
+        let bad = |cause: String| OstError::InvalidArgument {
+            cause: format!("configuration [servers.\"{section}\"]: {cause}"),
+        };
+        vast_s3_data::Layout::new(self.part_size, self.segment_size)
+            .map_err(|e| bad(e.to_string()))?;
+        if self.data_path == DataPathKind::Nfs && self.nfs_root.is_none() {
+            return Err(bad("data_path = \"nfs\" needs nfs_root".to_owned()));
+        }
+        ost_model::LsuName::new(&self.default_lsu).map_err(|e| bad(format!("default_lsu: {e}")))?;
+        if self.read_chunk_size == 0 {
+            return Err(bad("read_chunk_size must be positive".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+impl PluginConfig {
+    /// Parses a TOML document. Unknown keys are an error naming them.
+    pub fn parse(text: &str) -> Result<Self, OstError> {
+        let config: Self = toml::from_str(text).map_err(|e| OstError::InvalidArgument {
+            cause: format!("configuration: {}", e.message().trim()),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self, OstError> {
+        let text = std::fs::read_to_string(path).map_err(|e| OstError::InvalidArgument {
+            cause: format!("configuration file {}: {e}", path.display()),
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Loads the file named by `VAST_OST_CONFIG`, else [`DEFAULT_CONFIG_PATH`] when it exists,
+    /// else the defaults.
+    pub fn from_env() -> Result<Self, OstError> {
+        match std::env::var_os(CONFIG_ENV) {
+            Some(path) => Self::load(Path::new(&path)),
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                Self::load(Path::new(DEFAULT_CONFIG_PATH))
+            }
+            None => Ok(Self::default()),
+        }
+    }
+
+    /// Checks every section.
+    pub fn validate(&self) -> Result<(), OstError> {
+        for (name, server) in &self.servers {
+            name.parse::<ServerName>()
+                .map_err(|e| OstError::InvalidArgument {
+                    cause: format!("configuration [servers.\"{name}\"]: {e}"),
+                })?;
+            server.validate(name)?;
+        }
+        if self.plugin.worker_threads == 0 {
+            return Err(OstError::InvalidArgument {
+                cause: "configuration [plugin]: worker_threads must be positive".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The settings of server `name` (its section, or the defaults).
+    pub fn server(&self, name: &ServerName) -> ServerConfig {
+        self.servers
+            .get(&name.to_string())
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_sections() {
+        let c = PluginConfig::parse(
+            r#"
+            [plugin]
+            log_level = "debug"
+            state_dir = "/tmp/x"
+            [servers."vast://vms.example.com"]
+            tenant = "nbu"
+            part_size = 5242880
+            segment_size = 10485760
+            password = "hunter2"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.plugin.log_level, "debug");
+        let name: ServerName = "vast://vms.example.com".parse().unwrap();
+        let s = c.server(&name);
+        assert_eq!(s.tenant, "nbu");
+        assert_eq!(s.default_lsu, DEFAULT_LSU);
+        assert_eq!(s.vms_url_for(&name), "https://vms.example.com");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let other: ServerName = "vast://other".parse().unwrap();
+        assert_eq!(c.server(&other).tenant, "netbackup");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = PluginConfig::parse("[plugin]\nlog_levle = \"x\"\n").unwrap_err();
+        assert!(err.cause().contains("log_levle"), "{err}");
+        let err = PluginConfig::parse("[servers.\"vast://a\"]\nbogus_key = 1\n").unwrap_err();
+        assert!(err.cause().contains("bogus_key"), "{err}");
+        let err = PluginConfig::parse("[servers.\"http://a\"]\n").unwrap_err();
+        assert!(err.cause().contains("vast://"), "{err}");
+    }
+
+    #[test]
+    fn bad_sizes_and_nfs_without_root() {
+        let err = PluginConfig::parse("[servers.\"vast://a\"]\npart_size = 3\nsegment_size = 10\n")
+            .unwrap_err();
+        assert!(err.cause().contains("multiple"), "{err}");
+        let err = PluginConfig::parse("[servers.\"vast://a\"]\ndata_path = \"nfs\"\n").unwrap_err();
+        assert!(err.cause().contains("nfs_root"), "{err}");
+    }
+}

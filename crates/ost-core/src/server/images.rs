@@ -1,0 +1,208 @@
+//! Images by name: descriptors (the source of truth), properties, deletion and lists.
+
+use ost_model::image_key::{descriptor_key, image_prefix, root_prefix};
+use ost_model::{
+    ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, ImageKey, LsuName, ObjectKind, OstError,
+};
+
+use super::{Busy, Server};
+use crate::events::image_event;
+use crate::stats::Tally;
+use crate::store::StoredCheckpoint;
+use crate::types::{EventKind, ImageFilter};
+
+/// Descriptor field holding the resume point of a checkpoint-closed image.
+pub(crate) const CHECKPOINT_FIELD: &str = "checkpoint";
+
+/// The resume point stored in a descriptor, if any.
+pub(crate) fn checkpoint_of(d: &ImageDescriptor) -> Option<StoredCheckpoint> {
+    d.extra
+        .get(CHECKPOINT_FIELD)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+/// Stores (or with `None` removes) the resume point in a descriptor.
+pub(crate) fn set_checkpoint(d: &mut ImageDescriptor, cp: Option<&StoredCheckpoint>) {
+    match cp.and_then(|c| serde_json::to_value(c).ok()) {
+        Some(v) => {
+            d.extra.insert(CHECKPOINT_FIELD.to_owned(), v);
+        }
+        None => {
+            d.extra.remove(CHECKPOINT_FIELD);
+        }
+    }
+}
+
+/// Adds the busy flags of this process to stored image information.
+pub(crate) fn with_busy(mut info: ImageInfo, busy: Option<Busy>) -> ImageInfo {
+    match busy {
+        Some(Busy::Write) => info.flags |= ImageInfoFlags::BUSY_WRITE,
+        Some(Busy::Read(_)) => info.flags |= ImageInfoFlags::BUSY_READ,
+        None => {}
+    }
+    info
+}
+
+impl Server {
+    /// The descriptor of an image, or `None` when it has none.
+    pub(crate) async fn load_descriptor(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<Option<ImageDescriptor>, OstError> {
+        match self.store().get(lsu, &descriptor_key(id)).await? {
+            Some(bytes) => Ok(Some(ImageDescriptor::parse(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The descriptor of an image; a missing one is "no more entries" (as Veritas' S3 plugin
+    /// answers for a missing metadata object).
+    pub(crate) async fn require_descriptor(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<ImageDescriptor, OstError> {
+        self.load_descriptor(lsu, id)
+            .await?
+            .ok_or_else(|| OstError::NoMoreEntries {
+                cause: format!("image {id} has no descriptor in {lsu}"),
+            })
+    }
+
+    /// Writes a descriptor; with `create_only`, an existing one is [`OstError::AlreadyExists`].
+    pub(crate) async fn save_descriptor(
+        &self,
+        lsu: &LsuName,
+        d: &ImageDescriptor,
+        create_only: bool,
+    ) -> Result<(), OstError> {
+        let id = d.def().id();
+        let body = d.to_json_vec()?;
+        self.store()
+            .put(lsu, &descriptor_key(&id), body, create_only)
+            .await
+            .map_err(|e| match e {
+                OstError::AlreadyExists { .. } => OstError::AlreadyExists {
+                    cause: format!("image {id} already exists in {lsu}"),
+                },
+                other => other,
+            })
+    }
+
+    /// `get_image_prop_byname`.
+    pub(crate) async fn image_info(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<ImageInfo, OstError> {
+        let d = self.require_descriptor(lsu, id).await?;
+        let mut info = ImageInfo::from_descriptor(&d);
+        if let Some(cp) = checkpoint_of(&d) {
+            info.size = cp.offset;
+        }
+        Ok(with_busy(info, self.busy_state(lsu, id)))
+    }
+
+    /// Removes every object of an image (data, descriptor, metadata) and its open uploads.
+    /// The descriptor goes last, so an interrupted removal is still found by the sweep.
+    pub(crate) async fn remove_image_objects(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<(), OstError> {
+        let prefix = image_prefix(id);
+        self.store().abort_uploads(lsu, &prefix, None, &[]).await?;
+        let desc = descriptor_key(id);
+        let keys: Vec<String> = self
+            .store()
+            .list(lsu, &prefix)
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| *k != desc)
+            .collect();
+        self.store().delete(lsu, &keys).await?;
+        self.store().delete(lsu, &[desc]).await
+    }
+
+    /// `delete_image`: refused while the image is open in this process.
+    pub(crate) async fn delete_image(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
+        if let Some(b) = self.busy_state(lsu, id) {
+            return Err(OstError::Busy {
+                cause: format!("image {id} in {lsu} is open ({b:?})"),
+            });
+        }
+        let d = self.load_descriptor(lsu, id).await?;
+        let leftovers = self.store().list(lsu, &image_prefix(id)).await?;
+        if d.is_none() && leftovers.is_empty() {
+            return Err(OstError::NoMoreEntries {
+                cause: format!("image {id} does not exist in {lsu}"),
+            });
+        }
+        self.remove_image_objects(lsu, id).await?;
+        self.stats().add(lsu, Tally::Deleted);
+        self.events().publish(image_event(
+            EventKind::ImageDeleted,
+            lsu,
+            id,
+            format!("image {id} deleted from {lsu}"),
+        ));
+        tracing::info!(%lsu, image = %id, "image deleted");
+        Ok(())
+    }
+
+    /// Every image id with a descriptor under `prefix` (a key prefix below `netbackup/`).
+    pub(crate) async fn image_ids(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+    ) -> Result<Vec<(ImageId, u64)>, OstError> {
+        let mut out = Vec::new();
+        for o in self.store().list(lsu, prefix).await? {
+            if let Ok(k) = ImageKey::parse(&o.key) {
+                if k.kind == ObjectKind::Descriptor {
+                    out.push((k.id, o.modified_unix));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Images of `lsu` matching `filter`.
+    pub(crate) async fn list_images(
+        &self,
+        lsu: &LsuName,
+        filter: &ImageFilter,
+    ) -> Result<Vec<ImageInfo>, OstError> {
+        self.check_lsu(lsu).await?;
+        let prefix = match &filter.basename_prefix {
+            Some(p) if !p.contains('/') => format!("{}{p}", root_prefix()),
+            _ => root_prefix(),
+        };
+        let mut out = Vec::new();
+        for (id, _) in self.image_ids(lsu, &prefix).await? {
+            let d = match self.load_descriptor(lsu, &id).await {
+                Ok(Some(d)) => d,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(%lsu, image = %id, error = %e, "skipping an unreadable descriptor");
+                    continue;
+                }
+            };
+            if !filter.matches(d.def()) {
+                continue;
+            }
+            if d.state == ost_model::ImageState::Pending && !filter.include_pending {
+                continue;
+            }
+            let mut info = ImageInfo::from_descriptor(&d);
+            if let Some(cp) = checkpoint_of(&d) {
+                info.size = cp.offset;
+            }
+            out.push(with_busy(info, self.busy_state(lsu, &id)));
+        }
+        out.sort_by_key(|a| a.def.id());
+        Ok(out)
+    }
+}

@@ -1,0 +1,200 @@
+//! The S3 key of a storage server, stored in the state directory so that every open reuses it
+//! (a new key per open would leak keys: VAST allows two per user).
+//!
+//! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically; a lock file around
+//! the check-issue-save sequence keeps concurrent processes from issuing two keys.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use ost_model::{OstError, ServerName};
+use serde::{Deserialize, Serialize};
+use vast_vms_client::{Secret, VmsClient};
+
+use crate::errors;
+
+/// A stored key pair.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct StoredKey {
+    /// The S3 user the key belongs to.
+    pub(crate) user_id: u64,
+    /// Access key id.
+    pub(crate) access_key: String,
+    /// Secret key.
+    pub(crate) secret_key: Secret,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("user_id", &self.user_id)
+            .field("access_key", &self.access_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a server's key lives.
+pub(crate) struct KeyStore {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+fn file_stem(name: &ServerName) -> String {
+    name.to_string()
+        .trim_start_matches(ost_model::limits::SERVER_SCHEME)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl KeyStore {
+    /// The key file of `name` under `state_dir`.
+    pub(crate) fn new(state_dir: &Path, name: &ServerName) -> Self {
+        let dir = state_dir.join("keys");
+        let file = dir.join(format!("{}.json", file_stem(name)));
+        Self { dir, file }
+    }
+
+    fn ensure_dir(&self) -> Result<(), OstError> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| errors::io("creating the state directory", &e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    fn load(&self) -> Option<StoredKey> {
+        let text = fs::read(&self.file).ok()?;
+        match serde_json::from_slice(&text) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                tracing::warn!(file = %self.file.display(), error = %e, "ignoring an unreadable stored S3 key");
+                None
+            }
+        }
+    }
+
+    fn save(&self, key: &StoredKey) -> Result<(), OstError> {
+        let tmp = self.file.with_extension("json.tmp");
+        let body = serde_json::to_vec(&serde_json::json!({
+            "user_id": key.user_id,
+            "access_key": key.access_key,
+            "secret_key": key.secret_key.expose(),
+        }))
+        .map_err(|e| OstError::Internal {
+            cause: e.to_string(),
+        })?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut f = options
+            .open(&tmp)
+            .map_err(|e| errors::io("writing the S3 key file", &e))?;
+        f.write_all(&body)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| errors::io("writing the S3 key file", &e))?;
+        fs::rename(&tmp, &self.file).map_err(|e| errors::io("storing the S3 key file", &e))
+    }
+
+    /// The key to use for `user_id`: the stored one when VMS still lists it enabled for that
+    /// user, else a new one (the old stored one is revoked). Serialised across processes.
+    pub(crate) async fn obtain(
+        &self,
+        vms: &VmsClient,
+        user_id: u64,
+        tenant_id: Option<u64>,
+    ) -> Result<StoredKey, OstError> {
+        self.ensure_dir()?;
+        let lock_path = self.file.with_extension("lock");
+        let lock = File::create(&lock_path).map_err(|e| errors::io("creating the key lock", &e))?;
+        let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+            .await
+            .map_err(|e| OstError::Internal {
+                cause: e.to_string(),
+            })?
+            .map_err(|e| errors::io("locking the key file", &e))?;
+        let result = self.obtain_locked(vms, user_id, tenant_id).await;
+        drop(lock);
+        result
+    }
+
+    async fn obtain_locked(
+        &self,
+        vms: &VmsClient,
+        user_id: u64,
+        tenant_id: Option<u64>,
+    ) -> Result<StoredKey, OstError> {
+        let stored = self.load();
+        if let Some(key) = stored.as_ref().filter(|k| k.user_id == user_id) {
+            let listed = vms
+                .users()
+                .access_keys(user_id)
+                .await
+                .map_err(errors::vms)?;
+            if listed
+                .iter()
+                .any(|k| k.access_key == key.access_key && k.enabled)
+            {
+                tracing::info!(access_key = %key.access_key, "reusing the stored S3 key");
+                return Ok(key.clone());
+            }
+            tracing::info!(access_key = %key.access_key, "the stored S3 key is gone or disabled; issuing a new one");
+        }
+        let boot = vms.bootstrap();
+        let pair = boot
+            .issue_access_key(user_id, tenant_id)
+            .await
+            .map_err(errors::vms)?;
+        let key = StoredKey {
+            user_id,
+            access_key: pair.access_key,
+            secret_key: pair.secret_key,
+        };
+        self.save(&key)?;
+        if let Some(old) = stored {
+            if old.access_key != key.access_key {
+                if let Err(e) = vms
+                    .bootstrap()
+                    .revoke_access_key(old.user_id, &old.access_key)
+                    .await
+                {
+                    tracing::warn!(error = %e, "revoking the previous S3 key failed");
+                }
+            }
+        }
+        tracing::info!(access_key = %key.access_key, "issued and stored a new S3 key");
+        Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe_and_debug_hides_the_secret() {
+        let name: ServerName = "vast://10.0.0.1:8443".parse().unwrap();
+        let store = KeyStore::new(Path::new("/s"), &name);
+        assert_eq!(store.file, Path::new("/s/keys/10.0.0.1_8443.json"));
+        let k = StoredKey {
+            user_id: 1,
+            access_key: "AK".into(),
+            secret_key: Secret::new("topsecret"),
+        };
+        assert!(!format!("{k:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,301 @@
+//! LSUs: the bucket views of the plugin's S3 user in its tenant, with a short-lived cache so
+//! NetBackup's frequent polling does not hammer VMS.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ost_model::{LsuFlags, LsuInfo, LsuName, OstError};
+use vast_vms_client::BucketSpec;
+
+use super::Server;
+use crate::config::DataPathKind;
+use crate::errors;
+
+/// Tag key holding an LSU's label.
+pub(crate) const LABEL_TAG: &str = "netbackup-label";
+
+#[derive(Default)]
+struct Cached {
+    list: Option<(Instant, Vec<LsuName>)>,
+    info: HashMap<LsuName, (Instant, LsuInfo)>,
+}
+
+/// The cache of LSU lists and properties.
+pub(crate) struct LsuCache {
+    ttl: Mutex<Duration>,
+    inner: Mutex<Cached>,
+}
+
+impl LsuCache {
+    /// A cache keeping answers for `ttl`.
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            ttl: Mutex::new(ttl),
+            inner: Mutex::new(Cached::default()),
+        }
+    }
+
+    fn ttl(&self) -> Duration {
+        *self
+            .ttl
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes the lifetime (and forgets everything).
+    pub(crate) fn set_ttl(&self, ttl: Duration) {
+        *self
+            .ttl
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = ttl;
+        self.invalidate();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn list(&self) -> Option<Vec<LsuName>> {
+        let ttl = self.ttl();
+        let g = self.lock();
+        g.list
+            .as_ref()
+            .filter(|(t, _)| t.elapsed() < ttl)
+            .map(|(_, l)| l.clone())
+    }
+
+    fn info(&self, lsu: &LsuName) -> Option<LsuInfo> {
+        let ttl = self.ttl();
+        let g = self.lock();
+        g.info
+            .get(lsu)
+            .filter(|(t, _)| t.elapsed() < ttl)
+            .map(|(_, i)| i.clone())
+    }
+
+    /// Forgets everything.
+    pub(crate) fn invalidate(&self) {
+        let mut g = self.lock();
+        g.list = None;
+        g.info.clear();
+    }
+}
+
+impl Server {
+    /// The LSUs of this server; the default one is created when there is none.
+    pub(crate) async fn list_lsus(&self) -> Result<Vec<LsuName>, OstError> {
+        if let Some(l) = self.lsus.list() {
+            return Ok(l);
+        }
+        let mut names = self.fetch_lsus().await?;
+        if names.is_empty() {
+            let default = LsuName::new(&self.config().default_lsu)?;
+            tracing::info!(lsu = %default, "no LSU yet; creating the default one");
+            self.create_lsu(&default).await?;
+            names = vec![default];
+        }
+        names.sort();
+        self.lsus.lock().list = Some((Instant::now(), names.clone()));
+        Ok(names)
+    }
+
+    async fn fetch_lsus(&self) -> Result<Vec<LsuName>, OstError> {
+        let views = self
+            .vms()
+            .bootstrap()
+            .buckets_of(&self.user_name)
+            .await
+            .map_err(errors::vms)?;
+        Ok(views
+            .into_iter()
+            .filter(|v| {
+                self.tenant_id.is_none() || v.tenant_id.is_none() || v.tenant_id == self.tenant_id
+            })
+            .filter_map(|v| v.bucket.and_then(|b| LsuName::new(&b).ok()))
+            .collect())
+    }
+
+    /// Fails with [`OstError::NotFound`] unless `lsu` is one of this server's LSUs.
+    pub(crate) async fn check_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
+        if self.list_lsus().await?.contains(lsu) {
+            return Ok(());
+        }
+        // The cache may predate an LSU created elsewhere: look again.
+        self.lsus.invalidate();
+        if self.list_lsus().await?.contains(lsu) {
+            Ok(())
+        } else {
+            Err(OstError::NotFound {
+                cause: format!(
+                    "LSU {lsu} is not a bucket of this plugin on {}",
+                    self.name()
+                ),
+            })
+        }
+    }
+
+    /// Creates the bucket view `lsu` (idempotent for our own buckets).
+    pub(crate) async fn create_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
+        let c = self.config();
+        let prefix = c.bucket_path_prefix.trim_end_matches('/');
+        let mut spec = BucketSpec::new(
+            lsu.as_str(),
+            format!("{prefix}/{lsu}"),
+            &self.user_name,
+            self.policy_id,
+        );
+        if let Some(t) = self.tenant_id {
+            spec = spec.in_tenant(t);
+        }
+        self.vms()
+            .bootstrap()
+            .ensure_bucket_view(&spec)
+            .await
+            .map_err(errors::vms)?;
+        self.store().prepare_lsu(lsu).await?;
+        self.lsus.invalidate();
+        Ok(())
+    }
+
+    /// Capacity, use, label and flags of `lsu`.
+    pub(crate) async fn lsu_info(&self, lsu: &LsuName) -> Result<LsuInfo, OstError> {
+        if let Some(i) = self.lsus.info(lsu) {
+            return Ok(i);
+        }
+        let view = self
+            .vms()
+            .views()
+            .by_bucket(lsu.as_str())
+            .await
+            .map_err(errors::vms)?
+            .filter(|v| v.bucket_owner.as_deref() == Some(self.user_name.as_str()))
+            .ok_or_else(|| OstError::NotFound {
+                cause: format!("LSU {lsu} is not a bucket of this plugin"),
+            })?;
+        let quota = self
+            .vms()
+            .quotas()
+            .by_path(&view.path)
+            .await
+            .map_err(errors::vms)?;
+        let cluster_capacity = || async {
+            self.vms()
+                .cluster()
+                .await
+                .ok()
+                .and_then(|c| c.usable_capacity_bytes.or(c.logical_space))
+                .unwrap_or(0)
+        };
+        let (capacity, used, used_phys) = match quota
+            .as_ref()
+            .and_then(|q| q.hard_limit.filter(|l| *l > 0).map(|l| (q, l)))
+        {
+            Some((q, limit)) => {
+                let used = q.used_capacity.or(view.logical_capacity).unwrap_or(0);
+                (
+                    limit,
+                    used,
+                    q.used_effective_capacity
+                        .or(view.physical_capacity)
+                        .unwrap_or(used),
+                )
+            }
+            None => {
+                let used = view.logical_capacity.unwrap_or(0);
+                (
+                    cluster_capacity().await,
+                    used,
+                    view.physical_capacity.unwrap_or(used),
+                )
+            }
+        };
+        let label = self.read_label(lsu).await;
+        let mut flags = LsuFlags::empty();
+        if view.locking == Some(true) {
+            flags |= LsuFlags::WORM;
+        }
+        if used_phys < used {
+            flags |= LsuFlags::DEDUP;
+        }
+        let info = LsuInfo {
+            name: lsu.clone(),
+            capacity,
+            used,
+            used_phys,
+            flags,
+            label,
+        };
+        self.lsus
+            .lock()
+            .info
+            .insert(lsu.clone(), (Instant::now(), info.clone()));
+        Ok(info)
+    }
+
+    /// [`LsuInfo`] plus image counts and state (counts read every descriptor: not cached
+    /// beyond `lsu_cache_secs`).
+    pub(crate) async fn lsu_props(
+        &self,
+        lsu: &LsuName,
+    ) -> Result<crate::types::LsuProps, OstError> {
+        let info = self.lsu_info(lsu).await?;
+        let filter = crate::types::ImageFilter {
+            include_pending: true,
+            ..crate::types::ImageFilter::default()
+        };
+        let (images, online) = match self.list_images(lsu, &filter).await {
+            Ok(i) => (i, true),
+            Err(e) => {
+                tracing::warn!(%lsu, error = %e, "LSU is not answering");
+                (Vec::new(), false)
+            }
+        };
+        let pending = images
+            .iter()
+            .filter(|i| i.flags.contains(ost_model::ImageInfoFlags::IMAGE_PENDING))
+            .count() as u64;
+        Ok(crate::types::LsuProps {
+            info,
+            image_count: images.len() as u64 - pending,
+            pending_count: pending,
+            online,
+        })
+    }
+
+    async fn read_label(&self, lsu: &LsuName) -> Option<String> {
+        match (&self.s3, self.config().data_path) {
+            (Some(client), DataPathKind::S3) => {
+                vast_s3_data::buckets::get_tags(client, lsu.as_str())
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .find(|(k, _)| k == LABEL_TAG)
+                    .map(|(_, v)| v)
+            }
+            _ => None,
+        }
+    }
+
+    /// Stores `label` as the bucket tag [`LABEL_TAG`].
+    pub(crate) async fn label_lsu(&self, lsu: &LsuName, label: &str) -> Result<(), OstError> {
+        self.check_lsu(lsu).await?;
+        let Some(client) = &self.s3 else {
+            return Err(OstError::NotSupported {
+                cause: "LSU labels need the S3 data path".to_owned(),
+            });
+        };
+        let mut tags = vast_s3_data::buckets::get_tags(client, lsu.as_str())
+            .await
+            .map_err(errors::data)?;
+        tags.retain(|(k, _)| k != LABEL_TAG);
+        tags.push((LABEL_TAG.to_owned(), label.to_owned()));
+        vast_s3_data::buckets::put_tags(client, lsu.as_str(), &tags)
+            .await
+            .map_err(errors::data)?;
+        self.lsus.lock().info.remove(lsu);
+        Ok(())
+    }
+}

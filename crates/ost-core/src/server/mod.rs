@@ -1,0 +1,489 @@
+//! One open storage server: the VMS session, the data store, the LSU cache, the registry of
+//! images open in this process, statistics and the event hub.
+
+mod copy;
+mod health;
+pub(crate) mod images;
+mod keys;
+mod lsu;
+mod meta;
+mod sweep;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, ServerName};
+use vast_s3_data::{BufferBudget, ReaderConfig, S3Client, S3ClientBuilder, TlsOptions};
+use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
+
+use crate::config::{DataPathKind, ServerConfig};
+use crate::errors;
+use crate::events::EventHub;
+pub(crate) use crate::shared::Busy;
+use crate::shared::ServerShared;
+use crate::stats::Stats;
+use crate::store::nfs::NfsStore;
+use crate::store::s3::S3Store;
+use crate::store::{DataLayout, DataStore};
+use crate::types::{Credentials, ServerProps, Statistics};
+
+pub(crate) use lsu::LsuCache;
+
+/// An open storage server.
+pub(crate) struct Server {
+    name: ServerName,
+    config: RwLock<ServerConfig>,
+    vms: VmsClient,
+    s3: Option<S3Client>,
+    store: Arc<dyn DataStore>,
+    tenant_id: Option<u64>,
+    user_name: String,
+    policy_id: u64,
+    lsus: LsuCache,
+    shared: Arc<ServerShared>,
+}
+
+impl Server {
+    /// Opens the server: cluster check, login, bootstrap, S3 key, data store.
+    pub(crate) async fn open(
+        name: ServerName,
+        config: ServerConfig,
+        credentials: Option<Credentials>,
+        state_dir: PathBuf,
+        budget: BufferBudget,
+        shared: Arc<ServerShared>,
+    ) -> Result<Arc<Self>, OstError> {
+        let credentials = credentials
+            .or_else(|| {
+                Some(Credentials::new(
+                    config.username.clone()?,
+                    config.password.clone()?,
+                ))
+            })
+            .ok_or_else(|| OstError::Auth {
+                cause: format!(
+                    "no credentials for {name}: none from NetBackup and none configured"
+                ),
+            })?;
+        let vms = build_vms(&name, &config, &credentials)?;
+        vms.login().await.map_err(errors::vms)?;
+        let cluster = vms.cluster().await.map_err(errors::vms)?;
+        if !cluster.is_online() {
+            return Err(OstError::TryAgain {
+                cause: format!(
+                    "cluster {} is {}, not ONLINE",
+                    cluster.name,
+                    cluster.state.as_deref().unwrap_or("in an unknown state")
+                ),
+            });
+        }
+        let boot = vms.bootstrap();
+        let tenant = boot
+            .ensure_tenant(&config.tenant)
+            .await
+            .map_err(errors::vms)?
+            .into_inner();
+        let user = boot
+            .ensure_s3_user(&S3UserSpec::new(&config.s3_user).in_tenant(tenant.id))
+            .await
+            .map_err(errors::vms)?
+            .into_inner();
+        let policy_tenant = (config.view_policy != vast_vms_client::bootstrap::S3_DEFAULT_POLICY)
+            .then_some(tenant.id);
+        let policy = boot
+            .ensure_s3_policy(&config.view_policy, policy_tenant)
+            .await
+            .map_err(errors::vms)?
+            .into_inner();
+        let (s3, store): (Option<S3Client>, Arc<dyn DataStore>) = match config.data_path {
+            DataPathKind::S3 => {
+                let key = keys::KeyStore::new(&state_dir, &name)
+                    .obtain(&vms, user.id, Some(tenant.id))
+                    .await?;
+                let url = match &config.s3_url {
+                    Some(u) => u.clone(),
+                    None => resolve_s3_url(&vms, &config, tenant.id).await?,
+                };
+                let client = build_s3(&config, &url, &key.access_key, key.secret_key.expose())?;
+                let reader = ReaderConfig {
+                    chunk_size: config.read_chunk_size,
+                    read_ahead_chunks: config.read_ahead_chunks,
+                    ..ReaderConfig::default()
+                };
+                let store = Arc::new(S3Store::new(client.clone(), budget, reader));
+                (Some(client), store)
+            }
+            DataPathKind::Nfs => {
+                let root = config
+                    .nfs_root
+                    .clone()
+                    .ok_or_else(|| OstError::InvalidArgument {
+                        cause: "data_path = \"nfs\" needs nfs_root".to_owned(),
+                    })?;
+                (None, Arc::new(NfsStore::new(root)))
+            }
+        };
+        tracing::info!(server = %name, cluster = %cluster.name, data_path = ?config.data_path, "storage server opened");
+        let sweep = config.sweep_on_open;
+        let server = Arc::new(Self {
+            lsus: LsuCache::new(config.lsu_cache_ttl()),
+            name,
+            config: RwLock::new(config),
+            vms,
+            s3,
+            store,
+            tenant_id: Some(tenant.id),
+            user_name: user.name,
+            policy_id: policy.id,
+            shared,
+        });
+        if sweep {
+            let s = server.clone();
+            tokio::spawn(async move {
+                match s.sweep_orphans().await {
+                    Ok(r) => tracing::info!(
+                        images = r.images_removed.len(),
+                        uploads = r.uploads_aborted,
+                        "orphan sweep at open done"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "orphan sweep at open failed"),
+                }
+            });
+        }
+        Ok(server)
+    }
+
+    /// Logs out of VMS.
+    pub(crate) async fn close(&self) {
+        if let Err(e) = self.vms.close().await {
+            tracing::warn!(server = %self.name, error = %e, "VMS logout failed");
+        }
+        tracing::info!(server = %self.name, "storage server closed");
+    }
+
+    /// The server name.
+    pub(crate) fn name(&self) -> &ServerName {
+        &self.name
+    }
+
+    /// The data store.
+    pub(crate) fn store(&self) -> &Arc<dyn DataStore> {
+        &self.store
+    }
+
+    /// The event hub.
+    pub(crate) fn events(&self) -> &EventHub {
+        &self.shared.events
+    }
+
+    /// The statistics.
+    pub(crate) fn stats(&self) -> &Stats {
+        &self.shared.stats
+    }
+
+    /// A copy of the current settings.
+    pub(crate) fn config(&self) -> ServerConfig {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Geometry for new images.
+    pub(crate) fn data_layout(&self) -> DataLayout {
+        let c = self.config();
+        DataLayout {
+            part_size: c.part_size,
+            segment_size: c.segment_size,
+            max_in_flight: c.max_in_flight,
+        }
+    }
+
+    // ---- busy registry ----------------------------------------------------------------------
+
+    fn busy_map(&self) -> std::sync::MutexGuard<'_, HashMap<(LsuName, ImageId), Busy>> {
+        self.shared
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks an image open for write; [`OstError::Busy`] when it is open at all.
+    pub(crate) fn claim_write(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
+        let mut map = self.busy_map();
+        let key = (lsu.clone(), id.clone());
+        if let Some(b) = map.get(&key) {
+            return Err(OstError::Busy {
+                cause: format!("image {id} in {lsu} is open ({b:?})"),
+            });
+        }
+        map.insert(key, Busy::Write);
+        Ok(())
+    }
+
+    /// Marks an image open for read; [`OstError::Busy`] while it is open for write.
+    pub(crate) fn claim_read(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
+        let mut map = self.busy_map();
+        let entry = map
+            .entry((lsu.clone(), id.clone()))
+            .or_insert(Busy::Read(0));
+        match entry {
+            Busy::Write => Err(OstError::Busy {
+                cause: format!("image {id} in {lsu} is open for write"),
+            }),
+            Busy::Read(n) => {
+                *n += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Releases one claim.
+    pub(crate) fn release(&self, lsu: &LsuName, id: &ImageId) {
+        let mut map = self.busy_map();
+        let key = (lsu.clone(), id.clone());
+        match map.get_mut(&key) {
+            Some(Busy::Read(n)) if *n > 1 => *n -= 1,
+            Some(_) => {
+                map.remove(&key);
+            }
+            None => {}
+        }
+    }
+
+    /// How the image is held open here, if at all.
+    pub(crate) fn busy_state(&self, lsu: &LsuName, id: &ImageId) -> Option<Busy> {
+        self.busy_map().get(&(lsu.clone(), id.clone())).copied()
+    }
+
+    // ---- properties, configuration, statistics ---------------------------------------------
+
+    /// Server properties from VMS.
+    pub(crate) async fn props(&self) -> Result<ServerProps, OstError> {
+        let cluster = self.vms.cluster().await.map_err(errors::vms)?;
+        // Not WRITE_IMAGE_RANDOM: writes may arrive out of order only within a few parts.
+        let mut capabilities = ServerCapabilities::COPY_IMAGE
+            | ServerCapabilities::ASYNC_COPY
+            | ServerCapabilities::EVENTS
+            | ServerCapabilities::IMAGE_META
+            | ServerCapabilities::LIST_IMAGES
+            | ServerCapabilities::FLUSH;
+        if self.s3.is_some() {
+            capabilities |= ServerCapabilities::LABEL_LSU;
+        }
+        Ok(ServerProps {
+            name: self.name.clone(),
+            flags: ServerFlags::DISK | ServerFlags::CRED,
+            capabilities,
+            cluster_name: cluster.name.clone(),
+            cluster_version: cluster.sw_version.clone().unwrap_or_default(),
+            cluster_state: cluster.state.clone().unwrap_or_default(),
+            capacity: cluster
+                .usable_capacity_bytes
+                .or(cluster.logical_space)
+                .unwrap_or(0),
+            free: cluster
+                .free_usable_capacity
+                .or(cluster.free_logical_space)
+                .unwrap_or(0),
+            data_path: self.config().data_path,
+            plugin_version: crate::PLUGIN_VERSION.to_owned(),
+        })
+    }
+
+    /// A configuration value by its TOML key (secrets never).
+    pub(crate) fn get_config(&self, key: &str) -> Result<String, OstError> {
+        let c = self.config();
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        Ok(match key {
+            "vms_url" => c.vms_url_for(&self.name),
+            "s3_url" => opt(&c.s3_url),
+            "tenant" => c.tenant,
+            "s3_user" => c.s3_user,
+            "view_policy" => c.view_policy,
+            "default_lsu" => c.default_lsu,
+            "data_path" => match c.data_path {
+                DataPathKind::S3 => "s3".to_owned(),
+                DataPathKind::Nfs => "nfs".to_owned(),
+            },
+            "part_size" => c.part_size.to_string(),
+            "segment_size" => c.segment_size.to_string(),
+            "max_in_flight" => c.max_in_flight.to_string(),
+            "read_chunk_size" => c.read_chunk_size.to_string(),
+            "read_ahead_chunks" => c.read_ahead_chunks.to_string(),
+            "lsu_cache_secs" => c.lsu_cache_secs.to_string(),
+            "orphan_age_secs" => c.orphan_age_secs.to_string(),
+            "event_poll_secs" => c.event_poll_secs.to_string(),
+            "sweep_on_open" => c.sweep_on_open.to_string(),
+            "password" => {
+                return Err(OstError::PermissionDenied {
+                    cause: "the password is never returned".to_owned(),
+                })
+            }
+            other => {
+                return Err(OstError::InvalidArgument {
+                    cause: format!("unknown configuration key {other:?}"),
+                })
+            }
+        })
+    }
+
+    /// Changes a runtime-tunable value.
+    pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
+        let num = || {
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| OstError::InvalidArgument {
+                    cause: format!("{key} must be a whole number, not {value:?}"),
+                })
+        };
+        let mut c = self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match key {
+            "lsu_cache_secs" => {
+                c.lsu_cache_secs = num()?;
+                self.lsus.set_ttl(Duration::from_secs(c.lsu_cache_secs));
+            }
+            "orphan_age_secs" => c.orphan_age_secs = num()?,
+            "event_poll_secs" => c.event_poll_secs = num()?.max(1),
+            "max_in_flight" => c.max_in_flight = usize::try_from(num()?.max(1)).unwrap_or(1),
+            "read_ahead_chunks" => c.read_ahead_chunks = usize::try_from(num()?).unwrap_or(0),
+            other => {
+                return Err(OstError::NotSupported {
+                    cause: format!("configuration key {other:?} cannot be changed at run time"),
+                })
+            }
+        }
+        tracing::info!(key, value, "configuration changed");
+        Ok(())
+    }
+
+    /// Statistics snapshot.
+    pub(crate) fn statistics(&self) -> Statistics {
+        let open = self.busy_map().len();
+        self.shared.stats.snapshot(open)
+    }
+
+    /// The VMS client.
+    pub(crate) fn vms(&self) -> &VmsClient {
+        &self.vms
+    }
+}
+
+fn build_vms(
+    name: &ServerName,
+    config: &ServerConfig,
+    credentials: &Credentials,
+) -> Result<VmsClient, OstError> {
+    let mut b = VmsClient::builder(config.vms_url_for(name))
+        .password(&credentials.username, credentials.password.clone())
+        .timeout(Duration::from_secs(config.vms_timeout_secs))
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .insecure(config.insecure);
+    if let Some(ca) = &config.ca_bundle {
+        b = b.ca_bundle(ca);
+    }
+    b.build().map_err(errors::vms)
+}
+
+fn build_s3(
+    config: &ServerConfig,
+    url: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> Result<S3Client, OstError> {
+    let tls = if config.insecure {
+        TlsOptions::Insecure
+    } else if let Some(ca) = &config.ca_bundle {
+        let pem = std::fs::read(ca).map_err(|e| errors::io("reading the CA bundle", &e))?;
+        TlsOptions::CaBundle(pem)
+    } else {
+        TlsOptions::SystemRoots
+    };
+    S3ClientBuilder::new(url, access_key, secret_key)
+        .tls(tls)
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .attempt_timeout(Some(Duration::from_secs(config.s3_timeout_secs)))
+        .build()
+        .map_err(errors::data)
+}
+
+async fn resolve_s3_url(
+    vms: &VmsClient,
+    config: &ServerConfig,
+    tenant_id: u64,
+) -> Result<String, OstError> {
+    let mut spec = EndpointSpec::new().for_tenant(tenant_id);
+    if let Some(pool) = &config.s3_vippool {
+        spec = spec.pool(pool);
+    }
+    if config.s3_https {
+        spec = spec.https();
+    }
+    if let Some(port) = config.s3_port {
+        spec = spec.port(port);
+    }
+    let ep = vms
+        .bootstrap()
+        .resolve_s3_endpoint(&spec)
+        .await
+        .map_err(errors::vms)?;
+    Ok(ep.url)
+}
+
+/// Polls VMS events for an event channel until the channel is closed. Events already present
+/// when the channel opens are not delivered; each event is delivered once (by id).
+pub(crate) async fn poll_cluster_events(server: Arc<Server>) {
+    // Whole-second time filters: overlap each window a little and dedup by id.
+    let overlap = Duration::from_secs(2);
+    let window_start = || time_now() - overlap;
+    let mut since = window_start();
+    let mut last_id = match server
+        .vms
+        .events()
+        .query(&vast_vms_client::EventQuery::new().since(since))
+        .await
+    {
+        Ok(events) => events.iter().map(|e| e.id).max().unwrap_or(0),
+        Err(_) => 0,
+    };
+    loop {
+        let every = Duration::from_secs(server.config().event_poll_secs.max(1));
+        tokio::time::sleep(every).await;
+        let next_since = window_start();
+        let query = vast_vms_client::EventQuery::new().since(since);
+        match server.vms.events().query(&query).await {
+            Ok(mut events) => {
+                events.sort_by_key(|e| e.id);
+                let seen = last_id;
+                for e in events.into_iter().filter(|e| e.id > seen) {
+                    last_id = e.id;
+                    server.events().publish(crate::types::Event {
+                        kind: crate::types::EventKind::Cluster,
+                        severity: e.severity.clone().unwrap_or_else(|| "INFO".to_owned()),
+                        lsu: None,
+                        image: None,
+                        op: None,
+                        message: e
+                            .event_message
+                            .clone()
+                            .or(e.event_name.clone())
+                            .unwrap_or_default(),
+                        time_unix: crate::types::unix_now(),
+                    });
+                }
+                since = next_since;
+            }
+            Err(err) => tracing::debug!(error = %err, "polling VMS events failed"),
+        }
+    }
+}
+
+fn time_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}

@@ -1,0 +1,140 @@
+//! The data-store trait: how image bytes and small objects (descriptor, NetBackup metadata) reach
+//! the cluster. Two implementations: S3 ([`s3::S3Store`]) and files under an NFS mount
+//! ([`nfs::NfsStore`]). Keys are always the `ost_model::image_key` object keys; the state
+//! machines never know which store they talk to.
+
+pub(crate) mod nfs;
+pub(crate) mod s3;
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use ost_model::{ImageId, LsuName, OstError};
+use serde::{Deserialize, Serialize};
+
+/// An object found by a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObjectEntry {
+    /// Its key.
+    pub(crate) key: String,
+    /// Its size.
+    pub(crate) size: u64,
+    /// Last modification, Unix seconds (0 when unknown).
+    pub(crate) modified_unix: u64,
+}
+
+/// Geometry of an image's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DataLayout {
+    /// Bytes per part.
+    pub(crate) part_size: u64,
+    /// Bytes per segment.
+    pub(crate) segment_size: u64,
+    /// Part uploads in flight.
+    pub(crate) max_in_flight: usize,
+}
+
+/// Where a checkpoint-closed image stops; kept in the descriptor (`checkpoint` field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredCheckpoint {
+    /// Bytes durably stored from the start of the image; NetBackup resends from here.
+    pub(crate) offset: u64,
+    /// CRC32C of `[0, offset)`.
+    pub(crate) crc32c: u32,
+    /// CRC32C of each completed segment.
+    pub(crate) segment_crcs: Vec<u32>,
+}
+
+/// A finished image's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Written {
+    /// Image size.
+    pub(crate) length: u64,
+    /// CRC32C of the whole image.
+    pub(crate) crc32c: u32,
+}
+
+/// Streams one image's bytes in.
+#[async_trait]
+pub(crate) trait ImageWriter: Send {
+    /// Writes `data` at `offset`.
+    async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError>;
+    /// Stores everything and returns length and checksum.
+    async fn finish(&mut self) -> Result<Written, OstError>;
+    /// Keeps what is durable for a later resume and returns where it stops.
+    async fn suspend(&mut self) -> Result<StoredCheckpoint, OstError>;
+    /// Removes everything this writer stored.
+    async fn abort(&mut self) -> Result<(), OstError>;
+    /// One past the highest byte written.
+    fn written(&self) -> u64;
+}
+
+/// Reads one image's bytes.
+#[async_trait]
+pub(crate) trait ImageRead: Send {
+    /// Reads into `buf` at `offset`; short only at the end.
+    async fn read_into(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, OstError>;
+}
+
+/// Everything the state machines need from a data path.
+#[async_trait]
+pub(crate) trait DataStore: Send + Sync {
+    /// Prepares the LSU's storage (the NFS path makes its directory; on S3 the bucket view
+    /// exists already).
+    async fn prepare_lsu(&self, lsu: &LsuName) -> Result<(), OstError>;
+    /// Writes a small object whole; with `create_only` an existing one is
+    /// [`OstError::AlreadyExists`].
+    async fn put(
+        &self,
+        lsu: &LsuName,
+        key: &str,
+        data: Vec<u8>,
+        create_only: bool,
+    ) -> Result<(), OstError>;
+    /// A small object, or `None` when it does not exist.
+    async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError>;
+    /// Deletes objects; missing ones are fine.
+    async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError>;
+    /// Objects under `prefix`.
+    async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError>;
+    /// A writer for a new image.
+    async fn create_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+    ) -> Result<Box<dyn ImageWriter>, OstError>;
+    /// A writer continuing a checkpoint-closed image.
+    async fn resume_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+        checkpoint: Option<&StoredCheckpoint>,
+    ) -> Result<Box<dyn ImageWriter>, OstError>;
+    /// A reader for a complete image of `length` bytes.
+    async fn open_reader(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        segment_size: u64,
+        length: u64,
+    ) -> Result<Box<dyn ImageRead>, OstError>;
+    /// Copies one object on the server side; returns its size.
+    async fn copy_object(
+        &self,
+        src_lsu: &LsuName,
+        src_key: &str,
+        dst_lsu: &LsuName,
+        dst_key: &str,
+    ) -> Result<u64, OstError>;
+    /// Aborts unfinished uploads under `prefix` started before `older_than` (all when `None`),
+    /// except those whose key starts with one of `keep`; returns how many.
+    async fn abort_uploads(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+        older_than: Option<SystemTime>,
+        keep: &[String],
+    ) -> Result<usize, OstError>;
+}

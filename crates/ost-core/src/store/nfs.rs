@@ -1,0 +1,392 @@
+//! The NFS data path: the same object layout as files under a mounted view root
+//! (`<root>/<lsu>/<key>`), positional writes and reads, fsync on close, `std::fs::copy`
+//! (`copy_file_range` on Linux) for copies. File I/O is done inline: it is local to the mount.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write as _};
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use ost_model::image_key::data_segment_key;
+use ost_model::{ImageId, LsuName, OstError};
+
+use super::{
+    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StoredCheckpoint, Written,
+};
+use crate::errors;
+
+/// Files under a mount point.
+pub(crate) struct NfsStore {
+    root: PathBuf,
+}
+
+impl NfsStore {
+    /// A store rooted at `root` (each LSU is a directory below it).
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path(&self, lsu: &LsuName, key: &str) -> PathBuf {
+        self.root.join(lsu.as_str()).join(key)
+    }
+}
+
+fn parent_dirs(path: &Path) -> Result<(), OstError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)
+            .map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))?;
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path, base: &Path, out: &mut Vec<ObjectEntry>) -> std::io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        let path = entry.path();
+        if meta.is_dir() {
+            walk(&path, base, out)?;
+        } else if let Ok(rel) = path.strip_prefix(base) {
+            let key = rel.to_string_lossy().into_owned();
+            if key.ends_with(".tmp") {
+                continue;
+            }
+            out.push(ObjectEntry {
+                key,
+                size: meta.len(),
+                modified_unix: meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs()),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl DataStore for NfsStore {
+    async fn prepare_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
+        let dir = self.root.join(lsu.as_str());
+        fs::create_dir_all(&dir).map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))
+    }
+
+    async fn put(
+        &self,
+        lsu: &LsuName,
+        key: &str,
+        data: Vec<u8>,
+        create_only: bool,
+    ) -> Result<(), OstError> {
+        let path = self.path(lsu, key);
+        parent_dirs(&path)?;
+        let what = format!("writing {}", path.display());
+        if create_only {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| errors::io(&what, &e))?;
+            return f
+                .write_all(&data)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| errors::io(&what, &e));
+        }
+        let tmp = path.with_extension("tmp");
+        let mut f = File::create(&tmp).map_err(|e| errors::io(&what, &e))?;
+        f.write_all(&data)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| errors::io(&what, &e))?;
+        fs::rename(&tmp, &path).map_err(|e| errors::io(&what, &e))
+    }
+
+    async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError> {
+        let path = self.path(lsu, key);
+        match fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(errors::io(&format!("reading {}", path.display()), &e)),
+        }
+    }
+
+    async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError> {
+        for key in keys {
+            let path = self.path(lsu, key);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(errors::io(&format!("deleting {}", path.display()), &e)),
+            }
+            // Empty directories of the image go too (errors: not empty, fine).
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                if d == self.root.join(lsu.as_str()) || fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError> {
+        let base = self.root.join(lsu.as_str());
+        let start = match prefix.rfind('/') {
+            Some(i) => base.join(&prefix[..i]),
+            None => base.clone(),
+        };
+        let mut out = Vec::new();
+        walk(&start, &base, &mut out).map_err(|e| errors::io("listing", &e))?;
+        out.retain(|o| o.key.starts_with(prefix));
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn create_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+    ) -> Result<Box<dyn ImageWriter>, OstError> {
+        Ok(Box::new(NfsWriter {
+            base: self.root.join(lsu.as_str()),
+            id: id.clone(),
+            segment_size: layout.segment_size,
+            written: 0,
+            crc: 0,
+            crc_upto: 0,
+        }))
+    }
+
+    async fn resume_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+        checkpoint: Option<&StoredCheckpoint>,
+    ) -> Result<Box<dyn ImageWriter>, OstError> {
+        Ok(Box::new(NfsWriter {
+            base: self.root.join(lsu.as_str()),
+            id: id.clone(),
+            segment_size: layout.segment_size,
+            written: checkpoint.map_or(0, |c| c.offset),
+            crc: checkpoint.map_or(0, |c| c.crc32c),
+            crc_upto: checkpoint.map_or(0, |c| c.offset),
+        }))
+    }
+
+    async fn open_reader(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        segment_size: u64,
+        length: u64,
+    ) -> Result<Box<dyn ImageRead>, OstError> {
+        Ok(Box::new(NfsReader {
+            base: self.root.join(lsu.as_str()),
+            id: id.clone(),
+            segment_size,
+            length,
+        }))
+    }
+
+    async fn copy_object(
+        &self,
+        src_lsu: &LsuName,
+        src_key: &str,
+        dst_lsu: &LsuName,
+        dst_key: &str,
+    ) -> Result<u64, OstError> {
+        let (src, dst) = (self.path(src_lsu, src_key), self.path(dst_lsu, dst_key));
+        parent_dirs(&dst)?;
+        fs::copy(&src, &dst).map_err(|e| errors::io(&format!("copying {}", src.display()), &e))
+    }
+
+    async fn abort_uploads(
+        &self,
+        _lsu: &LsuName,
+        _prefix: &str,
+        _older_than: Option<SystemTime>,
+        _keep: &[String],
+    ) -> Result<usize, OstError> {
+        Ok(0)
+    }
+}
+
+/// Pieces `(segment, offset inside, length)` of a byte range.
+fn pieces(segment_size: u64, offset: u64, len: u64) -> Vec<(u32, u64, u64)> {
+    let mut out = Vec::new();
+    let mut done = 0;
+    while done < len {
+        let pos = offset + done;
+        let seg = u32::try_from(pos / segment_size).unwrap_or(u32::MAX);
+        let inner = pos % segment_size;
+        let take = (segment_size - inner).min(len - done);
+        out.push((seg, inner, take));
+        done += take;
+    }
+    out
+}
+
+struct NfsWriter {
+    base: PathBuf,
+    id: ImageId,
+    segment_size: u64,
+    written: u64,
+    /// CRC32C of `[0, crc_upto)`.
+    crc: u32,
+    crc_upto: u64,
+}
+
+impl NfsWriter {
+    fn segment_path(&self, n: u32) -> PathBuf {
+        self.base.join(data_segment_key(&self.id, n))
+    }
+
+    fn segments(&self) -> u32 {
+        u32::try_from(self.written.div_ceil(self.segment_size).max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// fsyncs every segment and returns the CRC32C of `[0, written)`: the running checksum of
+    /// the sequential writes, extended by reading back only what arrived out of order.
+    fn sync_and_checksum(&mut self) -> Result<u32, OstError> {
+        for n in 0..self.segments() {
+            let path = self.segment_path(n);
+            match File::open(&path) {
+                Ok(f) => f
+                    .sync_all()
+                    .map_err(|e| errors::io(&format!("syncing {}", path.display()), &e))?,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(errors::io(&format!("syncing {}", path.display()), &e)),
+            }
+        }
+        let mut buf = vec![0u8; 1 << 20];
+        for (seg, inner, len) in pieces(
+            self.segment_size,
+            self.crc_upto,
+            self.written - self.crc_upto,
+        ) {
+            let path = self.segment_path(seg);
+            let what = format!("reading {}", path.display());
+            let f = File::open(&path).map_err(|e| errors::io(&what, &e))?;
+            let mut done = 0u64;
+            while done < len {
+                let n = usize::try_from(len - done)
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
+                f.read_exact_at(&mut buf[..n], inner + done)
+                    .map_err(|e| errors::io(&what, &e))?;
+                self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+                done += n as u64;
+            }
+        }
+        self.crc_upto = self.written;
+        Ok(self.crc)
+    }
+}
+
+#[async_trait]
+impl ImageWriter for NfsWriter {
+    async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
+        let mut at = 0usize;
+        for (seg, inner, len) in pieces(self.segment_size, offset, data.len() as u64) {
+            let path = self.segment_path(seg);
+            parent_dirs(&path)?;
+            let what = format!("writing {}", path.display());
+            let f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| errors::io(&what, &e))?;
+            let n = usize::try_from(len).unwrap_or(usize::MAX);
+            f.write_all_at(&data[at..at + n], inner)
+                .map_err(|e| errors::io(&what, &e))?;
+            at += n;
+        }
+        let end = offset + data.len() as u64;
+        if offset == self.crc_upto {
+            self.crc = crc32c::crc32c_append(self.crc, data);
+            self.crc_upto = end;
+        } else if offset < self.crc_upto {
+            // A rewrite of checksummed bytes: recompute from the files at close.
+            self.crc = 0;
+            self.crc_upto = 0;
+        }
+        self.written = self.written.max(end);
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<Written, OstError> {
+        if self.written == 0 {
+            let path = self.segment_path(0);
+            parent_dirs(&path)?;
+            File::create(&path).map_err(|e| errors::io("creating an empty segment", &e))?;
+        }
+        let crc32c = self.sync_and_checksum()?;
+        Ok(Written {
+            length: self.written,
+            crc32c,
+        })
+    }
+
+    async fn suspend(&mut self) -> Result<StoredCheckpoint, OstError> {
+        let crc32c = self.sync_and_checksum()?;
+        Ok(StoredCheckpoint {
+            offset: self.written,
+            crc32c,
+            segment_crcs: Vec::new(),
+        })
+    }
+
+    async fn abort(&mut self) -> Result<(), OstError> {
+        for n in 0..self.segments() {
+            match fs::remove_file(self.segment_path(n)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(errors::io("removing a segment", &e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+struct NfsReader {
+    base: PathBuf,
+    id: ImageId,
+    segment_size: u64,
+    length: u64,
+}
+
+#[async_trait]
+impl ImageRead for NfsReader {
+    async fn read_into(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, OstError> {
+        if offset >= self.length {
+            return Ok(0);
+        }
+        let len = (self.length - offset).min(buf.len() as u64);
+        let mut at = 0usize;
+        for (seg, inner, n) in pieces(self.segment_size, offset, len) {
+            let path = self.base.join(data_segment_key(&self.id, seg));
+            let what = format!("reading {}", path.display());
+            let f = File::open(&path).map_err(|e| errors::io(&what, &e))?;
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            f.read_exact_at(&mut buf[at..at + n], inner)
+                .map_err(|e| errors::io(&what, &e))?;
+            at += n;
+        }
+        Ok(at)
+    }
+}

@@ -1,0 +1,334 @@
+//! The S3 data path: segment objects through `vast-s3-data`, small objects with plain
+//! PutObject/GetObject (conditional create for descriptors).
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use futures::TryStreamExt as _;
+use ost_model::image_key::data_prefix;
+use ost_model::{ImageId, LsuName, OstError};
+use vast_s3_data::copy::{CopyConfig, ObjectRef};
+use vast_s3_data::listing::{ListEntry, ListRequest};
+use vast_s3_data::{
+    BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client, SegmentedWriter,
+    WriterConfig,
+};
+
+use super::{
+    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StoredCheckpoint, Written,
+};
+use crate::errors;
+
+/// The S3 data path of one storage server.
+pub(crate) struct S3Store {
+    client: S3Client,
+    budget: BufferBudget,
+    reader: ReaderConfig,
+    copy: CopyConfig,
+}
+
+impl S3Store {
+    /// A store over `client`, sharing `budget`.
+    pub(crate) fn new(client: S3Client, budget: BufferBudget, reader: ReaderConfig) -> Self {
+        Self {
+            client,
+            budget,
+            reader,
+            copy: CopyConfig::default(),
+        }
+    }
+
+    fn location(lsu: &LsuName, id: &ImageId) -> ImageLocation {
+        ImageLocation::with_prefix(lsu.as_str(), data_prefix(id))
+    }
+}
+
+fn writer_config(layout: DataLayout) -> WriterConfig {
+    WriterConfig {
+        part_size: layout.part_size,
+        segment_size: layout.segment_size,
+        max_in_flight: layout.max_in_flight,
+        ..WriterConfig::default()
+    }
+}
+
+/// Maps an SDK error of a small-object call.
+fn sdk_error<E>(op: &str, target: &str, err: &SdkError<E, HttpResponse>) -> OstError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().unwrap_or("");
+    let cause = format!("S3 {op} {target}: {code} {}", err.message().unwrap_or(""));
+    match code {
+        "QuotaExceeded" | "NoSpaceLeft" | "InsufficientStorage" => OstError::NoSpace { cause },
+        "PreconditionFailed" => OstError::AlreadyExists { cause },
+        "NoSuchKey" | "NoSuchBucket" | "NotFound" => OstError::NotFound { cause },
+        _ => match status {
+            Some(412) => OstError::AlreadyExists { cause },
+            Some(s) => OstError::from_http_status(s, cause),
+            None => OstError::Network { cause },
+        },
+    }
+}
+
+#[async_trait]
+impl DataStore for S3Store {
+    async fn prepare_lsu(&self, _lsu: &LsuName) -> Result<(), OstError> {
+        Ok(())
+    }
+
+    async fn put(
+        &self,
+        lsu: &LsuName,
+        key: &str,
+        data: Vec<u8>,
+        create_only: bool,
+    ) -> Result<(), OstError> {
+        let mut req = self
+            .client
+            .sdk()
+            .put_object()
+            .bucket(lsu.as_str())
+            .key(key)
+            .body(ByteStream::from(data));
+        if create_only {
+            req = req.if_none_match("*");
+        }
+        req.send()
+            .await
+            .map(drop)
+            .map_err(|e| sdk_error("PutObject", &format!("{lsu}/{key}"), &e))
+    }
+
+    async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError> {
+        let target = format!("{lsu}/{key}");
+        let out = match self
+            .client
+            .sdk()
+            .get_object()
+            .bucket(lsu.as_str())
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                return match sdk_error("GetObject", &target, &e) {
+                    OstError::NotFound { .. } => Ok(None),
+                    other => Err(other),
+                }
+            }
+        };
+        let body = out.body.collect().await.map_err(|e| OstError::Network {
+            cause: format!("reading {target}: {e}"),
+        })?;
+        Ok(Some(body.into_bytes().to_vec()))
+    }
+
+    async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError> {
+        vast_s3_data::delete::delete_keys(&self.client, lsu.as_str(), keys)
+            .await
+            .map(drop)
+            .map_err(errors::data)
+    }
+
+    async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError> {
+        let request = ListRequest {
+            prefix: Some(prefix.to_owned()),
+            ..ListRequest::default()
+        };
+        let entries: Vec<ListEntry> =
+            vast_s3_data::listing::list(&self.client, lsu.as_str(), request)
+                .try_collect()
+                .await
+                .map_err(errors::data)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| match e {
+                ListEntry::Object {
+                    key,
+                    size,
+                    last_modified_ms,
+                    ..
+                } => Some(ObjectEntry {
+                    key,
+                    size,
+                    modified_unix: u64::try_from(last_modified_ms / 1000).unwrap_or(0),
+                }),
+                ListEntry::Prefix(_) => None,
+            })
+            .collect())
+    }
+
+    async fn create_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+    ) -> Result<Box<dyn ImageWriter>, OstError> {
+        let w = SegmentedWriter::new(
+            self.client.clone(),
+            self.budget.clone(),
+            Self::location(lsu, id),
+            writer_config(layout),
+        )
+        .map_err(errors::data)?;
+        Ok(Box::new(S3Writer(w)))
+    }
+
+    async fn resume_writer(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        layout: DataLayout,
+        checkpoint: Option<&StoredCheckpoint>,
+    ) -> Result<Box<dyn ImageWriter>, OstError> {
+        let cp = checkpoint.map(|c| Checkpoint {
+            offset: c.offset,
+            crc32c: c.crc32c,
+            segment_crcs: c.segment_crcs.clone(),
+        });
+        let w = SegmentedWriter::resume(
+            self.client.clone(),
+            self.budget.clone(),
+            Self::location(lsu, id),
+            writer_config(layout),
+            cp.as_ref(),
+        )
+        .await
+        .map_err(errors::data)?;
+        Ok(Box::new(S3Writer(w)))
+    }
+
+    async fn open_reader(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        segment_size: u64,
+        length: u64,
+    ) -> Result<Box<dyn ImageRead>, OstError> {
+        let r = ImageReader::new(
+            self.client.clone(),
+            self.budget.clone(),
+            Self::location(lsu, id),
+            segment_size,
+            length,
+            self.reader.clone(),
+        )
+        .map_err(errors::data)?;
+        Ok(Box::new(S3Reader(r)))
+    }
+
+    async fn copy_object(
+        &self,
+        src_lsu: &LsuName,
+        src_key: &str,
+        dst_lsu: &LsuName,
+        dst_key: &str,
+    ) -> Result<u64, OstError> {
+        vast_s3_data::copy::copy_object(
+            &self.client,
+            ObjectRef {
+                bucket: src_lsu.as_str(),
+                key: src_key,
+            },
+            ObjectRef {
+                bucket: dst_lsu.as_str(),
+                key: dst_key,
+            },
+            &self.copy,
+        )
+        .await
+        .map_err(errors::data)
+    }
+
+    async fn abort_uploads(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+        older_than: Option<SystemTime>,
+        keep: &[String],
+    ) -> Result<usize, OstError> {
+        let cutoff_ms = older_than.map(|t| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        });
+        let uploads = vast_s3_data::multipart::list_uploads(&self.client, lsu.as_str(), prefix)
+            .await
+            .map_err(errors::data)?;
+        let mut aborted = 0;
+        for u in uploads {
+            if cutoff_ms.is_some_and(|c| u.initiated_epoch_ms >= c)
+                || keep.iter().any(|k| u.key.starts_with(k.as_str()))
+            {
+                continue;
+            }
+            let result = self
+                .client
+                .sdk()
+                .abort_multipart_upload()
+                .bucket(lsu.as_str())
+                .key(&u.key)
+                .upload_id(&u.upload_id)
+                .send()
+                .await;
+            match result {
+                Ok(_) => aborted += 1,
+                Err(e) => {
+                    match sdk_error("AbortMultipartUpload", &format!("{lsu}/{}", u.key), &e) {
+                        OstError::NotFound { .. } => {}
+                        other => return Err(other),
+                    }
+                }
+            }
+        }
+        Ok(aborted)
+    }
+}
+
+struct S3Writer(SegmentedWriter);
+
+#[async_trait]
+impl ImageWriter for S3Writer {
+    async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
+        self.0.write(offset, data).await.map_err(errors::data)
+    }
+
+    async fn finish(&mut self) -> Result<Written, OstError> {
+        let s = self.0.finish().await.map_err(errors::data)?;
+        Ok(Written {
+            length: s.length,
+            crc32c: s.crc32c,
+        })
+    }
+
+    async fn suspend(&mut self) -> Result<StoredCheckpoint, OstError> {
+        let c = self.0.suspend().await.map_err(errors::data)?;
+        Ok(StoredCheckpoint {
+            offset: c.offset,
+            crc32c: c.crc32c,
+            segment_crcs: c.segment_crcs,
+        })
+    }
+
+    async fn abort(&mut self) -> Result<(), OstError> {
+        self.0.abort().await.map_err(errors::data)
+    }
+
+    fn written(&self) -> u64 {
+        self.0.written()
+    }
+}
+
+struct S3Reader(ImageReader);
+
+#[async_trait]
+impl ImageRead for S3Reader {
+    async fn read_into(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, OstError> {
+        self.0.read_into(offset, buf).await.map_err(errors::data)
+    }
+}
