@@ -27,7 +27,7 @@
 //! | `stspi_open_evchannel` / `get_event` / `close_evchannel` | [`Plugin::open_event_channel`] / [`Plugin::next_event`] / [`Plugin::close_event_channel`] |
 //! | health / get_config / set_config / statistics | [`Plugin::health_check`] / [`Plugin::get_config`] / [`Plugin::set_config`] / [`Plugin::statistics`] |
 //! | (maintenance) | [`Plugin::sweep_orphans`] |
-//! | (the `vast-ost` tool) | [`Plugin::check_server`], [`Plugin::verify_image`], [`Plugin::image_descriptor`], [`Plugin::sweep_preview`] |
+//! | (the `vast-ost` tool) | [`Plugin::check_server`], [`Plugin::verify_image`], [`Plugin::image_descriptor`], [`Plugin::sweep_lsu`] |
 //!
 //! Inside, `server` holds one open storage server (VMS session, data store, LSU cache, busy
 //! registry, statistics, events), [`image`] the enforced image lifecycle, and `store` the

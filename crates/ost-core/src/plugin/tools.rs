@@ -53,10 +53,16 @@ impl Plugin {
         self.block_on(s.descriptor(lsu, id))
     }
 
-    /// What [`Plugin::sweep_orphans`] would remove with an orphan age of `age`, removing
-    /// nothing.
-    pub fn sweep_preview(&self, server: ServerId, age: Duration) -> Result<SweepReport, OstError> {
+    /// The orphan sweep of one LSU, with orphan age `older_than` instead of the configured
+    /// `orphan_age_secs`; with `dry_run` nothing is removed and the report says what would be.
+    pub fn sweep_lsu(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        older_than: Duration,
+        dry_run: bool,
+    ) -> Result<SweepReport, OstError> {
         let s = self.servers.get(server)?;
-        self.block_on(s.sweep_preview(age))
+        self.block_on(s.sweep_lsu(lsu, older_than, dry_run))
     }
 }
