@@ -28,7 +28,12 @@ pub(crate) struct Global {
     pub(crate) config: Option<PathBuf>,
     /// Storage server (`vast://HOST[:PORT]`) for lsu/image/backup/restore/sweep; default: the
     /// only server of the configuration file.
-    #[arg(long, global = true, env = "VAST_OST_SERVER", value_name = "vast://HOST")]
+    #[arg(
+        long,
+        global = true,
+        env = "VAST_OST_SERVER",
+        value_name = "vast://HOST"
+    )]
     pub(crate) server: Option<String>,
     /// VMS user name (default: the configuration's `username`).
     #[arg(long, global = true, env = "VAST_OST_USER", value_name = "USER")]

@@ -78,10 +78,7 @@ pub(crate) fn effective_config(
     server: &ServerName,
 ) -> PluginConfig {
     let section = config.server(server);
-    let entry = config
-        .servers
-        .entry(server.to_string())
-        .or_insert(section);
+    let entry = config.servers.entry(server.to_string()).or_insert(section);
     if let Some(ca) = &global.ca_bundle {
         entry.ca_bundle = Some(ca.clone());
     }
@@ -105,8 +102,8 @@ pub(crate) fn effective_config(
 }
 
 /// The credentials to open `server` with: `--user` (with a password from the file, the
-/// environment or a prompt); a password alone goes with the configured user; nothing means
-/// the configured credentials.
+/// environment or a prompt); a password alone goes with the configured user; a configured
+/// user without a configured password is asked for it; otherwise the configured credentials.
 pub(crate) fn credentials(
     global: &Global,
     config: &PluginConfig,
@@ -126,7 +123,17 @@ pub(crate) fn credentials(
             )
             .hint("add --user USER")),
         },
-        None => Ok(None),
+        None => {
+            let section = config.server(server);
+            match (section.username, section.password) {
+                // A configured user without a configured password: ask for it.
+                (Some(user), None) => {
+                    let pw = password::for_user(&user, None)?;
+                    Ok(Some(Credentials::new(user, pw)))
+                }
+                _ => Ok(None),
+            }
+        }
     }
 }
 
@@ -136,8 +143,7 @@ pub(crate) fn plugin_for(
     server: &ServerName,
 ) -> Result<(Arc<Plugin>, PluginConfig), CliError> {
     let config = effective_config(global, load_config(global)?, server);
-    let plugin =
-        Plugin::init(config.clone()).doing(|| "starting the plugin".to_owned())?;
+    let plugin = Plugin::init(config.clone()).doing(|| "starting the plugin".to_owned())?;
     Ok((plugin, config))
 }
 

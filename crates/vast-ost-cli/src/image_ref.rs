@@ -20,9 +20,8 @@ pub(crate) fn parse(text: &str) -> Result<ImageRef, CliError> {
         Some((n, d)) => (n, Some(d)),
         None => (text, None),
     };
-    let name = ImageName::new(name).map_err(|e| {
-        CliError::usage(format!("image name {name:?}"), e.to_string())
-    })?;
+    let name = ImageName::new(name)
+        .map_err(|e| CliError::usage(format!("image name {name:?}"), e.to_string()))?;
     let date = date
         .map(|d| {
             d.parse::<ImageDate>().map_err(|e| {
@@ -79,13 +78,18 @@ pub(crate) fn resolve(
             format!("image {} in {lsu}", r.name),
             "no image of that name",
         )
-        .hint(format!("`vast-ost image list {lsu} --pending` shows every image"))),
+        .hint(format!(
+            "`vast-ost image list {lsu} --pending` shows every image"
+        ))),
         many => Err(CliError::usage(
             format!("image {} in {lsu}", r.name),
             format!(
                 "{} images have that name: {}",
                 many.len(),
-                many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
         .hint("name one as NAME@YYYYMMDDhhmmss")),

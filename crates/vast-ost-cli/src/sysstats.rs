@@ -13,7 +13,12 @@ pub(crate) fn cpu_times() -> (Duration, Duration) {
     // Fields after the command name (which may hold spaces) start at field 3.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // utime is field 14, stime field 15: indexes 11 and 12 after the state field (3).
     let to = |t: u64| Duration::from_millis(t * 1000 / TICKS_PER_SEC);
     (to(ticks(11)), to(ticks(12)))

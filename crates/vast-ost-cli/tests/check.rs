@@ -98,7 +98,10 @@ fn untrusted_certificate_fails_at_tls_and_a_ca_bundle_fixes_it() {
     let last = v["steps"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["name"], "tls", "{v}");
     assert_eq!(last["outcome"], "failed");
-    assert!(last["hint"].as_str().unwrap().contains("ca_bundle"), "{last}");
+    assert!(
+        last["hint"].as_str().unwrap().contains("ca_bundle"),
+        "{last}"
+    );
 
     let ca = env.sim.ca_cert_path().unwrap();
     let out = env.run(&["check", &server, "--ca-bundle", ca.to_str().unwrap()]);

@@ -17,7 +17,10 @@ fn lsu_create_list_show_label() {
     let out = env.run(&["lsu", "list"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let header = out.stdout.lines().next().unwrap();
-    assert!(header.starts_with("LSU") && header.contains("LABEL"), "{header}");
+    assert!(
+        header.starts_with("LSU") && header.contains("LABEL"),
+        "{header}"
+    );
     assert!(out.stdout.contains("cli-pool"), "{}", out.stdout);
     assert!(out.stdout.contains("weekly fulls"), "{}", out.stdout);
 
@@ -64,7 +67,11 @@ fn backup_list_show_verify_restore_delete() {
     let out = env.run(&["image", "list", "cli-pool"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("client1_1732536000"), "{}", out.stdout);
-    assert!(out.stdout.contains("2026-11-25T12:00:00Z"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("2026-11-25T12:00:00Z"),
+        "{}",
+        out.stdout
+    );
 
     let v = env
         .run(&["--json", "image", "list", "cli-pool", "--prefix", "client1"])
@@ -89,7 +96,9 @@ fn backup_list_show_verify_restore_delete() {
     let out = env.run(&["image", "verify", "cli-pool", image]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("ok"), "{}", out.stdout);
-    let v = env.run(&["--json", "image", "verify", "cli-pool", image]).json();
+    let v = env
+        .run(&["--json", "image", "verify", "cli-pool", image])
+        .json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["bytes_read"], bytes.len() as u64);
 
@@ -105,12 +114,18 @@ fn backup_list_show_verify_restore_delete() {
 
     let out = env.run(&["image", "delete", "cli-pool", image]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v = env.run(&["--json", "image", "list", "cli-pool", "--pending"]).json();
+    let v = env
+        .run(&["--json", "image", "list", "cli-pool", "--pending"])
+        .json();
     assert!(v.as_array().unwrap().is_empty(), "{v}");
 
     let out = env.run(&["image", "show", "cli-pool", "client1_1732536000"]);
     out.assert_one_line_error();
-    assert!(out.stderr.contains("no image of that name"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no image of that name"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -118,7 +133,10 @@ fn restore_to_stdout_is_byte_exact_and_backup_reads_stdin() {
     let env = Env::start();
     assert_eq!(env.run(&["lsu", "create", "cli-pool"]).code, 0);
     let bytes = data(3 << 20, 11);
-    let out = env.run_with_stdin(&["--json", "backup", "cli-pool", "piped@20261125130000", "-"], &bytes);
+    let out = env.run_with_stdin(
+        &["--json", "backup", "cli-pool", "piped@20261125130000", "-"],
+        &bytes,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["bytes"], bytes.len() as u64);
 
@@ -141,7 +159,11 @@ fn verify_detects_a_damaged_image() {
     let src = env.path("src.bin");
     std::fs::write(&src, &bytes).unwrap();
     let image = "damaged@20261125140000";
-    assert_eq!(env.run(&["backup", "cli-pool", image, src.to_str().unwrap()]).code, 0);
+    assert_eq!(
+        env.run(&["backup", "cli-pool", image, src.to_str().unwrap()])
+            .code,
+        0
+    );
 
     // Overwrite the stored data segment behind the plugin's back (same size, other bytes).
     let (p, server) = env.plugin();
@@ -153,8 +175,7 @@ fn verify_detects_a_damaged_image() {
     .id();
     let d = p.image_descriptor(server, &lsu, &id).unwrap();
     assert_eq!(d.byte_size, bytes.len() as u64);
-    let segment = env
-        .sim_object_path("cli-pool", &ost_model::image_key::data_prefix(&id));
+    let segment = env.sim_object_path("cli-pool", &ost_model::image_key::data_prefix(&id));
     let mut stored = std::fs::read(&segment).unwrap();
     stored[100] ^= 0xff;
     std::fs::write(&segment, &stored).unwrap();

@@ -11,7 +11,15 @@ fn bench_reports_throughput_latency_cpu_and_memory_and_cleans_up() {
     assert_eq!(env.run(&["lsu", "create", "bench-pool"]).code, 0);
     let server = env.server_name();
     let out = env.run(&[
-        "--json", "bench", &server, "bench-pool", "--size", "6M", "--streams", "2", "--block",
+        "--json",
+        "bench",
+        &server,
+        "bench-pool",
+        "--size",
+        "6M",
+        "--streams",
+        "2",
+        "--block",
         "1M",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -21,8 +29,14 @@ fn bench_reports_throughput_latency_cpu_and_memory_and_cleans_up() {
         assert_eq!(v[phase]["calls"], 12, "{v}");
         assert!(v[phase]["bytes_per_sec"].as_f64().unwrap() > 0.0);
         let l = &v[phase]["latency_ms"];
-        assert!(l["p50"].as_f64().unwrap() <= l["p99"].as_f64().unwrap(), "{l}");
-        assert!(l["p99"].as_f64().unwrap() <= l["max"].as_f64().unwrap(), "{l}");
+        assert!(
+            l["p50"].as_f64().unwrap() <= l["p99"].as_f64().unwrap(),
+            "{l}"
+        );
+        assert!(
+            l["p99"].as_f64().unwrap() <= l["max"].as_f64().unwrap(),
+            "{l}"
+        );
     }
     assert!(v["peak_rss_bytes"].as_u64().unwrap() > 0);
     assert!(v["cpu"]["percent_of_one_core"].as_f64().unwrap() >= 0.0);
@@ -34,7 +48,14 @@ fn bench_reports_throughput_latency_cpu_and_memory_and_cleans_up() {
 
     // Human output is a table with both phases.
     let out = env.run(&[
-        "bench", &server, "bench-pool", "--size", "1M", "--streams", "1", "--keep",
+        "bench",
+        &server,
+        "bench-pool",
+        "--size",
+        "1M",
+        "--streams",
+        "1",
+        "--keep",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("THROUGHPUT"), "{}", out.stdout);
@@ -50,10 +71,7 @@ fn sweep_dry_run_then_real_removes_a_pending_image() {
     // A pending image: written, then closed without completing (a crashed or checkpointed job).
     let (p, server) = env.plugin();
     let lsu = LsuName::new("sweep-pool").unwrap();
-    let def = ImageDef::new(
-        "orphan".parse().unwrap(),
-        "20261125100000".parse().unwrap(),
-    );
+    let def = ImageDef::new("orphan".parse().unwrap(), "20261125100000".parse().unwrap());
     let h = p
         .create_image(server, &lsu, &def, CreateFlags::empty())
         .unwrap();
@@ -66,18 +84,33 @@ fn sweep_dry_run_then_real_removes_a_pending_image() {
     assert!(v["images"].as_array().unwrap().is_empty(), "{v}");
 
     let v = env
-        .run(&["--json", "sweep", "sweep-pool", "--older-than", "0s", "--dry-run"])
+        .run(&[
+            "--json",
+            "sweep",
+            "sweep-pool",
+            "--older-than",
+            "0s",
+            "--dry-run",
+        ])
         .json();
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["images"][0], "orphan@20261125100000", "{v}");
     let listed = env
         .run(&["--json", "image", "list", "sweep-pool", "--pending"])
         .json();
-    assert_eq!(listed.as_array().unwrap().len(), 1, "a dry run removes nothing");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "a dry run removes nothing"
+    );
 
     let out = env.run(&["sweep", "sweep-pool", "--older-than", "0s"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("removed 1 pending image"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("removed 1 pending image"),
+        "{}",
+        out.stdout
+    );
     let listed = env
         .run(&["--json", "image", "list", "sweep-pool", "--pending"])
         .json();
@@ -111,7 +144,10 @@ fn config_check_prints_effective_values_and_names_bad_keys() {
     assert_eq!(s["tenant"], "nbu");
     assert_eq!(s["vms_url"], "https://vms.example.com");
     assert_eq!(s["password"], "(set)");
-    assert!(!out.stdout.contains("hunter2"), "the password is never printed");
+    assert!(
+        !out.stdout.contains("hunter2"),
+        "the password is never printed"
+    );
 
     let bad = env.path("bad.toml");
     std::fs::write(&bad, "[plugin]\nlog_levle = \"debug\"\n").unwrap();

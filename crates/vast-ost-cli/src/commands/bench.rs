@@ -144,7 +144,10 @@ fn phase<T: Sync>(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    Err(CliError::new("a bench stream", "the stream's thread panicked"))
+                    Err(CliError::new(
+                        "a bench stream",
+                        "the stream's thread panicked",
+                    ))
                 })
             })
             .collect()
@@ -180,7 +183,10 @@ pub(crate) fn run(global: &Global, args: &BenchArgs) -> Result<ExitCode, CliErro
     let stamp = image_ref::new_def("bench")?.date;
     let defs: Vec<ImageDef> = (0..args.streams)
         .map(|i| {
-            image_ref::new_def(&format!("vast-ost-bench-{}-{i}@{stamp}", std::process::id()))
+            image_ref::new_def(&format!(
+                "vast-ost-bench-{}-{i}@{stamp}",
+                std::process::id()
+            ))
         })
         .collect::<Result<_, _>>()?;
     let total = size * args.streams as u64;

@@ -16,9 +16,10 @@ fn opt<T: ToString>(v: Option<T>) -> Value {
 
 /// Every effective key of a server section (the password only as set / not set).
 fn server_values(name: &str, s: &ServerConfig) -> Map<String, Value> {
-    let vms_url = name
-        .parse::<ServerName>()
-        .map_or_else(|_| s.vms_url.clone().unwrap_or_default(), |n| s.vms_url_for(&n));
+    let vms_url = name.parse::<ServerName>().map_or_else(
+        |_| s.vms_url.clone().unwrap_or_default(),
+        |n| s.vms_url_for(&n),
+    );
     let v = json!({
         "vms_url": vms_url,
         "s3_url": s.s3_url.clone().map_or(Value::String("(resolved through VMS)".into()), Value::String),
@@ -90,7 +91,10 @@ pub(crate) fn run(global: &Global, cmd: ConfigCommand) -> Result<ExitCode, CliEr
             })?,
             p.display().to_string(),
         ),
-        None => (PluginConfig::default(), "(no file: built-in defaults)".to_owned()),
+        None => (
+            PluginConfig::default(),
+            "(no file: built-in defaults)".to_owned(),
+        ),
     };
     let plugin = plugin_values(&config);
     let servers: Map<String, Value> = config
@@ -114,9 +118,7 @@ pub(crate) fn run(global: &Global, cmd: ConfigCommand) -> Result<ExitCode, CliEr
     }
     out.push_str(&t.render());
     if servers.is_empty() {
-        out.push_str(
-            "\nno [servers.\"vast://...\"] section: every server uses the defaults\n",
-        );
+        out.push_str("\nno [servers.\"vast://...\"] section: every server uses the defaults\n");
     }
     for (name, values) in &servers {
         out.push_str(&format!("\n[servers.\"{name}\"]\n"));

@@ -112,7 +112,10 @@ pub(crate) fn run(global: &Global, cmd: ImageCommand) -> Result<ExitCode, CliErr
                     ("image", id.to_string()),
                     ("LSU", lsu.to_string()),
                     ("state", state_word(d.state).to_owned()),
-                    ("size", format!("{} ({} bytes)", human_bytes(d.byte_size), d.byte_size)),
+                    (
+                        "size",
+                        format!("{} ({} bytes)", human_bytes(d.byte_size), d.byte_size),
+                    ),
                     (
                         "layout",
                         format!(

@@ -35,10 +35,7 @@ pub(crate) fn run(global: &Global, cmd: LsuCommand) -> Result<ExitCode, CliError
                 .doing(|| format!("listing the LSUs of {}", s.name))?;
             let mut infos = Vec::new();
             for n in &names {
-                infos.push(
-                    p.lsu_info(server, n)
-                        .doing(|| format!("reading LSU {n}"))?,
-                );
+                infos.push(p.lsu_info(server, n).doing(|| format!("reading LSU {n}"))?);
             }
             if global.json {
                 print_json(&Value::Array(infos.iter().map(info_json).collect()));

@@ -68,7 +68,10 @@ pub(crate) fn backup(
             break Ok(());
         }
         if let Err(e) = p.write_image(handle, offset, &buf[..n]) {
-            break Err(CliError::ost(format!("writing image {id} at offset {offset}"), &e));
+            break Err(CliError::ost(
+                format!("writing image {id} at offset {offset}"),
+                &e,
+            ));
         }
         offset += n as u64;
         bar.set_position(offset);
@@ -139,7 +142,12 @@ pub(crate) fn restore(
     let result: Result<(), CliError> = loop {
         let n = match p.read_image(handle, offset, &mut buf) {
             Ok(n) => n,
-            Err(e) => break Err(CliError::ost(format!("reading image {id} at offset {offset}"), &e)),
+            Err(e) => {
+                break Err(CliError::ost(
+                    format!("reading image {id} at offset {offset}"),
+                    &e,
+                ))
+            }
         };
         if n == 0 {
             break output
