@@ -45,6 +45,7 @@ pub mod types;
 mod errors;
 mod logging;
 mod server;
+mod shared;
 mod stats;
 mod store;
 
@@ -59,7 +60,7 @@ pub use server::admin::VerifyReport;
 pub use server::check::{CheckOutcome, CheckReport, CheckStep, CHECK_PROBE_KEY};
 pub use types::{
     CopyRequest, Counters, Credentials, Event, EventKind, HealthCheck, HealthReport, ImageFilter,
-    OpState, OpStatus, ServerProps, Statistics, SweepReport,
+    LsuProps, OpState, OpStatus, ServerProps, Statistics, SweepReport,
 };
 pub use vast_vms_client::Secret;
 
