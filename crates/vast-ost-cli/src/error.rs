@@ -64,6 +64,10 @@ impl CliError {
                 "check --user and the password (--password-file or VAST_OST_PASSWORD); \
                  `vast-ost check vast://HOST` shows every step",
             ),
+            OstError::Network { cause } if cause.contains("certificate") => Some(
+                "the cluster's certificate is not trusted: give its CA with --ca-bundle FILE \
+                 (or ca_bundle in the configuration)",
+            ),
             OstError::Network { .. } => Some(
                 "check the address, the network and the certificate with `vast-ost check \
                  vast://HOST`",

@@ -103,6 +103,11 @@ fn untrusted_certificate_fails_at_tls_and_a_ca_bundle_fixes_it() {
         "{last}"
     );
 
+    // Other commands say the same in one line.
+    let out = env.run(&["lsu", "list"]);
+    out.assert_one_line_error();
+    assert!(out.stderr.contains("--ca-bundle"), "{}", out.stderr);
+
     let ca = env.sim.ca_cert_path().unwrap();
     let out = env.run(&["check", &server, "--ca-bundle", ca.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
