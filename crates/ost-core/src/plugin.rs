@@ -252,6 +252,15 @@ impl Plugin {
     ) -> Result<ServerId, OstError> {
         let name = self.claim(name)?;
         let config = self.config.server(&name);
+        self.open_with(name, config, credentials)
+    }
+
+    fn open_with(
+        &self,
+        name: ServerName,
+        config: crate::config::ServerConfig,
+        credentials: Option<Credentials>,
+    ) -> Result<ServerId, OstError> {
         let shared = self.shared.for_server(&name);
         let server = self.block_on(Server::open(
             name,
@@ -280,7 +289,10 @@ impl Plugin {
         if let Some(s) = self.servers.find(|s| s.name() == &parsed) {
             return self.block_on(s.props());
         }
-        let id = self.open_server(name, credentials)?;
+        // A short open for one answer: no orphan sweep.
+        let mut config = self.config.server(&parsed);
+        config.sweep_on_open = false;
+        let id = self.open_with(parsed, config, credentials)?;
         let props = self.server_props(id);
         if let Err(e) = self.close_server(id) {
             tracing::warn!(error = %e, "closing a server opened for its properties failed");
