@@ -27,6 +27,7 @@
 //! | `stspi_open_evchannel` / `get_event` / `close_evchannel` | [`Plugin::open_event_channel`] / [`Plugin::next_event`] / [`Plugin::close_event_channel`] |
 //! | health / get_config / set_config / statistics | [`Plugin::health_check`] / [`Plugin::get_config`] / [`Plugin::set_config`] / [`Plugin::statistics`] |
 //! | (maintenance) | [`Plugin::sweep_orphans`] |
+//! | (the `vast-ost` tool) | [`Plugin::check_server`], [`Plugin::verify_image`], [`Plugin::image_descriptor`], [`Plugin::sweep_lsu`] |
 //!
 //! Inside, `server` holds one open storage server (VMS session, data store, LSU cache, busy
 //! registry, statistics, events), [`image`] the enforced image lifecycle, and `store` the
@@ -55,6 +56,8 @@ pub use ost_model::{
     OpenMode, OstError, ServerName,
 };
 pub use plugin::Plugin;
+pub use server::admin::VerifyReport;
+pub use server::check::{CheckOutcome, CheckReport, CheckStep, CHECK_PROBE_KEY};
 pub use types::{
     CopyRequest, Counters, Credentials, Event, EventKind, HealthCheck, HealthReport, ImageFilter,
     LsuProps, OpState, OpStatus, ServerProps, Statistics, SweepReport,

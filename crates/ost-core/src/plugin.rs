@@ -26,6 +26,8 @@ use ost_model::{
 };
 use vast_s3_data::BufferBudget;
 
+mod tools;
+
 use crate::config::PluginConfig;
 use crate::events::EventChannel;
 use crate::handles::{EventChannelId, HandleTable, ImageHandleId, ListId, OpId, ServerId};

@@ -1,6 +1,8 @@
 //! One open storage server: the VMS session, the data store, the LSU cache, the registry of
 //! images open in this process, statistics and the event hub.
 
+pub(crate) mod admin;
+pub(crate) mod check;
 mod copy;
 mod health;
 pub(crate) mod images;

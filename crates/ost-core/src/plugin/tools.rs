@@ -1,0 +1,68 @@
+//! Blocking entry points for the administrator's tool (`vast-ost`), beyond the OST calls.
+
+use std::time::Duration;
+
+use ost_model::{ImageDescriptor, ImageId, LsuName, OstError};
+
+use super::Plugin;
+use crate::handles::ServerId;
+use crate::server::admin::VerifyReport;
+use crate::server::check::{check_server, CheckReport, CheckStep};
+use crate::types::{Credentials, SweepReport};
+
+impl Plugin {
+    /// Runs the open-server path of `name` step by step (DNS, TCP, TLS, login, cluster state,
+    /// tenant / user / policy, S3 key, S3 reachability, probe object) with this plugin's
+    /// configuration; `on_step` sees each step as it ends. Stops at the first failure, which
+    /// is the report's last step; the call itself fails only for a name that is not ours.
+    pub fn check_server(
+        &self,
+        name: &str,
+        credentials: Option<Credentials>,
+        on_step: &mut (dyn FnMut(&CheckStep) + Send),
+    ) -> Result<CheckReport, OstError> {
+        let name = self.claim(name)?;
+        let config = self.config.server(&name);
+        let state_dir = self.config.plugin.state_dir.clone();
+        self.block_on(async move {
+            Ok(check_server(&name, &config, credentials, state_dir, on_step).await)
+        })
+    }
+
+    /// Re-reads a Complete image whole and compares its CRC32C with the one stored in its
+    /// descriptor; `progress(done, total)` follows the read.
+    pub fn verify_image(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        id: &ImageId,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<VerifyReport, OstError> {
+        let s = self.servers.get(server)?;
+        self.block_on(s.verify_image(lsu, id, progress))
+    }
+
+    /// The stored descriptor of an image (state, size, layout, checksum, writer).
+    pub fn image_descriptor(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<ImageDescriptor, OstError> {
+        let s = self.servers.get(server)?;
+        self.block_on(s.descriptor(lsu, id))
+    }
+
+    /// The orphan sweep of one LSU, with orphan age `older_than` instead of the configured
+    /// `orphan_age_secs`; with `dry_run` nothing is removed and the report says what would be.
+    pub fn sweep_lsu(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        older_than: Duration,
+        dry_run: bool,
+    ) -> Result<SweepReport, OstError> {
+        let s = self.servers.get(server)?;
+        self.block_on(s.sweep_lsu(lsu, older_than, dry_run))
+    }
+}

@@ -1,0 +1,181 @@
+//! Administrator operations beyond the OST calls (the `vast-ost` tool): re-reading an image to
+//! verify its stored checksum, and previewing what an orphan sweep would remove.
+
+use std::time::{Duration, SystemTime};
+
+use ost_model::image_key::{image_prefix, root_prefix};
+use ost_model::{ImageDescriptor, ImageId, ImageState, LsuName, OstError};
+
+use super::Server;
+use crate::types::{unix_now, SweepReport};
+
+/// Bytes read per call while verifying.
+const VERIFY_CHUNK: usize = 8 << 20;
+
+/// Result of re-reading an image and checking its stored checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The LSU.
+    pub lsu: LsuName,
+    /// The image.
+    pub image: ImageId,
+    /// Bytes read (the descriptor's size when the data is whole).
+    pub bytes_read: u64,
+    /// Checksum algorithm (`crc32c`).
+    pub algorithm: String,
+    /// The checksum stored in the descriptor.
+    pub expected: String,
+    /// The checksum of the bytes read.
+    pub actual: String,
+}
+
+impl VerifyReport {
+    /// True when the data read back matches the stored checksum and size.
+    pub fn ok(&self) -> bool {
+        self.expected.eq_ignore_ascii_case(&self.actual)
+    }
+}
+
+impl Server {
+    /// Reads a Complete image whole and compares its CRC32C with the descriptor's.
+    /// `progress(done, total)` is called after each chunk.
+    pub(crate) async fn verify_image(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<VerifyReport, OstError> {
+        self.check_lsu(lsu).await?;
+        self.claim_read(lsu, id)?;
+        let result = self.verify_claimed(lsu, id, progress).await;
+        self.release(lsu, id);
+        result
+    }
+
+    async fn verify_claimed(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<VerifyReport, OstError> {
+        let d = self.require_descriptor(lsu, id).await?;
+        if d.state != ImageState::Complete {
+            return Err(OstError::Busy {
+                cause: format!("image {id} is pending (not complete); it cannot be verified"),
+            });
+        }
+        let checksum = d.checksum.clone().ok_or_else(|| OstError::Corrupt {
+            cause: format!("image {id} is complete but its descriptor holds no checksum"),
+        })?;
+        if checksum.algorithm.name() != "crc32c" {
+            return Err(OstError::NotSupported {
+                cause: format!(
+                    "image {id} has a {} checksum; only crc32c can be verified",
+                    checksum.algorithm.name()
+                ),
+            });
+        }
+        let mut reader = self
+            .store()
+            .open_reader(lsu, id, d.layout.segment_size, d.byte_size)
+            .await?;
+        let mut buf = vec![0u8; VERIFY_CHUNK];
+        let mut done = 0u64;
+        let mut crc = 0u32;
+        loop {
+            let n = reader.read_into(done, &mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            crc = crc32c::crc32c_append(crc, &buf[..n]);
+            done += n as u64;
+            progress(done, d.byte_size);
+        }
+        if done != d.byte_size {
+            return Err(OstError::Corrupt {
+                cause: format!(
+                    "image {id}: read {done} bytes, the descriptor says {}",
+                    d.byte_size
+                ),
+            });
+        }
+        Ok(VerifyReport {
+            lsu: lsu.clone(),
+            image: id.clone(),
+            bytes_read: done,
+            algorithm: checksum.algorithm.name().to_owned(),
+            expected: checksum.value.clone(),
+            actual: format!("{crc:08x}"),
+        })
+    }
+
+    /// The descriptor of an image of `lsu` ([`OstError::NoMoreEntries`] when it has none).
+    pub(crate) async fn descriptor(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<ImageDescriptor, OstError> {
+        self.check_lsu(lsu).await?;
+        self.require_descriptor(lsu, id).await
+    }
+
+    /// The orphan sweep of one LSU with orphan age `age`: Pending images with no live handle
+    /// whose descriptor is older than `age`, and multipart uploads older than `age` outside
+    /// live Pending images. With `dry_run` nothing is removed and the report says what would be
+    /// (uploads are counted on the S3 data path only).
+    pub(crate) async fn sweep_lsu(
+        &self,
+        lsu: &LsuName,
+        age: Duration,
+        dry_run: bool,
+    ) -> Result<SweepReport, OstError> {
+        self.check_lsu(lsu).await?;
+        let cutoff_unix = unix_now().saturating_sub(age.as_secs());
+        let cutoff = SystemTime::now()
+            .checked_sub(age)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+            + Duration::from_millis(1);
+        let mut report = SweepReport::default();
+        let mut keep = Vec::new();
+        for (id, modified) in self.image_ids(lsu, &root_prefix()).await? {
+            if self.busy_state(lsu, &id).is_some() {
+                keep.push(image_prefix(&id));
+                continue;
+            }
+            let Ok(Some(d)) = self.load_descriptor(lsu, &id).await else {
+                continue;
+            };
+            if d.state != ImageState::Pending {
+                continue;
+            }
+            if modified > cutoff_unix {
+                keep.push(image_prefix(&id));
+                continue;
+            }
+            if !dry_run {
+                tracing::info!(%lsu, image = %id, "sweep removes an orphaned pending image");
+                self.remove_image_objects(lsu, &id).await?;
+            }
+            report.images_removed.push((lsu.clone(), id));
+        }
+        report.uploads_aborted = if !dry_run {
+            self.store()
+                .abort_uploads(lsu, &root_prefix(), Some(cutoff), &keep)
+                .await?
+        } else if let Some(client) = &self.s3 {
+            let uploads =
+                vast_s3_data::multipart::list_uploads(client, lsu.as_str(), &root_prefix())
+                    .await
+                    .map_err(crate::errors::data)?;
+            let cutoff_ms = i64::try_from(cutoff_unix.saturating_mul(1000)).unwrap_or(0);
+            uploads
+                .iter()
+                .filter(|u| u.initiated_epoch_ms <= cutoff_ms)
+                .filter(|u| !keep.iter().any(|k| u.key.starts_with(k.as_str())))
+                .count()
+        } else {
+            0
+        };
+        Ok(report)
+    }
+}

@@ -1,0 +1,138 @@
+//! The administrator API (`vast-ost` tool) against vast-sim: step-by-step server check, image
+//! verify and descriptor, per-LSU sweep with dry run.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{data, default_lsu, image, write_all, Env, MIB};
+use ost_core::{CheckOutcome, CheckStep, CloseFlags, CreateFlags, Credentials};
+
+fn names(steps: &[CheckStep]) -> Vec<&'static str> {
+    steps.iter().map(|s| s.name).collect()
+}
+
+#[test]
+fn check_server_runs_every_step_and_reports_them_live() {
+    let env = Env::start();
+    let p = env.plugin();
+    let mut seen = Vec::new();
+    let report = p
+        .check_server(&env.server_name(), None, &mut |s: &CheckStep| {
+            seen.push(s.name)
+        })
+        .unwrap();
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(
+        names(&report.steps),
+        [
+            "dns",
+            "tcp",
+            "tls",
+            "login",
+            "cluster",
+            "bootstrap",
+            "access-key",
+            "s3",
+            "probe"
+        ]
+    );
+    assert_eq!(
+        seen,
+        names(&report.steps),
+        "each step is reported as it ends"
+    );
+    assert_eq!(report.steps[2].outcome, CheckOutcome::Skipped, "plain http");
+    // The probe object is gone and the default LSU exists.
+    let id = env.open(&p);
+    assert_eq!(p.list_lsus(id).unwrap(), vec![default_lsu()]);
+    assert!(env
+        .s3_keys(default_lsu().as_str(), ost_core::CHECK_PROBE_KEY)
+        .is_empty());
+}
+
+#[test]
+fn check_server_stops_at_the_first_failure_with_a_hint() {
+    let env = Env::start();
+    let p = env.plugin();
+    let wrong = Credentials::new("admin", "wrong-password");
+    let report = p
+        .check_server(&env.server_name(), Some(wrong), &mut |_: &CheckStep| {})
+        .unwrap();
+    let failed = report.failure().unwrap();
+    assert_eq!(failed.name, "login");
+    assert!(failed.hint.as_deref().unwrap().contains("password"));
+    assert!(!format!("{report:?}").contains("wrong-password"));
+    assert_eq!(report.steps.last().unwrap().name, "login");
+
+    env.sim.stop_s3();
+    let report = p
+        .check_server(&env.server_name(), None, &mut |_: &CheckStep| {})
+        .unwrap();
+    let failed = report.failure().unwrap();
+    assert_eq!(failed.name, "s3", "{report:#?}");
+    assert!(failed.hint.as_deref().unwrap().contains("S3"));
+}
+
+#[test]
+fn verify_reads_the_image_back_and_matches_the_stored_checksum() {
+    let env = Env::start();
+    let p = env.plugin();
+    let id = env.open(&p);
+    let lsu = default_lsu();
+    p.list_lsus(id).unwrap();
+    let bytes = data(12 * MIB + 7, 9);
+    let def = image("verify_me");
+    let h = p
+        .create_image(id, &lsu, &def, CreateFlags::empty())
+        .unwrap();
+    write_all(&p, h, &bytes, 0, MIB);
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+
+    let d = p.image_descriptor(id, &lsu, &def.id()).unwrap();
+    let stored = d.checksum.unwrap().value;
+    assert_eq!(stored, format!("{:08x}", crc32c::crc32c(&bytes)));
+
+    let done = std::sync::Mutex::new(0u64);
+    let r = p
+        .verify_image(id, &lsu, &def.id(), &|n, total| {
+            assert_eq!(total, bytes.len() as u64);
+            *done.lock().unwrap() = n;
+        })
+        .unwrap();
+    assert!(r.ok(), "{r:?}");
+    assert_eq!(r.bytes_read, bytes.len() as u64);
+    assert_eq!(r.actual, stored);
+    assert_eq!(*done.lock().unwrap(), bytes.len() as u64);
+}
+
+#[test]
+fn sweep_lsu_dry_run_lists_and_the_real_run_removes() {
+    let env = Env::start();
+    let p = env.plugin();
+    let id = env.open(&p);
+    let lsu = default_lsu();
+    p.list_lsus(id).unwrap();
+    let def = image("orphan");
+    let h = p
+        .create_image(id, &lsu, &def, CreateFlags::empty())
+        .unwrap();
+    p.write_image(h, 0, &data(MIB, 1)).unwrap();
+    p.close_image(h, CloseFlags::empty()).unwrap();
+
+    let r = p
+        .sweep_lsu(id, &lsu, Duration::from_secs(3600), false)
+        .unwrap();
+    assert!(r.images_removed.is_empty(), "young pending images stay");
+
+    let r = p.sweep_lsu(id, &lsu, Duration::ZERO, true).unwrap();
+    assert_eq!(r.images_removed, vec![(lsu.clone(), def.id())]);
+    assert!(
+        p.image_props_by_name(id, &lsu, &def.id()).is_ok(),
+        "dry run"
+    );
+
+    let r = p.sweep_lsu(id, &lsu, Duration::ZERO, false).unwrap();
+    assert_eq!(r.images_removed, vec![(lsu.clone(), def.id())]);
+    assert!(p.image_props_by_name(id, &lsu, &def.id()).is_err());
+}
