@@ -6,5 +6,8 @@ fn main() {
     println!("cargo:rerun-if-changed=exports.map");
     if target_os == "linux" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/exports.map");
+        // Dependencies may carry their own `#[no_mangle]` C exports (crc-fast does): symbols
+        // from the dependency archives are never exported.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
     }
 }

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 /// The demo drives the C library through a backup and a restore against vast-sim. The C library
 /// does not exist yet (issue 7), so this says so plainly instead of pretending.
-pub(crate) fn run() -> Result<()> {
+pub(crate) fn run(_args: &[String]) -> Result<()> {
     println!(
         "vast-ost demo: NOT BUILT YET.\n\
          The end-to-end demo (vast-sim + libstspiVastDataMT.so driven from C: backup, list, restore)\n\

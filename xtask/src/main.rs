@@ -5,12 +5,14 @@
 //! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
+//! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
 
 mod ci;
 mod command;
 mod compat;
 mod demo;
 mod deny;
+mod header;
 
 use anyhow::{bail, Result};
 
@@ -22,7 +24,8 @@ fn main() -> Result<()> {
         "ci" => ci::run(&rest),
         "deny" => deny::run(),
         "compat" => compat::run(),
-        "demo" => demo::run(),
+        "demo" => demo::run(&rest),
+        "header" => header::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -42,6 +45,7 @@ fn print_help() {
          (`ci --quick` skips compat and deny)\n  \
          deny     licence/bans/sources policy (deny.toml)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
-         demo     the main job end to end on vast-sim"
+         demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
+         header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)"
     );
 }
