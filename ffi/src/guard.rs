@@ -25,7 +25,8 @@ impl Ctx {
 
     /// Names the server of a handle (its name when open, else the number).
     pub(crate) fn server_handle(&mut self, handle: u64) {
-        self.server = Some(server_name_of(handle).unwrap_or_else(|| format!("server handle {handle}")));
+        self.server =
+            Some(server_name_of(handle).unwrap_or_else(|| format!("server handle {handle}")));
     }
 
     /// Names the LSU.
@@ -60,7 +61,9 @@ fn names() -> MutexGuard<'static, Option<HashMap<u64, String>>> {
 
 /// Records the name of a newly opened server.
 pub(crate) fn remember_server(handle: u64, name: &str) {
-    names().get_or_insert_with(HashMap::new).insert(handle, name.to_owned());
+    names()
+        .get_or_insert_with(HashMap::new)
+        .insert(handle, name.to_owned());
 }
 
 /// Forgets a closed server.
@@ -86,7 +89,10 @@ pub(crate) fn plugin() -> Result<Arc<Plugin>, OstError> {
 
 /// Runs one entry point: panics become `STS_EINTERNAL`, errors their OST code; each failure
 /// is logged once (end of a list or no event at `debug`, everything else at `warn`).
-pub(crate) fn entry(call: &'static str, f: impl FnOnce(&mut Ctx) -> Result<(), OstError>) -> sts_status_t {
+pub(crate) fn entry(
+    call: &'static str,
+    f: impl FnOnce(&mut Ctx) -> Result<(), OstError>,
+) -> sts_status_t {
     let mut ctx = Ctx::default();
     let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut ctx)));
     let none = "-";
@@ -100,7 +106,14 @@ pub(crate) fn entry(call: &'static str, f: impl FnOnce(&mut Ctx) -> Result<(), O
             if matches!(e, OstError::NoMoreEntries { .. }) {
                 tracing::debug!(call, server, lsu, image, status = code, "{e}");
             } else {
-                tracing::warn!(call, server, lsu, image, status = code, "{call} failed: {e}");
+                tracing::warn!(
+                    call,
+                    server,
+                    lsu,
+                    image,
+                    status = code,
+                    "{call} failed: {e}"
+                );
             }
             code
         }
@@ -110,7 +123,14 @@ pub(crate) fn entry(call: &'static str, f: impl FnOnce(&mut Ctx) -> Result<(), O
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            tracing::error!(call, server, lsu, image, status = EINTERNAL, "{call} panicked: {what}");
+            tracing::error!(
+                call,
+                server,
+                lsu,
+                image,
+                status = EINTERNAL,
+                "{call} panicked: {what}"
+            );
             EINTERNAL
         }
     }

@@ -70,7 +70,12 @@ pub(crate) unsafe fn put<T>(ptr: *mut T, value: T, what: &str) -> Result<(), Ost
 ///
 /// # Safety
 /// A non-null `ptr` must be readable for `len` bytes.
-pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: u64, max: u64, what: &str) -> Result<&'a [u8], OstError> {
+pub(crate) unsafe fn bytes<'a>(
+    ptr: *const u8,
+    len: u64,
+    max: u64,
+    what: &str,
+) -> Result<&'a [u8], OstError> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -78,9 +83,12 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: u64, max: u64, what: &str) -
         return Err(invalid(format!("{what} is NULL with length {len}")));
     }
     if len > max {
-        return Err(invalid(format!("{what} length {len} is over the limit {max}")));
+        return Err(invalid(format!(
+            "{what} length {len} is over the limit {max}"
+        )));
     }
-    let len = usize::try_from(len).map_err(|_| invalid(format!("{what} length {len} too large")))?;
+    let len =
+        usize::try_from(len).map_err(|_| invalid(format!("{what} length {len} too large")))?;
     // SAFETY: non-null, readable for len bytes per the caller; u8 has no alignment needs.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
@@ -89,7 +97,12 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: u64, max: u64, what: &str) -
 ///
 /// # Safety
 /// A non-null `ptr` must be writable for `len` bytes and not aliased during the call.
-pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut u8, len: u64, max: u64, what: &str) -> Result<&'a mut [u8], OstError> {
+pub(crate) unsafe fn bytes_mut<'a>(
+    ptr: *mut u8,
+    len: u64,
+    max: u64,
+    what: &str,
+) -> Result<&'a mut [u8], OstError> {
     if len == 0 {
         return Ok(&mut []);
     }
@@ -97,9 +110,12 @@ pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut u8, len: u64, max: u64, what: &str)
         return Err(invalid(format!("{what} is NULL with length {len}")));
     }
     if len > max {
-        return Err(invalid(format!("{what} length {len} is over the limit {max}")));
+        return Err(invalid(format!(
+            "{what} length {len} is over the limit {max}"
+        )));
     }
-    let len = usize::try_from(len).map_err(|_| invalid(format!("{what} length {len} too large")))?;
+    let len =
+        usize::try_from(len).map_err(|_| invalid(format!("{what} length {len} too large")))?;
     // SAFETY: non-null, writable and unaliased for len bytes per the caller.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
@@ -109,7 +125,11 @@ pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut u8, len: u64, max: u64, what: &str)
 ///
 /// # Safety
 /// A non-null `ptr` must be readable up to its NUL or `max + 1` bytes, whichever comes first.
-pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, max: usize, what: &str) -> Result<&'a str, OstError> {
+pub(crate) unsafe fn c_str<'a>(
+    ptr: *const c_char,
+    max: usize,
+    what: &str,
+) -> Result<&'a str, OstError> {
     if ptr.is_null() {
         return Err(invalid(format!("{what} is NULL")));
     }
@@ -121,7 +141,8 @@ pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, max: usize, what: &str) -> Re
             break;
         }
     }
-    let len = len.ok_or_else(|| invalid(format!("{what} is not NUL-terminated within {max} bytes")))?;
+    let len =
+        len.ok_or_else(|| invalid(format!("{what} is not NUL-terminated within {max} bytes")))?;
     // SAFETY: the `len` bytes before the NUL were just read.
     let raw = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
     std::str::from_utf8(raw).map_err(|_| invalid(format!("{what} is not UTF-8")))
@@ -131,10 +152,12 @@ pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, max: usize, what: &str) -> Re
 pub(crate) fn fixed_str<'a>(buf: &'a [c_char], what: &str) -> Result<&'a str, OstError> {
     // SAFETY: c_char and u8 have the same size and alignment.
     let raw = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), buf.len()) };
-    let len = raw
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or_else(|| invalid(format!("{what} is not NUL-terminated within {} bytes", buf.len())))?;
+    let len = raw.iter().position(|&b| b == 0).ok_or_else(|| {
+        invalid(format!(
+            "{what} is not NUL-terminated within {} bytes",
+            buf.len()
+        ))
+    })?;
     std::str::from_utf8(&raw[..len]).map_err(|_| invalid(format!("{what} is not UTF-8")))
 }
 
@@ -165,8 +188,12 @@ pub(crate) fn image_def(def: &sts_image_def_t) -> Result<ImageDef, OstError> {
     if def.img_fragment != 0 {
         out.fragment_number = def.img_fragment;
     }
-    out.flags = ImageDefFlags::from_bits(def.img_flags)
-        .ok_or_else(|| invalid(format!("unknown image-definition flags {:#x}", def.img_flags)))?;
+    out.flags = ImageDefFlags::from_bits(def.img_flags).ok_or_else(|| {
+        invalid(format!(
+            "unknown image-definition flags {:#x}",
+            def.img_flags
+        ))
+    })?;
     Ok(out)
 }
 

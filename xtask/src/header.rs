@@ -45,7 +45,9 @@ fn trailer() -> String {
     ] {
         let _ = writeln!(out, "#define {name} \"{value}\" /* chosen */");
     }
-    out.push_str("\n/* ---- status codes (ost-model status table; tag = confidence in the value) ---- */\n");
+    out.push_str(
+        "\n/* ---- status codes (ost-model status table; tag = confidence in the value) ---- */\n",
+    );
     for row in ost_model::status::STATUS_TABLE {
         let _ = writeln!(
             out,
@@ -58,7 +60,11 @@ fn trailer() -> String {
     }
     out.push_str("#define STS_ENO_MORE_ENTRIES STS_ENOENT /* end of a list (V) */\n");
     for fam in abi_flags::flag_families() {
-        let _ = writeln!(out, "\n/* ---- {} (values chosen; tag = name) ---- */", fam.what);
+        let _ = writeln!(
+            out,
+            "\n/* ---- {} (values chosen; tag = name) ---- */",
+            fam.what
+        );
         for (name, value, tag) in &fam.members {
             let _ = writeln!(out, "#define {name} {value:#x}u /* {tag} */");
         }

@@ -52,5 +52,5 @@ const _: () = {
     assert!(STS_MAX_IMAGENAME == limits::MAX_IMAGE_NAME_LEN + 1);
     assert!(STS_MAX_IF == limits::MAX_INTERFACE_LIST_LEN + 1);
     assert!(STS_MAX_DATE == limits::IMAGE_DATE_LEN + 1);
-    assert!((256 * 1024) % STS_BLOCK_SIZE == 0);
+    assert!((256 * 1024u64).is_multiple_of(STS_BLOCK_SIZE));
 };

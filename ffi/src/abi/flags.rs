@@ -52,8 +52,8 @@ macro_rules! fam {
 }
 
 use ost_model::{
-    CloseFlags, CreateFlags, ImageDefFlags, ImageInfoFlags, LsuFlags, OpenMode,
-    ServerCapabilities, ServerFlags,
+    CloseFlags, CreateFlags, ImageDefFlags, ImageInfoFlags, LsuFlags, OpenMode, ServerCapabilities,
+    ServerFlags,
 };
 
 /// Every flag family the C ABI uses, with values read from `ost-model` (values are all chosen;

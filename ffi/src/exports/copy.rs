@@ -28,7 +28,9 @@ unsafe fn request(
     // SAFETY: forwarded contract.
     let dst = marshal::image_def(unsafe { marshal::input(dst, "destination image") }?)?;
     if dst_server != server {
-        return Err(marshal::invalid("source and destination LSUs are on different server handles"));
+        return Err(marshal::invalid(
+            "source and destination LSUs are on different server handles",
+        ));
     }
     Ok((
         server,
@@ -105,7 +107,10 @@ fn c_op_status(s: &OpStatus) -> sts_op_status_t {
 /// # Safety
 /// `status` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_query_operation_v11(op: sts_op_handle_t, status: *mut sts_op_status_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_query_operation_v11(
+    op: sts_op_handle_t,
+    status: *mut sts_op_status_t,
+) -> sts_status_t {
     entry("stspi_query_operation_v11", |_| {
         marshal::check_out(status, "status")?;
         let got = guard::plugin()?.query_operation(OpId::from_raw(op))?;
@@ -117,12 +122,16 @@ pub unsafe extern "C" fn stspi_query_operation_v11(op: sts_op_handle_t, status: 
 /// Asks an operation to stop; a cancelled copy leaves nothing behind.
 #[no_mangle]
 pub extern "C" fn stspi_cancel_operation_v11(op: sts_op_handle_t) -> sts_status_t {
-    entry("stspi_cancel_operation_v11", |_| guard::plugin()?.cancel_operation(OpId::from_raw(op)))
+    entry("stspi_cancel_operation_v11", |_| {
+        guard::plugin()?.cancel_operation(OpId::from_raw(op))
+    })
 }
 
 /// Forgets an operation (chosen name; the design notes have no release call). A running
 /// operation keeps running but can no longer be queried.
 #[no_mangle]
 pub extern "C" fn stspi_close_operation_v11(op: sts_op_handle_t) -> sts_status_t {
-    entry("stspi_close_operation_v11", |_| guard::plugin()?.release_operation(OpId::from_raw(op)))
+    entry("stspi_close_operation_v11", |_| {
+        guard::plugin()?.release_operation(OpId::from_raw(op))
+    })
 }

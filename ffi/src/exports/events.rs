@@ -13,7 +13,10 @@ use crate::marshal::{self, c_image_id, put_str};
 /// # Safety
 /// `channel` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_open_evchannel_v11(server: sts_server_handle_t, channel: *mut sts_evc_handle_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_open_evchannel_v11(
+    server: sts_server_handle_t,
+    channel: *mut sts_evc_handle_t,
+) -> sts_status_t {
     entry("stspi_open_evchannel_v11", |ctx| {
         ctx.server_handle(server);
         marshal::check_out(channel, "channel")?;
@@ -28,11 +31,17 @@ pub unsafe extern "C" fn stspi_open_evchannel_v11(server: sts_server_handle_t, c
 /// # Safety
 /// `event` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_get_event_v11(channel: sts_evc_handle_t, timeout_ms: u32, event: *mut sts_event_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_get_event_v11(
+    channel: sts_evc_handle_t,
+    timeout_ms: u32,
+    event: *mut sts_event_t,
+) -> sts_status_t {
     entry("stspi_get_event_v11", |_| {
         marshal::check_out(event, "event")?;
-        let ev = guard::plugin()?
-            .next_event(EventChannelId::from_raw(channel), Duration::from_millis(u64::from(timeout_ms)))?;
+        let ev = guard::plugin()?.next_event(
+            EventChannelId::from_raw(channel),
+            Duration::from_millis(u64::from(timeout_ms)),
+        )?;
         let mut out = sts_event_t::zeroed();
         out.ev_kind = match ev.kind {
             EventKind::ImageCreated => STS_EV_IMAGE_CREATED,

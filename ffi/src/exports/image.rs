@@ -45,7 +45,11 @@ pub unsafe extern "C" fn stspi_create_image_v7(
     pending: i32,
     image: *mut sts_image_handle_t,
 ) -> sts_status_t {
-    let flags = if pending != 0 { CreateFlags::MORE_PENDING.bits() } else { 0 };
+    let flags = if pending != 0 {
+        CreateFlags::MORE_PENDING.bits()
+    } else {
+        0
+    };
     // SAFETY: forwarded contract.
     unsafe { stspi_create_image_v10(lsu, def, flags, image) }
 }
@@ -114,10 +118,13 @@ pub unsafe extern "C" fn stspi_write_image(
         // SAFETY: forwarded contract.
         if let Some(stat) = unsafe { marshal::optional(stat, "stat") }? {
             if stat.st_version != STS_STAT_VERSION {
-                return Err(marshal::invalid(format!("unknown stat version {}", stat.st_version)));
+                return Err(marshal::invalid(format!(
+                    "unknown stat version {}",
+                    stat.st_version
+                )));
             }
         }
-        if len % STS_BLOCK_SIZE != 0 {
+        if !len.is_multiple_of(STS_BLOCK_SIZE) {
             return Err(marshal::invalid(format!(
                 "write length {len} is not a multiple of STS_BLOCK_SIZE ({STS_BLOCK_SIZE})"
             )));
@@ -183,7 +190,10 @@ pub extern "C" fn stspi_close_image(image: sts_image_handle_t, flags: u32) -> st
 /// # Safety
 /// `info` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_get_image_prop(image: sts_image_handle_t, info: *mut sts_image_info_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_get_image_prop(
+    image: sts_image_handle_t,
+    info: *mut sts_image_info_t,
+) -> sts_status_t {
     entry("stspi_get_image_prop", |ctx| {
         let plugin = guard::plugin()?;
         ctx.image_handle(&plugin, image);
@@ -198,7 +208,9 @@ fn reserved(flags: u32) -> Result<(), OstError> {
     if flags == 0 {
         Ok(())
     } else {
-        Err(marshal::invalid(format!("reserved flags {flags:#x} must be 0")))
+        Err(marshal::invalid(format!(
+            "reserved flags {flags:#x} must be 0"
+        )))
     }
 }
 
@@ -248,7 +260,11 @@ pub unsafe extern "C" fn stspi_get_image_prop_byname_v9(
 /// # Safety
 /// `lsu`, `def` NULL or readable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_delete_image_v10(lsu: *const sts_lsu_t, def: *const sts_image_def_t, flags: u32) -> sts_status_t {
+pub unsafe extern "C" fn stspi_delete_image_v10(
+    lsu: *const sts_lsu_t,
+    def: *const sts_image_def_t,
+    flags: u32,
+) -> sts_status_t {
     entry("stspi_delete_image_v10", |ctx| {
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
@@ -265,7 +281,10 @@ pub unsafe extern "C" fn stspi_delete_image_v10(lsu: *const sts_lsu_t, def: *con
 /// # Safety
 /// As [`stspi_delete_image_v10`].
 #[no_mangle]
-pub unsafe extern "C" fn stspi_delete_image_v9(lsu: *const sts_lsu_t, def: *const sts_image_def_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_delete_image_v9(
+    lsu: *const sts_lsu_t,
+    def: *const sts_image_def_t,
+) -> sts_status_t {
     // SAFETY: forwarded contract.
     unsafe { stspi_delete_image_v10(lsu, def, 0) }
 }

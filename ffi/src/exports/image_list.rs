@@ -8,9 +8,14 @@ use crate::guard::{self, entry};
 use crate::marshal::{self, c_image_info};
 
 fn filter(f: Option<&sts_image_filter_t>) -> Result<ImageFilter, ost_core::OstError> {
-    let Some(f) = f else { return Ok(ImageFilter::all()) };
+    let Some(f) = f else {
+        return Ok(ImageFilter::all());
+    };
     if f.if_flags & !STS_IF_INCLUDE_PENDING != 0 {
-        return Err(marshal::invalid(format!("unknown filter flags {:#x}", f.if_flags)));
+        return Err(marshal::invalid(format!(
+            "unknown filter flags {:#x}",
+            f.if_flags
+        )));
     }
     let prefix = marshal::fixed_str(&f.if_prefix, "filter prefix")?;
     Ok(ImageFilter {
@@ -48,7 +53,10 @@ pub unsafe extern "C" fn stspi_open_image_list_v10(
 /// # Safety
 /// `info` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_list_image_v10(list: sts_list_handle_t, info: *mut sts_image_info_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_list_image_v10(
+    list: sts_list_handle_t,
+    info: *mut sts_image_info_t,
+) -> sts_status_t {
     entry("stspi_list_image_v10", |_| {
         marshal::check_out(info, "info")?;
         let got = guard::plugin()?.next_image(ListId::from_raw(list))?;
@@ -60,5 +68,7 @@ pub unsafe extern "C" fn stspi_list_image_v10(list: sts_list_handle_t, info: *mu
 /// Closes an image list.
 #[no_mangle]
 pub extern "C" fn stspi_close_image_list(list: sts_list_handle_t) -> sts_status_t {
-    entry("stspi_close_image_list", |_| guard::plugin()?.close_list(ListId::from_raw(list)))
+    entry("stspi_close_image_list", |_| {
+        guard::plugin()?.close_list(ListId::from_raw(list))
+    })
 }

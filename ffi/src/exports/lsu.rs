@@ -23,7 +23,9 @@ pub unsafe extern "C" fn stspi_open_lsu_list_v11(
         ctx.server_handle(server);
         marshal::check_out(list, "list")?;
         if flags != 0 {
-            return Err(marshal::invalid(format!("reserved flags {flags:#x} must be 0")));
+            return Err(marshal::invalid(format!(
+                "reserved flags {flags:#x} must be 0"
+            )));
         }
         let id = guard::plugin()?.open_lsu_list(ServerId::from_raw(server))?;
         // SAFETY: checked above.
@@ -36,7 +38,10 @@ pub unsafe extern "C" fn stspi_open_lsu_list_v11(
 /// # Safety
 /// As [`stspi_open_lsu_list_v11`].
 #[no_mangle]
-pub unsafe extern "C" fn stspi_open_lsu_list_v9(server: sts_server_handle_t, list: *mut sts_list_handle_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_open_lsu_list_v9(
+    server: sts_server_handle_t,
+    list: *mut sts_list_handle_t,
+) -> sts_status_t {
     // SAFETY: forwarded contract.
     unsafe { stspi_open_lsu_list_v11(server, 0, list) }
 }
@@ -46,7 +51,10 @@ pub unsafe extern "C" fn stspi_open_lsu_list_v9(server: sts_server_handle_t, lis
 /// # Safety
 /// `lsu` must be NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_list_lsu(list: sts_list_handle_t, lsu: *mut sts_lsu_name_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_list_lsu(
+    list: sts_list_handle_t,
+    lsu: *mut sts_lsu_name_t,
+) -> sts_status_t {
     entry("stspi_list_lsu", |_| {
         marshal::check_out(lsu, "lsu")?;
         let name = guard::plugin()?.next_lsu(ListId::from_raw(list))?;
@@ -60,7 +68,9 @@ pub unsafe extern "C" fn stspi_list_lsu(list: sts_list_handle_t, lsu: *mut sts_l
 /// Closes an LSU list.
 #[no_mangle]
 pub extern "C" fn stspi_close_lsu_list(list: sts_list_handle_t) -> sts_status_t {
-    entry("stspi_close_lsu_list", |_| guard::plugin()?.close_list(ListId::from_raw(list)))
+    entry("stspi_close_lsu_list", |_| {
+        guard::plugin()?.close_list(ListId::from_raw(list))
+    })
 }
 
 fn c_lsu_info(info: &LsuInfo) -> sts_lsu_info_t {
@@ -79,7 +89,10 @@ fn c_lsu_info(info: &LsuInfo) -> sts_lsu_info_t {
 /// # Safety
 /// `lsu` must be NULL or readable, `info` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v11(lsu: *const sts_lsu_t, info: *mut sts_lsu_info_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v11(
+    lsu: *const sts_lsu_t,
+    info: *mut sts_lsu_info_t,
+) -> sts_status_t {
     entry("stspi_get_lsu_prop_byname_v11", |ctx| {
         marshal::check_out(info, "info")?;
         // SAFETY: forwarded contract.
@@ -95,7 +108,10 @@ pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v11(lsu: *const sts_lsu_t, in
 /// # Safety
 /// As [`stspi_get_lsu_prop_byname_v11`].
 #[no_mangle]
-pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v9(lsu: *const sts_lsu_t, info: *mut sts_lsu_info_v9_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v9(
+    lsu: *const sts_lsu_t,
+    info: *mut sts_lsu_info_v9_t,
+) -> sts_status_t {
     if info.is_null() || !info.is_aligned() {
         // Let the v11 call report the bad output pointer.
         // SAFETY: forwarded contract; v11 rejects the NULL output before writing.
@@ -121,7 +137,10 @@ pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v9(lsu: *const sts_lsu_t, inf
 /// # Safety
 /// `lsu` must be NULL or readable, `label` NULL or a readable string.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_label_lsu(lsu: *const sts_lsu_t, label: *const c_char) -> sts_status_t {
+pub unsafe extern "C" fn stspi_label_lsu(
+    lsu: *const sts_lsu_t,
+    label: *const c_char,
+) -> sts_status_t {
     entry("stspi_label_lsu", |ctx| {
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;

@@ -28,7 +28,10 @@ use crate::marshal;
 ///
 /// # Safety
 /// `lsu` must be NULL or point to a readable `sts_lsu_t`.
-pub(crate) unsafe fn lsu_arg(lsu: *const sts_lsu_t, ctx: &mut Ctx) -> Result<(ServerId, LsuName), OstError> {
+pub(crate) unsafe fn lsu_arg(
+    lsu: *const sts_lsu_t,
+    ctx: &mut Ctx,
+) -> Result<(ServerId, LsuName), OstError> {
     // SAFETY: forwarded contract.
     let lsu = unsafe { marshal::input(lsu, "lsu") }?;
     ctx.server_handle(lsu.lsu_server);

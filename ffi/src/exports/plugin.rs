@@ -16,7 +16,10 @@ use crate::marshal::{self, put_str};
 /// # Safety
 /// `info` must be NULL or point to a writable `stspi_plugin_info_t`.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_init(core_api_version: u32, info: *mut stspi_plugin_info_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_init(
+    core_api_version: u32,
+    info: *mut stspi_plugin_info_t,
+) -> sts_status_t {
     entry("stspi_init", |_| {
         marshal::check_out(info, "info")?;
         if core_api_version < STSPI_MIN_API_VERSION {
@@ -32,7 +35,10 @@ pub unsafe extern "C" fn stspi_init(core_api_version: u32, info: *mut stspi_plug
         put_str(&mut out.spi_label, STSPI_LABEL);
         put_str(&mut out.spi_vendor, STSPI_VENDOR);
         put_str(&mut out.spi_build_version, ost_core::PLUGIN_VERSION);
-        put_str(&mut out.spi_vendor_version, &format!("vast-ost {}", ost_core::PLUGIN_VERSION));
+        put_str(
+            &mut out.spi_vendor_version,
+            &format!("vast-ost {}", ost_core::PLUGIN_VERSION),
+        );
         out.spi_api_version = core_api_version.min(STSPI_API_VERSION);
         // SAFETY: checked above; the caller promises it is writable.
         unsafe { marshal::put(info, out, "info") }

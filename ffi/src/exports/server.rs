@@ -100,7 +100,10 @@ pub extern "C" fn stspi_close_server(server: sts_server_handle_t) -> sts_status_
 /// # Safety
 /// `info` must be NULL or point to a writable `sts_server_info_t`.
 #[no_mangle]
-pub unsafe extern "C" fn stspi_get_server_prop(server: sts_server_handle_t, info: *mut sts_server_info_t) -> sts_status_t {
+pub unsafe extern "C" fn stspi_get_server_prop(
+    server: sts_server_handle_t,
+    info: *mut sts_server_info_t,
+) -> sts_status_t {
     entry("stspi_get_server_prop", |ctx| {
         ctx.server_handle(server);
         marshal::check_out(info, "info")?;
