@@ -159,7 +159,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .cloned()
     };
     let sdk = PathBuf::from(
-        arg("--sdk-include").context("usage: cargo xtask abi-check --sdk-include DIR [--sdk-header NAME]")?,
+        arg("--sdk-include")
+            .context("usage: cargo xtask abi-check --sdk-include DIR [--sdk-header NAME]")?,
     );
     let sdk_header = arg("--sdk-header").unwrap_or_else(|| "stspi.h".to_owned());
     if !sdk.join(&sdk_header).is_file() {
@@ -183,7 +184,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             }
             Err(()) => {
                 absent += 1;
-                println!("absent   {:<60} (not in the SDK: a vast-ost name)", item.what);
+                println!(
+                    "absent   {:<60} (not in the SDK: a vast-ost name)",
+                    item.what
+                );
             }
         }
     }

@@ -37,7 +37,13 @@ struct SimInfo {
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -100,7 +106,14 @@ fn objects_on_server(dir: &Path) -> (u64, u64) {
 }
 
 /// Runs the driver, echoing its output live (progress bars included); returns the output.
-fn run_driver(driver: &Path, lib: &Path, server: &str, args: &[&str], config: &Path, sim: &SimInfo) -> Result<String> {
+fn run_driver(
+    driver: &Path,
+    lib: &Path,
+    server: &str,
+    args: &[&str],
+    config: &Path,
+    sim: &SimInfo,
+) -> Result<String> {
     let mut child = Command::new(driver)
         .arg(lib)
         .arg(server)
@@ -216,7 +229,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &sim,
     )?;
     let (objects_full, bytes_full) = objects_on_server(&sim_dir);
-    println!("  objects on the server: {objects_full} ({:.1} MiB)", bytes_full as f64 / f64::from(1 << 20));
+    println!(
+        "  objects on the server: {objects_full} ({:.1} MiB)",
+        bytes_full as f64 / f64::from(1 << 20)
+    );
     run_driver(&driver, &lib, &server, &["demo-expire"], &config, &sim)?;
     let (objects_after, bytes_after) = objects_on_server(&sim_dir);
     drop(sim_proc);
@@ -225,12 +241,22 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
     let get = |k: &str| summary_value(&backup, k).unwrap_or_else(|| "?".to_owned());
     println!("\n==================== vast-ost demo summary ====================");
-    println!("  image                 1 image of {size_mib} MiB through libstspiVastDataMT.so (C ABI)");
+    println!(
+        "  image                 1 image of {size_mib} MiB through libstspiVastDataMT.so (C ABI)"
+    );
     println!("  backup throughput     {} MiB/s", get("backup_mib_s"));
     println!("  restore throughput    {} MiB/s", get("restore_mib_s"));
-    println!("  bytes verified        {} (checksum match)", get("bytes_verified"));
-    println!("  duplicate             server-side copy in {} s", get("copy_seconds"));
-    println!("  objects on server     {objects_full} after backup + duplicate ({bytes_full} bytes)");
+    println!(
+        "  bytes verified        {} (checksum match)",
+        get("bytes_verified")
+    );
+    println!(
+        "  duplicate             server-side copy in {} s",
+        get("copy_seconds")
+    );
+    println!(
+        "  objects on server     {objects_full} after backup + duplicate ({bytes_full} bytes)"
+    );
     println!("                        {objects_after} after expire ({bytes_after} bytes)");
     println!("  plugin log            {}", log.display());
     println!("===============================================================");

@@ -12,7 +12,13 @@ use crate::command::{cargo, run as run_step, workspace_root};
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -49,7 +55,8 @@ pub(crate) fn run() -> Result<()> {
         ("docs/abi-check.md", "docs/abi-check.md"),
     ];
     for (from, to) in copies {
-        std::fs::copy(root.join(from), stage.join(to)).with_context(|| format!("copying {from}"))?;
+        std::fs::copy(root.join(from), stage.join(to))
+            .with_context(|| format!("copying {from}"))?;
     }
     let files: Vec<&str> = std::iter::once("lib/libstspiVastDataMT.so")
         .chain(copies.iter().map(|(_, to)| *to))
@@ -74,7 +81,10 @@ pub(crate) fn run() -> Result<()> {
             .arg(&name),
     )?;
     let tar_sum = Command::new("sha256sum").arg(&tarball).output()?;
-    std::fs::write(out_dir.join(format!("{name}.tar.gz.sha256")), &tar_sum.stdout)?;
+    std::fs::write(
+        out_dir.join(format!("{name}.tar.gz.sha256")),
+        &tar_sum.stdout,
+    )?;
     println!("package: {}", tarball.display());
     print!("{}", String::from_utf8_lossy(&sums.stdout));
     Ok(())
