@@ -19,6 +19,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -323,6 +324,63 @@ static void finish(void) {
     OK(api.stspi_terminate());
 }
 
+/* ---- many NetBackup threads at once: one image per thread ------------------------------------- */
+
+#define THREADS 6
+#define THREAD_SIZE (4u << 20)
+
+typedef struct {
+    int index;
+    char error[256];
+} thread_job_t;
+
+/* Like the helpers above, but reporting instead of exiting (it runs on its own thread). */
+static void *thread_main(void *arg) {
+    thread_job_t *job = arg;
+    char name[128];
+    snprintf(name, sizeof name, "drv%ld_thr%d_C1_F1", (long)getpid(), job->index);
+    sts_image_def_t def = image_def(name);
+    uint64_t seed = 1000u + (uint64_t)job->index;
+    uint8_t *buf = malloc(WRITE_BUF);
+    sts_image_handle_t img = 0;
+    sts_status_t rc = buf ? api.stspi_create_image_v10(&lsu, &def, 0, &img) : STS_ENOMEM;
+    for (uint64_t off = 0; rc == STS_EOK && off < THREAD_SIZE; off += WRITE_BUF) {
+        uint64_t n = 0;
+        fill(seed, off, buf, WRITE_BUF);
+        rc = api.stspi_write_image(img, NULL, buf, WRITE_BUF, off, &n);
+    }
+    if (rc == STS_EOK) rc = api.stspi_close_image(img, STS_CLOSEF_IH_COMPLETE);
+    uint64_t h = SUM_INIT, total = 0;
+    if (rc == STS_EOK) rc = api.stspi_open_image_v10(&lsu, &def, STS_O_READ, &img);
+    while (rc == STS_EOK) {
+        uint64_t n = 0;
+        rc = api.stspi_read_image(img, buf, WRITE_BUF, total, &n);
+        if (rc != STS_EOK || n == 0) break;
+        h = sum_update(h, buf, n);
+        total += n;
+    }
+    if (rc == STS_EOK) rc = api.stspi_close_image(img, 0);
+    if (rc == STS_EOK && (total != THREAD_SIZE || h != expected_sum(seed, THREAD_SIZE)))
+        snprintf(job->error, sizeof job->error, "%s does not verify", name);
+    if (rc == STS_EOK) rc = api.stspi_delete_image_v10(&lsu, &def, 0);
+    if (rc != STS_EOK) snprintf(job->error, sizeof job->error, "%s: status %d", name, (int)rc);
+    free(buf);
+    return NULL;
+}
+
+static void run_threads(void) {
+    pthread_t tids[THREADS];
+    thread_job_t jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i].index = i;
+        jobs[i].error[0] = 0;
+        if (pthread_create(&tids[i], NULL, thread_main, &jobs[i]) != 0) fail("pthread_create");
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(tids[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        if (jobs[i].error[0]) fail("thread %d: %s", i, jobs[i].error);
+}
+
 /* ---- full: the whole NetBackup sequence ------------------------------------------------------- */
 
 static int run_full(uint64_t size) {
@@ -508,6 +566,11 @@ static int run_full(uint64_t size) {
            api.stspi_read_image_meta(&lsu, &b, back, sizeof back, 0, &n), STS_ENOENT);
     step("stspi_write_image_meta / read_image_meta: %zu bytes round-trip; none -> STS_ENOENT",
          sizeof meta);
+
+    /* many threads */
+    run_threads();
+    step("%d threads at once: create, write %u MiB, close, read back verified, delete", THREADS,
+         THREAD_SIZE >> 20);
 
     /* delete */
     const sts_image_def_t *all[] = {&a, &b, &c2, &c3};

@@ -157,7 +157,7 @@ fn compile_driver(out: &Path) -> Result<()> {
     run_step(
         "compile tests/c/driver.c",
         Command::new(cc)
-            .args(["-std=c11", "-Wall", "-Wextra", "-O2", "-I"])
+            .args(["-std=c11", "-Wall", "-Wextra", "-O2", "-pthread", "-I"])
             .arg(root.join("ffi/include"))
             .arg(root.join("tests/c/driver.c"))
             .arg("-o")
