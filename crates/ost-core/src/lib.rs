@@ -44,6 +44,7 @@ pub mod types;
 mod errors;
 mod logging;
 mod server;
+mod shared;
 mod stats;
 mod store;
 
@@ -56,7 +57,7 @@ pub use ost_model::{
 pub use plugin::Plugin;
 pub use types::{
     CopyRequest, Counters, Credentials, Event, EventKind, HealthCheck, HealthReport, ImageFilter,
-    OpState, OpStatus, ServerProps, Statistics, SweepReport,
+    LsuProps, OpState, OpStatus, ServerProps, Statistics, SweepReport,
 };
 pub use vast_vms_client::Secret;
 

@@ -3,7 +3,14 @@
 //! **blocking** method callable from any number of NetBackup threads at once.
 //!
 //! Blocking methods must not be called from inside an async runtime (they would stall it): they
-//! refuse with [`OstError::Internal`] when they detect one. Every method returns
+//! refuse with [`OstError::Internal`] when they detect one. The future of a call runs on the
+//! calling thread (driven by the runtime's I/O), so a panic in it unwinds into the caller: the C
+//! layer wraps every entry point in `catch_unwind`. Background tasks (part uploads, async
+//! copies, event polling) run on the runtime's workers; their failures come back as errors.
+//!
+//! Thread safety: `Plugin` is `Send + Sync`; every method takes `&self`. Calls on one image
+//! handle are serialised (NetBackup writes an image from one thread at a time, but nothing breaks
+//! if it does not); calls on different handles run in parallel. Every method returns
 //! `Result<_, OstError>`; the C layer turns the error into its status code with
 //! [`OstError::code`].
 
@@ -25,9 +32,10 @@ use crate::handles::{EventChannelId, HandleTable, ImageHandleId, ListId, OpId, S
 use crate::image::ImageHandle;
 use crate::ops::Operation;
 use crate::server::Server;
+use crate::shared::SharedRegistry;
 use crate::types::{
-    CopyRequest, Credentials, Event, HealthReport, ImageFilter, OpStatus, ServerProps, Statistics,
-    SweepReport,
+    CopyRequest, Credentials, Event, HealthReport, ImageFilter, LsuProps, OpStatus, ServerProps,
+    Statistics, SweepReport,
 };
 
 /// An open list cursor.
@@ -47,6 +55,7 @@ pub struct Plugin {
     lists: HandleTable<ListId, Mutex<ListCursor>>,
     ops: HandleTable<OpId, Operation>,
     channels: HandleTable<EventChannelId, EventChannel>,
+    shared: SharedRegistry,
     terminated: AtomicBool,
 }
 
@@ -99,6 +108,7 @@ impl Plugin {
             lists: HandleTable::default(),
             ops: HandleTable::default(),
             channels: HandleTable::default(),
+            shared: SharedRegistry::default(),
             terminated: AtomicBool::new(false),
         }))
     }
@@ -193,6 +203,36 @@ impl Plugin {
         self.handle.block_on(fut)
     }
 
+    /// Runs an operation on an open server and counts it in the server's statistics.
+    fn on_server<T>(
+        &self,
+        server: ServerId,
+        lsu: Option<&LsuName>,
+        f: impl AsyncFnOnce(Arc<Server>) -> Result<T, OstError>,
+    ) -> Result<T, OstError> {
+        let s = self.servers.get(server)?;
+        let counted = s.clone();
+        let result = self.block_on(f(s));
+        counted.stats().op(lsu, result.is_err());
+        result
+    }
+
+    /// Runs an operation on an open image and counts it.
+    fn on_image<T>(
+        &self,
+        image: ImageHandleId,
+        f: impl AsyncFnOnce(Arc<ImageHandle>) -> Result<T, OstError>,
+    ) -> Result<T, OstError> {
+        let h = self.images.get(image)?;
+        let counted = h.clone();
+        let result = self.block_on(f(h));
+        counted
+            .server()
+            .stats()
+            .op(Some(counted.lsu()), result.is_err());
+        result
+    }
+
     // ---- storage servers -------------------------------------------------------------------
 
     /// `stspi_claim`: `Ok` when `name` is a `vast://` server name, [`OstError::Claim`] otherwise.
@@ -210,20 +250,30 @@ impl Plugin {
     ) -> Result<ServerId, OstError> {
         let name = self.claim(name)?;
         let config = self.config.server(&name);
+        self.open_with(name, config, credentials)
+    }
+
+    fn open_with(
+        &self,
+        name: ServerName,
+        config: crate::config::ServerConfig,
+        credentials: Option<Credentials>,
+    ) -> Result<ServerId, OstError> {
+        let shared = self.shared.for_server(&name);
         let server = self.block_on(Server::open(
             name,
             config,
             credentials,
             self.config.plugin.state_dir.clone(),
             self.budget.clone(),
+            shared,
         ))?;
         Ok(self.servers.insert(server))
     }
 
     /// `stspi_get_server_prop`.
     pub fn server_props(&self, server: ServerId) -> Result<ServerProps, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.props())
+        self.on_server(server, None, async |s| s.props().await)
     }
 
     /// `stspi_get_server_prop_byname`: answered by an open server of that name, else by
@@ -237,7 +287,10 @@ impl Plugin {
         if let Some(s) = self.servers.find(|s| s.name() == &parsed) {
             return self.block_on(s.props());
         }
-        let id = self.open_server(name, credentials)?;
+        // A short open for one answer: no orphan sweep.
+        let mut config = self.config.server(&parsed);
+        config.sweep_on_open = false;
+        let id = self.open_with(parsed, config, credentials)?;
         let props = self.server_props(id);
         if let Err(e) = self.close_server(id) {
             tracing::warn!(error = %e, "closing a server opened for its properties failed");
@@ -265,8 +318,7 @@ impl Plugin {
     /// Every LSU (bucket) the plugin manages on the server; creates the default LSU when there
     /// is none. Cached for `lsu_cache_secs`.
     pub fn list_lsus(&self, server: ServerId) -> Result<Vec<LsuName>, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.list_lsus())
+        self.on_server(server, None, async |s| s.list_lsus().await)
     }
 
     /// `stspi_open_lsu_list`: a cursor over [`Plugin::list_lsus`].
@@ -296,21 +348,23 @@ impl Plugin {
 
     /// Creates an LSU (bucket view in the plugin's tenant); an existing one of ours is fine.
     pub fn create_lsu(&self, server: ServerId, lsu: &LsuName) -> Result<(), OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.create_lsu(lsu))
+        self.on_server(server, Some(lsu), async |s| s.create_lsu(lsu).await)
     }
 
     /// `stspi_get_lsu_prop_byname`: capacity and use from the bucket's quota (or the view),
     /// label, flags. Cached for `lsu_cache_secs`.
     pub fn lsu_info(&self, server: ServerId, lsu: &LsuName) -> Result<LsuInfo, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.lsu_info(lsu))
+        self.on_server(server, Some(lsu), async |s| s.lsu_info(lsu).await)
+    }
+
+    /// [`Plugin::lsu_info`] plus the LSU's image counts and online state.
+    pub fn lsu_props(&self, server: ServerId, lsu: &LsuName) -> Result<LsuProps, OstError> {
+        self.on_server(server, Some(lsu), async |s| s.lsu_props(lsu).await)
     }
 
     /// `stspi_label_lsu`: stores `label` as a bucket tag.
     pub fn label_lsu(&self, server: ServerId, lsu: &LsuName, label: &str) -> Result<(), OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.label_lsu(lsu, label))
+        self.on_server(server, Some(lsu), async |s| s.label_lsu(lsu, label).await)
     }
 
     // ---- images -----------------------------------------------------------------------------
@@ -324,8 +378,9 @@ impl Plugin {
         def: &ImageDef,
         flags: CreateFlags,
     ) -> Result<ImageHandleId, OstError> {
-        let s = self.servers.get(server)?;
-        let handle = self.block_on(ImageHandle::create(s, lsu.clone(), def.clone(), flags))?;
+        let handle = self.on_server(server, Some(lsu), async |s| {
+            ImageHandle::create(s, lsu.clone(), def.clone(), flags).await
+        })?;
         Ok(self.images.insert(handle))
     }
 
@@ -338,8 +393,9 @@ impl Plugin {
         id: &ImageId,
         mode: OpenMode,
     ) -> Result<ImageHandleId, OstError> {
-        let s = self.servers.get(server)?;
-        let handle = self.block_on(ImageHandle::open(s, lsu.clone(), id.clone(), mode))?;
+        let handle = self.on_server(server, Some(lsu), async |s| {
+            ImageHandle::open(s, lsu.clone(), id.clone(), mode).await
+        })?;
         Ok(self.images.insert(handle))
     }
 
@@ -351,8 +407,7 @@ impl Plugin {
         offset: u64,
         data: &[u8],
     ) -> Result<usize, OstError> {
-        let h = self.images.get(image)?;
-        self.block_on(h.write_at(offset, data))
+        self.on_image(image, async |h| h.write_at(offset, data).await)
     }
 
     /// `stspi_read_image`: reads into `buf` at `offset`; returns the bytes read (short only at
@@ -363,14 +418,12 @@ impl Plugin {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, OstError> {
-        let h = self.images.get(image)?;
-        self.block_on(h.read_at(offset, buf))
+        self.on_image(image, async |h| h.read_at(offset, buf).await)
     }
 
     /// `stspi_flush_image`: reports any deferred write error; data is durable at close.
     pub fn flush_image(&self, image: ImageHandleId) -> Result<(), OstError> {
-        let h = self.images.get(image)?;
-        self.block_on(h.flush())
+        self.on_image(image, async |h| h.flush().await)
     }
 
     /// `stspi_close_image`. With [`CloseFlags::IH_COMPLETE`] the image is sealed (Complete,
@@ -379,13 +432,14 @@ impl Plugin {
     /// The handle is gone afterwards whatever the result.
     pub fn close_image(&self, image: ImageHandleId, flags: CloseFlags) -> Result<(), OstError> {
         let h = self.images.remove(image)?;
-        self.block_on(h.close(flags))
+        let result = self.block_on(h.close(flags));
+        h.server().stats().op(Some(h.lsu()), result.is_err());
+        result
     }
 
     /// `stspi_get_image_prop` on an open handle (live size and busy flags).
     pub fn image_props(&self, image: ImageHandleId) -> Result<ImageInfo, OstError> {
-        let h = self.images.get(image)?;
-        self.block_on(h.info())
+        self.on_image(image, async |h| h.info().await)
     }
 
     /// The server, LSU and image an open handle refers to.
@@ -414,8 +468,7 @@ impl Plugin {
         lsu: &LsuName,
         id: &ImageId,
     ) -> Result<ImageInfo, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.image_info(lsu, id))
+        self.on_server(server, Some(lsu), async |s| s.image_info(lsu, id).await)
     }
 
     /// `stspi_delete_image`: data, descriptor, metadata and any open upload. Refused with
@@ -426,8 +479,7 @@ impl Plugin {
         lsu: &LsuName,
         id: &ImageId,
     ) -> Result<(), OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.delete_image(lsu, id))
+        self.on_server(server, Some(lsu), async |s| s.delete_image(lsu, id).await)
     }
 
     /// Images of an LSU matching `filter` (from their descriptors).
@@ -437,8 +489,9 @@ impl Plugin {
         lsu: &LsuName,
         filter: &ImageFilter,
     ) -> Result<Vec<ImageInfo>, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.list_images(lsu, filter))
+        self.on_server(server, Some(lsu), async |s| {
+            s.list_images(lsu, filter).await
+        })
     }
 
     /// `stspi_open_image_list`: a cursor over [`Plugin::list_images`].
@@ -476,8 +529,9 @@ impl Plugin {
         offset: u64,
         data: &[u8],
     ) -> Result<usize, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.write_image_meta(lsu, id, offset, data))
+        self.on_server(server, Some(lsu), async |s| {
+            s.write_image_meta(lsu, id, offset, data).await
+        })
     }
 
     /// `stspi_read_image_meta`: reads NetBackup's metadata at `offset` into `buf`; returns the
@@ -490,8 +544,9 @@ impl Plugin {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.read_image_meta(lsu, id, offset, buf))
+        self.on_server(server, Some(lsu), async |s| {
+            s.read_image_meta(lsu, id, offset, buf).await
+        })
     }
 
     // ---- copies -----------------------------------------------------------------------------
@@ -499,8 +554,9 @@ impl Plugin {
     /// `stspi_copy_image`: server-side copy of a Complete image within the cluster; returns
     /// the bytes copied. The copy lands complete or not at all.
     pub fn copy_image(&self, server: ServerId, request: &CopyRequest) -> Result<u64, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.copy_image(request, None))
+        self.on_server(server, Some(&request.dst_lsu), async |s| {
+            s.copy_image(request, None).await
+        })
     }
 
     /// `stspi_async_copy_image`: starts the copy in the background; follow it with
@@ -568,8 +624,7 @@ impl Plugin {
 
     /// Health: VMS reachable, cluster ONLINE, S3 reachable, every LSU writable.
     pub fn health_check(&self, server: ServerId) -> Result<HealthReport, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.health())
+        self.on_server(server, None, async |s| s.health().await)
     }
 
     /// A plugin configuration value of this server by key (the TOML key names of
@@ -594,8 +649,7 @@ impl Plugin {
     /// Removes Pending images with no live handle older than `orphan_age_secs`, and multipart
     /// uploads older than that, in every LSU of the server.
     pub fn sweep_orphans(&self, server: ServerId) -> Result<SweepReport, OstError> {
-        let s = self.servers.get(server)?;
-        self.block_on(s.sweep_orphans())
+        self.on_server(server, None, async |s| s.sweep_orphans().await)
     }
 }
 
@@ -614,5 +668,38 @@ fn no_more(what: &str) -> OstError {
 fn wrong_list(list: ListId, what: &str) -> OstError {
     OstError::InvalidArgument {
         cause: format!("{list} is {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn plugin_is_shareable_across_threads_and_refuses_async_callers() {
+        assert_send_sync::<Plugin>();
+        let mut config = PluginConfig::default();
+        config.plugin.worker_threads = 1;
+        config.plugin.state_dir = std::env::temp_dir();
+        let p = Plugin::init(config).unwrap();
+        assert!(p.claim("vast://h").is_ok());
+        assert!(matches!(
+            p.server_props(ServerId::from_raw(42)),
+            Err(OstError::InvalidArgument { .. })
+        ));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let inside = rt.block_on(async { p.list_lsus(ServerId::from_raw(1)) });
+        assert!(inside.is_err());
+        let err = rt
+            .block_on(async { p.block_on(async { Ok(()) }) })
+            .unwrap_err();
+        assert!(err.cause().contains("inside an async runtime"), "{err}");
+        p.terminate();
+        let after = p.block_on(async { Ok(()) }).unwrap_err();
+        assert!(after.cause().contains("terminated"));
     }
 }

@@ -229,8 +229,53 @@ fn image_events_health_config_and_statistics() {
 
     let stats = p.statistics(s).unwrap();
     assert_eq!(stats.server.bytes_written, MIB as u64);
+    // Every entry point on the server counts; the failed get/set_config calls above are not
+    // entry points that reach VMS or S3, the failed health LSU probe is a check, not an error.
+    assert!(stats.server.operations >= 5, "{stats:?}");
+    assert_eq!(stats.lsus[0].1.images_deleted, 1);
     assert_eq!(stats.server.images_created, 1);
     assert_eq!(stats.server.images_deleted, 1);
     assert_eq!(stats.lsus.len(), 1);
     assert_eq!(stats.lsus[0].0, default_lsu());
+}
+
+#[test]
+fn cluster_events_reach_the_channel_and_opens_share_state() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s1 = env.open(&p);
+    let s2 = env.open(&p);
+    p.list_lsus(s1).unwrap();
+    p.set_config(s2, "event_poll_secs", "1").unwrap();
+    let ch = p.open_event_channel(s2).unwrap();
+    // Two opens of the same server in one process share open images and events.
+    let h = p
+        .create_image(s1, &default_lsu(), &image("shared"), CreateFlags::empty())
+        .unwrap();
+    assert!(matches!(
+        p.create_image(s2, &default_lsu(), &image("shared"), CreateFlags::empty()),
+        Err(OstError::Busy { .. })
+    ));
+    p.write_image(h, 0, b"abc").unwrap();
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    let e = p.next_event(ch, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (e.kind, e.image),
+        (EventKind::ImageCreated, Some(id("shared")))
+    );
+    // A VMS-side change (a new bucket view) shows up as a cluster event.
+    p.create_lsu(s1, &lsu("netbackup-pool-09")).unwrap();
+    let mut cluster = None;
+    for _ in 0..20 {
+        match p.next_event(ch, Duration::from_secs(1)) {
+            Ok(e) if e.kind == EventKind::Cluster => {
+                cluster = Some(e);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let cluster = cluster.expect("a cluster event within 20 s");
+    assert!(!cluster.message.is_empty(), "{cluster:?}");
+    assert_eq!(p.statistics(s2).unwrap().server.images_completed, 1);
 }

@@ -342,3 +342,69 @@ fn image_lists_filter_by_name_date_and_state() {
     assert_eq!(sizes, [7, 7, 6]);
     p.close_image(pending, CloseFlags::IH_COMPLETE).unwrap();
 }
+
+#[test]
+fn props_by_name_lsu_counts_and_a_resolved_s3_endpoint() {
+    let env = Env::start();
+    let port = env.sim.s3_addr().port();
+    // No s3_url: the endpoint comes from the PROTOCOLS VIP pool through VMS.
+    let p = env.plugin_with(|c| {
+        c.s3_url = None;
+        c.s3_https = false;
+        c.s3_port = Some(port);
+    });
+    // Without an open server, the call opens one for itself (configured credentials).
+    let props = p.server_props_by_name(&env.server_name(), None).unwrap();
+    assert_eq!(props.cluster_name, "vast-sim");
+    let s = env.open(&p);
+    let l = default_lsu();
+    for (i, close) in [
+        CloseFlags::IH_COMPLETE,
+        CloseFlags::IH_COMPLETE,
+        CloseFlags::IH_INCOMPLETE,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let h = p
+            .create_image(s, &l, &image(&format!("counted_{i}")), CreateFlags::empty())
+            .unwrap();
+        p.write_image(h, 0, b"data").unwrap();
+        p.close_image(h, close).unwrap();
+    }
+    let props = p.lsu_props(s, &l).unwrap();
+    assert_eq!(
+        (props.image_count, props.pending_count, props.online),
+        (2, 1, true)
+    );
+    assert_eq!(props.info.name, l);
+    assert_eq!(
+        p.server_props_by_name(&env.server_name(), None)
+            .unwrap()
+            .name
+            .to_string(),
+        env.server_name()
+    );
+}
+
+#[test]
+fn tls_with_the_cluster_ca_bundle() {
+    let env = Env::start_with(true);
+    assert!(env.sim.vms_url().starts_with("https://"));
+    let p = env.plugin();
+    let s = env.open(&p);
+    let l = default_lsu();
+    let bytes = data(7 * MIB, 8);
+    let h = p
+        .create_image(s, &l, &image("over_tls"), CreateFlags::empty())
+        .unwrap();
+    write_all(&p, h, &bytes, 0, MIB);
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(read_all(&p, s, &l, &id("over_tls"), 2 << 20), bytes);
+    // Without the bundle the cluster's certificate is not trusted.
+    let untrusting = env.plugin_with(|c| c.ca_bundle = None);
+    let err = untrusting
+        .open_server(&env.server_name(), None)
+        .unwrap_err();
+    assert!(matches!(err, OstError::Network { .. }), "{err}");
+}

@@ -40,6 +40,15 @@ fn files_under(dir: &std::path::Path) -> usize {
         .sum()
 }
 
+/// The checksum the descriptor of image `name` stores.
+fn stored_crc(root: &std::path::Path, l: &ost_core::LsuName, name: &str) -> String {
+    let path = root
+        .join(l.as_str())
+        .join(format!("netbackup/{name}/20261125120000/metadata"));
+    let d = ost_model::ImageDescriptor::parse(&std::fs::read(path).unwrap()).unwrap();
+    d.checksum.unwrap().value
+}
+
 #[test]
 fn nfs_roundtrip_lifecycle_and_delete() {
     let env = Env::start();
@@ -108,6 +117,26 @@ fn nfs_checkpoint_resume_copy_and_sweep() {
     write_all(&p, h, &bytes[9 * MIB..], 9 * MIB as u64, MIB);
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     assert_eq!(read_all(&p, s, &l, &def.id(), 2 << 20), bytes);
+    assert_eq!(
+        stored_crc(&root, &l, "nfs_resumed"),
+        format!("{:08x}", crc32c::crc32c(&bytes))
+    );
+
+    // Out-of-order writes still give the checksum of the image.
+    let shuffled = data(3 * MIB, 9);
+    let h = p
+        .create_image(s, &l, &image("nfs_shuffled"), CreateFlags::empty())
+        .unwrap();
+    for i in [1usize, 0, 2] {
+        p.write_image(h, (i * MIB) as u64, &shuffled[i * MIB..(i + 1) * MIB])
+            .unwrap();
+    }
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(
+        stored_crc(&root, &l, "nfs_shuffled"),
+        format!("{:08x}", crc32c::crc32c(&shuffled))
+    );
+    assert_eq!(read_all(&p, s, &l, &id("nfs_shuffled"), MIB), shuffled);
 
     let second = lsu("netbackup-pool-02");
     p.create_lsu(s, &second).unwrap();

@@ -281,3 +281,45 @@ fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
     let stats = p.statistics(s).unwrap();
     assert!(stats.server.errors >= 1, "{stats:?}");
 }
+
+#[test]
+fn a_long_backup_in_another_process_is_not_swept() {
+    let env = Env::start();
+    let l = default_lsu();
+    // orphan_age 4 s: the writer refreshes its descriptor every second of writing.
+    let writer = env.plugin_with(|c| c.orphan_age_secs = 4);
+    let s = env.open(&writer);
+    let h = writer
+        .create_image(s, &l, &image("long_running"), CreateFlags::empty())
+        .unwrap();
+    let sweeper = env.plugin_with(|c| c.orphan_age_secs = 4);
+    let s2 = env.open(&sweeper);
+    let mut offset = 0u64;
+    // Keep writing for longer than the orphan age, sweeping from the other process meanwhile.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(7) {
+        writer
+            .write_image(h, offset, &data(MIB / 2, offset))
+            .unwrap();
+        offset += (MIB / 2) as u64;
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let report = sweeper.sweep_orphans(s2).unwrap();
+        assert!(report.images_removed.is_empty(), "{report:?}");
+    }
+    // The other process sees the live size through the descriptor.
+    assert!(
+        sweeper
+            .image_props_by_name(s2, &l, &id("long_running"))
+            .unwrap()
+            .size
+            > 0
+    );
+    writer.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(
+        sweeper
+            .image_props_by_name(s2, &l, &id("long_running"))
+            .unwrap()
+            .size,
+        offset
+    );
+}

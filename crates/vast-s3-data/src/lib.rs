@@ -12,6 +12,29 @@
 //!   plugin needs.
 //!
 //! See `README.md` of this crate for the defaults and why they were chosen.
+//!
+//! ```no_run
+//! use vast_s3_data::{BufferBudget, ImageLocation, ImageReader, ReaderConfig, S3ClientBuilder,
+//!     SegmentedWriter, TlsOptions, WriterConfig};
+//!
+//! # async fn demo(pem: Vec<u8>) -> vast_s3_data::Result<()> {
+//! let client = S3ClientBuilder::new("https://10.0.0.1", "ACCESS", "SECRET")
+//!     .tls(TlsOptions::CaBundle(pem))
+//!     .build()?;
+//! let budget = BufferBudget::new(512 << 20); // one per process
+//! let image = ImageLocation::with_prefix("nbu-lsu1", "netbackup/client_1700000000/20260101/data/");
+//!
+//! let mut writer = SegmentedWriter::new(client.clone(), budget.clone(), image.clone(),
+//!     WriterConfig::default())?;
+//! writer.write(0, b"backup bytes").await?;
+//! let summary = writer.finish().await?; // length + CRC32C for the metadata document
+//!
+//! let mut reader = ImageReader::new(client, budget, image, WriterConfig::default().segment_size,
+//!     summary.length, ReaderConfig::default())?;
+//! let bytes = reader.read_at(0, 6).await?;
+//! assert_eq!(bytes, b"backup");
+//! # Ok(()) }
+//! ```
 
 pub mod buckets;
 pub mod budget;

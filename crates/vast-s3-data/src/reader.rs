@@ -232,7 +232,15 @@ impl ImageReader {
                 if let Some(task) = chunk.task.as_mut() {
                     let joined = task.await.map_err(|e| DataError::Task(e.to_string()));
                     chunk.task = None;
-                    chunk.data = Some(joined??);
+                    match joined.and_then(|r| r) {
+                        Ok(data) => chunk.data = Some(data),
+                        Err(e) => {
+                            // Start over at the next call instead of serving a broken queue.
+                            self.pipeline.clear();
+                            self.last_end = None;
+                            return Err(e);
+                        }
+                    }
                 }
             }
             let Some(data) = chunk.data.as_ref() else {

@@ -107,6 +107,37 @@ async fn images_of_every_size_round_trip() {
 }
 
 #[tokio::test]
+async fn payload_signing_can_be_switched_off_over_http() {
+    let env = Env::start().await;
+    assert!(
+        env.client.signs_payload(),
+        "plain HTTP signs payloads by default"
+    );
+    let client = vast_s3_data::S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
+        .sign_payload(false)
+        .build()
+        .unwrap();
+    let bytes = data(PART as usize + 10, 99);
+    let mut w = SegmentedWriter::new(
+        client,
+        env.budget.clone(),
+        env.image("unsigned"),
+        small_config(),
+    )
+    .unwrap();
+    w.write(0, &bytes).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    let mut r = reader(
+        &env,
+        "unsigned",
+        bytes.len() as u64,
+        ReaderConfig::default(),
+    );
+    assert_eq!(read_all(&mut r, MIB as usize).await, bytes);
+}
+
+#[tokio::test]
 async fn reads_at_every_boundary_and_short_read_at_end() {
     let env = Env::start().await;
     let seg = small_config().segment_size;

@@ -5,44 +5,72 @@
 
 mod common;
 
-use common::{data, small_config, Env, AK, SK};
-use vast_s3_data::{buckets, checksum, DataError, ImageReader, ReaderConfig, S3ClientBuilder, SegmentedWriter, TlsOptions};
+use common::{data, small_config, Env};
+use vast_s3_data::{
+    buckets, checksum, DataError, ImageReader, ReaderConfig, S3ClientBuilder, SegmentedWriter,
+    TlsOptions,
+};
 
 #[tokio::test]
 async fn https_with_ca_bundle_insecure_and_unknown_ca() {
     let env = Env::start_with(true).await;
     assert!(env.url.starts_with("https://"));
+    assert!(
+        !env.client.signs_payload(),
+        "over HTTPS parts go as UNSIGNED-PAYLOAD"
+    );
 
     // The fixture's client trusts the simulator's certificate through a CA bundle.
     let bytes = data(1 << 20, 5);
-    let mut w = SegmentedWriter::new(env.client.clone(), env.budget.clone(), env.image("tls"), small_config()).unwrap();
+    let mut w = SegmentedWriter::new(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image("tls"),
+        small_config(),
+    )
+    .unwrap();
     w.write(0, &bytes).await.unwrap();
     let summary = w.finish().await.unwrap();
     assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
 
     // Insecure mode reads it back without a bundle.
-    let insecure = S3ClientBuilder::new(&env.url, AK, SK).tls(TlsOptions::Insecure).build().unwrap();
-    let mut r = ImageReader::open(insecure, env.budget.clone(), env.image("tls"), small_config().segment_size, ReaderConfig::default())
-        .await
+    let insecure = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
+        .tls(TlsOptions::Insecure)
+        .build()
         .unwrap();
+    let mut r = ImageReader::open(
+        insecure,
+        env.budget.clone(),
+        env.image("tls"),
+        small_config().segment_size,
+        ReaderConfig::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.read_at(0, bytes.len()).await.unwrap(), bytes);
 
     // The system roots do not know the self-signed certificate: refused, not retried forever.
-    let strict = S3ClientBuilder::new(&env.url, AK, SK).max_attempts(1).build().unwrap();
+    let strict = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
+        .max_attempts(1)
+        .build()
+        .unwrap();
     let err = buckets::exists(&strict, &env.bucket).await.unwrap_err();
     assert!(matches!(err, DataError::S3 { status: None, .. }), "{err}");
 
     // A bundle holding some other cluster's certificate is refused as well.
     let elsewhere = Env::start_with(true).await;
-    let other = S3ClientBuilder::new(&env.url, AK, SK)
+    let other = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .tls(TlsOptions::CaBundle(elsewhere.ca_bundle()))
         .max_attempts(1)
         .build()
         .unwrap();
     let err = buckets::exists(&other, &env.bucket).await.unwrap_err();
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
     // The right bundle, given explicitly, works.
-    let right = S3ClientBuilder::new(&env.url, AK, SK)
+    let right = S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
         .tls(TlsOptions::CaBundle(env.ca_bundle()))
         .build()
         .unwrap();

@@ -192,24 +192,45 @@ async fn a_failed_upload_aborts_the_whole_image() {
     assert!(objects(&env, "failing").await.is_empty());
 }
 
+/// Writes the rest of an image and finishes; returns the first error.
+async fn complete(w: &mut SegmentedWriter, bytes: &[u8], from: usize) -> Result<(), DataError> {
+    for (i, chunk) in bytes[from..].chunks(MIB as usize).enumerate() {
+        w.write((from + i * MIB as usize) as u64, chunk).await?;
+    }
+    w.finish().await.map(|_| ())
+}
+
 #[tokio::test]
 async fn conditional_create_lets_only_one_writer_win() {
     let env = Env::start().await;
     for (name, len) in [("race-small", 1000usize), ("race-big", 3 * PART as usize)] {
         let a_bytes = data(len, 1);
         let b_bytes = data(len, 2);
+        let first = len.min(PART as usize);
+        // Both start before either has created anything.
         let mut a = writer(&env, name);
         let mut b = writer(&env, name);
-        a.write(0, &a_bytes).await.unwrap();
-        b.write(0, &b_bytes).await.unwrap();
-        a.finish().await.unwrap();
-        let err = b.finish().await.unwrap_err();
+        a.write(0, &a_bytes[..first]).await.unwrap();
+        b.write(0, &b_bytes[..first]).await.unwrap();
+        complete(&mut a, &a_bytes, first).await.unwrap();
+        let err = complete(&mut b, &b_bytes, first).await.unwrap_err();
         assert!(err.is_precondition_failed(), "{err}");
         assert!(matches!(err, DataError::AlreadyExists { .. }), "{err}");
         // The loser cleaned up only its own uploads; the winner's image is intact.
         assert_eq!(open_uploads(&env, name).await, 0);
         assert_eq!(read_back(&env, name).await, a_bytes);
+
+        // A writer that starts after the image exists fails before sending its parts.
+        let mut c = writer(&env, name);
+        let err = complete(&mut c, &b_bytes, 0).await.unwrap_err();
+        assert!(matches!(err, DataError::AlreadyExists { .. }), "{err}");
+        assert_eq!(read_back(&env, name).await, a_bytes);
     }
+    assert_eq!(
+        env.faults.counter("s3.error.PreconditionFailed"),
+        2,
+        "two lost races"
+    );
 }
 
 #[tokio::test]
@@ -339,4 +360,47 @@ async fn throttling_and_server_errors_are_retried() {
         env.faults.counter("s3.faults.error") > 0,
         "errors were injected and retried"
     );
+}
+
+#[tokio::test]
+async fn a_cancelled_write_makes_the_writer_unusable_and_cleans_up() {
+    let env = Env::start().await;
+    let budget = BufferBudget::new(2 * PART as usize);
+    let bytes = data(2 * PART as usize, 8);
+    let mut w = SegmentedWriter::new(
+        env.client.clone(),
+        budget.clone(),
+        env.image("cancelled"),
+        small_config(),
+    )
+    .unwrap();
+    w.write(0, &bytes[..PART as usize]).await.unwrap();
+    // Hold the whole budget so the next write waits for memory, then give up on that write.
+    let hog = loop {
+        if let Some(b) = budget.try_acquire(2 * PART as usize).unwrap() {
+            break b;
+        }
+        tokio::task::yield_now().await;
+    };
+    {
+        let pending = w.write(PART, &bytes[PART as usize..]);
+        futures::pin_mut!(pending);
+        assert!(
+            futures::poll!(pending.as_mut()).is_pending(),
+            "waits for the budget"
+        );
+    }
+    drop(hog);
+    let err = w.write(PART, &bytes[PART as usize..]).await.unwrap_err();
+    assert!(matches!(err, DataError::WriterClosed(_)), "{err}");
+    drop(w);
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = open_uploads(&env, "cancelled").await + objects(&env, "cancelled").await.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0);
 }

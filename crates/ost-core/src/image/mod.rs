@@ -9,6 +9,7 @@
 //! ```
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ost_model::{
     Checksum, ChecksumAlgorithm, CloseFlags, CreateFlags, ImageDef, ImageDescriptor, ImageId,
@@ -30,6 +31,8 @@ enum State {
         /// Bytes below this were stored before a resume; rewrites of them are skipped.
         resumed_at: u64,
         failed: Option<OstError>,
+        /// Last time the descriptor was rewritten (the liveness heartbeat the sweep sees).
+        touched: Instant,
     },
     Reading {
         reader: Box<dyn ImageRead>,
@@ -120,6 +123,7 @@ impl ImageHandle {
                 descriptor,
                 resumed_at: 0,
                 failed: None,
+                touched: Instant::now(),
             }),
         }))
     }
@@ -201,6 +205,7 @@ impl ImageHandle {
                     descriptor,
                     resumed_at,
                     failed: None,
+                    touched: Instant::now(),
                 })
             }
         }
@@ -226,9 +231,10 @@ impl ImageHandle {
         let mut st = self.state.lock().await;
         let State::Writing {
             writer,
+            descriptor,
             resumed_at,
             failed,
-            ..
+            touched,
         } = &mut *st
         else {
             return Err(not_writable(&self.id));
@@ -249,12 +255,24 @@ impl ImageHandle {
                 self.server
                     .stats()
                     .add(&self.lsu, Tally::Written(data.len() as u64));
+                if touched.elapsed() >= heartbeat_every(self.server.config().orphan_age()) {
+                    // Rewrite the descriptor (live size) so that no sweep, in any process,
+                    // takes a long backup for an orphan.
+                    descriptor.byte_size = writer.written();
+                    *touched = Instant::now();
+                    if let Err(e) = self
+                        .server
+                        .save_descriptor(&self.lsu, descriptor, false)
+                        .await
+                    {
+                        tracing::warn!(image = %self.id, error = %e, "descriptor heartbeat failed");
+                    }
+                }
                 Ok(data.len())
             }
             Err(e) => {
                 tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, "image write failed; the handle is now failed");
                 *failed = Some(e.clone());
-                self.server.stats().op(Some(&self.lsu), true);
                 Err(e)
             }
         }
@@ -322,7 +340,6 @@ impl ImageHandle {
             }),
         };
         self.server.release(&self.lsu, &self.id);
-        self.server.stats().op(Some(&self.lsu), result.is_err());
         result
     }
 
@@ -405,6 +422,12 @@ impl Drop for ImageHandle {
             self.server.release(&self.lsu, &self.id);
         }
     }
+}
+
+/// How often an image open for write refreshes its descriptor: a quarter of the orphan age,
+/// between 1 s and 1 h.
+fn heartbeat_every(orphan_age: Duration) -> Duration {
+    (orphan_age / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
 fn not_writable(id: &ImageId) -> OstError {

@@ -235,6 +235,36 @@ impl Server {
         Ok(info)
     }
 
+    /// [`LsuInfo`] plus image counts and state (counts read every descriptor: not cached
+    /// beyond `lsu_cache_secs`).
+    pub(crate) async fn lsu_props(
+        &self,
+        lsu: &LsuName,
+    ) -> Result<crate::types::LsuProps, OstError> {
+        let info = self.lsu_info(lsu).await?;
+        let filter = crate::types::ImageFilter {
+            include_pending: true,
+            ..crate::types::ImageFilter::default()
+        };
+        let (images, online) = match self.list_images(lsu, &filter).await {
+            Ok(i) => (i, true),
+            Err(e) => {
+                tracing::warn!(%lsu, error = %e, "LSU is not answering");
+                (Vec::new(), false)
+            }
+        };
+        let pending = images
+            .iter()
+            .filter(|i| i.flags.contains(ost_model::ImageInfoFlags::IMAGE_PENDING))
+            .count() as u64;
+        Ok(crate::types::LsuProps {
+            info,
+            image_count: images.len() as u64 - pending,
+            pending_count: pending,
+            online,
+        })
+    }
+
     async fn read_label(&self, lsu: &LsuName) -> Option<String> {
         match (&self.s3, self.config().data_path) {
             (Some(client), DataPathKind::S3) => {

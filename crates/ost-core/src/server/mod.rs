@@ -11,7 +11,7 @@ mod sweep;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, ServerName};
@@ -21,6 +21,8 @@ use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
 use crate::config::{DataPathKind, ServerConfig};
 use crate::errors;
 use crate::events::EventHub;
+pub(crate) use crate::shared::Busy;
+use crate::shared::ServerShared;
 use crate::stats::Stats;
 use crate::store::nfs::NfsStore;
 use crate::store::s3::S3Store;
@@ -28,15 +30,6 @@ use crate::store::{DataLayout, DataStore};
 use crate::types::{Credentials, ServerProps, Statistics};
 
 pub(crate) use lsu::LsuCache;
-
-/// How an image is held open in this process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Busy {
-    /// Open for write (one writer at most).
-    Write,
-    /// Open for read by this many handles.
-    Read(u32),
-}
 
 /// An open storage server.
 pub(crate) struct Server {
@@ -49,9 +42,7 @@ pub(crate) struct Server {
     user_name: String,
     policy_id: u64,
     lsus: LsuCache,
-    busy: Mutex<HashMap<(LsuName, ImageId), Busy>>,
-    stats: Stats,
-    events: EventHub,
+    shared: Arc<ServerShared>,
 }
 
 impl Server {
@@ -62,6 +53,7 @@ impl Server {
         credentials: Option<Credentials>,
         state_dir: PathBuf,
         budget: BufferBudget,
+        shared: Arc<ServerShared>,
     ) -> Result<Arc<Self>, OstError> {
         let credentials = credentials
             .or_else(|| {
@@ -145,9 +137,7 @@ impl Server {
             tenant_id: Some(tenant.id),
             user_name: user.name,
             policy_id: policy.id,
-            busy: Mutex::new(HashMap::new()),
-            stats: Stats::default(),
-            events: EventHub::default(),
+            shared,
         });
         if sweep {
             let s = server.clone();
@@ -185,12 +175,12 @@ impl Server {
 
     /// The event hub.
     pub(crate) fn events(&self) -> &EventHub {
-        &self.events
+        &self.shared.events
     }
 
     /// The statistics.
     pub(crate) fn stats(&self) -> &Stats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// A copy of the current settings.
@@ -214,7 +204,8 @@ impl Server {
     // ---- busy registry ----------------------------------------------------------------------
 
     fn busy_map(&self) -> std::sync::MutexGuard<'_, HashMap<(LsuName, ImageId), Busy>> {
-        self.busy
+        self.shared
+            .busy
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -272,8 +263,8 @@ impl Server {
     /// Server properties from VMS.
     pub(crate) async fn props(&self) -> Result<ServerProps, OstError> {
         let cluster = self.vms.cluster().await.map_err(errors::vms)?;
-        let mut capabilities = ServerCapabilities::WRITE_IMAGE_RANDOM
-            | ServerCapabilities::COPY_IMAGE
+        // Not WRITE_IMAGE_RANDOM: writes may arrive out of order only within a few parts.
+        let mut capabilities = ServerCapabilities::COPY_IMAGE
             | ServerCapabilities::ASYNC_COPY
             | ServerCapabilities::EVENTS
             | ServerCapabilities::IMAGE_META
@@ -375,7 +366,7 @@ impl Server {
     /// Statistics snapshot.
     pub(crate) fn statistics(&self) -> Statistics {
         let open = self.busy_map().len();
-        self.stats.snapshot(open)
+        self.shared.stats.snapshot(open)
     }
 
     /// The VMS client.
@@ -445,17 +436,34 @@ async fn resolve_s3_url(
     Ok(ep.url)
 }
 
-/// Polls VMS events and alarms for an event channel until the channel is closed.
+/// Polls VMS events for an event channel until the channel is closed. Events already present
+/// when the channel opens are not delivered; each event is delivered once (by id).
 pub(crate) async fn poll_cluster_events(server: Arc<Server>) {
-    let mut since = time_now();
+    // Whole-second time filters: overlap each window a little and dedup by id.
+    let overlap = Duration::from_secs(2);
+    let window_start = || time_now() - overlap;
+    let mut since = window_start();
+    let mut last_id = match server
+        .vms
+        .events()
+        .query(&vast_vms_client::EventQuery::new().since(since))
+        .await
+    {
+        Ok(events) => events.iter().map(|e| e.id).max().unwrap_or(0),
+        Err(_) => 0,
+    };
     loop {
         let every = Duration::from_secs(server.config().event_poll_secs.max(1));
         tokio::time::sleep(every).await;
+        let next_since = window_start();
         let query = vast_vms_client::EventQuery::new().since(since);
         match server.vms.events().query(&query).await {
-            Ok(events) => {
-                for e in events {
-                    server.events.publish(crate::types::Event {
+            Ok(mut events) => {
+                events.sort_by_key(|e| e.id);
+                let seen = last_id;
+                for e in events.into_iter().filter(|e| e.id > seen) {
+                    last_id = e.id;
+                    server.events().publish(crate::types::Event {
                         kind: crate::types::EventKind::Cluster,
                         severity: e.severity.clone().unwrap_or_else(|| "INFO".to_owned()),
                         lsu: None,
@@ -469,7 +477,7 @@ pub(crate) async fn poll_cluster_events(server: Arc<Server>) {
                         time_unix: crate::types::unix_now(),
                     });
                 }
-                since = time_now();
+                since = next_since;
             }
             Err(err) => tracing::debug!(error = %err, "polling VMS events failed"),
         }

@@ -3,7 +3,7 @@
 //! (`copy_file_range` on Linux) for copies. File I/O is done inline: it is local to the mount.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read as _, Write as _};
+use std::io::{ErrorKind, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -161,6 +161,8 @@ impl DataStore for NfsStore {
             id: id.clone(),
             segment_size: layout.segment_size,
             written: 0,
+            crc: 0,
+            crc_upto: 0,
         }))
     }
 
@@ -176,6 +178,8 @@ impl DataStore for NfsStore {
             id: id.clone(),
             segment_size: layout.segment_size,
             written: checkpoint.map_or(0, |c| c.offset),
+            crc: checkpoint.map_or(0, |c| c.crc32c),
+            crc_upto: checkpoint.map_or(0, |c| c.offset),
         }))
     }
 
@@ -237,6 +241,9 @@ struct NfsWriter {
     id: ImageId,
     segment_size: u64,
     written: u64,
+    /// CRC32C of `[0, crc_upto)`.
+    crc: u32,
+    crc_upto: u64,
 }
 
 impl NfsWriter {
@@ -248,37 +255,41 @@ impl NfsWriter {
         u32::try_from(self.written.div_ceil(self.segment_size).max(1)).unwrap_or(u32::MAX)
     }
 
-    /// fsyncs every segment and returns the CRC32C of `[0, written)`.
-    fn sync_and_checksum(&self) -> Result<u32, OstError> {
-        let mut crc = 0u32;
-        let mut left = self.written;
-        let mut buf = vec![0u8; 1 << 20];
+    /// fsyncs every segment and returns the CRC32C of `[0, written)`: the running checksum of
+    /// the sequential writes, extended by reading back only what arrived out of order.
+    fn sync_and_checksum(&mut self) -> Result<u32, OstError> {
         for n in 0..self.segments() {
             let path = self.segment_path(n);
-            let what = format!("reading {}", path.display());
-            let mut f = match File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == ErrorKind::NotFound && left == 0 => break,
-                Err(e) => return Err(errors::io(&what, &e)),
-            };
-            f.sync_all().map_err(|e| errors::io(&what, &e))?;
-            let mut in_seg = left.min(self.segment_size);
-            while in_seg > 0 {
-                let want = usize::try_from(in_seg).unwrap_or(usize::MAX).min(buf.len());
-                let got = f
-                    .read(&mut buf[..want])
-                    .map_err(|e| errors::io(&what, &e))?;
-                if got == 0 {
-                    return Err(OstError::Corrupt {
-                        cause: format!("{} is shorter than the image says", path.display()),
-                    });
-                }
-                crc = crc32c::crc32c_append(crc, &buf[..got]);
-                in_seg -= got as u64;
-                left -= got as u64;
+            match File::open(&path) {
+                Ok(f) => f
+                    .sync_all()
+                    .map_err(|e| errors::io(&format!("syncing {}", path.display()), &e))?,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(errors::io(&format!("syncing {}", path.display()), &e)),
             }
         }
-        Ok(crc)
+        let mut buf = vec![0u8; 1 << 20];
+        for (seg, inner, len) in pieces(
+            self.segment_size,
+            self.crc_upto,
+            self.written - self.crc_upto,
+        ) {
+            let path = self.segment_path(seg);
+            let what = format!("reading {}", path.display());
+            let f = File::open(&path).map_err(|e| errors::io(&what, &e))?;
+            let mut done = 0u64;
+            while done < len {
+                let n = usize::try_from(len - done)
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
+                f.read_exact_at(&mut buf[..n], inner + done)
+                    .map_err(|e| errors::io(&what, &e))?;
+                self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+                done += n as u64;
+            }
+        }
+        self.crc_upto = self.written;
+        Ok(self.crc)
     }
 }
 
@@ -301,7 +312,16 @@ impl ImageWriter for NfsWriter {
                 .map_err(|e| errors::io(&what, &e))?;
             at += n;
         }
-        self.written = self.written.max(offset + data.len() as u64);
+        let end = offset + data.len() as u64;
+        if offset == self.crc_upto {
+            self.crc = crc32c::crc32c_append(self.crc, data);
+            self.crc_upto = end;
+        } else if offset < self.crc_upto {
+            // A rewrite of checksummed bytes: recompute from the files at close.
+            self.crc = 0;
+            self.crc_upto = 0;
+        }
+        self.written = self.written.max(end);
         Ok(())
     }
 

@@ -28,15 +28,21 @@ pub struct Env {
 
 impl Env {
     pub fn start() -> Env {
+        Self::start_with(false)
+    }
+
+    /// With `tls`, both faces serve HTTPS with the simulator's self-signed certificate and the
+    /// plugin trusts it through `ca_bundle`.
+    pub fn start_with(tls: bool) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let sim = rt
-            .block_on(VastSim::start(SimConfig::new(dir.path().join("sim"))))
-            .unwrap();
+        let mut config = SimConfig::new(dir.path().join("sim"));
+        config.tls = tls;
+        let sim = rt.block_on(VastSim::start(config)).unwrap();
         Env { rt, sim, dir }
     }
 
@@ -67,6 +73,7 @@ impl Env {
             sweep_on_open: false,
             vms_timeout_secs: 10,
             s3_timeout_secs: 30,
+            ca_bundle: self.sim.ca_cert_path(),
             ..ServerConfig::default()
         }
     }
@@ -139,13 +146,17 @@ impl Env {
             .path();
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
         let _guard = self.rt.enter();
-        vast_s3_data::S3ClientBuilder::new(
+        let mut builder = vast_s3_data::S3ClientBuilder::new(
             self.sim.s3_url(),
             v["access_key"].as_str().unwrap(),
             v["secret_key"].as_str().unwrap(),
-        )
-        .build()
-        .unwrap()
+        );
+        if let Some(ca) = self.sim.ca_cert_path() {
+            builder = builder.tls(vast_s3_data::TlsOptions::CaBundle(
+                std::fs::read(ca).unwrap(),
+            ));
+        }
+        builder.build().unwrap()
     }
 }
 

@@ -96,6 +96,9 @@ pub struct SegmentedWriter {
     segments: BTreeMap<u64, Segment>,
     in_flight: JoinSet<Result<PartResult>>,
     state: State,
+    /// Set while a call is running; still set at the next call when a call's future was
+    /// dropped half-way, which leaves the writer unusable (its state may be torn).
+    busy: bool,
 }
 
 impl std::fmt::Debug for SegmentedWriter {
@@ -147,6 +150,7 @@ impl SegmentedWriter {
             segments: BTreeMap::new(),
             in_flight: JoinSet::new(),
             state: State::Open,
+            busy: false,
         }
     }
 
@@ -166,6 +170,11 @@ impl SegmentedWriter {
     }
 
     fn ensure_open(&self) -> Result<()> {
+        if self.busy {
+            return Err(DataError::WriterClosed(
+                "interrupted: an earlier call was cancelled",
+            ));
+        }
         match self.state {
             State::Open => Ok(()),
             State::Finished => Err(DataError::WriterClosed("finished")),
@@ -184,6 +193,7 @@ impl SegmentedWriter {
     pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<()> {
         self.ensure_open()?;
         let pieces = self.tracker.plan(offset, data.len())?;
+        self.busy = true;
         let outcome = async {
             self.reap_ready().await?;
             for piece in pieces {
@@ -202,7 +212,9 @@ impl SegmentedWriter {
             Ok(())
         }
         .await;
-        self.fail_on_error(outcome).await
+        let result = self.fail_on_error(outcome).await;
+        self.busy = false;
+        result
     }
 
     /// Uploads the rest, completes every segment and returns the image's length and checksum.
@@ -214,10 +226,14 @@ impl SegmentedWriter {
         self.ensure_open()?;
         let total = self.tracker.high_water();
         self.tracker.check_complete(total)?;
+        self.busy = true;
         let outcome = self.finish_inner(total).await;
-        let summary = self.fail_on_error(outcome).await?;
-        self.state = State::Finished;
-        Ok(summary)
+        let summary = self.fail_on_error(outcome).await;
+        self.busy = false;
+        if summary.is_ok() {
+            self.state = State::Finished;
+        }
+        summary
     }
 
     async fn finish_inner(&mut self, total: u64) -> Result<WriteSummary> {
@@ -272,6 +288,7 @@ impl SegmentedWriter {
     /// [`Checkpoint::offset`].
     pub async fn suspend(&mut self) -> Result<Checkpoint> {
         self.ensure_open()?;
+        self.busy = true;
         let outcome = async {
             while !self.in_flight.is_empty() {
                 self.reap_one().await?;
@@ -279,7 +296,9 @@ impl SegmentedWriter {
             Ok(())
         }
         .await;
-        self.fail_on_error(outcome).await?;
+        let flushed = self.fail_on_error(outcome).await;
+        self.busy = false;
+        flushed?;
         for index in self.tracker.open_parts() {
             self.tracker.discard(index);
         }
@@ -396,6 +415,18 @@ impl SegmentedWriter {
             return Ok(id);
         }
         let key = self.location.key(segment);
+        if self.config.conditional_create
+            && head_size(&self.client, &self.location.bucket, &key)
+                .await?
+                .is_some()
+        {
+            // Fail before uploading a whole segment; If-None-Match at completion stays the
+            // real guard against a writer that starts at the same time.
+            return Err(DataError::AlreadyExists {
+                bucket: self.location.bucket.clone(),
+                key,
+            });
+        }
         let id = requests::create_upload(&self.client, &self.location.bucket, &key).await?;
         self.segments.entry(segment).or_default().upload_id = Some(id.clone());
         Ok(id)

@@ -61,7 +61,7 @@ pub(crate) async fn upload_part(
     crc: u32,
 ) -> Result<String> {
     let len = body.len();
-    let out = client
+    let req = client
         .sdk()
         .upload_part()
         .bucket(bucket)
@@ -71,15 +71,19 @@ pub(crate) async fn upload_part(
         .content_length(i64::try_from(len).unwrap_or(i64::MAX))
         .checksum_crc32_c(checksum::to_header(crc))
         .body(ByteStream::from(body))
-        .send()
-        .await
-        .map_err(|e| {
-            DataError::sdk(
-                "UploadPart",
-                format!("{}#{part_number}", target(bucket, key)),
-                e,
-            )
-        })?;
+        .customize();
+    let req = if client.signs_payload() {
+        req
+    } else {
+        req.disable_payload_signing()
+    };
+    let out = req.send().await.map_err(|e| {
+        DataError::sdk(
+            "UploadPart",
+            format!("{}#{part_number}", target(bucket, key)),
+            e,
+        )
+    })?;
     Ok(out.e_tag.unwrap_or_default())
 }
 
@@ -171,6 +175,12 @@ pub(crate) async fn put_single(
     if if_none_match {
         req = req.if_none_match("*");
     }
+    let req = req.customize();
+    let req = if client.signs_payload() {
+        req
+    } else {
+        req.disable_payload_signing()
+    };
     req.send()
         .await
         .map_err(|e| DataError::sdk("PutObject", target(bucket, key), e))

@@ -1,61 +1,43 @@
-//! Test fixture: a simulated VAST S3 endpoint on loopback, a client with keys for it, a bucket.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! Test fixture: a whole simulated VAST cluster (`VastSim`) on loopback. A user, a bucket view
+//! and an S3 access key are provisioned over the VMS REST API, the way the plugin will do it,
+//! and the data path talks to the S3 face with that key.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use vast_s3_data::{buckets, BufferBudget, ImageLocation, S3Client, S3ClientBuilder, WriterConfig};
-use vast_sim::control::{ControlPlane, S3Identity};
-use vast_sim::faults::{self, Face, Faults};
-use vast_sim::s3::{self, ObjectStore};
-use vast_sim::serve::Listener;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use vast_s3_data::{
+    BufferBudget, ImageLocation, S3Client, S3ClientBuilder, TlsOptions, WriterConfig,
+};
+use vast_sim::faults::Faults;
+use vast_sim::{SimConfig, VastSim};
 
 pub const MIB: u64 = 1 << 20;
 /// Smallest part S3 (and the simulator) accepts for all parts but the last.
 pub const PART: u64 = 5 * MIB;
 
-pub const AK: &str = "AKIDDATAPATH000000000000";
-pub const SK: &str = "data-path-secret-000000000000000000000000000";
-
-#[derive(Default)]
-struct Control {
-    keys: Mutex<HashMap<String, S3Identity>>,
-    grants: Mutex<HashMap<String, HashSet<String>>>,
-}
-
-impl ControlPlane for Control {
-    fn s3_identity(&self, access_key: &str) -> Option<S3Identity> {
-        self.keys.lock().unwrap().get(access_key).cloned()
-    }
-    fn bucket_hard_limit(&self, _bucket: &str) -> Option<u64> {
-        None
-    }
-    fn may_access(&self, identity: &S3Identity, bucket: &str) -> bool {
-        self.grants
-            .lock()
-            .unwrap()
-            .get(&identity.user_name)
-            .is_some_and(|b| b.contains(bucket))
-    }
-    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {
-        self.grants
-            .lock()
-            .unwrap()
-            .entry(owner.user_name.clone())
-            .or_default()
-            .insert(bucket.to_owned());
-    }
-    fn bucket_deleted_over_s3(&self, _bucket: &str) {}
-}
-
-/// A running S3 endpoint with one user and one bucket.
+/// A running cluster with one user, one bucket and that user's S3 key.
 pub struct Env {
     pub client: S3Client,
     pub budget: BufferBudget,
     pub bucket: String,
     pub faults: Arc<Faults>,
     pub url: String,
-    _listener: Arc<Listener>,
+    pub access_key: String,
+    pub secret_key: String,
+    vms: Vms,
+    user_id: u64,
+    sim: VastSim,
     _dir: tempfile::TempDir,
 }
 
@@ -64,66 +46,181 @@ impl Env {
         Self::start_with(false).await
     }
 
-    /// With `tls`, the endpoint is `https://` with the simulator's self-signed certificate,
-    /// whose PEM is in [`Env::ca_bundle`].
+    /// With `tls`, both faces serve HTTPS with the simulator's self-signed certificate, which
+    /// the client trusts as a CA bundle ([`Env::ca_bundle`]).
     pub async fn start_with(tls: bool) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let control = Arc::new(Control::default());
-        control.keys.lock().unwrap().insert(
-            AK.to_owned(),
-            S3Identity {
-                access_key: AK.to_owned(),
-                secret_key: SK.to_owned(),
-                user_id: 1000,
-                user_name: "nbu".to_owned(),
-                tenant_id: 1,
-                allow_create_bucket: true,
-                allow_delete_bucket: true,
-            },
-        );
-        let faults = Faults::new();
-        let store = ObjectStore::open(&dir.path().join("s3"), faults.clone()).unwrap();
-        let handler = faults::with_faults(
-            Face::S3,
-            faults.clone(),
-            s3::handler(store, control, faults.clone()),
-        );
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server_tls = tls.then(|| vast_sim::tls::server_config(dir.path()).unwrap());
-        let listener = Listener::start_on(tcp, server_tls, handler).unwrap();
-        let scheme = if tls { "https" } else { "http" };
-        let url = format!("{scheme}://{}", listener.local_addr());
-        let mut builder = S3ClientBuilder::new(&url, AK, SK);
-        if tls {
-            let pem = std::fs::read(dir.path().join(vast_sim::tls::CERT_FILE)).unwrap();
-            builder = builder.tls(vast_s3_data::TlsOptions::CaBundle(pem));
-        }
-        let client = builder.build().unwrap();
+        let mut config = SimConfig::new(dir.path());
+        config.tls = tls;
+        let sim = VastSim::start(config).await.unwrap();
+        let ca = sim.ca_cert_path().map(|p| std::fs::read(p).unwrap());
+        let vms = Vms::new(sim.vms_url(), sim.admin_credentials(), ca.clone());
         let bucket = "nbu-data".to_owned();
-        buckets::create(&client, &bucket).await.unwrap();
+        let (user_id, access_key, secret_key) = vms.provision("nbu", &bucket).await;
+
+        let url = sim.s3_url();
+        let mut builder = S3ClientBuilder::new(&url, &access_key, &secret_key);
+        if let Some(pem) = ca {
+            builder = builder.tls(TlsOptions::CaBundle(pem));
+        }
         Env {
-            client,
+            client: builder.build().unwrap(),
             budget: BufferBudget::new(256 * MIB as usize),
             bucket,
-            faults,
+            faults: sim.faults().clone(),
             url,
-            _listener: listener,
+            access_key,
+            secret_key,
+            vms,
+            user_id,
+            sim,
             _dir: dir,
         }
     }
 
-    /// An image location under `name/data/` in the test bucket.
-    pub fn image(&self, name: &str) -> ImageLocation {
-        ImageLocation::with_prefix(self.bucket.clone(), format!("netbackup/{name}/data/"))
+    /// Issues another S3 key pair for the user over VMS (as a key rotation does).
+    pub async fn issue_key(&self) -> (String, String) {
+        self.vms.issue_key(self.user_id).await
+    }
+
+    /// Revokes an access key over VMS.
+    pub async fn revoke_key(&self, access_key: &str) {
+        let (status, body) = self
+            .vms
+            .call(
+                "DELETE",
+                &format!("/api/users/{}/access_keys/", self.user_id),
+                Some(json!({ "access_key": access_key })),
+            )
+            .await;
+        assert!(status < 300, "revoking: {status} {body}");
     }
 
     /// The simulator's certificate (after [`Env::start_with`]`(true)`).
     pub fn ca_bundle(&self) -> Vec<u8> {
-        std::fs::read(self._dir.path().join(vast_sim::tls::CERT_FILE)).unwrap()
+        std::fs::read(self.sim.ca_cert_path().unwrap()).unwrap()
+    }
+
+    /// An image location under `netbackup/name/data/` in the test bucket.
+    pub fn image(&self, name: &str) -> ImageLocation {
+        ImageLocation::with_prefix(self.bucket.clone(), Self::prefix(name))
     }
 
     pub fn prefix(name: &str) -> String {
         format!("netbackup/{name}/data/")
+    }
+}
+
+/// A minimal VMS REST client (Basic auth as the admin), over HTTP or HTTPS.
+struct Vms {
+    base: String,
+    auth: String,
+    client: Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        Full<Bytes>,
+    >,
+}
+
+impl Vms {
+    fn new(base: String, (user, password): (&str, &str), ca: Option<Vec<u8>>) -> Self {
+        use base64::Engine as _;
+        use rustls::pki_types::pem::PemObject as _;
+        let mut roots = rustls::RootCertStore::empty();
+        if let Some(pem) = &ca {
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Vms {
+            base,
+            auth: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            ),
+            client: Client::builder(TokioExecutor::new()).build(https),
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut builder = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .header("accept", "application/json");
+        let body = match body {
+            Some(v) => {
+                builder = builder.header("content-type", "application/json");
+                Full::new(Bytes::from(v.to_string()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let response = self
+            .client
+            .request(builder.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, value)
+    }
+
+    /// VAST's provisioning sequence: user, S3 default policy, bucket view, access key.
+    async fn provision(&self, user: &str, bucket: &str) -> (u64, String, String) {
+        let (status, created) = self
+            .call(
+                "POST",
+                "/api/users/",
+                Some(json!({"name": user, "uid": 50100, "allow_create_bucket": true, "allow_delete_bucket": true})),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let user_id = created["id"].as_u64().unwrap();
+        let (status, policies) = self
+            .call("GET", "/api/viewpolicies/?name=s3_default_policy", None)
+            .await;
+        assert_eq!(status, 200, "{policies}");
+        let policy_id = policies[0]["id"].as_u64().unwrap();
+        let (status, view) = self
+            .call(
+                "POST",
+                "/api/views/",
+                Some(json!({
+                    "path": format!("/{bucket}"), "create_dir": true, "bucket": bucket,
+                    "bucket_owner": user, "protocols": ["S3"], "policy_id": policy_id,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{view}");
+        let (access_key, secret_key) = self.issue_key(user_id).await;
+        (user_id, access_key, secret_key)
+    }
+
+    async fn issue_key(&self, user_id: u64) -> (String, String) {
+        let (status, key) = self
+            .call("POST", &format!("/api/users/{user_id}/access_keys/"), None)
+            .await;
+        assert_eq!(status, 200, "{key}");
+        (
+            key["access_key"].as_str().unwrap().to_owned(),
+            key["secret_key"].as_str().unwrap().to_owned(),
+        )
     }
 }
 

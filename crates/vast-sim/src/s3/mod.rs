@@ -35,6 +35,7 @@ mod multipart;
 mod objects;
 mod service;
 mod store;
+mod upload;
 
 use std::sync::Arc;
 

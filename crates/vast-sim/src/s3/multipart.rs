@@ -7,10 +7,11 @@ use s3s::{s3_error, S3Request, S3Response, S3Result};
 
 use super::auth::identity;
 use super::checksum::Expected;
-use super::io::{blocking, concat, copy_range, receive, ReceiveError};
+use super::io::{blocking, concat, copy_range};
 use super::meta::{new_id, now_ms, timestamp, Checksums, ObjectMeta, PartMeta, UploadMeta};
 use super::objects::{check_key, content_headers, create_only, drain, hex, match_etag};
 use super::store::Replacing;
+use super::upload::receive_verified;
 use super::SimS3;
 
 /// Smallest part but the last (AWS's limit; VAST documents none, so AWS's is assumed).
@@ -140,41 +141,18 @@ impl SimS3 {
             content_md5: input.content_md5,
         };
         expected.name_trailer(trailer.as_deref());
-        let tmp = self.store.tmp_path();
-        let body = body.unwrap_or_else(|| {
-            StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
-        });
-        let received = receive(body, tmp.clone(), expected.hasher(), declared)
-            .await
-            .map_err(|e| match e {
-                ReceiveError::TooLarge => {
-                    s3_error!(IncompleteBody, "The body is longer than its Content-Length")
-                }
-                ReceiveError::S3(e) => e,
-            })?;
-        let cleanup = |e: s3s::S3Error| {
-            let _ = std::fs::remove_file(&tmp);
-            e
-        };
-        if declared.is_some_and(|d| d != received.size) {
-            return Err(cleanup(s3_error!(
-                IncompleteBody,
-                "The body does not match its Content-Length"
-            )));
-        }
-        let _late = match declared {
-            Some(_) => None,
-            None => Some(
-                self.store
-                    .reserve(&input.bucket, replacing, received.size, limits)
-                    .map_err(cleanup)?,
-            ),
-        };
-        expected.add_trailers(trailers.as_ref());
-        let checksums = expected
-            .verify(&received.md5, received.checksums)
-            .map_err(cleanup)?;
-        let etag = hex(&received.md5);
+        let received = receive_verified(
+            &self.store,
+            body,
+            expected,
+            trailers.as_ref(),
+            declared,
+            |size| self.store.reserve(&input.bucket, replacing, size, limits),
+        )
+        .await?;
+        let tmp = received.tmp.clone();
+        let etag = received.etag.clone();
+        let checksums = received.checksums.clone();
         self.install_part(
             &input.upload_id,
             &tmp,
