@@ -7,6 +7,8 @@ use crate::command::{cargo, run as run_step};
 /// Runs format check, clippy, tests, then (unless `--quick`) compat scripts and cargo-deny.
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    eprintln!("==> header --check");
+    crate::header::run(&["--check".to_owned()])?;
     run_step(
         "clippy",
         cargo().args([

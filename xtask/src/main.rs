@@ -5,12 +5,18 @@
 //! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
+//! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
+//! - `package`: release build, stripped, with header, sample config, docs and SHA-256 sums.
+//! - `abi-check`: our sizes, offsets and constants against a licensed OST SDK's headers.
 
+mod abi_check;
 mod ci;
 mod command;
 mod compat;
 mod demo;
 mod deny;
+mod header;
+mod package;
 
 use anyhow::{bail, Result};
 
@@ -22,7 +28,10 @@ fn main() -> Result<()> {
         "ci" => ci::run(&rest),
         "deny" => deny::run(),
         "compat" => compat::run(),
-        "demo" => demo::run(),
+        "demo" => demo::run(&rest),
+        "header" => header::run(&rest),
+        "abi-check" => abi_check::run(&rest),
+        "package" => package::run(),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -42,6 +51,9 @@ fn print_help() {
          (`ci --quick` skips compat and deny)\n  \
          deny     licence/bans/sources policy (deny.toml)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
-         demo     the main job end to end on vast-sim"
+         demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
+         header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
+         package  release tarball under target/package/ (library, header, config, docs, sums)\n  \
+         abi-check --sdk-include DIR [--sdk-header NAME]  compare the ABI with a licensed OST SDK"
     );
 }

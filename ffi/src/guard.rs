@@ -1,0 +1,137 @@
+//! The wrapper every entry point runs in: catches panics, turns `OstError` into its OST status
+//! code, and logs one line per failure naming the call, storage server, LSU and image.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use ost_core::{ImageHandleId, OstError, Plugin};
+
+use crate::abi::{status::EINTERNAL, status::OK, sts_status_t};
+
+/// What a failing call was about, filled in as arguments are decoded.
+#[derive(Debug, Default)]
+pub(crate) struct Ctx {
+    server: Option<String>,
+    lsu: Option<String>,
+    image: Option<String>,
+}
+
+impl Ctx {
+    /// Names the server by its name.
+    pub(crate) fn server_name(&mut self, name: &str) {
+        self.server = Some(name.to_owned());
+    }
+
+    /// Names the server of a handle (its name when open, else the number).
+    pub(crate) fn server_handle(&mut self, handle: u64) {
+        self.server =
+            Some(server_name_of(handle).unwrap_or_else(|| format!("server handle {handle}")));
+    }
+
+    /// Names the LSU.
+    pub(crate) fn lsu(&mut self, lsu: &str) {
+        self.lsu = Some(lsu.to_owned());
+    }
+
+    /// Names the image.
+    pub(crate) fn image(&mut self, image: impl std::fmt::Display) {
+        self.image = Some(image.to_string());
+    }
+
+    /// Names server, LSU and image of an open image handle (or the number when unknown).
+    pub(crate) fn image_handle(&mut self, plugin: &Plugin, handle: u64) {
+        match plugin.image_identity(ImageHandleId::from_raw(handle)) {
+            Ok((server, lsu, id)) => {
+                self.server_handle(server.raw());
+                self.lsu(lsu.as_str());
+                self.image(id);
+            }
+            Err(_) => self.image = Some(format!("image handle {handle}")),
+        }
+    }
+}
+
+/// Server names of open server handles, for log lines.
+static SERVER_NAMES: Mutex<Option<HashMap<u64, String>>> = Mutex::new(None);
+
+fn names() -> MutexGuard<'static, Option<HashMap<u64, String>>> {
+    SERVER_NAMES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Records the name of a newly opened server.
+pub(crate) fn remember_server(handle: u64, name: &str) {
+    names()
+        .get_or_insert_with(HashMap::new)
+        .insert(handle, name.to_owned());
+}
+
+/// Forgets a closed server.
+pub(crate) fn forget_server(handle: u64) {
+    if let Some(map) = names().as_mut() {
+        map.remove(&handle);
+    }
+}
+
+/// Forgets every server (terminate).
+pub(crate) fn forget_all_servers() {
+    *names() = None;
+}
+
+fn server_name_of(handle: u64) -> Option<String> {
+    names().as_ref().and_then(|m| m.get(&handle).cloned())
+}
+
+/// The initialised plugin, or `STS_EINTERNAL` before `stspi_init` / after `stspi_terminate`.
+pub(crate) fn plugin() -> Result<Arc<Plugin>, OstError> {
+    Plugin::global()
+}
+
+/// Runs one entry point: panics become `STS_EINTERNAL`, errors their OST code; each failure
+/// is logged once (end of a list or no event at `debug`, everything else at `warn`).
+pub(crate) fn entry(
+    call: &'static str,
+    f: impl FnOnce(&mut Ctx) -> Result<(), OstError>,
+) -> sts_status_t {
+    let mut ctx = Ctx::default();
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut ctx)));
+    let none = "-";
+    let server = ctx.server.as_deref().unwrap_or(none);
+    let lsu = ctx.lsu.as_deref().unwrap_or(none);
+    let image = ctx.image.as_deref().unwrap_or(none);
+    match outcome {
+        Ok(Ok(())) => OK,
+        Ok(Err(e)) => {
+            let code = e.code();
+            if matches!(e, OstError::NoMoreEntries { .. }) {
+                tracing::debug!(call, server, lsu, image, status = code, "{e}");
+            } else {
+                tracing::warn!(
+                    call,
+                    server,
+                    lsu,
+                    image,
+                    status = code,
+                    "{call} failed: {e}"
+                );
+            }
+            code
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!(
+                call,
+                server,
+                lsu,
+                image,
+                status = EINTERNAL,
+                "{call} panicked: {what}"
+            );
+            EINTERNAL
+        }
+    }
+}
