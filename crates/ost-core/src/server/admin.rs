@@ -1,13 +1,12 @@
 //! Administrator operations beyond the OST calls (the `vast-ost` tool): re-reading an image to
 //! verify its stored checksum, and previewing what an orphan sweep would remove.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use ost_model::image_key::{image_prefix, root_prefix};
 use ost_model::{ImageDescriptor, ImageId, ImageState, LsuName, OstError};
 
 use super::Server;
-use crate::types::{unix_now, SweepReport};
+use crate::types::SweepReport;
 
 /// Bytes read per call while verifying.
 const VERIFY_CHUNK: usize = 8 << 20;
@@ -130,52 +129,6 @@ impl Server {
         dry_run: bool,
     ) -> Result<SweepReport, OstError> {
         self.check_lsu(lsu).await?;
-        let cutoff_unix = unix_now().saturating_sub(age.as_secs());
-        let cutoff = SystemTime::now()
-            .checked_sub(age)
-            .unwrap_or(SystemTime::UNIX_EPOCH)
-            + Duration::from_millis(1);
-        let mut report = SweepReport::default();
-        let mut keep = Vec::new();
-        for (id, modified) in self.image_ids(lsu, &root_prefix()).await? {
-            if self.busy_state(lsu, &id).is_some() {
-                keep.push(image_prefix(&id));
-                continue;
-            }
-            let Ok(Some(d)) = self.load_descriptor(lsu, &id).await else {
-                continue;
-            };
-            if d.state != ImageState::Pending {
-                continue;
-            }
-            if modified > cutoff_unix {
-                keep.push(image_prefix(&id));
-                continue;
-            }
-            if !dry_run {
-                tracing::info!(%lsu, image = %id, "sweep removes an orphaned pending image");
-                self.remove_image_objects(lsu, &id).await?;
-            }
-            report.images_removed.push((lsu.clone(), id));
-        }
-        report.uploads_aborted = if !dry_run {
-            self.store()
-                .abort_uploads(lsu, &root_prefix(), Some(cutoff), &keep)
-                .await?
-        } else if let Some(client) = &self.s3 {
-            let uploads =
-                vast_s3_data::multipart::list_uploads(client, lsu.as_str(), &root_prefix())
-                    .await
-                    .map_err(crate::errors::data)?;
-            let cutoff_ms = i64::try_from(cutoff_unix.saturating_mul(1000)).unwrap_or(0);
-            uploads
-                .iter()
-                .filter(|u| u.initiated_epoch_ms <= cutoff_ms)
-                .filter(|u| !keep.iter().any(|k| u.key.starts_with(k.as_str())))
-                .count()
-        } else {
-            0
-        };
-        Ok(report)
+        self.sweep_one_lsu(lsu, age, dry_run).await
     }
 }
