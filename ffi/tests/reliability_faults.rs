@@ -19,6 +19,11 @@ fn big_size() -> u64 {
         * MIB
 }
 
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 fn s3_faults(f: FaceFaults) -> FaultConfig {
     FaultConfig {
         s3: f,
@@ -30,7 +35,11 @@ fn s3_faults(f: FaceFaults) -> FaultConfig {
 fn backup(env: &Env, name: &str, size: u64, seed: u64) -> String {
     let out = env.rel(&["backup", name, &size.to_string(), &seed.to_string()]);
     let t = text(&out);
-    assert!(out.status.success(), "backup failed:\n{t}");
+    assert!(
+        out.status.success(),
+        "backup failed:\n{t}\nplugin log tail:\n{}",
+        tail(&env.log_text(), 15)
+    );
     assert!(t.contains("BACKUP_COMPLETE"), "{t}");
     let (state, bytes, listed, _) = state_of(&t);
     assert_eq!((state.as_str(), bytes, listed), ("complete", size, 1));

@@ -30,6 +30,12 @@ pub unsafe extern "C" fn stspi_init(
             });
         }
         Plugin::init_global()?;
+        if crate::sigpipe::ignore_if_default() {
+            tracing::info!(
+                "SIGPIPE was at its default action (kill the process); now ignored, so a \
+                 closed connection fails a write with EPIPE instead"
+            );
+        }
         let mut out = stspi_plugin_info_t::zeroed();
         put_str(&mut out.spi_prefix, STSPI_PREFIX);
         put_str(&mut out.spi_label, STSPI_LABEL);

@@ -66,9 +66,9 @@ impl Env {
         }
         let out = cmd.output().unwrap();
         println!(
-            "--- rel_driver {} (exit {:?})\n{}",
+            "--- rel_driver {} ({})\n{}",
             args.join(" "),
-            out.status.code(),
+            out.status,
             String::from_utf8_lossy(&out.stdout)
         );
         let err = String::from_utf8_lossy(&out.stderr);
@@ -264,9 +264,8 @@ impl Driver {
         self.seen.push_str(&rest);
         let status = self.child.wait().unwrap();
         println!(
-            "--- rel_driver {} (exit {:?})\n{}",
+            "--- rel_driver {} ({status})\n{}",
             self.name,
-            status.code(),
             self.seen
         );
         (status.code(), self.seen)
