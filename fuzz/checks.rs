@@ -33,13 +33,10 @@ pub fn check_names(text: &str) {
     if let Ok(lsu) = LsuName::new(text) {
         assert_confined("LSU name", lsu.as_str());
         assert!(!lsu.as_str().contains(".."), "LSU {text:?}: '..' accepted");
-        assert_eq!(LsuName::from_str(&lsu.to_string()).ok(), Some(lsu));
+        assert_eq!(LsuName::from_str(lsu.as_str()).ok(), Some(lsu));
     }
     if let Ok(date) = ImageDate::from_str(text) {
-        assert_eq!(
-            ImageDate::from_str(&date.to_string()).ok(),
-            Some(date.clone())
-        );
+        assert_eq!(ImageDate::from_str(&date.to_string()).ok(), Some(date));
         assert_eq!(
             ImageDate::from_unix_seconds(date.to_unix_seconds()).ok(),
             Some(date)

@@ -36,12 +36,7 @@ fn bad_input_returns_documented_codes_logs_one_line_each_and_harms_no_image() {
             code == 0 || ost_model::OstStatus::from_code(code).is_some(),
             "undocumented code in: {line}"
         );
-        let call = rest
-            .trim()
-            .split(|c: char| c == '(' || c == ' ')
-            .next()
-            .unwrap()
-            .to_owned();
+        let call = rest.trim().split(['(', ' ']).next().unwrap().to_owned();
         if code != 0 && code != ENOENT {
             *failing.entry(call).or_default() += 1;
         }

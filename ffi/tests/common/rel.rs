@@ -263,11 +263,7 @@ impl Driver {
         std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
         self.seen.push_str(&rest);
         let status = self.child.wait().unwrap();
-        println!(
-            "--- rel_driver {} ({status})\n{}",
-            self.name,
-            self.seen
-        );
+        println!("--- rel_driver {} ({status})\n{}", self.name, self.seen);
         (status.code(), self.seen)
     }
 }
