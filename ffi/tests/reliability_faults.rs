@@ -6,7 +6,7 @@
 mod common;
 
 use common::rel::*;
-use common::{DataPath, Env};
+use common::{DataPath, Env, Options};
 use vast_sim::faults::{FaceFaults, FaultConfig};
 
 /// Size of the big backup under 10% S3 errors: `REL_BIG_MIB` (default 256; the issue asks for
@@ -100,8 +100,11 @@ fn s3_503_and_500_on_10_percent_of_requests() {
 
 #[test]
 fn connections_reset_mid_part_and_mid_read() {
-    let env = Env::start(DataPath::S3);
-    let size = 64 * MIB;
+    // 1 MiB read-ahead chunks: the restore makes ~130 GETs, so a 10 % reset rate hits some
+    // (and the ~100 requests of a 128 MiB backup) with near certainty, while five attempts in a
+    // row failing stays negligible.
+    let env = Env::start_with(Options::new(DataPath::S3).server_key("read_chunk_size", MIB));
+    let size = 128 * MIB;
     env.set_faults(s3_faults(FaceFaults {
         reset_rate: 0.10,
         ..FaceFaults::default()
