@@ -13,3 +13,4 @@ pub mod exports;
 
 mod guard;
 mod marshal;
+mod sigpipe;

@@ -36,6 +36,12 @@ pub unsafe extern "C" fn stspi_init(
             eprintln!("vast-ost: stspi_init failed: {e}");
             return Err(e);
         }
+        if crate::sigpipe::ignore_if_default() {
+            tracing::info!(
+                "SIGPIPE was at its default action (kill the process); now ignored, so a \
+                 closed connection fails a write with EPIPE instead"
+            );
+        }
         let mut out = stspi_plugin_info_t::zeroed();
         put_str(&mut out.spi_prefix, STSPI_PREFIX);
         put_str(&mut out.spi_label, STSPI_LABEL);

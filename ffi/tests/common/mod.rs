@@ -13,6 +13,8 @@ use std::process::{Command, Output};
 
 use vast_sim::{SimConfig, VastSim};
 
+pub mod rel;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,21 +34,27 @@ pub fn library() -> PathBuf {
 
 /// Compiles `tests/c/driver.c` into `dir` with `$CC` (default `cc`), warnings as errors.
 pub fn compile_driver(dir: &Path) -> PathBuf {
+    compile_c(dir, "tests/c/driver.c", "driver")
+}
+
+/// Compiles one C driver source of the workspace (`source`, relative to the root) into
+/// `dir/name` with `$CC` (default `cc`), warnings as errors, against the generated header.
+pub fn compile_c(dir: &Path, source: &str, name: &str) -> PathBuf {
     let root = workspace();
-    let out = dir.join("driver");
+    let out = dir.join(name);
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
     let status = Command::new(cc)
         .args([
             "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-I",
         ])
         .arg(root.join("ffi/include"))
-        .arg(root.join("tests/c/driver.c"))
+        .arg(root.join(source))
         .arg("-o")
         .arg(&out)
         .arg("-ldl")
         .status()
-        .expect("a C compiler (cc) is needed to build tests/c/driver.c");
-    assert!(status.success(), "compiling the driver failed");
+        .expect("a C compiler (cc) is needed to build the C drivers");
+    assert!(status.success(), "compiling {source} failed");
     out
 }
 
@@ -55,6 +63,53 @@ pub fn compile_driver(dir: &Path) -> PathBuf {
 pub enum DataPath {
     S3,
     Nfs,
+}
+
+/// How a test environment is set up. `Options::new(path)` is the plain one the driver tests use.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub path: DataPath,
+    /// Serve both faces over HTTPS with the simulator's self-signed certificate.
+    pub tls: bool,
+    /// How the plugin trusts a TLS cluster.
+    pub trust: Trust,
+    /// The simulator's admin password (the credential the driver passes as NetBackup's).
+    pub admin_password: Option<String>,
+    /// `log_level` of the plugin.
+    pub log_level: String,
+    /// Server-section keys that replace or add to the defaults (`key`, TOML value).
+    pub server: Vec<(String, String)>,
+}
+
+/// How the plugin trusts the cluster's certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// No `ca_bundle`, no `insecure`: the system roots only.
+    SystemRoots,
+    /// `ca_bundle` = the simulator's certificate.
+    CaBundle,
+    /// `insecure = true`.
+    Insecure,
+}
+
+impl Options {
+    pub fn new(path: DataPath) -> Self {
+        Options {
+            path,
+            tls: false,
+            trust: Trust::CaBundle,
+            admin_password: None,
+            log_level: "info".to_owned(),
+            server: Vec::new(),
+        }
+    }
+
+    /// Sets (or adds) one key of the server section.
+    pub fn server_key(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        self.server.retain(|(k, _)| k != key);
+        self.server.push((key.to_owned(), value.to_string()));
+        self
+    }
 }
 
 /// A running simulator, a temp dir, a config file and the compiled driver.
@@ -69,34 +124,66 @@ pub struct Env {
 
 impl Env {
     pub fn start(path: DataPath) -> Env {
+        Self::start_with(Options::new(path))
+    }
+
+    pub fn start_with(options: Options) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let sim = rt
-            .block_on(VastSim::start(SimConfig::new(dir.path().join("sim"))))
-            .unwrap();
+        let mut sim_config = SimConfig::new(dir.path().join("sim"));
+        sim_config.tls = options.tls;
+        if let Some(password) = &options.admin_password {
+            sim_config.admin_password = password.clone();
+        }
+        let sim = rt.block_on(VastSim::start(sim_config)).unwrap();
         let log = dir.path().join("plugin.log");
         let config = dir.path().join("vast-ost.toml");
-        let data = match path {
-            DataPath::S3 => format!("s3_url = \"{}\"\n", sim.s3_url()),
-            DataPath::Nfs => format!(
-                "data_path = \"nfs\"\nnfs_root = \"{}\"\n",
-                dir.path().join("nfs").display()
-            ),
-        };
+        let quote = |s: String| format!("\"{s}\"");
+        let mut server: Vec<(String, String)> = vec![("vms_url".to_owned(), quote(sim.vms_url()))];
+        match options.path {
+            DataPath::S3 => server.push(("s3_url".to_owned(), quote(sim.s3_url()))),
+            DataPath::Nfs => {
+                server.push(("data_path".to_owned(), quote("nfs".to_owned())));
+                let root = dir.path().join("nfs").display().to_string();
+                server.push(("nfs_root".to_owned(), quote(root)));
+            }
+        }
+        if options.tls {
+            match options.trust {
+                Trust::SystemRoots => {}
+                Trust::CaBundle => {
+                    let ca = sim.ca_cert_path().unwrap().display().to_string();
+                    server.push(("ca_bundle".to_owned(), quote(ca)));
+                }
+                Trust::Insecure => server.push(("insecure".to_owned(), "true".to_owned())),
+            }
+        }
+        for (k, v) in [
+            ("part_size", "5242880"),
+            ("segment_size", "10485760"),
+            ("lsu_cache_secs", "0"),
+            ("sweep_on_open", "false"),
+            ("event_poll_secs", "3600"),
+        ] {
+            server.push((k.to_owned(), v.to_owned()));
+        }
+        for (k, v) in &options.server {
+            server.retain(|(key, _)| key != k);
+            server.push((k.clone(), v.clone()));
+        }
+        let server_lines: String = server.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
         let text = format!(
-            "[plugin]\nlog_file = \"{log}\"\nlog_level = \"info\"\nstate_dir = \"{state}\"\n\
+            "[plugin]\nlog_file = \"{log}\"\nlog_level = \"{level}\"\nstate_dir = \"{state}\"\n\
              worker_threads = 2\nbuffer_budget = 268435456\n\n\
-             [servers.\"vast://{vms}\"]\nvms_url = \"{vms_url}\"\n{data}\
-             part_size = 5242880\nsegment_size = 10485760\nlsu_cache_secs = 0\n\
-             sweep_on_open = false\nevent_poll_secs = 3600\n",
+             [servers.\"vast://{vms}\"]\n{server_lines}",
             log = log.display(),
+            level = options.log_level,
             state = dir.path().join("state").display(),
             vms = sim.vms_addr(),
-            vms_url = sim.vms_url(),
         );
         std::fs::write(&config, text).unwrap();
         let driver = compile_driver(dir.path());

@@ -1,0 +1,10 @@
+//! The descriptor JSON parser on arbitrary bytes (seed the corpus with real descriptors);
+//! the properties are in `../checks.rs`.
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    checks::check_descriptor(data);
+});
