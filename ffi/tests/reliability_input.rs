@@ -109,6 +109,10 @@ fn corrupted_and_truncated_descriptors_fail_cleanly() {
         );
         assert_ne!(prop, EOK, "{name}: props of a corrupt descriptor");
         assert_ne!(listed, -1, "{name}: the image list failed as a whole");
+        assert_eq!(
+            delete, EOK,
+            "{name}: an image with a corrupt descriptor cannot be expired"
+        );
         let log = env.log_text();
         let line = log
             .lines()

@@ -133,9 +133,18 @@ impl Server {
                 cause: format!("image {id} in {lsu} is open ({b:?})"),
             });
         }
-        let d = self.load_descriptor(lsu, id).await?;
+        // Expiring an image needs only to know it exists: an unreadable descriptor must not make
+        // it impossible for NetBackup to expire the image.
+        let has_descriptor = match self.load_descriptor(lsu, id).await {
+            Ok(d) => d.is_some(),
+            Err(OstError::Corrupt { cause }) => {
+                tracing::warn!(%lsu, image = %id, %cause, "deleting an image whose descriptor is unreadable");
+                true
+            }
+            Err(e) => return Err(e),
+        };
         let leftovers = self.store().list(lsu, &image_prefix(id)).await?;
-        if d.is_none() && leftovers.is_empty() {
+        if !has_descriptor && leftovers.is_empty() {
             return Err(OstError::NoMoreEntries {
                 cause: format!("image {id} does not exist in {lsu}"),
             });
