@@ -618,3 +618,44 @@ fn verdicts(rows: &[Row], o: &Options) -> Vec<String> {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_line_values_are_parsed() {
+        let out = "[x 01] start\nBENCH count=10 create_seconds=1.5 list_seconds=0.25\n";
+        assert_eq!(bench_value(out, "create_seconds"), Some(1.5));
+        assert_eq!(bench_value(out, "list_seconds"), Some(0.25));
+        assert_eq!(bench_value(out, "delete_seconds"), None);
+    }
+
+    #[test]
+    fn generated_files_are_reproducible_and_compared_byte_for_byte() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        generate(&a, 3 * MIB + 4096).unwrap();
+        generate(&b, 3 * MIB + 4096).unwrap();
+        assert_eq!(std::fs::metadata(&a).unwrap().len(), 3 * MIB + 4096);
+        assert!(same_bytes(&a, &b).unwrap());
+        let mut bytes = std::fs::read(&b).unwrap();
+        bytes[2 * MIB as usize] ^= 1;
+        std::fs::write(&b, &bytes).unwrap();
+        assert!(!same_bytes(&a, &b).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn options_need_sizes_that_split_over_sixteen_streams() {
+        let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let quick = parse(&args(&["--quick"])).unwrap();
+        assert_eq!(
+            (quick.size_mib, quick.runs, quick.small_count),
+            (128, 1, 200)
+        );
+        assert!(parse(&args(&["--size-mib", "100"])).is_err());
+        assert_eq!(parse(&args(&["--runs", "5"])).unwrap().runs, 5);
+    }
+}

@@ -310,3 +310,69 @@ fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(wall: f64, cpu: f64, rss_mib: u64) -> Sample {
+        Sample {
+            wall,
+            cpu,
+            max_rss_kib: rss_mib * 1024,
+            server_cpu: cpu * 2.0,
+        }
+    }
+
+    fn row(client: &str, walls: &[f64]) -> Row {
+        Row {
+            group: "backup",
+            client: client.to_owned(),
+            settings: "s".to_owned(),
+            bytes: 1 << 30,
+            samples: walls.iter().map(|&w| sample(w, w / 2.0, 100)).collect(),
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![]), 0.0);
+    }
+
+    #[test]
+    fn row_metrics_are_medians_per_gib() {
+        let r = row("plugin", &[1.0, 4.0, 2.0]);
+        assert_eq!(r.mib_s(), 512.0);
+        assert_eq!(r.cpu_per_gib(), 1.0);
+        assert_eq!(r.server_cpu_per_gib(), 2.0);
+        assert_eq!(r.peak_rss_mib(), 100.0);
+        assert_eq!(r.range(), (256.0, 1024.0));
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn renderings_hold_every_row() {
+        let report = Report {
+            context: vec![("machine".into(), "2 CPUs".into())],
+            rows: vec![row("plugin, 1 MiB", &[1.0]), row("s5cmd <x>", &[2.0])],
+            small: None,
+            verdicts: vec!["v".into()],
+            notes: vec![],
+        };
+        let md = report.markdown();
+        assert!(md.contains("| backup | plugin, 1 MiB | s | 1024 MiB | **1,024** |"));
+        assert!(md.contains("| backup | s5cmd <x> |"));
+        let svg = report.svg();
+        assert_eq!(svg.matches("<rect x=").count(), 2);
+        assert!(svg.contains("s5cmd &lt;x&gt;"));
+        let json = report.json();
+        assert_eq!(json["rows"][1]["mib_s_median"], 512.0);
+    }
+}
