@@ -1003,7 +1003,7 @@ static int run_bench_delete(const char *name, int streams) {
 
 /* COUNT images of SIZE bytes: create (write, close), list them all, delete them; each timed. */
 static int run_bench_small(const char *prefix, uint64_t count, uint64_t size) {
-    if (size == 0 || size % BLOCK) fail("SIZE must be a non-zero multiple of 256 KiB");
+    if (size == 0 || size % STS_BLOCK_SIZE || size % 8) fail("SIZE must be a multiple of STS_BLOCK_SIZE");
     start(0);
     uint8_t *buf = malloc(size);
     if (!buf) fail("out of memory");

@@ -37,7 +37,7 @@ pub(crate) fn run_measured(
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
         .spawn()
-        .with_context(|| format!("starting {command:?}"))?;
+        .with_context(|| format!("starting {}", describe(command)))?;
     let mut stdout = child.stdout.take().context("child stdout")?;
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
@@ -72,7 +72,8 @@ pub(crate) fn run_measured(
             .collect::<Vec<_>>()
             .join("\n");
         bail!(
-            "{command:?} failed (wait status {status:#x})\nstdout: {}\nstderr (end of {}):\n{tail}",
+            "{} failed (wait status {status:#x})\nstdout: {}\nstderr (end of {}):\n{tail}",
+            describe(command),
             out.trim(),
             stderr_log.display()
         );
@@ -87,6 +88,15 @@ pub(crate) fn run_measured(
         },
         out,
     ))
+}
+
+/// Program and arguments, without the environment (where the tools' keys are).
+fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// User + system CPU seconds a live process has used so far (0 when unreadable).

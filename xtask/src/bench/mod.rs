@@ -29,6 +29,8 @@ use report::{Report, Row, SmallRow};
 use tools::{delete_object, S3Target, Tool};
 
 const MIB: u64 = 1 << 20;
+/// The single-stream row at a quarter of the image size (for the RSS-growth check).
+const QUARTER: &str = "plugin, 1 MiB write_image, 1/4 size";
 /// The LSU (bucket) the plugin creates on first use.
 const BUCKET: &str = "netbackup-pool-01";
 
@@ -200,7 +202,7 @@ fn run_in(
     let s3 = s3_target(work, &b.sim)?;
 
     let mut rows = Vec::new();
-    let small_size = size / 8;
+    let small_size = size / 4;
     let (one, big) = ("1048576".to_owned(), (64 * MIB).to_string());
     let src_s = src.to_string_lossy().into_owned();
     let dl_s = dl.to_string_lossy().into_owned();
@@ -239,12 +241,12 @@ fn run_in(
             }
             b.driver_step("delete", &["bench-delete", "img"])?;
         }
-        // The same single stream at 1/8 of the size: peak RSS must not grow with the image.
-        let client = "plugin, 1 MiB write_image, 1/8 size";
+        // The same single stream at 1/4 of the size: peak RSS must not grow with the image.
+        let client = QUARTER;
         let limit = small_size.to_string();
         let (s, _) = b.measure(
             client,
-            &mut b.driver(&["bench-put", &src_s, "eighth", &one, "1", &limit]),
+            &mut b.driver(&["bench-put", &src_s, "quarter", &one, "1", &limit]),
         )?;
         say("backup", client, small_size, &s);
         push(
@@ -255,7 +257,7 @@ fn run_in(
             small_size,
             s,
         );
-        b.driver_step("delete", &["bench-delete", "eighth"])?;
+        b.driver_step("delete", &["bench-delete", "quarter"])?;
         // Peer tools and the curl ceiling.
         for tool in tools.iter().chain(std::iter::once(&Tool::Curl)) {
             let key = format!(
@@ -425,11 +427,15 @@ fn s3_target(work: &Path, sim: &SimInfo) -> Result<S3Target> {
             .map(str::to_owned)
             .with_context(|| format!("key file lacks {k}"))
     };
+    let (access_key, secret_key) = (s("access_key")?, s("secret_key")?);
+    let curl_config = work.join("curl.conf");
+    tools::write_curl_config(&curl_config, &access_key, &secret_key)?;
     Ok(S3Target {
         url: sim.s3_url.clone(),
-        access_key: s("access_key")?,
-        secret_key: s("secret_key")?,
+        access_key,
+        secret_key,
         bucket: BUCKET.to_owned(),
+        curl_config,
     })
 }
 
@@ -560,7 +566,7 @@ fn verdicts(rows: &[Row], o: &Options) -> Vec<String> {
     let find = |g: &str, c: &str| rows.iter().find(|r| r.group == g && r.client == c);
     let plugin_best = |g: &str| {
         rows.iter()
-            .filter(|r| r.group == g && r.client.starts_with("plugin") && !r.client.contains("1/8"))
+            .filter(|r| r.group == g && r.client.starts_with("plugin") && r.client != QUARTER)
             .max_by(|a, b| a.mib_s().total_cmp(&b.mib_s()))
     };
     let tool_best = |g: &str| {
@@ -601,12 +607,23 @@ fn verdicts(rows: &[Row], o: &Options) -> Vec<String> {
             ok(p.peak_rss_mib() <= limit),
             p.peak_rss_mib()
         ));
-        if let Some(e) = find("backup", "plugin, 1 MiB write_image, 1/8 size") {
-            v.push(format!(
-                "peak RSS not growing with image size: {} — {:.0} MiB at {} MiB vs {:.0} MiB at {} MiB",
-                ok(p.peak_rss_mib() <= e.peak_rss_mib() * 1.1 + 8.0),
-                p.peak_rss_mib(), p.bytes >> 20, e.peak_rss_mib(), e.bytes >> 20
-            ));
+        if let Some(e) = find("backup", QUARTER) {
+            if e.bytes < 256 * MIB {
+                v.push(format!(
+                    "peak RSS not growing with image size: not judged at {} MiB (below the \
+                     plugin's steady state of parts in flight; use a full run)",
+                    e.bytes >> 20
+                ));
+            } else {
+                v.push(format!(
+                    "peak RSS not growing with image size: {} — {:.0} MiB at {} MiB vs {:.0} MiB at {} MiB",
+                    ok(p.peak_rss_mib() <= e.peak_rss_mib() * 1.1 + 8.0),
+                    p.peak_rss_mib(),
+                    p.bytes >> 20,
+                    e.peak_rss_mib(),
+                    e.bytes >> 20
+                ));
+            }
         }
     }
     if let Some(p) = find("concurrency", "plugin, 16 streams") {

@@ -27,6 +27,8 @@ pub(crate) struct S3Target {
     pub(crate) secret_key: String,
     /// The LSU's bucket.
     pub(crate) bucket: String,
+    /// curl's config file holding the key pair.
+    pub(crate) curl_config: PathBuf,
 }
 
 /// A peer tool, ready to run.
@@ -103,6 +105,7 @@ impl Tool {
             }
             Tool::Rclone(bin) => {
                 let mut cmd = Command::new(bin);
+                cmd.env_remove("AWS_CA_BUNDLE");
                 for (k, v) in [
                     ("TYPE", "s3"),
                     ("PROVIDER", "Other"),
@@ -160,19 +163,30 @@ impl Tool {
     }
 }
 
-/// `curl` signing with SigV4 (curl ≥ 7.75), payload sent unsigned.
+/// `curl` signing with SigV4 (curl ≥ 7.75), payload sent unsigned. The key pair goes in a
+/// config file (`-K`), never on the command line.
 pub(crate) fn curl(s3: &S3Target) -> Command {
     let mut cmd = Command::new("curl");
-    cmd.args([
-        "-sS",
-        "--fail",
-        "--aws-sigv4",
-        "aws:amz:us-east-1:s3",
-        "--user",
-    ])
-    .arg(format!("{}:{}", s3.access_key, s3.secret_key))
-    .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]);
+    cmd.arg("-K")
+        .arg(&s3.curl_config)
+        .args(["-sS", "--fail", "--aws-sigv4", "aws:amz:us-east-1:s3"])
+        .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]);
     cmd
+}
+
+/// Writes curl's config file holding the key pair (mode 0600).
+pub(crate) fn write_curl_config(path: &Path, access_key: &str, secret_key: &str) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "user = \"{access_key}:{secret_key}\"")?;
+    Ok(())
 }
 
 /// Deletes `key` (whatever uploaded it) with curl.
