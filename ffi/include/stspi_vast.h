@@ -780,7 +780,8 @@ sts_status_t stspi_read_image_meta(const struct sts_lsu_t *lsu, const struct sts
  Initialises the plugin (configuration from `VAST_OST_CONFIG`, else
  `/usr/openv/lib/ost-plugins/vast-ost.toml`) and reports its identity in `info`.
  `core_api_version` is the API version of the calling core; below `STSPI_MIN_API_VERSION`
- is `STS_ENOTSUP`. Calling it again while initialised is fine (same plugin).
+ is `STS_ENOTSUP`; an unreadable or invalid configuration is `STS_EINVAL` (the cause goes to
+ stderr, as logging is not set up yet). Calling it again while initialised is fine.
 
  # Safety
  `info` must be NULL or point to a writable `stspi_plugin_info_t`.

@@ -53,4 +53,5 @@ const _: () = {
     assert!(STS_MAX_IF == limits::MAX_INTERFACE_LIST_LEN + 1);
     assert!(STS_MAX_DATE == limits::IMAGE_DATE_LEN + 1);
     assert!((256 * 1024u64).is_multiple_of(STS_BLOCK_SIZE));
+    assert!(STSPI_MIN_API_VERSION <= STSPI_API_VERSION);
 };

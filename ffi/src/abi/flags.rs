@@ -103,3 +103,33 @@ pub fn flag_families() -> Vec<FlagFamily> {
             "STS_CIF_MORE_PENDING" => CreateFlags::MORE_PENDING.bits(), "V concept, chosen name"),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn flag_names_are_unique_and_values_distinct_per_family() {
+        let mut names = HashSet::new();
+        for fam in flag_families() {
+            let mut values = HashSet::new();
+            for (name, value, tag) in &fam.members {
+                assert!(names.insert(*name), "{name} twice");
+                assert!(
+                    values.insert(*value),
+                    "{name} reuses {value:#x} in {}",
+                    fam.what
+                );
+                assert!(name.starts_with("STS_"), "{name}");
+                assert!(!tag.is_empty());
+                assert!(
+                    *value == 0 && *name == "STS_CLOSEF_IH_INCOMPLETE" || value.is_power_of_two(),
+                    "{name} = {value:#x} is not one bit"
+                );
+            }
+        }
+        assert!(names.contains("STS_II_IMAGE_PENDING"));
+        assert!(names.contains("STS_CLOSEF_IH_COMPLETE"));
+    }
+}

@@ -11,7 +11,8 @@ use crate::marshal::{self, put_str};
 /// Initialises the plugin (configuration from `VAST_OST_CONFIG`, else
 /// `/usr/openv/lib/ost-plugins/vast-ost.toml`) and reports its identity in `info`.
 /// `core_api_version` is the API version of the calling core; below `STSPI_MIN_API_VERSION`
-/// is `STS_ENOTSUP`. Calling it again while initialised is fine (same plugin).
+/// is `STS_ENOTSUP`; an unreadable or invalid configuration is `STS_EINVAL` (the cause goes to
+/// stderr, as logging is not set up yet). Calling it again while initialised is fine.
 ///
 /// # Safety
 /// `info` must be NULL or point to a writable `stspi_plugin_info_t`.
@@ -29,7 +30,12 @@ pub unsafe extern "C" fn stspi_init(
                 ),
             });
         }
-        Plugin::init_global()?;
+        if let Err(e) = Plugin::init_global() {
+            // Logging is configured by the plugin itself, so a failed start (a bad
+            // configuration file, typically) can only be told on stderr.
+            eprintln!("vast-ost: stspi_init failed: {e}");
+            return Err(e);
+        }
         let mut out = stspi_plugin_info_t::zeroed();
         put_str(&mut out.spi_prefix, STSPI_PREFIX);
         put_str(&mut out.spi_label, STSPI_LABEL);

@@ -36,7 +36,9 @@ pub fn compile_driver(dir: &Path) -> PathBuf {
     let out = dir.join("driver");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
     let status = Command::new(cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-I"])
+        .args([
+            "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-I",
+        ])
         .arg(root.join("ffi/include"))
         .arg(root.join("tests/c/driver.c"))
         .arg("-o")
