@@ -10,6 +10,12 @@
  *                                    close, calls before init; only documented codes, no crash
  *   driver LIB SERVER demo-backup SIZE   backup, list, restore-and-verify, duplicate (with progress)
  *   driver LIB SERVER demo-expire        expire (delete) what demo-backup left
+ *   driver LIB SERVER bench-put FILE NAME CALL [STREAMS [LIMIT]]   STREAMS threads each back FILE
+ *                                    (its first LIMIT bytes) up as image NAME_s<i> in CALL-byte
+ *                                    write_image calls (timed)
+ *   driver LIB SERVER bench-get NAME FILE CALL   restore NAME_s0 into FILE ("-": discard), timed
+ *   driver LIB SERVER bench-delete NAME [STREAMS]   delete NAME_s0 .. NAME_s<STREAMS-1>
+ *   driver LIB SERVER bench-small PREFIX COUNT SIZE  create, list and delete COUNT small images
  *
  * Credentials: VAST_OST_USER / VAST_OST_PASSWORD when set (STS_CRED_CLEAR), else the plugin's
  * configured ones. The plugin reads its configuration from VAST_OST_CONFIG.
@@ -880,6 +886,196 @@ static int run_demo_expire(void) {
     return 0;
 }
 
+/* ---- bench: timed transfers of a file's bytes, for `cargo xtask bench` --------------------------- */
+
+/* Each bench mode prints one line `BENCH key=value ...` with the seconds of its timed phase. */
+
+typedef struct {
+    const char *file; /* source (backup) or destination prefix (restore) */
+    char name[128];
+    uint64_t call;
+    uint64_t limit; /* put: bytes of FILE to write (0: all of it) */
+    uint64_t size;  /* bytes written or read */
+    char error[256];
+} bench_job_t;
+
+static void *bench_put_main(void *arg) {
+    bench_job_t *job = arg;
+    FILE *f = fopen(job->file, "rb");
+    uint8_t *buf = malloc(job->call);
+    sts_image_def_t def = image_def(job->name);
+    sts_image_handle_t img = 0;
+    sts_status_t rc = (f && buf) ? api.stspi_create_image_v10(&lsu, &def, 0, &img) : STS_ENOMEM;
+    uint64_t off = 0;
+    while (rc == STS_EOK) {
+        uint64_t want = job->call;
+        if (job->limit && job->limit - off < want) want = job->limit - off;
+        size_t n = want ? fread(buf, 1, want, f) : 0;
+        if (n == 0) break;
+        if (n % BLOCK) {
+            snprintf(job->error, sizeof job->error, "%s: file size not a 256 KiB multiple", job->file);
+            break;
+        }
+        uint64_t written = 0;
+        rc = api.stspi_write_image(img, NULL, buf, n, off, &written);
+        if (rc == STS_EOK && written != n) rc = STS_EINTERNAL;
+        off += n;
+    }
+    if (rc == STS_EOK && !job->error[0]) rc = api.stspi_close_image(img, STS_CLOSEF_IH_COMPLETE);
+    if (rc != STS_EOK) snprintf(job->error, sizeof job->error, "%s: status %d", job->name, (int)rc);
+    job->size = off;
+    free(buf);
+    if (f) fclose(f);
+    return NULL;
+}
+
+static void *bench_get_main(void *arg) {
+    bench_job_t *job = arg;
+    FILE *out = strcmp(job->file, "-") == 0 ? NULL : fopen(job->file, "wb");
+    uint8_t *buf = malloc(job->call);
+    sts_image_def_t def = image_def(job->name);
+    sts_image_handle_t img = 0;
+    sts_status_t rc = buf ? api.stspi_open_image_v10(&lsu, &def, STS_O_READ, &img) : STS_ENOMEM;
+    uint64_t off = 0;
+    while (rc == STS_EOK) {
+        uint64_t got = 0;
+        rc = api.stspi_read_image(img, buf, job->call, off, &got);
+        if (rc != STS_EOK || got == 0) break;
+        if (out && fwrite(buf, 1, got, out) != got) {
+            snprintf(job->error, sizeof job->error, "%s: short write", job->file);
+            break;
+        }
+        off += got;
+    }
+    if (rc == STS_EOK) rc = api.stspi_close_image(img, 0);
+    if (rc != STS_EOK) snprintf(job->error, sizeof job->error, "%s: status %d", job->name, (int)rc);
+    job->size = off;
+    free(buf);
+    if (out) fclose(out);
+    return NULL;
+}
+
+/* put: STREAMS threads each write FILE (its first LIMIT bytes when LIMIT > 0) as image NAME_s<i>;
+   get: read NAME_s0 into FILE ("-": discard). */
+static int run_bench_transfer(int put, const char *file, const char *name, uint64_t call, int streams,
+                              uint64_t limit) {
+    if (call == 0 || call % BLOCK || call > STS_MAX_IO) fail("call size must be a 256 KiB multiple");
+    if (streams < 1 || streams > 256) fail("streams must be 1..256");
+    start(0);
+    bench_job_t *jobs = calloc((size_t)streams, sizeof *jobs);
+    pthread_t *tids = calloc((size_t)streams, sizeof *tids);
+    if (!jobs || !tids) fail("out of memory");
+    for (int i = 0; i < streams; i++) {
+        jobs[i].file = file;
+        jobs[i].call = call;
+        jobs[i].limit = limit;
+        snprintf(jobs[i].name, sizeof jobs[i].name, "%s_s%d", name, i);
+    }
+    double t0 = now_s();
+    for (int i = 0; i < streams; i++)
+        if (pthread_create(&tids[i], NULL, put ? bench_put_main : bench_get_main, &jobs[i]) != 0)
+            fail("pthread_create");
+    uint64_t total = 0;
+    for (int i = 0; i < streams; i++) pthread_join(tids[i], NULL);
+    double secs = now_s() - t0;
+    for (int i = 0; i < streams; i++) {
+        if (jobs[i].error[0]) fail("stream %d: %s", i, jobs[i].error);
+        total += jobs[i].size;
+    }
+    finish();
+    printf("BENCH bytes=%" PRIu64 " seconds=%.4f streams=%d\n", total, secs, streams);
+    free(jobs);
+    free(tids);
+    return 0;
+}
+
+static int run_bench_delete(const char *name, int streams) {
+    start(0);
+    for (int i = 0; i < streams; i++) {
+        char full[128];
+        snprintf(full, sizeof full, "%s_s%d", name, i);
+        sts_image_def_t def = image_def(full);
+        OK(api.stspi_delete_image_v10(&lsu, &def, 0));
+    }
+    finish();
+    return 0;
+}
+
+/* COUNT images of SIZE bytes: create (write, close), list them all, delete them; each timed. */
+static int run_bench_small(const char *prefix, uint64_t count, uint64_t size) {
+    if (size == 0 || size % STS_BLOCK_SIZE || size % 8) fail("SIZE must be a multiple of STS_BLOCK_SIZE");
+    start(0);
+    uint8_t *buf = malloc(size);
+    if (!buf) fail("out of memory");
+    fill(7, 0, buf, size);
+    char name[128];
+    double t0 = now_s();
+    for (uint64_t i = 0; i < count; i++) {
+        snprintf(name, sizeof name, "%s%06" PRIu64, prefix, i);
+        sts_image_def_t def = image_def(name);
+        sts_image_handle_t img = 0;
+        uint64_t written = 0;
+        OK(api.stspi_create_image_v10(&lsu, &def, 0, &img));
+        OK(api.stspi_write_image(img, NULL, buf, size, 0, &written));
+        OK(api.stspi_close_image(img, STS_CLOSEF_IH_COMPLETE));
+    }
+    double t_create = now_s() - t0;
+    t0 = now_s();
+    sts_list_handle_t list = 0;
+    sts_image_filter_t filter;
+    memset(&filter, 0, sizeof filter);
+    snprintf(filter.if_prefix, sizeof filter.if_prefix, "%s", prefix);
+    OK(api.stspi_open_image_list_v10(&lsu, &filter, &list));
+    uint64_t listed = 0;
+    sts_image_info_t info;
+    sts_status_t rc;
+    while ((rc = api.stspi_list_image_v10(list, &info)) == STS_EOK)
+        if (strncmp(info.imo_def.img_basename, prefix, strlen(prefix)) == 0) listed++;
+    expect("stspi_list_image_v10 at the end", rc, STS_ENO_MORE_ENTRIES);
+    OK(api.stspi_close_image_list(list));
+    double t_list = now_s() - t0;
+    if (listed != count) fail("listed %" PRIu64 " of %" PRIu64 " images", listed, count);
+    t0 = now_s();
+    for (uint64_t i = 0; i < count; i++) {
+        snprintf(name, sizeof name, "%s%06" PRIu64, prefix, i);
+        sts_image_def_t def = image_def(name);
+        OK(api.stspi_delete_image_v10(&lsu, &def, 0));
+    }
+    double t_delete = now_s() - t0;
+    finish();
+    free(buf);
+    printf("BENCH count=%" PRIu64 " create_seconds=%.4f list_seconds=%.4f delete_seconds=%.4f\n",
+           count, t_create, t_list, t_delete);
+    return 0;
+}
+
+static void *open_plugin(const char *path) {
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) fail("dlopen %s: %s", path, dlerror());
+    if (resolve_all(lib) < 0) exit(1);
+    return lib;
+}
+
+/* bench-put FILE NAME CALL [STREAMS [LIMIT]] | bench-get NAME FILE CALL | bench-delete NAME [STREAMS] |
+   bench-small PREFIX COUNT SIZE */
+static int bench_main(int argc, char **argv) {
+    void *lib = open_plugin(argv[1]);
+    int rc = 2;
+    if (strcmp(mode, "bench-put") == 0 && argc >= 7)
+        rc = run_bench_transfer(1, argv[4], argv[5], strtoull(argv[6], NULL, 10),
+                                argc > 7 ? atoi(argv[7]) : 1, argc > 8 ? strtoull(argv[8], NULL, 10) : 0);
+    else if (strcmp(mode, "bench-get") == 0 && argc >= 7)
+        rc = run_bench_transfer(0, argv[5], argv[4], strtoull(argv[6], NULL, 10), 1, 0);
+    else if (strcmp(mode, "bench-delete") == 0 && argc >= 5)
+        rc = run_bench_delete(argv[4], argc > 5 ? atoi(argv[5]) : 1);
+    else if (strcmp(mode, "bench-small") == 0 && argc >= 7)
+        rc = run_bench_small(argv[4], strtoull(argv[5], NULL, 10), strtoull(argv[6], NULL, 10));
+    else
+        fprintf(stderr, "bad arguments for %s\\n", mode);
+    dlclose(lib);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: %s LIB SERVER full [SIZE] | bad | demo-backup SIZE | demo-expire\n",
@@ -889,6 +1085,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     server_name = argv[2];
     mode = argv[3];
+    if (strncmp(mode, "bench-", 6) == 0) return bench_main(argc, argv);
     uint64_t size = argc > 4 ? strtoull(argv[4], NULL, 10) : (24u << 20);
     if (size == 0 || size % BLOCK) {
         fprintf(stderr, "SIZE must be a non-zero multiple of 256 KiB\n");

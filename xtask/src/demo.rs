@@ -7,76 +7,15 @@
 //! (delete), with progress bars and a closing summary (throughput, bytes verified, objects on
 //! the server). Needs a C compiler (`cc`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
 
 use anyhow::{bail, Context, Result};
 
-use crate::command::{cargo, run as run_step, workspace_root};
-
-/// Kills vast-sim when the demo ends, however it ends.
-struct SimProcess(Child);
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// What vast-sim prints on its first line.
-struct SimInfo {
-    vms_addr: String,
-    vms_url: String,
-    s3_url: String,
-    user: String,
-    password: String,
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_absolute() {
-                p
-            } else {
-                workspace_root().join(p)
-            }
-        })
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
-
-fn start_sim(bin: &Path, data_dir: &Path) -> Result<(SimProcess, SimInfo)> {
-    let mut child = Command::new(bin)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let stdout = child.stdout.take().context("vast-sim stdout")?;
-    let sim = SimProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .context("reading vast-sim's startup line")?;
-    let v: serde_json::Value =
-        serde_json::from_str(&line).with_context(|| format!("vast-sim said {line:?}"))?;
-    let s = |k: &str| -> Result<String> {
-        v[k].as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("vast-sim startup info lacks {k}"))
-    };
-    let info = SimInfo {
-        vms_addr: s("vms_addr")?,
-        vms_url: s("vms_url")?,
-        s3_url: s("s3_url")?,
-        user: s("admin_user")?,
-        password: s("admin_password")?,
-    };
-    Ok((sim, info))
-}
+use crate::harness::{
+    build_library_and_sim, compile_driver, driver_command, start_sim, write_plugin_config, SimInfo,
+};
 
 /// Objects (and their bytes) the simulator's S3 store holds: `*.data` files under
 /// `buckets/*/objects/`.
@@ -109,18 +48,11 @@ fn objects_on_server(dir: &Path) -> (u64, u64) {
 fn run_driver(
     driver: &Path,
     lib: &Path,
-    server: &str,
     args: &[&str],
     config: &Path,
     sim: &SimInfo,
 ) -> Result<String> {
-    let mut child = Command::new(driver)
-        .arg(lib)
-        .arg(server)
-        .args(args)
-        .env("VAST_OST_CONFIG", config)
-        .env("VAST_OST_USER", &sim.user)
-        .env("VAST_OST_PASSWORD", &sim.password)
+    let mut child = driver_command(driver, lib, sim, config, args)
         .stdout(Stdio::piped())
         .spawn()
         .context("starting the C driver")?;
@@ -151,21 +83,6 @@ fn summary_value(text: &str, key: &str) -> Option<String> {
         .find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_owned))
 }
 
-fn compile_driver(out: &Path) -> Result<()> {
-    let root = workspace_root();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    run_step(
-        "compile tests/c/driver.c",
-        Command::new(cc)
-            .args(["-std=c11", "-Wall", "-Wextra", "-O2", "-pthread", "-I"])
-            .arg(root.join("ffi/include"))
-            .arg(root.join("tests/c/driver.c"))
-            .arg("-o")
-            .arg(out)
-            .arg("-ldl"),
-    )
-}
-
 /// Entry point with the task's arguments.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let release = args.iter().any(|a| a == "--release");
@@ -182,15 +99,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     let size = size_mib << 20;
 
-    let mut build = cargo();
-    build.args(["build", "-p", "ost-ffi", "-p", "vast-sim"]);
-    if release {
-        build.arg("--release");
-    }
-    run_step("build the library and vast-sim", &mut build)?;
-    let profile = target_dir().join(if release { "release" } else { "debug" });
-    let lib = profile.join("libstspiVastDataMT.so");
-    let sim_bin = profile.join("vast-sim");
+    let (lib, sim_bin) = build_library_and_sim(release)?;
 
     let tmp = std::env::temp_dir().join(format!("vast-ost-demo-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
@@ -199,20 +108,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
     let sim_dir = tmp.join("sim");
     let (sim_proc, sim) = start_sim(&sim_bin, &sim_dir)?;
-    let server = format!("vast://{}", sim.vms_addr);
+    let config = write_plugin_config(&tmp, &sim, "")?;
     let log = tmp.join("vast-ost.log");
-    let config = tmp.join("vast-ost.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[plugin]\nlog_file = \"{}\"\nlog_level = \"info\"\nstate_dir = \"{}\"\n\n\
-             [servers.\"{server}\"]\nvms_url = \"{}\"\ns3_url = \"{}\"\nsweep_on_open = false\n",
-            log.display(),
-            tmp.join("state").display(),
-            sim.vms_url,
-            sim.s3_url,
-        ),
-    )?;
     println!(
         "\nvast-ost demo: vast-sim at {} (S3 {}), data in {}\n",
         sim.vms_url,
@@ -223,7 +120,6 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let backup = run_driver(
         &driver,
         &lib,
-        &server,
         &["demo-backup", &size.to_string()],
         &config,
         &sim,
@@ -233,7 +129,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "  objects on the server: {objects_full} ({:.1} MiB)",
         bytes_full as f64 / f64::from(1 << 20)
     );
-    run_driver(&driver, &lib, &server, &["demo-expire"], &config, &sim)?;
+    run_driver(&driver, &lib, &["demo-expire"], &config, &sim)?;
     let (objects_after, bytes_after) = objects_on_server(&sim_dir);
     drop(sim_proc);
     let _ = std::fs::remove_dir_all(&sim_dir);

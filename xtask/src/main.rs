@@ -5,16 +5,19 @@
 //! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
+//! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8).
 //! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
 //! - `package`: release build, stripped, with header, sample config, docs and SHA-256 sums.
 //! - `abi-check`: our sizes, offsets and constants against a licensed OST SDK's headers.
 
 mod abi_check;
+mod bench;
 mod ci;
 mod command;
 mod compat;
 mod demo;
 mod deny;
+mod harness;
 mod header;
 mod package;
 
@@ -29,6 +32,7 @@ fn main() -> Result<()> {
         "deny" => deny::run(),
         "compat" => compat::run(),
         "demo" => demo::run(&rest),
+        "bench" => bench::run(&rest),
         "header" => header::run(&rest),
         "abi-check" => abi_check::run(&rest),
         "package" => package::run(),
@@ -52,6 +56,8 @@ fn print_help() {
          deny     licence/bans/sources policy (deny.toml)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
          demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
+         bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \
+         ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]; target/bench/)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
          package  release tarball under target/package/ (library, header, config, docs, sums)\n  \
          abi-check --sdk-include DIR [--sdk-header NAME]  compare the ABI with a licensed OST SDK"

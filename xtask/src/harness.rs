@@ -1,0 +1,165 @@
+//! Pieces `demo` and `bench` share: building the library and vast-sim, starting vast-sim,
+//! compiling the C driver and writing the plugin's configuration.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result};
+
+use crate::command::{cargo, run as run_step, workspace_root};
+
+/// Kills vast-sim when dropped, however the task ends.
+pub(crate) struct SimProcess(Child);
+
+impl SimProcess {
+    /// The simulator's process id (to read its CPU time).
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What vast-sim prints on its first line.
+pub(crate) struct SimInfo {
+    /// `host:port` of the VMS face (the storage server is `vast://<vms_addr>`).
+    pub(crate) vms_addr: String,
+    /// VMS base URL.
+    pub(crate) vms_url: String,
+    /// S3 endpoint URL.
+    pub(crate) s3_url: String,
+    /// Seeded admin user.
+    pub(crate) user: String,
+    /// Its password.
+    pub(crate) password: String,
+}
+
+/// The cargo target directory (honours `CARGO_TARGET_DIR`).
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Builds `libstspiVastDataMT.so` and vast-sim; returns their paths.
+pub(crate) fn build_library_and_sim(release: bool) -> Result<(PathBuf, PathBuf)> {
+    let mut build = cargo();
+    build.args(["build", "-p", "ost-ffi", "-p", "vast-sim"]);
+    if release {
+        build.arg("--release");
+    }
+    run_step("build the library and vast-sim", &mut build)?;
+    let profile = target_dir().join(if release { "release" } else { "debug" });
+    Ok((
+        profile.join("libstspiVastDataMT.so"),
+        profile.join("vast-sim"),
+    ))
+}
+
+/// Starts vast-sim with its data in `data_dir` and reads its startup line.
+pub(crate) fn start_sim(bin: &Path, data_dir: &Path) -> Result<(SimProcess, SimInfo)> {
+    let mut child = Command::new(bin)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let stdout = child.stdout.take().context("vast-sim stdout")?;
+    let sim = SimProcess(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .context("reading vast-sim's startup line")?;
+    let v: serde_json::Value =
+        serde_json::from_str(&line).with_context(|| format!("vast-sim said {line:?}"))?;
+    let s = |k: &str| -> Result<String> {
+        v[k].as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("vast-sim startup info lacks {k}"))
+    };
+    let info = SimInfo {
+        vms_addr: s("vms_addr")?,
+        vms_url: s("vms_url")?,
+        s3_url: s("s3_url")?,
+        user: s("admin_user")?,
+        password: s("admin_password")?,
+    };
+    Ok((sim, info))
+}
+
+/// The storage-server name the plugin claims for this simulator.
+pub(crate) fn server_name(sim: &SimInfo) -> String {
+    format!("vast://{}", sim.vms_addr)
+}
+
+/// Writes the plugin's TOML configuration for `sim` into `dir` (log, state directory and config
+/// file there); `plugin_extra` is appended to the `[plugin]` section. Returns the config path.
+pub(crate) fn write_plugin_config(
+    dir: &Path,
+    sim: &SimInfo,
+    plugin_extra: &str,
+) -> Result<PathBuf> {
+    let config = dir.join("vast-ost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[plugin]\nlog_file = \"{}\"\nlog_level = \"info\"\nstate_dir = \"{}\"\n{plugin_extra}\n\
+             [servers.\"{}\"]\nvms_url = \"{}\"\ns3_url = \"{}\"\nsweep_on_open = false\n",
+            dir.join("vast-ost.log").display(),
+            dir.join("state").display(),
+            server_name(sim),
+            sim.vms_url,
+            sim.s3_url,
+        ),
+    )?;
+    Ok(config)
+}
+
+/// The driver command for `lib` on `sim`'s server with `config` (credentials from the sim).
+pub(crate) fn driver_command(
+    driver: &Path,
+    lib: &Path,
+    sim: &SimInfo,
+    config: &Path,
+    args: &[&str],
+) -> Command {
+    let mut command = Command::new(driver);
+    command
+        .arg(lib)
+        .arg(server_name(sim))
+        .args(args)
+        .env("VAST_OST_CONFIG", config)
+        .env("VAST_OST_USER", &sim.user)
+        .env("VAST_OST_PASSWORD", &sim.password);
+    command
+}
+
+/// Compiles `tests/c/driver.c` to `out` with `$CC` (default `cc`).
+pub(crate) fn compile_driver(out: &Path) -> Result<()> {
+    let root = workspace_root();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    run_step(
+        "compile tests/c/driver.c",
+        Command::new(cc)
+            .args(["-std=c11", "-Wall", "-Wextra", "-O2", "-pthread", "-I"])
+            .arg(root.join("ffi/include"))
+            .arg(root.join("tests/c/driver.c"))
+            .arg("-o")
+            .arg(out)
+            .arg("-ldl"),
+    )
+}
