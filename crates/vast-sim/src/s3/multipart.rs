@@ -198,26 +198,8 @@ impl SimS3 {
         let (upload, _) = self
             .store
             .upload(&input.bucket, &input.key, &input.upload_id)?;
-        let CopySource::Bucket {
-            bucket: src_bucket,
-            key: src_key,
-            ..
-        } = &input.copy_source
-        else {
-            return Err(s3_error!(
-                NotImplemented,
-                "Only bucket/key copy sources are supported"
-            ));
-        };
-        let source = self.store.object(src_bucket, src_key)?;
-        if let Some(ETagCondition::ETag(etag)) = &input.copy_source_if_match {
-            if etag.value() != source.etag {
-                return Err(s3_error!(
-                    PreconditionFailed,
-                    "At least one of the pre-conditions you specified did not hold"
-                ));
-            }
-        }
+        let (src_bucket, _, source) =
+            self.copy_source(&input.copy_source, input.copy_source_if_match.as_ref())?;
         let (offset, len) = copy_range_of(input.copy_source_range.as_deref(), source.size)?;
         let limits = self.limits(&input.bucket);
         let replacing = Replacing::Part(&input.upload_id, input.part_number);

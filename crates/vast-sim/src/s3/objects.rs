@@ -378,37 +378,44 @@ impl SimS3 {
         }))
     }
 
-    pub(crate) async fn copy_object(
+    /// The source of a copy (CopyObject, UploadPartCopy): its bucket, key and metadata, with
+    /// `x-amz-copy-source-if-match` checked.
+    pub(crate) fn copy_source<'a>(
         &self,
-        req: S3Request<CopyObjectInput>,
-    ) -> S3Result<S3Response<CopyObjectOutput>> {
-        let input = req.input;
-        check_key(&input.key)?;
-        let CopySource::Bucket {
-            bucket: src_bucket,
-            key: src_key,
-            ..
-        } = &input.copy_source
-        else {
+        source: &'a CopySource,
+        if_match: Option<&ETagCondition>,
+    ) -> S3Result<(&'a str, &'a str, ObjectMeta)> {
+        let CopySource::Bucket { bucket, key, .. } = source else {
             return Err(s3_error!(
                 NotImplemented,
                 "Only bucket/key copy sources are supported"
             ));
         };
-        let source = self.store.object(src_bucket, src_key)?;
-        if let Some(ETagCondition::ETag(etag)) = &input.copy_source_if_match {
-            if etag.value() != source.etag {
+        let meta = self.store.object(bucket, key)?;
+        if let Some(ETagCondition::ETag(etag)) = if_match {
+            if etag.value() != meta.etag {
                 return Err(s3_error!(
                     PreconditionFailed,
                     "At least one of the pre-conditions you specified did not hold"
                 ));
             }
         }
+        Ok((bucket, key, meta))
+    }
+
+    pub(crate) async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = req.input;
+        check_key(&input.key)?;
+        let (src_bucket, src_key, source) =
+            self.copy_source(&input.copy_source, input.copy_source_if_match.as_ref())?;
         let replace = input
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str().eq_ignore_ascii_case(MetadataDirective::REPLACE));
-        if !replace && **src_bucket == *input.bucket && **src_key == *input.key {
+        if !replace && src_bucket == &*input.bucket && src_key == &*input.key {
             return Err(s3_error!(
                 InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata."
