@@ -20,6 +20,9 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
             "warnings",
         ]),
     )?;
+    // `cargo test` does not place the cdylib at target/debug/libstspiVastDataMT.so, where the
+    // ffi tests dlopen it as NetBackup would; build it first.
+    run_step("cdylib", cargo().args(["build", "-p", "ost-ffi"]))?;
     run_step("tests", cargo().args(["test", "--workspace"]))?;
     if !quick {
         crate::compat::run()?;

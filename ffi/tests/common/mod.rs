@@ -28,7 +28,11 @@ pub fn library() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let lib = profile_dir.join("libstspiVastDataMT.so");
-    assert!(lib.is_file(), "{} not built", lib.display());
+    assert!(
+        lib.is_file(),
+        "{} not built: run `cargo build -p ost-ffi` first (`cargo xtask ci` does)",
+        lib.display()
+    );
     lib
 }
 
