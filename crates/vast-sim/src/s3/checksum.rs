@@ -8,6 +8,14 @@ use s3s::{s3_error, S3Result, TrailingHeaders};
 
 use super::meta::Checksums;
 
+/// The `x-amz-trailer` header of a request: which checksum will follow an aws-chunked body.
+pub(crate) fn trailer_header(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-amz-trailer")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The checksums a client sent (headers, later completed from trailers) and the algorithm it
 /// named.
 #[derive(Clone, Debug, Default)]

@@ -6,7 +6,7 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Response, S3Result};
 
 use super::auth::identity;
-use super::checksum::Expected;
+use super::checksum::{trailer_header, Expected};
 use super::io::{blocking, concat, copy_range};
 use super::meta::{new_id, now_ms, timestamp, Checksums, ObjectMeta, PartMeta, UploadMeta};
 use super::objects::{check_key, content_headers, create_only, drain, hex, match_etag};
@@ -101,11 +101,7 @@ impl SimS3 {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let trailer = req
-            .headers
-            .get("x-amz-trailer")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let trailer = trailer_header(&req.headers);
         let trailers = req.trailing_headers;
         let mut input = req.input;
         let body = input.body.take();

@@ -4,7 +4,7 @@
 use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Response, S3Result};
 
-use super::checksum::{hasher_like, Expected};
+use super::checksum::{hasher_like, trailer_header, Expected};
 use super::io::{blocking, copy_range, file_body};
 use super::meta::{now_ms, timestamp, Checksums, ContentHeaders, ObjectMeta};
 use super::store::Replacing;
@@ -112,11 +112,7 @@ impl SimS3 {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let trailer = req
-            .headers
-            .get("x-amz-trailer")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let trailer = trailer_header(&req.headers);
         let trailers = req.trailing_headers;
         let mut input = req.input;
         let body = input.body.take();
