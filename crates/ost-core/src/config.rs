@@ -97,6 +97,11 @@ pub struct ServerConfig {
     pub username: Option<String>,
     /// VMS password when NetBackup supplies none (tests, labs). Never logged.
     pub password: Option<Secret>,
+    /// File whose first line is a VMS API token; when set, VMS calls use it and no password
+    /// is needed (`vast-ost bootstrap` writes it).
+    pub api_token_file: Option<PathBuf>,
+    /// A VMS API token given inline (prefer `api_token_file`). Never logged.
+    pub api_token: Option<Secret>,
     /// `s3` or `nfs`.
     pub data_path: DataPathKind,
     /// Mount point of the view root for the NFS data path (LSU = directory below it).
@@ -137,6 +142,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("data_path", &self.data_path)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("api_token_file", &self.api_token_file)
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
     }
 }
@@ -158,6 +165,8 @@ impl Default for ServerConfig {
             default_lsu: DEFAULT_LSU.to_owned(),
             username: None,
             password: None,
+            api_token_file: None,
+            api_token: None,
             data_path: DataPathKind::S3,
             nfs_root: None,
             part_size: 16 << 20,
@@ -205,11 +214,40 @@ impl ServerConfig {
             return Err(bad("data_path = \"nfs\" needs nfs_root".to_owned()));
         }
         ost_model::LsuName::new(&self.default_lsu).map_err(|e| bad(format!("default_lsu: {e}")))?;
+        if self.api_token.is_some() && self.api_token_file.is_some() {
+            return Err(bad(
+                "api_token and api_token_file are both set: keep one (api_token_file)".to_owned(),
+            ));
+        }
         if self.read_chunk_size == 0 {
             return Err(bad("read_chunk_size must be positive".to_owned()));
         }
         Ok(())
     }
+}
+
+/// A file-name stem for per-server state files: the server name without `vast://`, every
+/// character but ASCII letters, digits, `.` and `-` replaced by `_`.
+pub(crate) fn state_file_stem(name: &ServerName) -> String {
+    name.to_string()
+        .trim_start_matches(ost_model::limits::SERVER_SCHEME)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Where `vast-ost bootstrap` writes the VMS API token of `name` unless told otherwise:
+/// `<state_dir>/tokens/<server>.token`.
+pub fn default_api_token_file(state_dir: &Path, name: &ServerName) -> PathBuf {
+    state_dir
+        .join("tokens")
+        .join(format!("{}.token", state_file_stem(name)))
 }
 
 impl PluginConfig {

@@ -44,6 +44,7 @@ pub mod types;
 
 mod errors;
 mod logging;
+mod private_file;
 mod server;
 mod shared;
 mod stats;
@@ -60,7 +61,7 @@ pub use server::admin::VerifyReport;
 pub use server::check::{CheckOutcome, CheckReport, CheckStep, CHECK_PROBE_KEY};
 pub use types::{
     CopyRequest, Counters, Credentials, Event, EventKind, HealthCheck, HealthReport, ImageFilter,
-    LsuProps, OpState, OpStatus, ServerProps, Statistics, SweepReport,
+    IssuedToken, LsuProps, OpState, OpStatus, ServerProps, Statistics, SweepReport,
 };
 pub use vast_vms_client::Secret;
 

@@ -24,6 +24,17 @@ impl Credentials {
     }
 }
 
+/// A VMS API token issued for the plugin (`vast-ost bootstrap`). VMS shows the token once.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// Token id on VMS (for revocation).
+    pub id: String,
+    /// The manager it acts as.
+    pub owner: String,
+    /// The token (redacted in `Debug`).
+    pub token: Secret,
+}
+
 /// Storage-server properties (`stspi_get_server_prop`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerProps {

@@ -61,6 +61,10 @@ pub(crate) struct Global {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Set up the cluster side once with a VMS administrator's password (tenant, S3 user, view
+    /// policy, default LSU, stored S3 key) and issue the VMS API token the plugin uses from
+    /// then on instead of the password.
+    Bootstrap(BootstrapArgs),
     /// Run the whole open-server path step by step and say what to fix.
     Check {
         /// The storage server, `vast://HOST[:PORT]`.
@@ -106,6 +110,31 @@ pub(crate) enum Command {
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// `vast-ost bootstrap ...`
+#[derive(Debug, Args)]
+pub(crate) struct BootstrapArgs {
+    /// The storage server, `vast://HOST[:PORT]` (default: --server, else the configuration's
+    /// only server).
+    pub(crate) server: Option<String>,
+    /// Where to write the API token (mode 0600); default: <state_dir>/tokens/<server>.token.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Token lifetime: a number and a unit, `Y` `M` `w` `d` `h` (VMS caps it at its
+    /// password-expiration timeout).
+    #[arg(long, default_value = "365d", value_name = "AGE")]
+    pub(crate) token_expiry: String,
+    /// Token name on VMS (default: vast-ost@<this host>).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) token_name: Option<String>,
+    /// Replace an existing token file (the old token stays valid on VMS until it expires or
+    /// is revoked).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Set up the cluster side only; issue no token.
+    #[arg(long)]
+    pub(crate) no_token: bool,
 }
 
 /// `vast-ost lsu ...`

@@ -103,7 +103,8 @@ pub(crate) fn effective_config(
 
 /// The credentials to open `server` with: `--user` (with a password from the file, the
 /// environment or a prompt); a password alone goes with the configured user; a configured
-/// user without a configured password is asked for it; otherwise the configured credentials.
+/// user without a configured password or API token is asked for it; otherwise the configured
+/// credentials or API token.
 pub(crate) fn credentials(
     global: &Global,
     config: &PluginConfig,
@@ -125,9 +126,10 @@ pub(crate) fn credentials(
         },
         None => {
             let section = config.server(server);
+            let has_token = section.api_token.is_some() || section.api_token_file.is_some();
             match (section.username, section.password) {
-                // A configured user without a configured password: ask for it.
-                (Some(user), None) => {
+                // A configured user without a configured password (and no API token): ask.
+                (Some(user), None) if !has_token => {
                     let pw = password::for_user(&user, None)?;
                     Ok(Some(Credentials::new(user, pw)))
                 }

@@ -58,7 +58,8 @@ impl std::fmt::Debug for ImageHandle {
     }
 }
 
-fn host_name() -> String {
+/// This host's name (descriptors' writer, API token names).
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_owned())
         .ok()

@@ -1,5 +1,6 @@
 //! Blocking entry points for the administrator's tool (`vast-ost`), beyond the OST calls.
 
+use std::path::Path;
 use std::time::Duration;
 
 use ost_model::{ImageDescriptor, ImageId, LsuName, OstError};
@@ -8,7 +9,7 @@ use super::Plugin;
 use crate::handles::ServerId;
 use crate::server::admin::VerifyReport;
 use crate::server::check::{check_server, CheckReport, CheckStep};
-use crate::types::{Credentials, SweepReport};
+use crate::types::{Credentials, IssuedToken, SweepReport};
 
 impl Plugin {
     /// Runs the open-server path of `name` step by step (DNS, TCP, TLS, login, cluster state,
@@ -27,6 +28,21 @@ impl Plugin {
         self.block_on(async move {
             Ok(check_server(&name, &config, credentials, state_dir, on_step).await)
         })
+    }
+
+    /// Issues a VMS API token for this plugin on an open server, owned by the manager it was
+    /// opened as, named `name` (default `vast-ost@<host>`), and writes it to `file` (mode 0600):
+    /// configured as `api_token_file`, it replaces the password from then on. A token that
+    /// cannot be written is revoked.
+    pub fn issue_api_token(
+        &self,
+        server: ServerId,
+        name: Option<&str>,
+        expiry: Option<&str>,
+        file: &Path,
+    ) -> Result<IssuedToken, OstError> {
+        let s = self.servers.get(server)?;
+        self.block_on(s.issue_api_token(name, expiry, file))
     }
 
     /// Re-reads a Complete image whole and compares its CRC32C with the one stored in its

@@ -1,12 +1,16 @@
 //! Administrator operations beyond the OST calls (the `vast-ost` tool): re-reading an image to
-//! verify its stored checksum, and previewing what an orphan sweep would remove.
+//! verify its stored checksum, previewing what an orphan sweep would remove, and issuing the
+//! VMS API token that lets the plugin run without a password (`vast-ost bootstrap`).
 
+use std::path::Path;
 use std::time::Duration;
 
 use ost_model::{ImageDescriptor, ImageId, ImageState, LsuName, OstError};
 
 use super::Server;
-use crate::types::SweepReport;
+use crate::errors;
+use crate::private_file;
+use crate::types::{IssuedToken, SweepReport};
 
 /// Bytes read per call while verifying.
 const VERIFY_CHUNK: usize = 8 << 20;
@@ -36,6 +40,45 @@ impl VerifyReport {
 }
 
 impl Server {
+    /// Issues a VMS API token owned by the manager this server was opened as, named `name`
+    /// (default `vast-ost@<host>`),
+    /// with lifetime `expiry` (`365d`; VMS's default when `None`), and writes it to `file`
+    /// (mode 0600, replaced atomically).
+    pub(crate) async fn issue_api_token(
+        &self,
+        name: Option<&str>,
+        expiry: Option<&str>,
+        file: &Path,
+    ) -> Result<IssuedToken, OstError> {
+        let name = name.map_or_else(|| format!("vast-ost@{}", crate::image::host_name()), str::to_owned);
+        let me = self.vms.whoami().await.map_err(errors::vms)?;
+        let mut new = vast_vms_client::NewApiToken::named(name.as_str());
+        if let Some(expiry) = expiry {
+            new = new.expiring_in(expiry);
+        }
+        let issued = self
+            .vms
+            .api_tokens()
+            .create(&new)
+            .await
+            .map_err(errors::vms)?;
+        let mut body = issued.token.expose().as_bytes().to_vec();
+        body.push(b'\n');
+        if let Err(e) = private_file::write_private(file, &body, "the API token file") {
+            // A token nobody can read is useless: take it back.
+            if let Err(revoke) = self.vms.api_tokens().revoke(&issued.id).await {
+                tracing::warn!(server = %self.name, token_id = %issued.id, error = %revoke, "could not revoke the unsaved API token");
+            }
+            return Err(e);
+        }
+        tracing::info!(server = %self.name, token_id = %issued.id, owner = %me.username, file = %file.display(), "VMS API token issued");
+        Ok(IssuedToken {
+            id: issued.id,
+            owner: me.username,
+            token: issued.token,
+        })
+    }
+
     /// Reads a Complete image whole and compares its CRC32C with the descriptor's.
     /// `progress(done, total)` is called after each chunk.
     pub(crate) async fn verify_image(

@@ -10,7 +10,7 @@ use ost_model::{LsuName, OstError, ServerName};
 use vast_s3_data::{BufferBudget, ReaderConfig};
 use vast_vms_client::{BucketSpec, S3UserSpec};
 
-use super::{build_s3, build_vms, keys, resolve_s3_url};
+use super::{build_s3, build_vms, keys, resolve_s3_url, VmsAuth};
 use crate::config::{DataPathKind, ServerConfig};
 use crate::errors;
 use crate::store::nfs::NfsStore;
@@ -160,9 +160,14 @@ fn trust_hint(config: &ServerConfig) -> String {
     }
 }
 
-fn vms_hint(err: &vast_vms_client::Error, user: &str) -> String {
+fn vms_hint(err: &vast_vms_client::Error, auth: &VmsAuth) -> String {
     use vast_vms_client::Error as E;
+    let user = auth.who();
     match err {
+        E::AuthFailed { .. } if matches!(auth, VmsAuth::ApiToken { .. }) => format!(
+            "VMS refused {user}: it may be expired or revoked; issue a new one with \
+             `vast-ost bootstrap` (see docs/configuration.md)"
+        ),
         E::AuthFailed { .. } => format!(
             "check the VMS user name ({user}) and its password (--user, --password-file or \
              VAST_OST_PASSWORD); the account may also be locked or disabled"
@@ -281,26 +286,21 @@ async fn steps(
     }
 
     // Credentials (needed from here on).
-    let credentials = match credentials.or_else(|| {
-        Some(Credentials::new(
-            config.username.clone()?,
-            config.password.clone()?,
-        ))
-    }) {
-        Some(c) => c,
-        None => {
+    let auth = match VmsAuth::resolve(name, config, credentials) {
+        Ok(a) => a,
+        Err(e) => {
             run.failed(
                 "login",
                 "log in to VMS",
-                format!("no credentials for {name}"),
+                e.to_string(),
                 "give --user and a password (--password-file, VAST_OST_PASSWORD or the prompt), \
-                 or username/password in the configuration"
+                 username/password in the configuration, or api_token_file (vast-ost bootstrap)"
                     .to_owned(),
             );
             return;
         }
     };
-    let vms = match build_vms(name, config, &credentials) {
+    let vms = match build_vms(name, config, &auth) {
         Ok(v) => v,
         Err(e) => {
             run.failed(
@@ -314,7 +314,7 @@ async fn steps(
     };
 
     // TLS (the login is the first TLS connection) and login.
-    let login = vms.login().await;
+    let login = auth.verify(&vms).await;
     let tls_failed = matches!(login, Err(vast_vms_client::Error::Tls { .. }));
     if scheme == "https" {
         if let Err(e @ vast_vms_client::Error::Tls { .. }) = &login {
@@ -346,14 +346,14 @@ async fn steps(
         );
     }
     if let Err(e) = login {
-        let hint = vms_hint(&e, &credentials.username);
+        let hint = vms_hint(&e, &auth);
         run.failed("login", "log in to VMS", e.to_string(), hint);
         return;
     }
     run.ok(
         "login",
         "log in to VMS",
-        format!("{} logged in at {vms_url}", credentials.username),
+        format!("{} accepted at {vms_url}", auth.who()),
     );
 
     // Cluster state.
@@ -378,7 +378,7 @@ async fn steps(
             "wait until the cluster is ONLINE (see the VAST web UI for its alarms)".to_owned(),
         ),
         Err(e) => {
-            let hint = vms_hint(&e, &credentials.username);
+            let hint = vms_hint(&e, &auth);
             run.failed("cluster", "cluster state", e.to_string(), hint)
         }
     };
@@ -421,11 +421,14 @@ async fn steps(
         Err(e) => {
             let hint = match &e {
                 vast_vms_client::Error::PermissionDenied { .. } => format!(
-                    "user {} may not create tenants, users or view policies: use an admin \
-                     account once, or create tenant {:?} and user {:?} by hand",
-                    credentials.username, config.tenant, config.s3_user
+                    "{} may not create tenants, users or view policies: run `vast-ost \
+                     bootstrap` with an admin account once, or create tenant {:?} and user {:?} \
+                     by hand",
+                    auth.who(),
+                    config.tenant,
+                    config.s3_user
                 ),
-                other => vms_hint(other, &credentials.username),
+                other => vms_hint(other, &auth),
             };
             run.failed(
                 "bootstrap",

@@ -1,11 +1,10 @@
 //! The S3 key of a storage server, stored in the state directory so that every open reuses it
 //! (a new key per open would leak keys: VAST allows two per user).
 //!
-//! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically; a lock file around
+//! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically (`private_file`); a lock file around
 //! the check-issue-save sequence keeps concurrent processes from issuing two keys.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use ost_model::{OstError, ServerName};
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use vast_vms_client::{Secret, VmsClient};
 
 use crate::errors;
+use crate::private_file;
 
 /// A stored key pair.
 #[derive(Clone, Serialize, Deserialize)]
@@ -40,37 +40,12 @@ pub(crate) struct KeyStore {
     file: PathBuf,
 }
 
-fn file_stem(name: &ServerName) -> String {
-    name.to_string()
-        .trim_start_matches(ost_model::limits::SERVER_SCHEME)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl KeyStore {
     /// The key file of `name` under `state_dir`.
     pub(crate) fn new(state_dir: &Path, name: &ServerName) -> Self {
         let dir = state_dir.join("keys");
-        let file = dir.join(format!("{}.json", file_stem(name)));
+        let file = dir.join(format!("{}.json", crate::config::state_file_stem(name)));
         Self { dir, file }
-    }
-
-    fn ensure_dir(&self) -> Result<(), OstError> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| errors::io("creating the state directory", &e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
-        }
-        Ok(())
     }
 
     fn load(&self) -> Option<StoredKey> {
@@ -85,7 +60,6 @@ impl KeyStore {
     }
 
     fn save(&self, key: &StoredKey) -> Result<(), OstError> {
-        let tmp = self.file.with_extension("json.tmp");
         let body = serde_json::to_vec(&serde_json::json!({
             "user_id": key.user_id,
             "access_key": key.access_key,
@@ -94,20 +68,7 @@ impl KeyStore {
         .map_err(|e| OstError::Internal {
             cause: e.to_string(),
         })?;
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut f = options
-            .open(&tmp)
-            .map_err(|e| errors::io("writing the S3 key file", &e))?;
-        f.write_all(&body)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| errors::io("writing the S3 key file", &e))?;
-        fs::rename(&tmp, &self.file).map_err(|e| errors::io("storing the S3 key file", &e))
+        private_file::write_private(&self.file, &body, "the S3 key file")
     }
 
     /// The key to use for `user_id`: the stored one when VMS still lists it enabled for that
@@ -118,7 +79,7 @@ impl KeyStore {
         user_id: u64,
         tenant_id: Option<u64>,
     ) -> Result<StoredKey, OstError> {
-        self.ensure_dir()?;
+        private_file::ensure_private_dir(&self.dir)?;
         let lock_path = self.file.with_extension("lock");
         let lock = File::create(&lock_path).map_err(|e| errors::io("creating the key lock", &e))?;
         let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))

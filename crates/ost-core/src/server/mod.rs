@@ -2,6 +2,7 @@
 //! images open in this process, statistics and the event hub.
 
 pub(crate) mod admin;
+mod auth;
 pub(crate) mod check;
 mod copy;
 mod health;
@@ -23,6 +24,7 @@ use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
 use crate::config::{DataPathKind, ServerConfig};
 use crate::errors;
 use crate::events::EventHub;
+pub(crate) use auth::{build_vms, VmsAuth};
 pub(crate) use crate::shared::Busy;
 use crate::shared::ServerShared;
 use crate::stats::Stats;
@@ -57,20 +59,9 @@ impl Server {
         budget: BufferBudget,
         shared: Arc<ServerShared>,
     ) -> Result<Arc<Self>, OstError> {
-        let credentials = credentials
-            .or_else(|| {
-                Some(Credentials::new(
-                    config.username.clone()?,
-                    config.password.clone()?,
-                ))
-            })
-            .ok_or_else(|| OstError::Auth {
-                cause: format!(
-                    "no credentials for {name}: none from NetBackup and none configured"
-                ),
-            })?;
-        let vms = build_vms(&name, &config, &credentials)?;
-        vms.login().await.map_err(errors::vms)?;
+        let auth = VmsAuth::resolve(&name, &config, credentials)?;
+        let vms = build_vms(&name, &config, &auth)?;
+        auth.verify(&vms).await.map_err(errors::vms)?;
         let cluster = vms.cluster().await.map_err(errors::vms)?;
         if !cluster.is_online() {
             return Err(OstError::TryAgain {
@@ -319,9 +310,13 @@ impl Server {
             "orphan_age_secs" => c.orphan_age_secs.to_string(),
             "event_poll_secs" => c.event_poll_secs.to_string(),
             "sweep_on_open" => c.sweep_on_open.to_string(),
-            "password" => {
+            "api_token_file" => c
+                .api_token_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            "password" | "api_token" => {
                 return Err(OstError::PermissionDenied {
-                    cause: "the password is never returned".to_owned(),
+                    cause: format!("{key}: secrets are never returned"),
                 })
             }
             other => {
@@ -375,22 +370,6 @@ impl Server {
     pub(crate) fn vms(&self) -> &VmsClient {
         &self.vms
     }
-}
-
-fn build_vms(
-    name: &ServerName,
-    config: &ServerConfig,
-    credentials: &Credentials,
-) -> Result<VmsClient, OstError> {
-    let mut b = VmsClient::builder(config.vms_url_for(name))
-        .password(&credentials.username, credentials.password.clone())
-        .timeout(Duration::from_secs(config.vms_timeout_secs))
-        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
-        .insecure(config.insecure);
-    if let Some(ca) = &config.ca_bundle {
-        b = b.ca_bundle(ca);
-    }
-    b.build().map_err(errors::vms)
 }
 
 fn build_s3(

@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code or a [`CliError`].
 
 mod bench;
+mod bootstrap;
 mod check;
 mod config;
 mod image;
@@ -17,6 +18,7 @@ use crate::error::CliError;
 pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let g = &cli.global;
     match cli.command {
+        Command::Bootstrap(args) => bootstrap::run(g, &args),
         Command::Check { server } => check::run(g, &server),
         Command::Lsu(cmd) => lsu::run(g, cmd),
         Command::Image(cmd) => image::run(g, cmd),

@@ -160,11 +160,16 @@ fn authenticate(state: &VmsState, call: &Call) -> Result<Ctx, ApiError> {
     let epoch = state.faults.token_epoch();
     let (principal, jti) = match auth::credentials(&call.headers)? {
         Credentials::Bearer(token) => {
+            state.faults.count("vms.auth.bearer_requests");
             let (principal, jti) = state.jwt.check_access(&token, epoch)?;
             (principal, Some(jti))
         }
-        Credentials::ApiToken(token) => (apitokens::principal(state, &token)?, None),
+        Credentials::ApiToken(token) => {
+            state.faults.count("vms.auth.api_token_requests");
+            (apitokens::principal(state, &token)?, None)
+        }
         Credentials::Basic(user, pass) => {
+            state.faults.count("vms.auth.basic_requests");
             let db = state.lock();
             let principal = auth::login(&db, admin(state), &user, &pass)
                 .ok_or_else(|| ApiError::unauthorized("Invalid username/password."))?;

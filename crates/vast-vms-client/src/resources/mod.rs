@@ -2,6 +2,7 @@
 //! `null` ones (left at their default).
 
 pub mod alarms;
+pub mod api_tokens;
 pub mod capacity;
 pub mod clusters;
 pub mod collection;
@@ -17,6 +18,7 @@ pub mod vms;
 pub mod vtasks;
 
 pub use alarms::{Alarm, AlarmQuery};
+pub use api_tokens::{ApiToken, ApiTokensApi, IssuedApiToken, NewApiToken};
 pub use capacity::{Capacity, CapacityApi, CapacityKind, CapacityQuery};
 pub use clusters::Cluster;
 pub use collection::{Collection, Creatable, Mutable, Resource};
@@ -103,6 +105,13 @@ impl VmsClient {
     /// `/capacity/`.
     pub fn capacity(&self) -> CapacityApi {
         CapacityApi {
+            client: self.clone(),
+        }
+    }
+
+    /// `/apitokens/`.
+    pub fn api_tokens(&self) -> ApiTokensApi {
+        ApiTokensApi {
             client: self.clone(),
         }
     }
