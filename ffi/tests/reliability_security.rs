@@ -134,3 +134,209 @@ fn no_password_token_or_secret_key_in_the_log_of_a_whole_run() {
         log.len()
     );
 }
+
+#[test]
+fn access_keys_the_plugin_creates_belong_to_its_own_user_and_tenant() {
+    use vast_vms_client::{BucketSpec, S3UserSpec};
+    let env = Env::start(DataPath::S3);
+    let out = env.rel(&["backup", "scoped", &(6 * MIB).to_string(), "71"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stored = env.stored_key();
+    let access_key = stored["access_key"].as_str().unwrap().to_owned();
+    let vms = env.vms_admin();
+
+    // VMS: the key is listed under the plugin's S3 user only, and maps to the plugin's tenant.
+    let (tenant, users) = env.rt.block_on(async {
+        let tenant = vms.tenants().list(&Default::default()).await.unwrap();
+        let users = vms.users().list(&Default::default()).await.unwrap();
+        (tenant, users)
+    });
+    let tenant_id = tenant.iter().find(|t| t.name == "netbackup").unwrap().id;
+    let holders: Vec<_> = users
+        .iter()
+        .filter(|u| u.access_keys.iter().any(|k| k.access_key == access_key))
+        .collect();
+    assert_eq!(holders.len(), 1, "key listed under {} users", holders.len());
+    let owner = holders[0];
+    assert_eq!(owner.name, "netbackup-s3");
+    assert_eq!(stored["user_id"].as_u64(), Some(owner.id));
+    assert_ne!(
+        owner.s3_superuser,
+        Some(true),
+        "the plugin's user is an S3 superuser"
+    );
+    let key = owner
+        .access_keys
+        .iter()
+        .find(|k| k.access_key == access_key)
+        .unwrap();
+    // Local users are cluster-wide on VAST; a key maps to one tenant.
+    assert_eq!(key.tenant_id, Some(tenant_id), "{key:?}");
+    assert_eq!(
+        owner.access_keys.len(),
+        1,
+        "the plugin left more than one key on its user"
+    );
+    println!(
+        "CHECKED VMS: access key {access_key} is listed only under user {} (id {}) and maps to \
+         tenant netbackup (id {tenant_id}); it is the user's only key; not an S3 superuser",
+        owner.name, owner.id
+    );
+
+    // S3: another tenant's bucket is out of the key's reach; its own user's key reaches it.
+    let other_secret = env.rt.block_on(async {
+        let boot = vms.bootstrap();
+        let t = boot.ensure_tenant("other").await.unwrap().into_inner();
+        let u = boot
+            .ensure_s3_user(&S3UserSpec::new("other-s3").in_tenant(t.id))
+            .await
+            .unwrap()
+            .into_inner();
+        let policy = boot
+            .ensure_s3_policy(vast_vms_client::bootstrap::S3_DEFAULT_POLICY, None)
+            .await
+            .unwrap()
+            .into_inner();
+        boot.ensure_bucket_view(
+            &BucketSpec::new("other-bucket", "/other/other-bucket", "other-s3", policy.id)
+                .in_tenant(t.id),
+        )
+        .await
+        .unwrap();
+        boot.issue_access_key(u.id, Some(t.id)).await.unwrap()
+    });
+    let theirs = env.s3_with(&other_secret.access_key, other_secret.secret_key.expose());
+    let ours = env.s3();
+    let denied = env.rt.block_on(async {
+        theirs
+            .sdk()
+            .put_object()
+            .bucket("other-bucket")
+            .key("theirs")
+            .body(b"their data".to_vec().into())
+            .send()
+            .await
+            .expect("the other tenant's own key writes its bucket");
+        let put = ours
+            .sdk()
+            .put_object()
+            .bucket("other-bucket")
+            .key("intruder")
+            .body(b"x".to_vec().into())
+            .send()
+            .await;
+        let get = ours
+            .sdk()
+            .get_object()
+            .bucket("other-bucket")
+            .key("theirs")
+            .send()
+            .await;
+        let list = ours
+            .sdk()
+            .list_objects_v2()
+            .bucket("other-bucket")
+            .send()
+            .await;
+        let delete = ours
+            .sdk()
+            .delete_object()
+            .bucket("other-bucket")
+            .key("theirs")
+            .send()
+            .await;
+        [
+            ("PutObject", put.err().map(|e| format!("{e:?}"))),
+            ("GetObject", get.err().map(|e| format!("{e:?}"))),
+            ("ListObjectsV2", list.err().map(|e| format!("{e:?}"))),
+            ("DeleteObject", delete.err().map(|e| format!("{e:?}"))),
+        ]
+    });
+    for (op, err) in &denied {
+        let err = err
+            .as_deref()
+            .unwrap_or_else(|| panic!("{op} on another tenant's bucket succeeded"));
+        assert!(err.contains("AccessDenied"), "{op}: {err}");
+    }
+    let still_there = env.rt.block_on(
+        theirs
+            .sdk()
+            .head_object()
+            .bucket("other-bucket")
+            .key("theirs")
+            .send(),
+    );
+    assert!(still_there.is_ok(), "the other tenant's object was touched");
+    println!(
+        "CHECKED S3: the plugin's key gets AccessDenied on another tenant's bucket for \
+         PutObject, GetObject, ListObjectsV2 and DeleteObject; that tenant's own key works and \
+         its object is untouched"
+    );
+}
+
+#[test]
+fn with_an_api_token_the_plugin_never_uses_the_admin_password_after_bootstrap() {
+    let env = Env::start(DataPath::S3);
+    // Bootstrap: one open with the administrator's password (what `vast-ost bootstrap` does:
+    // tenant, S3 user, policy, default LSU, stored S3 key), then a VMS API token. The CLI's own
+    // test (crates/vast-ost-cli/tests/bootstrap.rs) covers the command; here the token is
+    // issued over VMS as the administrator.
+    let first = env.rel(&["backup", "before", &(6 * MIB).to_string(), "81"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let vms = env.vms_admin();
+    let issued = env
+        .rt
+        .block_on(
+            vms.api_tokens()
+                .create(&vast_vms_client::NewApiToken::named("vast-ost@rel").expiring_in("1d")),
+        )
+        .unwrap();
+    let token_file = env.dir.path().join("vms.token");
+    std::fs::write(&token_file, format!("{}\n", issued.token.expose())).unwrap();
+    env.add_server_key("api_token_file", &format!("\"{}\"", token_file.display()));
+
+    let stats = |env: &Env| {
+        (
+            env.stat("vms.auth.token"),
+            env.stat("vms.auth.refresh"),
+            env.stat("vms.auth.basic_requests"),
+            env.stat("vms.auth.api_token_requests"),
+        )
+    };
+    let before = stats(&env);
+    // NetBackup passes no credentials at all: backup, restore of both images, list.
+    let backup = env.rel_without_credentials(&["backup", "after", &(6 * MIB).to_string(), "82"]);
+    assert!(backup.status.success(), "{}", text(&backup));
+    for (name, seed) in [("before", 81), ("after", 82)] {
+        let out = env.rel_without_credentials(&[
+            "restore",
+            name,
+            &(6 * MIB).to_string(),
+            &seed.to_string(),
+        ]);
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        let verified = result_line(&t, "RESTORE_VERIFIED ").unwrap();
+        assert_eq!(verified[0], (6 * MIB).to_string(), "{t}");
+    }
+    // NetBackup passes the admin's credentials: the token is still what the plugin uses.
+    assert_restores(&env, "after", 6 * MIB, 82);
+    let after = stats(&env);
+    assert_eq!(
+        (before.0, before.1, before.2),
+        (after.0, after.1, after.2),
+        "password logins / refreshes / Basic calls happened in API-token mode"
+    );
+    let token_calls = after.3 - before.3;
+    assert!(token_calls > 0, "no VMS call carried the API token");
+    let log = env.log_text();
+    assert!(
+        !log.contains(issued.token.expose()),
+        "the API token is in the plugin log"
+    );
+    println!(
+        "CHECKED api_token_file configured: 4 driver runs (one passing NetBackup credentials) \
+         backed up and restored 2 x 6 MiB with {token_calls} VMS calls on the token, 0 password \
+         logins, 0 refreshes, 0 Basic calls; the token is not in the log"
+    );
+}

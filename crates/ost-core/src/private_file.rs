@@ -12,7 +12,10 @@ use crate::errors;
 /// Creates `dir` (and its parents) and restricts it to its owner.
 pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), OstError> {
     fs::create_dir_all(dir).map_err(|e| {
-        errors::io(&format!("creating the state directory {}", dir.display()), &e)
+        errors::io(
+            &format!("creating the state directory {}", dir.display()),
+            &e,
+        )
     })?;
     #[cfg(unix)]
     {
@@ -40,7 +43,9 @@ pub(crate) fn write_private(path: &Path, body: &[u8], what: &str) -> Result<(), 
     }
     let failed = |e: std::io::Error| errors::io(&format!("writing {what} {}", path.display()), &e);
     let mut f = options.open(tmp).map_err(failed)?;
-    f.write_all(body).and_then(|()| f.sync_all()).map_err(failed)?;
+    f.write_all(body)
+        .and_then(|()| f.sync_all())
+        .map_err(failed)?;
     fs::rename(tmp, path).map_err(failed)
 }
 

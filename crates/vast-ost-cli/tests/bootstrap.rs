@@ -72,7 +72,10 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
         assert_eq!(mode, 0o600, "token file mode {mode:o}");
     }
     assert!(!out.stdout.contains(&token) && !out.stderr.contains(&token));
-    println!("CHECKED bootstrap issued API token {} into {file} (mode 0600)", v["api_token"]["id"]);
+    println!(
+        "CHECKED bootstrap issued API token {} into {file} (mode 0600)",
+        v["api_token"]["id"]
+    );
 
     // A second bootstrap refuses to overwrite the token file without --force.
     let again = env.run(&["bootstrap"]);
@@ -93,16 +96,29 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
     std::fs::write(&input, &payload).unwrap();
     let backup = run_without_password(
         &env,
-        &["backup", "netbackup-pool-01", "tokimg", input.to_str().unwrap()],
+        &[
+            "backup",
+            "netbackup-pool-01",
+            "tokimg",
+            input.to_str().unwrap(),
+        ],
     );
     assert_eq!(backup.code, 0, "{}", backup.stderr);
     let output = env.path("out.bin");
     let restore = run_without_password(
         &env,
-        &["restore", "netbackup-pool-01", "tokimg", output.to_str().unwrap()],
+        &[
+            "restore",
+            "netbackup-pool-01",
+            "tokimg",
+            output.to_str().unwrap(),
+        ],
     );
     assert_eq!(restore.code, 0, "{}", restore.stderr);
-    assert!(std::fs::read(&output).unwrap() == payload, "restored bytes differ");
+    assert!(
+        std::fs::read(&output).unwrap() == payload,
+        "restored bytes differ"
+    );
     let list = run_without_password(&env, &["--json", "image", "list", "netbackup-pool-01"]);
     assert_eq!(list.code, 0, "{}", list.stderr);
     assert_eq!(list.json().as_array().unwrap().len(), 1, "{}", list.stdout);
@@ -139,8 +155,14 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
         .clone();
     assert_eq!(failed["name"], "login", "{v}");
     assert!(
-        failed["hint"].as_str().unwrap().contains("vast-ost bootstrap"),
+        failed["hint"]
+            .as_str()
+            .unwrap()
+            .contains("vast-ost bootstrap"),
         "{failed}"
     );
-    println!("CHECKED revoked token: check fails at login with hint {}", failed["hint"]);
+    println!(
+        "CHECKED revoked token: check fails at login with hint {}",
+        failed["hint"]
+    );
 }

@@ -58,24 +58,21 @@ impl Env {
         self.rel_env(args, &[])
     }
 
+    /// As [`Env::rel`], but the driver passes NetBackup no credentials at all.
+    pub fn rel_without_credentials(&self, args: &[&str]) -> Output {
+        let mut cmd = self.rel_command(args);
+        cmd.env_remove("VAST_OST_USER")
+            .env_remove("VAST_OST_PASSWORD");
+        finish_run(args, &mut cmd)
+    }
+
     /// As [`Env::rel`] with extra environment variables.
     pub fn rel_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let mut cmd = self.rel_command(args);
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
-        println!(
-            "--- rel_driver {} ({})\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let err = String::from_utf8_lossy(&out.stderr);
-        if !err.trim().is_empty() {
-            eprintln!("{err}");
-        }
-        out
+        finish_run(args, &mut cmd)
     }
 
     /// Starts the reliability driver with stdin and stdout piped (pause/resume, races, kills).
@@ -116,8 +113,9 @@ impl Env {
         self.sim.faults().counter(name)
     }
 
-    /// An S3 client with the key the plugin stored (after its first open).
-    pub fn s3(&self) -> vast_s3_data::S3Client {
+    /// The S3 key file the plugin stored (after its first open): `user_id`, `access_key`,
+    /// `secret_key`.
+    pub fn stored_key(&self) -> serde_json::Value {
         let dir = self.dir.path().join("state").join("keys");
         let file = std::fs::read_dir(&dir)
             .unwrap()
@@ -125,13 +123,23 @@ impl Env {
             .find(|e| e.path().extension().is_some_and(|x| x == "json"))
             .unwrap()
             .path();
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        let _guard = self.rt.enter();
-        let mut builder = vast_s3_data::S3ClientBuilder::new(
-            self.sim.s3_url(),
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+    }
+
+    /// An S3 client with the key the plugin stored (after its first open).
+    pub fn s3(&self) -> vast_s3_data::S3Client {
+        let v = self.stored_key();
+        self.s3_with(
             v["access_key"].as_str().unwrap(),
             v["secret_key"].as_str().unwrap(),
-        );
+        )
+    }
+
+    /// An S3 client on the simulator with the given key.
+    pub fn s3_with(&self, access_key: &str, secret_key: &str) -> vast_s3_data::S3Client {
+        let _guard = self.rt.enter();
+        let mut builder =
+            vast_s3_data::S3ClientBuilder::new(self.sim.s3_url(), access_key, secret_key);
         if let Some(ca) = self.sim.ca_cert_path() {
             builder = builder.tls(vast_s3_data::TlsOptions::CaBundle(
                 std::fs::read(ca).unwrap(),
@@ -142,15 +150,29 @@ impl Env {
 
     /// The S3 secret key the plugin stored.
     pub fn stored_secret_key(&self) -> String {
-        let dir = self.dir.path().join("state").join("keys");
-        let file = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .find(|e| e.path().extension().is_some_and(|x| x == "json"))
-            .unwrap()
-            .path();
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        v["secret_key"].as_str().unwrap().to_owned()
+        self.stored_key()["secret_key"].as_str().unwrap().to_owned()
+    }
+
+    /// A VMS client logged in as the simulator's administrator.
+    pub fn vms_admin(&self) -> vast_vms_client::VmsClient {
+        let (user, password) = self.sim.admin_credentials();
+        let mut builder = vast_vms_client::VmsClient::builder(self.sim.vms_url())
+            .password(user, password.to_owned());
+        if let Some(ca) = self.sim.ca_cert_path() {
+            builder = builder.ca_bundle(ca);
+        }
+        builder.build().unwrap()
+    }
+
+    /// Adds `key = value` (a TOML value) to the plugin's server section.
+    pub fn add_server_key(&self, key: &str, value: &str) {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.config)
+            .unwrap();
+        writeln!(f, "{key} = {value}").unwrap();
+        println!("CONFIG {key} = {value}");
     }
 
     /// Object keys of image `name` in the LSU bucket.
@@ -210,6 +232,22 @@ impl Env {
                 .unwrap();
         });
     }
+}
+
+/// Runs a driver command to its end, printing its output.
+fn finish_run(args: &[&str], cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    println!(
+        "--- rel_driver {} ({})\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !err.trim().is_empty() {
+        eprintln!("{err}");
+    }
+    out
 }
 
 /// A reliability driver running as a child process.

@@ -50,7 +50,10 @@ impl Server {
         expiry: Option<&str>,
         file: &Path,
     ) -> Result<IssuedToken, OstError> {
-        let name = name.map_or_else(|| format!("vast-ost@{}", crate::image::host_name()), str::to_owned);
+        let name = name.map_or_else(
+            || format!("vast-ost@{}", crate::image::host_name()),
+            str::to_owned,
+        );
         let me = self.vms.whoami().await.map_err(errors::vms)?;
         let mut new = vast_vms_client::NewApiToken::named(name.as_str());
         if let Some(expiry) = expiry {

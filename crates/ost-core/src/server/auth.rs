@@ -180,7 +180,10 @@ mod tests {
         };
         let given = VmsAuth::resolve(&name(), &config, Some(Credentials::new("nbu", "x")));
         assert_eq!(given.unwrap().who(), "nbu");
-        assert_eq!(VmsAuth::resolve(&name(), &config, None).unwrap().who(), "admin");
+        assert_eq!(
+            VmsAuth::resolve(&name(), &config, None).unwrap().who(),
+            "admin"
+        );
         let none = VmsAuth::resolve(&name(), &ServerConfig::default(), None).unwrap_err();
         assert!(none.to_string().contains("no credentials"), "{none}");
     }
@@ -196,7 +199,10 @@ mod tests {
                 ..ServerConfig::default()
             };
             let err = VmsAuth::resolve(&name(), &config, None).unwrap_err();
-            assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
         }
     }
 }

@@ -24,7 +24,6 @@ use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
 use crate::config::{DataPathKind, ServerConfig};
 use crate::errors;
 use crate::events::EventHub;
-pub(crate) use auth::{build_vms, VmsAuth};
 pub(crate) use crate::shared::Busy;
 use crate::shared::ServerShared;
 use crate::stats::Stats;
@@ -32,6 +31,7 @@ use crate::store::nfs::NfsStore;
 use crate::store::s3::S3Store;
 use crate::store::{DataLayout, DataStore};
 use crate::types::{Credentials, ServerProps, Statistics};
+pub(crate) use auth::{build_vms, VmsAuth};
 
 pub(crate) use lsu::LsuCache;
 

@@ -46,7 +46,15 @@ pub(crate) fn run(global: &Global, args: &BootstrapArgs) -> Result<ExitCode, Cli
         .hint("add --user USER and --password-file FILE (or VAST_OST_PASSWORD)"));
     }
     let plugin = Plugin::init(config.clone()).doing(|| "starting the plugin".to_owned())?;
-    let result = bootstrap(&plugin, &name, creds, &section, &token_file, args, global.json);
+    let result = bootstrap(
+        &plugin,
+        &name,
+        creds,
+        &section,
+        &token_file,
+        args,
+        global.json,
+    );
     plugin.terminate();
     result
 }
@@ -113,7 +121,10 @@ fn bootstrap(
     if let Some(t) = &token {
         fields.push((
             "API token",
-            format!("id {} owned by {}, expires in {}", t.id, t.owner, args.token_expiry),
+            format!(
+                "id {} owned by {}, expires in {}",
+                t.id, t.owner, args.token_expiry
+            ),
         ));
         fields.push(("token file", format!("{file} (mode 0600)")));
     }

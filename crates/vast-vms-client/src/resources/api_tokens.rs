@@ -148,7 +148,8 @@ mod tests {
 
     #[test]
     fn new_token_sends_only_what_is_set() {
-        let body = serde_json::to_value(NewApiToken::named("vast-ost").expiring_in("365d")).unwrap();
+        let body =
+            serde_json::to_value(NewApiToken::named("vast-ost").expiring_in("365d")).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"name": "vast-ost", "expiry_date": "365d"})
