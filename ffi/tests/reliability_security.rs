@@ -329,11 +329,25 @@ fn with_an_api_token_the_plugin_never_uses_the_admin_password_after_bootstrap() 
     );
     let token_calls = after.3 - before.3;
     assert!(token_calls > 0, "no VMS call carried the API token");
+    // A revoked token: open fails with STS_EAUTH, and the log names the token's file.
+    env.rt
+        .block_on(vms.api_tokens().revoke(&issued.id))
+        .unwrap();
+    let t = text(&env.rel_without_credentials(&["open-server", "1"]));
+    const EAUTH: i32 = 2_060_903;
+    assert_eq!(open_codes(&t), [EAUTH], "{t}");
     let log = env.log_text();
+    let line = log
+        .lines()
+        .rfind(|l| l.contains("stspi_open_server failed"))
+        .unwrap_or_else(|| panic!("no failure logged:\n{log}"))
+        .to_owned();
+    assert!(line.contains("api_token_file"), "{line}");
     assert!(
         !log.contains(issued.token.expose()),
         "the API token is in the plugin log"
     );
+    println!("CHECKED revoked token: open -> {EAUTH} ({line})");
     println!(
         "CHECKED api_token_file configured: 4 driver runs (one passing NetBackup credentials) \
          backed up and restored 2 x 6 MiB with {token_calls} VMS calls on the token, 0 password \

@@ -86,6 +86,19 @@ impl VmsAuth {
     }
 }
 
+impl VmsAuth {
+    /// `err` as the plugin reports it; an authentication failure names the credentials
+    /// (user name or token file, never the secret).
+    pub(crate) fn refused(&self, err: vast_vms_client::Error) -> OstError {
+        match errors::vms(err) {
+            OstError::Auth { cause } => OstError::Auth {
+                cause: format!("VMS refused {}: {cause}", self.who()),
+            },
+            other => other,
+        }
+    }
+}
+
 /// The token in `path`: its first line, trimmed. A file others may read is used, with a
 /// warning.
 fn read_token_file(path: &Path) -> Result<Secret, OstError> {

@@ -1,8 +1,9 @@
 //! The S3 key of a storage server, stored in the state directory so that every open reuses it
 //! (a new key per open would leak keys: VAST allows two per user).
 //!
-//! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically (`private_file`); a lock file around
-//! the check-issue-save sequence keeps concurrent processes from issuing two keys.
+//! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically (`private_file`); a
+//! lock file around the check-issue-save sequence keeps concurrent processes from issuing two
+//! keys.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

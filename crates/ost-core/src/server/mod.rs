@@ -61,7 +61,7 @@ impl Server {
     ) -> Result<Arc<Self>, OstError> {
         let auth = VmsAuth::resolve(&name, &config, credentials)?;
         let vms = build_vms(&name, &config, &auth)?;
-        auth.verify(&vms).await.map_err(errors::vms)?;
+        auth.verify(&vms).await.map_err(|e| auth.refused(e))?;
         let cluster = vms.cluster().await.map_err(errors::vms)?;
         if !cluster.is_online() {
             return Err(OstError::TryAgain {
