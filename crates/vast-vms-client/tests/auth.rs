@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::Harness;
-use vast_vms_client::{Error, NewTenant, NewUser, Query, Secret, VmsClient};
+use vast_vms_client::{Error, NewApiToken, NewTenant, NewUser, Query, Secret, VmsClient};
 
 #[tokio::test]
 async fn access_token_expiry_mid_sequence_is_invisible() -> anyhow::Result<()> {
@@ -118,19 +118,24 @@ async fn permission_denied_is_reported_without_retry() -> anyhow::Result<()> {
 async fn api_tokens_and_basic_work_too() -> anyhow::Result<()> {
     let h = Harness::start().await?;
     let admin = h.admin()?;
-    let token: serde_json::Value = admin
-        .send_json(
-            vast_vms_client::Method::POST,
-            "apitokens/",
-            &Query::new(),
-            Some(&serde_json::json!({"name": "client-test"})),
-        )
+    let issued = admin
+        .api_tokens()
+        .create(&NewApiToken::named("client-test").expiring_in("30d"))
         .await?;
-    let token = token["token"]
-        .as_str()
-        .expect("apitokens answer with a token");
-    let by_token = h.builder().api_token(token).build()?;
+    assert!(!format!("{issued:?}").contains(issued.token.expose()));
+    let by_token = h.builder().api_token(issued.token.clone()).build()?;
     assert_eq!(by_token.cluster().await?.name, "vast-sim");
+    assert_eq!(by_token.whoami().await?.username, "admin");
+
+    let listed = admin.api_tokens().list(Some("admin")).await?;
+    let mine = listed
+        .iter()
+        .find(|t| t.id == issued.id)
+        .expect("the new token is listed");
+    assert_eq!(mine.name.as_deref(), Some("client-test"));
+    assert_eq!(mine.expiry_date.as_deref(), Some("30d"));
+    assert!(mine.last_used.is_some(), "{mine:?}");
+    assert_eq!(admin.api_tokens().get(&issued.id).await?.id, issued.id);
 
     let (user, password) = h.sim.admin_credentials();
     let basic = h.builder().basic(user, password).build()?;
@@ -140,6 +145,33 @@ async fn api_tokens_and_basic_work_too() -> anyhow::Result<()> {
         1,
         "only the admin client logged in"
     );
+
+    // Revoked: the token no longer authenticates, and is not retried.
+    let revoked = admin.api_tokens().revoke(&issued.id).await?;
+    assert_eq!(revoked.revoked, Some(true));
+    let before = h.counter("vms.auth.api_token_requests");
+    let err = by_token.cluster().await.unwrap_err();
+    assert!(matches!(err, Error::AuthFailed { .. }), "{err:?}");
+    assert_eq!(h.counter("vms.auth.api_token_requests"), before + 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn api_tokens_are_limited_per_owner() -> anyhow::Result<()> {
+    let h = Harness::start_with(|c| c.max_api_tokens_per_user = 2).await?;
+    let admin = h.admin()?;
+    for n in 0..2 {
+        admin
+            .api_tokens()
+            .create(&NewApiToken::named(format!("t{n}")))
+            .await?;
+    }
+    let err = admin
+        .api_tokens()
+        .create(&NewApiToken::named("one-too-many"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Max allowed API tokens"), "{err}");
     Ok(())
 }
 
