@@ -276,6 +276,30 @@ fn vms_token_expiring_every_2_s() {
     assert_restores(&env, "tokens", size, 16);
 }
 
+/// A backup that ran out of space: the driver failed (exit 3) with STS_ENOSPC at a write or at
+/// close, the image was not sealed and is gone, and no object or upload of it is left. Returns
+/// where it failed.
+fn assert_no_space_and_nothing_left(env: &Env, name: &str, code: Option<i32>, out: &str) -> String {
+    assert_eq!(code, Some(3), "{out}");
+    let (code, at) = match result_line(out, "WRITE_FAILED ") {
+        Some(w) => (w[1].parse::<i32>().unwrap(), format!("write at {}", w[0])),
+        None => (
+            result_line(out, "CLOSE_FAILED ").unwrap()[0]
+                .parse()
+                .unwrap(),
+            "close".to_owned(),
+        ),
+    };
+    assert_eq!(code, ENOSPC, "{out}");
+    assert!(!out.contains("CLOSE_ACCEPTED_A_FAILED_IMAGE"), "{out}");
+    let (state, _, listed, _) = state_of(out);
+    assert_eq!((state.as_str(), listed), ("missing", 0), "{out}");
+    let keys = env.image_keys(name);
+    assert!(keys.is_empty(), "left behind: {keys:?}");
+    assert_eq!(env.image_uploads(name), 0);
+    at
+}
+
 #[test]
 fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
     let env = Env::start(DataPath::S3);
@@ -298,24 +322,7 @@ fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
     d.resume();
     let (code, out) = d.finish();
     env.set_faults(FaultConfig::default());
-    assert_eq!(code, Some(3), "{out}");
-    let (code, at) = match result_line(&out, "WRITE_FAILED ") {
-        Some(w) => (w[1].parse::<i32>().unwrap(), format!("write at {}", w[0])),
-        None => (
-            result_line(&out, "CLOSE_FAILED ").unwrap()[0]
-                .parse()
-                .unwrap(),
-            "close".to_owned(),
-        ),
-    };
-    assert_eq!(code, ENOSPC, "{out}");
-    assert!(!out.contains("CLOSE_ACCEPTED_A_FAILED_IMAGE"), "{out}");
-    let (state, _, listed, _) = state_of(&out);
-    assert_eq!((state.as_str(), listed), ("missing", 0), "{out}");
-    let keys = env.image_keys("quota");
-    let uploads = env.image_uploads("quota");
-    assert!(keys.is_empty(), "left behind: {keys:?}");
-    assert_eq!(uploads, 0);
+    let at = assert_no_space_and_nothing_left(&env, "quota", code, &out);
     println!(
         "CHECKED bucket full from 16 MiB on: {at} returned STS_ENOSPC, close refused to seal, \
          image gone; objects left: 0, multipart uploads left: 0"
@@ -323,4 +330,44 @@ fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
     // The name is usable again once there is space.
     backup(&env, "quota", 8 * MIB, 18);
     assert_restores(&env, "quota", 8 * MIB, 18);
+}
+
+#[test]
+fn vms_quota_hard_limit_mid_backup_is_no_space_and_leaves_nothing() {
+    let env = Env::start(DataPath::S3);
+    backup(&env, "seed", 4 * MIB, 19);
+    // A real VMS quota on the bucket's directory: 20 MiB hard, 4 MiB already used.
+    let vms = env.vms_admin();
+    let quota = env.rt.block_on(async {
+        let view = vms.views().by_bucket(BUCKET).await.unwrap().unwrap();
+        vms.quotas()
+            .create(&vast_vms_client::NewQuota::new(
+                "nbu-pool-limit",
+                &view.path,
+                20 * MIB,
+            ))
+            .await
+            .unwrap()
+    });
+    println!(
+        "INJECT VMS quota {} on {}: hard limit 20 MiB",
+        quota.name, quota.path
+    );
+    let out = env.rel(&["backup", "overquota", &(48 * MIB).to_string(), "20"]);
+    let t = text(&out);
+    let at = assert_no_space_and_nothing_left(&env, "overquota", out.status.code(), &t);
+    assert_restores(&env, "seed", 4 * MIB, 19);
+    println!(
+        "CHECKED 48 MiB backup into a bucket with 16 MiB left under a VMS hard quota: {at} \
+         returned STS_ENOSPC, not sealed, nothing of it left; the earlier image still restores"
+    );
+    // Raised quota: the same name backs up.
+    env.rt
+        .block_on(
+            vms.quotas()
+                .update(quota.id, &serde_json::json!({"hard_limit": 256 * MIB})),
+        )
+        .unwrap();
+    backup(&env, "overquota", 48 * MIB, 20);
+    assert_restores(&env, "overquota", 48 * MIB, 20);
 }
