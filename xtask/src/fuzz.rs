@@ -170,7 +170,13 @@ fn run_target(binary: &Path, target: &str, seconds: u64) -> Result<Summary> {
     let elapsed = started.elapsed().as_secs_f64();
 
     if !status.success() {
-        let from = lines.len().saturating_sub(TAIL_LINES);
+        // From the panic message on (a Rust panic is followed by its backtrace and libFuzzer's
+        // report), or the last lines when there is no panic (a timeout, running out of memory).
+        let tail = lines.len().saturating_sub(TAIL_LINES);
+        let from = lines
+            .iter()
+            .rposition(|line| line.contains("panicked at"))
+            .map_or(tail, |panic| panic.min(tail));
         eprintln!("---- last libFuzzer lines ({})", log_path.display());
         for line in &lines[from..] {
             eprintln!("{line}");
