@@ -3,7 +3,7 @@
 //! Tasks:
 //! - `ci`: everything CI checks (format, lints, tests, compatibility scripts, fuzzing, licence
 //!   policy).
-//! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
+//! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources, yanked crates).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` for a bounded time (`--seconds N` each).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
@@ -23,6 +23,7 @@ mod fuzz;
 mod harness;
 mod header;
 mod package;
+mod yanked;
 
 use anyhow::{bail, Result};
 
@@ -57,7 +58,7 @@ fn print_help() {
          tasks:\n  \
          ci       format check, clippy -D warnings, tests, compat scripts, fuzz (45 s each), cargo-deny\n           \
          (`ci --quick` skips compat, fuzz and deny)\n  \
-         deny     licence/bans/sources policy (deny.toml)\n  \
+         deny     licence/bans/sources policy (deny.toml) and yanked crates\n  \
          fuzz     cargo-fuzz targets `parsers` and `descriptor`, N s each ([--seconds N], default 45)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
          demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
