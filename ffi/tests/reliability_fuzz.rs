@@ -1,7 +1,7 @@
-//! Reliability: a bounded fuzz run of the name parsers and the descriptor JSON parser on
-//! stable Rust (proptest), with the same properties as the cargo-fuzz target in `fuzz/`
-//! (`fuzz/checks.rs`), which needs a nightly toolchain. `REL_FUZZ_CASES` sets the cases per
-//! property (default 4000).
+//! Reliability: a bounded fuzz run of the name parsers and the descriptor JSON parser
+//! (proptest, part of `cargo test`), with the same properties as the cargo-fuzz targets in
+//! `fuzz/` (`fuzz/checks.rs`), which `cargo xtask fuzz` runs on stable with `--sanitizer none`
+//! (CI: 45 s per target). `REL_FUZZ_CASES` sets the cases per property (default 4000).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../fuzz/checks.rs"]

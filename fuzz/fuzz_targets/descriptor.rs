@@ -2,6 +2,8 @@
 //! the properties are in `../checks.rs`.
 #![no_main]
 
+// Only the descriptor check is used here; the name checks serve the `parsers` target.
+#[allow(dead_code)]
 #[path = "../checks.rs"]
 mod checks;
 

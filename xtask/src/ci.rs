@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use crate::command::{cargo, run as run_step};
 
-/// Runs format check, clippy, tests, then (unless `--quick`) compat scripts and cargo-deny.
+/// Runs format check, clippy, tests, then (unless `--quick`) compat scripts, a bounded
+/// cargo-fuzz run and cargo-deny.
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("==> header --check");
@@ -26,6 +27,7 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("tests", cargo().args(["test", "--workspace"]))?;
     if !quick {
         crate::compat::run()?;
+        crate::fuzz::run_targets(crate::fuzz::DEFAULT_SECONDS)?;
         crate::deny::run()?;
     }
     eprintln!("==> ci: all green");

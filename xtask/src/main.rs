@@ -1,8 +1,10 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! Tasks:
-//! - `ci`: everything CI checks (format, lints, tests, compatibility scripts, licence policy).
-//! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources).
+//! - `ci`: everything CI checks (format, lints, tests, compatibility scripts, fuzzing, licence
+//!   policy).
+//! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources, yanked crates).
+//! - `fuzz`: the cargo-fuzz targets in `fuzz/` for a bounded time (`--seconds N` each).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
 //! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8).
@@ -17,9 +19,11 @@ mod command;
 mod compat;
 mod demo;
 mod deny;
+mod fuzz;
 mod harness;
 mod header;
 mod package;
+mod yanked;
 
 use anyhow::{bail, Result};
 
@@ -30,6 +34,7 @@ fn main() -> Result<()> {
     match task.as_str() {
         "ci" => ci::run(&rest),
         "deny" => deny::run(),
+        "fuzz" => fuzz::run(&rest),
         "compat" => compat::run(),
         "demo" => demo::run(&rest),
         "bench" => bench::run(&rest),
@@ -51,9 +56,10 @@ fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci       format check, clippy -D warnings, tests, compat scripts, cargo-deny\n           \
-         (`ci --quick` skips compat and deny)\n  \
-         deny     licence/bans/sources policy (deny.toml)\n  \
+         ci       format check, clippy -D warnings, tests, compat scripts, fuzz (45 s each), cargo-deny\n           \
+         (`ci --quick` skips compat, fuzz and deny)\n  \
+         deny     licence/bans/sources policy (deny.toml) and yanked crates\n  \
+         fuzz     cargo-fuzz targets `parsers` and `descriptor`, N s each ([--seconds N], default 45)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
          demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
          bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \

@@ -95,6 +95,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         "[a-zA-Z0-9 ]{0,12}".prop_map(Value::from),
+        (-1e300f64..1e300).prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -384,6 +385,29 @@ fn merge(target: &mut Value, extra: &Map<String, Value>) {
     for (k, v) in extra {
         obj.insert(k.clone(), v.clone());
     }
+}
+
+/// Found by `cargo xtask fuzz` (descriptor target): a long decimal in an unknown field used to
+/// read as a float one ulp off the nearest one, so a read-write-read cycle changed it. serde_json's
+/// `float_roundtrip` feature parses exactly.
+#[test]
+fn a_long_decimal_in_an_unknown_field_survives_read_write_read() {
+    let mut doc = descriptor_json(&ImageDef::from(ImageId::new(
+        ImageName::new("client1_1764072000_C1_F1").unwrap(),
+        "20261125120000".parse().unwrap(),
+    )));
+    let long = "233333333333333333333333333333333333333333333333333333333333333.33333333868205466";
+    let text = doc
+        .to_string()
+        .replacen('{', &format!("{{\"future_ratio\":{long},"), 1);
+    doc = serde_json::from_str(&text).unwrap();
+    let first = ImageDescriptor::parse(text.as_bytes()).unwrap();
+    let again = ImageDescriptor::parse(&first.to_json_vec().unwrap()).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        doc["future_ratio"].as_f64(),
+        Some(2.333_333_333_333_333_4e62)
+    );
 }
 
 proptest! {
