@@ -39,3 +39,24 @@ pub(crate) fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
+
+/// Makes sure the cargo subcommand of crate `krate` (`cargo-deny`, ...) is installed at
+/// `version`, installing it with `cargo install --locked` otherwise, so that the tasks work on a
+/// machine that has only the toolchain.
+pub(crate) fn ensure_cargo_tool(krate: &str, version: &str) -> Result<()> {
+    let sub = krate.trim_start_matches("cargo-");
+    let installed = cargo()
+        .args([sub, "--version"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    let wanted = format!("{krate} {version}");
+    if installed.as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    run(
+        &format!("install {wanted}"),
+        cargo().args(["install", krate, "--locked", "--version", version]),
+    )
+}

@@ -6,15 +6,17 @@
 //! yanked crates too). Without it, the yanked-crate check runs offline from the crates.io index
 //! alone (`yanked.rs`).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use crate::command::{cargo, on_path, run as run_step};
+use crate::command::{cargo, ensure_cargo_tool, run as run_step};
 
-/// Runs cargo-deny, which `.ci/run` installs.
+/// The cargo-deny this task runs (installed when missing). Pinned: the offline yanked check
+/// relies on how cargo-deny 0.20 names its database directory (`yanked.rs`).
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// Runs cargo-deny (installing it first when it is missing).
 pub(crate) fn run() -> Result<()> {
-    if !on_path("cargo-deny") {
-        bail!("cargo-deny is not installed: `cargo install cargo-deny --locked` (as .ci/run does)");
-    }
+    ensure_cargo_tool("cargo-deny", CARGO_DENY_VERSION)?;
     let full_advisories = std::env::var_os("XTASK_DENY_ADVISORIES").is_some();
     let mut checks = vec!["licenses", "bans", "sources"];
     if full_advisories {

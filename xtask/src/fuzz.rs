@@ -16,11 +16,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::command::{cargo, on_path, run as run_step, workspace_root};
+use crate::command::{cargo, ensure_cargo_tool, run as run_step, workspace_root};
 use crate::harness::target_dir;
 
 /// The fuzz targets (`fuzz/fuzz_targets/<name>.rs`).
 const TARGETS: [&str; 2] = ["parsers", "descriptor"];
+
+/// The cargo-fuzz this task runs (installed when missing).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// Seconds per target when `--seconds` is not given (what CI runs).
 pub(crate) const DEFAULT_SECONDS: u64 = 45;
@@ -51,9 +54,7 @@ pub(crate) fn run_targets(seconds: u64) -> Result<()> {
     if seconds == 0 {
         bail!("fuzz: --seconds must be at least 1");
     }
-    if !on_path("cargo-fuzz") {
-        bail!("cargo-fuzz is not installed: `cargo install cargo-fuzz --locked` (as .ci/run does)");
-    }
+    ensure_cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION)?;
     let triple = host_triple()?;
     let build_dir = target_dir().join("fuzz");
     let started = Instant::now();
