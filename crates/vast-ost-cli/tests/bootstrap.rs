@@ -87,6 +87,16 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
     let before = password_auth_calls(&env);
     let api_before = env.sim.faults().counter("vms.auth.api_token_requests");
 
+    let shown = run_without_password(&env, &["--json", "config", "check"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let section = &shown.json()["servers"][&server];
+    assert_eq!(section["api_token_file"], file.as_str(), "{section}");
+    assert_eq!(section["password"], "(not set)", "{section}");
+    assert!(
+        !shown.stdout.contains(&token),
+        "config check printed the token"
+    );
+
     let check = run_without_password(&env, &["check", &server]);
     assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
     assert!(check.stdout.contains("API token"), "{}", check.stdout);

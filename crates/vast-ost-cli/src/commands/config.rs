@@ -35,6 +35,8 @@ fn server_values(name: &str, s: &ServerConfig) -> Map<String, Value> {
         "default_lsu": s.default_lsu,
         "username": opt(s.username.as_ref()),
         "password": if s.password.is_some() { "(set)" } else { "(not set)" },
+        "api_token_file": opt(s.api_token_file.as_ref().map(|p| p.display())),
+        "api_token": if s.api_token.is_some() { "(set)" } else { "(not set)" },
         "data_path": match s.data_path { DataPathKind::S3 => "s3", DataPathKind::Nfs => "nfs" },
         "nfs_root": opt(s.nfs_root.as_ref().map(|p| p.display())),
         "part_size": s.part_size,
