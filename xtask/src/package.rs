@@ -1,5 +1,6 @@
-//! `cargo xtask package`: a release build of `libstspiVastDataMT.so`, stripped, with the header,
-//! a sample configuration, docs/install.md, docs/configuration.md and SHA-256 sums, as
+//! `cargo xtask package`: release builds of `libstspiVastDataMT.so` and the `vast-ost` tool,
+//! stripped, with the header, a sample configuration, docs/install.md, docs/configuration.md,
+//! docs/cli.md and SHA-256 sums, as
 //! `target/package/vast-ost-<version>-linux-<arch>.tar.gz`. Uses `strip`, `sha256sum` and `tar`.
 
 use std::path::PathBuf;
@@ -26,7 +27,7 @@ fn target_dir() -> PathBuf {
 pub(crate) fn run() -> Result<()> {
     run_step(
         "release build",
-        cargo().args(["build", "--release", "-p", "ost-ffi"]),
+        cargo().args(["build", "--release", "-p", "ost-ffi", "-p", "vast-ost-cli"]),
     )?;
     crate::header::run(&["--check".to_owned()])?;
     let root = workspace_root();
@@ -37,28 +38,36 @@ pub(crate) fn run() -> Result<()> {
     if stage.exists() {
         std::fs::remove_dir_all(&stage)?;
     }
-    for sub in ["lib", "include", "etc", "docs"] {
+    for sub in ["bin", "lib", "include", "etc", "docs"] {
         std::fs::create_dir_all(stage.join(sub))?;
     }
     let lib = stage.join("lib/libstspiVastDataMT.so");
     std::fs::copy(target_dir().join("release/libstspiVastDataMT.so"), &lib)
         .context("copying the release library")?;
+    let tool = stage.join("bin/vast-ost");
+    std::fs::copy(target_dir().join("release/vast-ost"), &tool)
+        .context("copying the release vast-ost tool")?;
     run_step(
         "strip",
-        Command::new("strip").arg("--strip-unneeded").arg(&lib),
+        Command::new("strip")
+            .arg("--strip-unneeded")
+            .arg(&lib)
+            .arg(&tool),
     )?;
     let copies = [
         ("ffi/include/stspi_vast.h", "include/stspi_vast.h"),
         ("ffi/dist/vast-ost.toml.sample", "etc/vast-ost.toml.sample"),
         ("docs/install.md", "docs/install.md"),
         ("docs/configuration.md", "docs/configuration.md"),
+        ("docs/cli.md", "docs/cli.md"),
         ("docs/abi-check.md", "docs/abi-check.md"),
     ];
     for (from, to) in copies {
         std::fs::copy(root.join(from), stage.join(to))
             .with_context(|| format!("copying {from}"))?;
     }
-    let files: Vec<&str> = std::iter::once("lib/libstspiVastDataMT.so")
+    let files: Vec<&str> = ["lib/libstspiVastDataMT.so", "bin/vast-ost"]
+        .into_iter()
         .chain(copies.iter().map(|(_, to)| *to))
         .collect();
     let sums = Command::new("sha256sum")
