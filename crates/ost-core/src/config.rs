@@ -337,6 +337,28 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_sample_parses_with_the_token_line_enabled() {
+        let sample = include_str!("../../../ffi/dist/vast-ost.toml.sample");
+        let config = PluginConfig::parse(sample).unwrap();
+        assert_eq!(config.servers.len(), 1);
+        let enabled = sample.replace("# api_token_file =", "api_token_file =");
+        let config = PluginConfig::parse(&enabled).unwrap();
+        let server = config.servers.values().next().unwrap();
+        assert!(server.api_token_file.is_some());
+        let both = enabled.replace(
+            "api_token_file =",
+            "api_token = \"inline\"\napi_token_file =",
+        );
+        let err = PluginConfig::parse(&both).unwrap_err();
+        assert!(err.to_string().contains("both set"), "{err}");
+        assert!(!format!(
+            "{:?}",
+            PluginConfig::parse(&both.replace("api_token_file", "# x")).unwrap()
+        )
+        .contains("inline"));
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = PluginConfig::parse("[plugin]\nlog_levle = \"x\"\n").unwrap_err();
         assert!(err.cause().contains("log_levle"), "{err}");
