@@ -84,9 +84,7 @@ impl VmsAuth {
             Self::Password(_) => vms.login().await,
         }
     }
-}
 
-impl VmsAuth {
     /// `err` as the plugin reports it; an authentication failure names the credentials
     /// (user name or token file, never the secret).
     pub(crate) fn refused(&self, err: vast_vms_client::Error) -> OstError {
