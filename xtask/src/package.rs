@@ -3,25 +3,12 @@
 //! docs/cli.md and SHA-256 sums, as
 //! `target/package/vast-ost-<version>-linux-<arch>.tar.gz`. Uses `strip`, `sha256sum` and `tar`.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
 use crate::command::{cargo, run as run_step, workspace_root};
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_absolute() {
-                p
-            } else {
-                workspace_root().join(p)
-            }
-        })
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
+use crate::harness::target_dir;
 
 /// Entry point.
 pub(crate) fn run() -> Result<()> {

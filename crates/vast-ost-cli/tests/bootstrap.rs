@@ -5,17 +5,7 @@
 
 mod common;
 
-use common::{data, Env, Run};
-
-/// `vast-ost --config FILE ARGS...` with no password source at all.
-fn run_without_password(env: &Env, args: &[&str]) -> Run {
-    let out = env.command().args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use common::{data, Env};
 
 /// The configuration with `username` (the only credential it had) replaced by the token file.
 fn switch_to_token(env: &Env, token_file: &str) {
@@ -87,7 +77,7 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
     let before = password_auth_calls(&env);
     let api_before = env.sim.faults().counter("vms.auth.api_token_requests");
 
-    let shown = run_without_password(&env, &["--json", "config", "check"]);
+    let shown = env.run_without_password(&["--json", "config", "check"]);
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     let section = &shown.json()["servers"][&server];
     assert_eq!(section["api_token_file"], file.as_str(), "{section}");
@@ -97,39 +87,33 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
         "config check printed the token"
     );
 
-    let check = run_without_password(&env, &["check", &server]);
+    let check = env.run_without_password(&["check", &server]);
     assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
     assert!(check.stdout.contains("API token"), "{}", check.stdout);
 
     let input = env.path("in.bin");
     let payload = data(7 << 20, 17);
     std::fs::write(&input, &payload).unwrap();
-    let backup = run_without_password(
-        &env,
-        &[
-            "backup",
-            "netbackup-pool-01",
-            "tokimg",
-            input.to_str().unwrap(),
-        ],
-    );
+    let backup = env.run_without_password(&[
+        "backup",
+        "netbackup-pool-01",
+        "tokimg",
+        input.to_str().unwrap(),
+    ]);
     assert_eq!(backup.code, 0, "{}", backup.stderr);
     let output = env.path("out.bin");
-    let restore = run_without_password(
-        &env,
-        &[
-            "restore",
-            "netbackup-pool-01",
-            "tokimg",
-            output.to_str().unwrap(),
-        ],
-    );
+    let restore = env.run_without_password(&[
+        "restore",
+        "netbackup-pool-01",
+        "tokimg",
+        output.to_str().unwrap(),
+    ]);
     assert_eq!(restore.code, 0, "{}", restore.stderr);
     assert!(
         std::fs::read(&output).unwrap() == payload,
         "restored bytes differ"
     );
-    let list = run_without_password(&env, &["--json", "image", "list", "netbackup-pool-01"]);
+    let list = env.run_without_password(&["--json", "image", "list", "netbackup-pool-01"]);
     assert_eq!(list.code, 0, "{}", list.stderr);
     assert_eq!(list.json().as_array().unwrap().len(), 1, "{}", list.stdout);
 
@@ -153,7 +137,7 @@ fn after_bootstrap_the_plugin_runs_on_the_api_token_alone() {
         .build()
         .unwrap();
     env.rt.block_on(vms.api_tokens().revoke(&id)).unwrap();
-    let refused = run_without_password(&env, &["--json", "check", &server]);
+    let refused = env.run_without_password(&["--json", "check", &server]);
     assert_eq!(refused.code, 1, "{}", refused.stdout);
     let v = refused.json();
     let failed = v["steps"]

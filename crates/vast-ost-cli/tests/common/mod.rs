@@ -128,6 +128,11 @@ impl Env {
         output(c.output().unwrap())
     }
 
+    /// Runs `vast-ost --config FILE ARGS...` with no password source at all.
+    pub fn run_without_password(&self, args: &[&str]) -> Run {
+        output(self.command().args(args).output().unwrap())
+    }
+
     /// Runs with `stdin` fed to the process.
     pub fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
         use std::io::Write as _;
