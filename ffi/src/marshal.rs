@@ -15,6 +15,21 @@ pub(crate) fn invalid(cause: impl Into<String>) -> OstError {
     }
 }
 
+/// The bits of `flags` this plugin knows (`known`); the others, from a newer NetBackup or SDK,
+/// are ignored with one debug line (ost-api.md: tolerate what is not understood) instead of
+/// failing the call.
+pub(crate) fn known_bits(flags: u32, known: u32, what: &str) -> u32 {
+    let unknown = flags & !known;
+    if unknown != 0 {
+        tracing::debug!(
+            flags = format_args!("{flags:#x}"),
+            ignored = format_args!("{unknown:#x}"),
+            "unknown {what} bits ignored"
+        );
+    }
+    flags & known
+}
+
 /// A shared reference to an input struct: non-null and aligned.
 ///
 /// # Safety

@@ -339,7 +339,7 @@ static int run_bad2(void) {
           STS_EINVAL);
     check("stspi_flush_image(closed write handle)", api.stspi_flush_image(wimg), STS_EINVAL);
 
-    step("a write that leaves a gap or overflows fails its image, and only its image");
+    step("a write that leaves a gap or overflows fails its handle, and only its handle");
     const char *gaps[2] = {"gap_1700000000_C1_F1", "overflow_1700000000_C1_F1"};
     for (int i = 0; i < 2; i++) {
         sts_image_def_t g = image_def(gaps[i]);
@@ -355,9 +355,14 @@ static int run_bad2(void) {
               api.stspi_write_image(gimg, NULL, buf, sizeof buf, 0, &n), STS_EINVAL);
         check("stspi_close_image(COMPLETE of the failed image)",
               api.stspi_close_image(gimg, STS_CLOSEF_IH_COMPLETE), STS_EINVAL);
+        /* A failure never destroys earlier progress: the image stays Pending (resumable at its
+         * durable size, here 0) until NetBackup deletes it or the orphan sweep does. */
         sts_image_info_t gi;
         check("stspi_get_image_prop_byname_v10(the failed image)",
-              api.stspi_get_image_prop_byname_v10(&lsu, &g, 0, &gi), STS_ENOENT);
+              api.stspi_get_image_prop_byname_v10(&lsu, &g, 0, &gi), STS_EOK);
+        if (!(gi.imo_flags & STS_II_IMAGE_PENDING) || gi.imo_size != 0)
+            fail("failed image: flags 0x%x size %" PRIu64, gi.imo_flags, gi.imo_size);
+        check("stspi_delete_image_v10(the failed image)", api.stspi_delete_image_v10(&lsu, &g, 0), STS_EOK);
     }
 
     step("lengths and offsets on a read handle");

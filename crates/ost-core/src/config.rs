@@ -126,6 +126,10 @@ pub struct ServerConfig {
     pub lsu_cache_secs: u64,
     /// Pending images and multipart uploads older than this are orphans, seconds.
     pub orphan_age_secs: u64,
+    /// A writer's lease on an image it holds open for write expires this long after its last
+    /// renewal (renewed every quarter of it while the handle is open), seconds. While fresh,
+    /// other processes see the image busy and may not reopen or delete it.
+    pub writer_lease_secs: u64,
     /// Run the orphan sweep when the server is opened.
     pub sweep_on_open: bool,
     /// How often the event channel polls VMS events and alarms, seconds.
@@ -179,6 +183,7 @@ impl Default for ServerConfig {
             connect_timeout_secs: 10,
             lsu_cache_secs: 30,
             orphan_age_secs: 24 * 3600,
+            writer_lease_secs: 600,
             sweep_on_open: true,
             event_poll_secs: 60,
         }
@@ -196,6 +201,11 @@ impl ServerConfig {
     /// Pending images and uploads older than this are orphans.
     pub fn orphan_age(&self) -> Duration {
         Duration::from_secs(self.orphan_age_secs)
+    }
+
+    /// How long a writer's lease lasts after its last renewal.
+    pub fn writer_lease(&self) -> Duration {
+        Duration::from_secs(self.writer_lease_secs)
     }
 
     /// LSU cache lifetime.
@@ -221,6 +231,12 @@ impl ServerConfig {
         }
         if self.read_chunk_size == 0 {
             return Err(bad("read_chunk_size must be positive".to_owned()));
+        }
+        if self.writer_lease_secs < 2 {
+            return Err(bad(
+                "writer_lease_secs must be at least 2 (it is renewed every quarter of it)"
+                    .to_owned(),
+            ));
         }
         Ok(())
     }

@@ -387,7 +387,8 @@ impl Plugin {
     }
 
     /// `stspi_open_image`: [`OpenMode::READ`] needs a Complete image; [`OpenMode::WRITE`]
-    /// resumes a Pending one (after a checkpoint close) at its stored offset.
+    /// resumes a Pending one (after a checkpoint, a failure or a crash) at its durable size;
+    /// [`OstError::Busy`] while another process's live writer lease holds it.
     pub fn open_image(
         &self,
         server: ServerId,
@@ -423,15 +424,18 @@ impl Plugin {
         self.on_image(image, async |h| h.read_at(offset, buf).await)
     }
 
-    /// `stspi_flush_image`: reports any deferred write error; data is durable at close.
+    /// `stspi_flush_image`: makes every byte acknowledged so far durable and records the size
+    /// in the descriptor (other processes see it); reports any deferred write error. A failed
+    /// flush fails the handle; the image stays resumable at its previous durable size.
     pub fn flush_image(&self, image: ImageHandleId) -> Result<(), OstError> {
         self.on_image(image, async |h| h.flush().await)
     }
 
     /// `stspi_close_image`. With [`CloseFlags::IH_COMPLETE`] the image is sealed (Complete,
-    /// size, checksum, segments) and never writable again; without it (a checkpoint) it stays
-    /// Pending and can be reopened for write. A failed handle leaves no half image behind.
-    /// The handle is gone afterwards whatever the result.
+    /// size, checksum, segments) and never writable again; without it (a checkpoint: every
+    /// acknowledged byte made durable, as by a flush) it stays Pending and can be reopened for
+    /// write. A failed handle returns its error and leaves the image Pending at its last durable
+    /// size (never sealed, never removed). The handle is gone afterwards whatever the result.
     pub fn close_image(&self, image: ImageHandleId, flags: CloseFlags) -> Result<(), OstError> {
         let h = self.images.remove(image)?;
         let result = self.block_on(h.close(flags));
@@ -474,7 +478,8 @@ impl Plugin {
     }
 
     /// `stspi_delete_image`: data, descriptor, metadata and any open upload. Refused with
-    /// [`OstError::Busy`] while the image is open in this process.
+    /// [`OstError::Busy`] while the image is open in this process or held by another process's
+    /// live writer lease.
     pub fn delete_image(
         &self,
         server: ServerId,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use ost_core::{CloseFlags, CreateFlags, ImageFilter, OstError};
+use ost_core::{CloseFlags, CreateFlags, ImageFilter, ImageInfoFlags, OpenMode, OstError};
 use vast_sim::faults::{FaceFaults, FaultConfig};
 
 #[test]
@@ -141,21 +141,23 @@ fn a_crash_mid_write_is_swept_leaving_no_trace() {
 }
 
 #[test]
-fn quota_exhausted_mid_backup_is_no_space_and_leaves_nothing() {
+fn quota_exhausted_mid_backup_is_no_space_and_the_image_stays_resumable() {
     let env = Env::start();
     let p = env.plugin();
     let s = env.open(&p);
     let l = default_lsu();
     let def = image("too_big");
+    let bytes: Vec<u8> = (0..40).flat_map(|i| data(MIB, i as u64)).collect();
     let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
-    write_all(&p, h, &data(11 * MIB, 4), 0, MIB);
+    write_all(&p, h, &bytes[..11 * MIB], 0, MIB);
+    p.flush_image(h).unwrap();
     env.set_faults(FaultConfig {
         full_buckets: vec![l.to_string()],
         ..FaultConfig::default()
     });
     let mut err = None;
     for i in 11..40 {
-        if let Err(e) = p.write_image(h, (i * MIB) as u64, &data(MIB, i as u64)) {
+        if let Err(e) = p.write_image(h, (i * MIB) as u64, &bytes[i * MIB..(i + 1) * MIB]) {
             err = Some(e);
             break;
         }
@@ -163,13 +165,23 @@ fn quota_exhausted_mid_backup_is_no_space_and_leaves_nothing() {
     let err = err.unwrap_or_else(|| p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err());
     assert!(matches!(err, OstError::NoSpace { .. }), "{err}");
     assert_eq!(err.code(), 2_060_904);
-    // The failure sticks to the handle and close reports it.
+    // The failure sticks to the handle and close reports it; nothing is removed.
     let _ = p.write_image(h, 50 * MIB as u64, b"x").unwrap_err();
     let close = p.close_image(h, CloseFlags::IH_COMPLETE);
     assert!(close.is_err());
     env.set_faults(FaultConfig::default());
-    assert!(env.s3_keys(l.as_str(), "netbackup/too_big/").is_empty());
-    assert_eq!(env.s3_uploads(l.as_str(), "netbackup/too_big/"), 0);
+    let info = p.image_props_by_name(s, &l, &def.id()).unwrap();
+    assert_eq!(info.flags, ImageInfoFlags::IMAGE_PENDING);
+    assert_eq!(
+        info.size,
+        11 * MIB as u64,
+        "the flushed bytes survive the failure"
+    );
+    // Space again: the job resumes where the flush left it and completes.
+    let h = p.open_image(s, &l, &def.id(), OpenMode::WRITE).unwrap();
+    write_all(&p, h, &bytes[11 * MIB..], 11 * MIB as u64, MIB);
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(read_all(&p, s, &l, &def.id(), 4 << 20), bytes);
 }
 
 #[test]
@@ -210,9 +222,12 @@ fn a_vms_quota_hard_limit_is_no_space() {
         None => p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err(),
     };
     assert!(matches!(err, OstError::NoSpace { .. }), "{err}");
-    assert!(env
-        .s3_keys(l.as_str(), "netbackup/over_quota/data/")
-        .is_empty());
+    // Pending, not sealed; NetBackup expires it with a delete, which removes all of it.
+    let info = p.image_props_by_name(s, &l, &id("over_quota")).unwrap();
+    assert_eq!(info.flags, ImageInfoFlags::IMAGE_PENDING);
+    p.delete_image(s, &l, &id("over_quota")).unwrap();
+    assert!(env.s3_keys(l.as_str(), "netbackup/over_quota/").is_empty());
+    assert_eq!(env.s3_uploads(l.as_str(), "netbackup/over_quota/"), 0);
 }
 
 #[test]
@@ -240,14 +255,16 @@ fn token_expiry_during_a_long_backup_is_invisible() {
 }
 
 #[test]
-fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
+fn an_s3_failure_fails_the_handle_and_leaves_the_image_pending_and_resumable() {
     let env = Env::start();
     let p = env.plugin();
     let s = env.open(&p);
     let l = default_lsu();
     let def = image("doomed");
+    let bytes = data(12 * MIB + 5, 6);
     let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
-    write_all(&p, h, &data(6 * MIB, 6), 0, MIB);
+    write_all(&p, h, &bytes[..6 * MIB + 3], 0, MIB);
+    p.flush_image(h).unwrap();
     env.set_faults(FaultConfig {
         s3: FaceFaults {
             error_rate: 1.0,
@@ -258,7 +275,7 @@ fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
     });
     let mut first = None;
     for i in 6..40 {
-        if let Err(e) = p.write_image(h, (i * MIB) as u64, &data(MIB, 7)) {
+        if let Err(e) = p.write_image(h, (i * MIB) as u64 + 3, &data(MIB, 7)) {
             first = Some(e);
             break;
         }
@@ -272,12 +289,14 @@ fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
         p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err(),
         first
     );
-    assert!(env.s3_keys(l.as_str(), "netbackup/doomed/").is_empty());
-    assert_eq!(env.s3_uploads(l.as_str(), "netbackup/doomed/"), 0);
-    // The name is free again.
-    let h = p.create_image(s, &l, &def, CreateFlags::empty()).unwrap();
-    p.write_image(h, 0, b"second try").unwrap();
+    // Not sealed, not removed: Pending at the last flush.
+    let info = p.image_props_by_name(s, &l, &def.id()).unwrap();
+    assert_eq!(info.flags, ImageInfoFlags::IMAGE_PENDING);
+    assert_eq!(info.size, 6 * MIB as u64 + 3);
+    let h = p.open_image(s, &l, &def.id(), OpenMode::WRITE).unwrap();
+    write_all(&p, h, &bytes[6 * MIB + 3..], 6 * MIB as u64 + 3, MIB);
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(read_all(&p, s, &l, &def.id(), 4 << 20), bytes);
     let stats = p.statistics(s).unwrap();
     assert!(stats.server.errors >= 1, "{stats:?}");
 }
@@ -286,7 +305,7 @@ fn an_s3_failure_fails_the_handle_and_close_leaves_no_half_image() {
 fn a_long_backup_in_another_process_is_not_swept() {
     let env = Env::start();
     let l = default_lsu();
-    // orphan_age 4 s: the writer refreshes its descriptor every second of writing.
+    // orphan_age 4 s, shorter than the backup: the writer's lease keeps it alive.
     let writer = env.plugin_with(|c| c.orphan_age_secs = 4);
     let s = env.open(&writer);
     let h = writer
@@ -306,14 +325,22 @@ fn a_long_backup_in_another_process_is_not_swept() {
         let report = sweeper.sweep_orphans(s2).unwrap();
         assert!(report.images_removed.is_empty(), "{report:?}");
     }
-    // The other process sees the live size through the descriptor.
-    assert!(
-        sweeper
-            .image_props_by_name(s2, &l, &id("long_running"))
-            .unwrap()
-            .size
-            > 0
-    );
+    // The other process sees the image busy, and its size once the writer flushed; it may
+    // neither delete it nor open it for write.
+    writer.flush_image(h).unwrap();
+    let seen = sweeper
+        .image_props_by_name(s2, &l, &id("long_running"))
+        .unwrap();
+    assert_eq!(seen.size, offset);
+    assert!(seen.flags.contains(ImageInfoFlags::BUSY_WRITE), "{seen:?}");
+    let busy = sweeper
+        .open_image(s2, &l, &id("long_running"), OpenMode::WRITE)
+        .unwrap_err();
+    assert_eq!(busy.code(), 2_060_905, "{busy}");
+    let busy = sweeper
+        .delete_image(s2, &l, &id("long_running"))
+        .unwrap_err();
+    assert_eq!(busy.code(), 2_060_905, "{busy}");
     writer.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     assert_eq!(
         sweeper

@@ -15,8 +15,8 @@ use crate::image::ImageDef;
 
 /// Major format version this crate writes and the newest it reads.
 pub const DESCRIPTOR_FORMAT_MAJOR: u32 = 1;
-/// Minor format version this crate writes.
-pub const DESCRIPTOR_FORMAT_MINOR: u32 = 0;
+/// Minor format version this crate writes (1.1 added `writer_lease`).
+pub const DESCRIPTOR_FORMAT_MINOR: u32 = 1;
 
 /// Why a descriptor could not be parsed or is not consistent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,6 +282,42 @@ impl Checksum {
     }
 }
 
+/// Who holds a pending image open for write. The writer renews it while its handle is open;
+/// another process (another media server) judges from it whether that writer is alive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WriterLease {
+    /// Host name of the writer's media server.
+    pub host: String,
+    /// The writer's process id on that host.
+    pub pid: u32,
+    /// Unique per open write handle: tells this writer's renewals from a later writer's.
+    pub writer_id: String,
+    /// When the writer last renewed the lease (Unix seconds, the writer's clock).
+    pub renewed_unix: u64,
+    /// Fields from newer versions, kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl WriterLease {
+    /// A lease renewed now.
+    pub fn new(host: impl Into<String>, pid: u32, writer_id: impl Into<String>, now: u64) -> Self {
+        Self {
+            host: host.into(),
+            pid,
+            writer_id: writer_id.into(),
+            renewed_unix: now,
+            extra: Map::new(),
+        }
+    }
+
+    /// True while the lease was renewed less than `max_age_secs` before `now_unix` (a renewal
+    /// stamped in the future, by a clock ahead of ours, counts as fresh).
+    pub fn is_fresh(&self, now_unix: u64, max_age_secs: u64) -> bool {
+        now_unix.saturating_sub(self.renewed_unix) < max_age_secs
+    }
+}
+
 /// The `image` section: the image definition plus unknown fields kept for newer versions.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageRecord {
@@ -316,6 +352,10 @@ pub struct ImageDescriptor {
     pub completed_unix: Option<u64>,
     /// Host name of the media server that wrote the image.
     pub writer_host: String,
+    /// The writer holding the image open for write right now, if any (format 1.1; older
+    /// readers keep it as an unknown field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer_lease: Option<WriterLease>,
     /// Version of the plugin that wrote the image.
     pub plugin_version: String,
     /// Fields from newer versions, kept as they are.
@@ -348,6 +388,7 @@ impl ImageDescriptor {
             created_unix,
             completed_unix: None,
             writer_host: writer_host.into(),
+            writer_lease: None,
             plugin_version: plugin_version.into(),
             extra: Map::new(),
         }
@@ -470,7 +511,7 @@ mod tests {
         assert_eq!(back, d);
         assert_eq!(back.state, ImageState::Complete);
         let v: Value = serde_json::from_slice(&d.to_json_vec().unwrap()).unwrap();
-        assert_eq!(v["format_version"], "1.0");
+        assert_eq!(v["format_version"], "1.1");
         assert_eq!(v["state"], "complete");
         assert_eq!(v["checksum"]["algorithm"], "crc32c");
         assert_eq!(v["image"]["basename"], "c1_1700000000_C1_F1");
@@ -481,6 +522,32 @@ mod tests {
                 1
             )
             .is_err());
+    }
+
+    #[test]
+    fn writer_lease_round_trips_and_ages() {
+        let mut d = pending();
+        assert!(!serde_json::to_value(&d)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .contains_key("writer_lease"));
+        d.writer_lease = Some(WriterLease::new("media2", 4242, "media2:4242:1", 1_000));
+        let back = ImageDescriptor::parse(&d.to_json_vec().unwrap()).unwrap();
+        assert_eq!(back, d);
+        let lease = back.writer_lease.unwrap();
+        assert!(lease.is_fresh(1_000, 60));
+        assert!(lease.is_fresh(1_059, 60));
+        assert!(!lease.is_fresh(1_060, 60));
+        assert!(
+            lease.is_fresh(900, 60),
+            "a clock behind the writer's sees it fresh"
+        );
+        // A 1.0 document (no lease) still reads.
+        let mut v = serde_json::to_value(pending()).unwrap();
+        v["format_version"] = "1.0".into();
+        let old = ImageDescriptor::parse(v.to_string().as_bytes()).unwrap();
+        assert_eq!(old.writer_lease, None);
     }
 
     #[test]

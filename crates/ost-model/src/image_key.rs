@@ -4,6 +4,8 @@
 //! netbackup/{basename}/{date}/data/{segment:06}   data segments
 //! netbackup/{basename}/{date}/metadata            image descriptor (vast-ost JSON)
 //! netbackup/{basename}/{date}/nbmeta              NetBackup's own image metadata
+//! netbackup/{basename}/{date}/tail/{offset:020}   staged tail of a pending image (bytes from
+//!                                                 `offset` that are not a whole part yet)
 //! ```
 //! Every key parses back into the image identity, the object kind and the segment number.
 
@@ -13,7 +15,10 @@ use std::str::FromStr;
 use crate::image::ImageId;
 use crate::image_date::{ImageDate, ImageDateError};
 use crate::image_name::{ImageName, ImageNameError};
-use crate::limits::{KEY_DATA_DIR, KEY_DESCRIPTOR, KEY_NBMETA, KEY_ROOT, SEGMENT_DIGITS};
+use crate::limits::{
+    KEY_DATA_DIR, KEY_DESCRIPTOR, KEY_NBMETA, KEY_ROOT, KEY_TAIL_DIR, SEGMENT_DIGITS,
+    TAIL_OFFSET_DIGITS,
+};
 
 /// Which object of an image a key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,6 +29,8 @@ pub enum ObjectKind {
     Descriptor,
     /// NetBackup's image metadata (`nbmeta`).
     NbMeta,
+    /// The staged tail of a pending image, starting at this image byte offset.
+    StagedTail(u64),
 }
 
 /// A parsed object key: an image and one of its objects.
@@ -56,6 +63,9 @@ pub enum KeyError {
     /// The segment number is not a canonical zero-padded number.
     #[error("bad segment number {0:?}")]
     BadSegment(String),
+    /// The staged tail's offset is not a canonical zero-padded number.
+    #[error("bad staged tail offset {0:?}")]
+    BadTailOffset(String),
 }
 
 /// Prefix of every image object: `netbackup/`.
@@ -87,6 +97,15 @@ pub fn data_segment_key(id: &ImageId, segment: u32) -> String {
     )
 }
 
+/// Key of the staged tail starting at image byte `offset`.
+pub fn staged_tail_key(id: &ImageId, offset: u64) -> String {
+    format!(
+        "{}{KEY_TAIL_DIR}/{offset:0width$}",
+        image_prefix(id),
+        width = TAIL_OFFSET_DIGITS
+    )
+}
+
 /// Key of the image descriptor.
 pub fn descriptor_key(id: &ImageId) -> String {
     format!("{}{KEY_DESCRIPTOR}", image_prefix(id))
@@ -109,6 +128,7 @@ impl ImageKey {
             ObjectKind::DataSegment(n) => data_segment_key(&self.id, n),
             ObjectKind::Descriptor => descriptor_key(&self.id),
             ObjectKind::NbMeta => nbmeta_key(&self.id),
+            ObjectKind::StagedTail(offset) => staged_tail_key(&self.id, offset),
         }
     }
 
@@ -127,13 +147,16 @@ impl ImageKey {
         let kind = match object {
             KEY_DESCRIPTOR => ObjectKind::Descriptor,
             KEY_NBMETA => ObjectKind::NbMeta,
-            other => match other
-                .strip_prefix(KEY_DATA_DIR)
-                .and_then(|s| s.strip_prefix('/'))
-            {
-                Some(seg) => ObjectKind::DataSegment(parse_segment(seg)?),
-                None => return Err(KeyError::UnknownObject(other.to_owned())),
-            },
+            other => {
+                let under = |dir: &str| other.strip_prefix(dir).and_then(|s| s.strip_prefix('/'));
+                if let Some(seg) = under(KEY_DATA_DIR) {
+                    ObjectKind::DataSegment(parse_segment(seg)?)
+                } else if let Some(offset) = under(KEY_TAIL_DIR) {
+                    ObjectKind::StagedTail(parse_tail_offset(offset)?)
+                } else {
+                    return Err(KeyError::UnknownObject(other.to_owned()));
+                }
+            }
         };
         Ok(Self { id, kind })
     }
@@ -150,6 +173,14 @@ fn parse_segment(text: &str) -> Result<u32, KeyError> {
         return Err(bad());
     }
     Ok(n)
+}
+
+fn parse_tail_offset(text: &str) -> Result<u64, KeyError> {
+    let bad = || KeyError::BadTailOffset(text.to_owned());
+    if text.len() != TAIL_OFFSET_DIGITS || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    text.parse().map_err(|_| bad())
 }
 
 impl fmt::Display for ImageKey {
@@ -198,6 +229,18 @@ mod tests {
             "netbackup/client1_1638486030_C1_F1/20211202223030/nbmeta"
         );
         assert!(data_segment_key(&id, 1_234_567).ends_with("/data/1234567"));
+        assert_eq!(
+            staged_tail_key(&id, 16_777_217),
+            "netbackup/client1_1638486030_C1_F1/20211202223030/tail/00000000000016777217"
+        );
+        assert_eq!(
+            ImageKey::parse(&staged_tail_key(&id, u64::MAX)).map(|k| k.kind),
+            Ok(ObjectKind::StagedTail(u64::MAX))
+        );
+        assert!(matches!(
+            ImageKey::parse("netbackup/client1_1638486030_C1_F1/20211202223030/tail/17"),
+            Err(KeyError::BadTailOffset(_))
+        ));
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod status;
 
 pub use descriptor::{
     Checksum, ChecksumAlgorithm, DescriptorError, FormatVersion, ImageDescriptor, ImageRecord,
-    ImageState, Layout,
+    ImageState, Layout, WriterLease,
 };
 pub use endpoint::{Endpoint, EndpointError, Host, HostnameRule};
 pub use error::OstError;

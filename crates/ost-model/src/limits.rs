@@ -49,3 +49,11 @@ pub const KEY_DESCRIPTOR: &str = "metadata";
 
 /// Object name of NetBackup's own image metadata (what `write_image_meta` stores).
 pub const KEY_NBMETA: &str = "nbmeta";
+
+/// Path component holding the staged tails of a pending image (the bytes after its last whole
+/// part at a checkpoint).
+pub const KEY_TAIL_DIR: &str = "tail";
+
+/// Digits of the byte offset in a staged tail's key (zero-padded: every `u64` fits, and keys
+/// sort like the offsets).
+pub const TAIL_OFFSET_DIGITS: usize = 20;

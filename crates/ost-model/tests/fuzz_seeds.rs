@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use ost_model::flags::ImageDefFlags;
-use ost_model::image_key::{data_segment_key, descriptor_key, nbmeta_key};
+use ost_model::image_key::{data_segment_key, descriptor_key, nbmeta_key, staged_tail_key};
 use ost_model::{
     parse_interface_list, Checksum, ChecksumAlgorithm, ImageDate, ImageDef, ImageDescriptor,
-    ImageKey, ImageName, Layout, LsuName, ServerName,
+    ImageKey, ImageName, Layout, LsuName, ServerName, WriterLease,
 };
 use serde_json::{json, Value};
 
@@ -52,13 +52,22 @@ fn descriptor_seeds() -> Vec<(&'static str, Vec<u8>)> {
         "0.1.0",
     );
 
-    // A checkpoint-closed image: ost-core keeps the resume point in an extra field.
+    // A checkpointed image being written: ost-core keeps the resume point (with its staged
+    // tail) in an extra field, and the writer's lease.
     let mut checkpointed = pending.clone();
+    checkpointed.byte_size = 137_363_456;
     checkpointed.extra.insert(
         "checkpoint".to_owned(),
-        json!({ "offset": 134_217_728u64, "crc32c": 2_868_205_466u32,
-                "segment_crcs": [1_166_544_262u32, 3_417_224_431u32] }),
+        json!({ "offset": 137_363_456u64, "crc32c": 2_868_205_466u32,
+                "segment_crcs": [1_166_544_262u32, 3_417_224_431u32],
+                "tail": { "start": 134_217_728u64, "len": 3_145_728u64, "crc32c": 305_419_896u32 } }),
     );
+    checkpointed.writer_lease = Some(WriterLease::new(
+        "media2.example.com",
+        4242,
+        "media2.example.com:4242:1764072300.000000001:0",
+        1_764_072_300,
+    ));
 
     let mut complete = pending.clone();
     let crc = Checksum::new(ChecksumAlgorithm::Crc32c, "1a2b3c4d").unwrap();
@@ -122,6 +131,7 @@ fn parser_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("key-data-segment", text(&data_segment_key(&id, 3))),
         ("key-descriptor", text(&descriptor_key(&id))),
         ("key-nbmeta", text(&nbmeta_key(&id))),
+        ("key-staged-tail", text(&staged_tail_key(&id, 16_777_217))),
         ("server-name-host", text("vast://cluster.example.com")),
         ("server-name-ipv4-port", text("vast://10.0.1.100:443")),
         ("server-name-ipv6-port", text("vast://[fd00::10]:9443")),

@@ -9,6 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ost_model::descriptor::{DescriptorError, FormatVersion, ImageDescriptor};
 use ost_model::image_key::{
     basename_prefix, data_segment_key, descriptor_key, image_prefix, nbmeta_key, root_prefix,
+    staged_tail_key,
 };
 use ost_model::limits::{MAX_IMAGE_NAME_LEN, MAX_OBJECT_KEY_LEN, MAX_SERVER_NAME_LEN};
 use ost_model::server_name::format_interface_list;
@@ -51,6 +52,7 @@ fn object_kind() -> impl Strategy<Value = ObjectKind> {
         any::<u32>().prop_map(ObjectKind::DataSegment),
         Just(ObjectKind::Descriptor),
         Just(ObjectKind::NbMeta),
+        any::<u64>().prop_map(ObjectKind::StagedTail),
     ]
 }
 
@@ -128,6 +130,7 @@ proptest! {
             ObjectKind::DataSegment(n) => data_segment_key(&id, n),
             ObjectKind::Descriptor => descriptor_key(&id),
             ObjectKind::NbMeta => nbmeta_key(&id),
+            ObjectKind::StagedTail(offset) => staged_tail_key(&id, offset),
         };
         prop_assert_eq!(text, expected);
     }

@@ -56,4 +56,4 @@ pub use error::{DataError, Result};
 pub use keys::{ImageLocation, SegmentKeys};
 pub use layout::Layout;
 pub use reader::{ImageReader, ReaderConfig};
-pub use writer::{Checkpoint, SegmentedWriter, WriteSummary, WriterConfig};
+pub use writer::{Checkpoint, FlushPoint, SegmentedWriter, WriteSummary, WriterConfig};

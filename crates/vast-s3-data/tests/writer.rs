@@ -1,5 +1,6 @@
 //! Writer behaviour: out-of-order writes, refused writes, aborts that leave nothing behind,
-//! conditional create, suspend/resume and the shared budget.
+//! failures and drops that keep what was uploaded, conditional create, flush/suspend/resume
+//! and the shared budget.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -126,8 +127,29 @@ async fn images_below_one_part_use_a_single_put() {
     assert_eq!(read_back(&env, "small").await, bytes);
 }
 
+/// A writer resumed from the server's record (no checkpoint).
+async fn resumed(env: &Env, name: &str) -> SegmentedWriter {
+    SegmentedWriter::resume(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        small_config(),
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// Writes `bytes[from..]` in 1 MiB calls.
+async fn write_from(w: &mut SegmentedWriter, bytes: &[u8], from: usize) -> Result<(), DataError> {
+    for (i, chunk) in bytes[from..].chunks(MIB as usize).enumerate() {
+        w.write((from + i * MIB as usize) as u64, chunk).await?;
+    }
+    Ok(())
+}
+
 #[tokio::test]
-async fn abort_and_drop_leave_nothing_on_the_server() {
+async fn abort_leaves_nothing_and_drop_keeps_what_was_uploaded() {
     let env = Env::start().await;
     let bytes = data(5 * PART as usize + 123, 5);
 
@@ -143,41 +165,45 @@ async fn abort_and_drop_leave_nothing_on_the_server() {
     );
     assert!(objects(&env, "aborted").await.is_empty(), "no segment left");
 
-    // Dropped unfinished: the cleanup runs in the background.
+    // Dropped unfinished (a process that went away): the uploaded parts stay and a resume
+    // continues after them.
     let mut w = writer(&env, "dropped");
     w.write(0, &bytes[..3 * PART as usize]).await.unwrap();
+    w.flush().await.unwrap();
     drop(w);
-    let mut left = usize::MAX;
-    for _ in 0..100 {
-        left = open_uploads(&env, "dropped").await + objects(&env, "dropped").await.len();
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(left, 0, "dropping an unfinished writer removes its uploads");
+    assert_eq!(objects(&env, "dropped").await.len(), 1, "segment 0 kept");
+    assert_eq!(
+        open_uploads(&env, "dropped").await,
+        1,
+        "segment 1's upload kept"
+    );
+    let mut w = resumed(&env, "dropped").await;
+    assert_eq!(w.durable_offset(), 3 * PART);
+    write_from(&mut w, &bytes, 3 * PART as usize).await.unwrap();
+    w.finish().await.unwrap();
+    assert_eq!(read_back(&env, "dropped").await, bytes);
 }
 
 #[tokio::test]
-async fn a_failed_upload_aborts_the_whole_image() {
+async fn a_failed_upload_keeps_the_last_flush_for_a_resume() {
     let env = Env::start().await;
     let bytes = data(4 * PART as usize, 11);
     let mut w = writer(&env, "failing");
-    w.write(0, &bytes[..2 * PART as usize + 1]).await.unwrap();
+    let flushed_at = 2 * PART as usize + 1;
+    w.write(0, &bytes[..flushed_at]).await.unwrap();
+    let point = w.flush().await.unwrap();
+    assert_eq!(point.checkpoint.offset, 2 * PART);
+    assert_eq!(
+        point.end(),
+        flushed_at as u64,
+        "the tail covers every byte written"
+    );
+    assert_eq!(point.tail, bytes[2 * PART as usize..flushed_at]);
     // The bucket's quota is now exhausted: the next uploads fail.
     let mut faults = env.faults.get();
     faults.full_buckets.push(env.bucket.clone());
     env.faults.set(faults);
-    let mut result = Ok(());
-    for (i, chunk) in bytes[2 * PART as usize + 1..]
-        .chunks(MIB as usize)
-        .enumerate()
-    {
-        result = w.write(2 * PART + 1 + (i as u64) * MIB, chunk).await;
-        if result.is_err() {
-            break;
-        }
-    }
+    let result = write_from(&mut w, &bytes, flushed_at).await;
     let err = match result {
         Err(e) => e,
         Ok(()) => w.finish().await.unwrap_err(),
@@ -188,8 +214,113 @@ async fn a_failed_upload_aborts_the_whole_image() {
         Err(DataError::WriterClosed("failed"))
     ));
     env.faults.clear();
-    assert_eq!(open_uploads(&env, "failing").await, 0);
-    assert!(objects(&env, "failing").await.is_empty());
+    drop(w);
+    // What the flush made durable is still there: resume, put the tail back, go on.
+    let mut w = SegmentedWriter::resume(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image("failing"),
+        small_config(),
+        Some(&point.checkpoint),
+    )
+    .await
+    .unwrap();
+    assert!(w.durable_offset() >= point.checkpoint.offset);
+    w.restore_tail(point.checkpoint.offset, &point.tail)
+        .await
+        .unwrap();
+    assert!(w.written() >= flushed_at as u64);
+    let from = w.written() as usize;
+    write_from(&mut w, &bytes, from).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    assert_eq!(read_back(&env, "failing").await, bytes);
+}
+
+#[tokio::test]
+async fn flush_at_any_offset_then_resume_elsewhere_keeps_every_byte() {
+    let env = Env::start().await;
+    let len = 5 * PART as usize + 4321;
+    let bytes = data(len, 31);
+    let offsets = [
+        1,
+        PART as usize - 512,
+        PART as usize,
+        PART as usize + 1,
+        3 * MIB as usize,
+        2 * PART as usize,
+        4 * PART as usize + 17,
+    ];
+    for (i, &at) in offsets.iter().enumerate() {
+        let name = format!("flushed-{i}");
+        let mut w = writer(&env, &name);
+        // Odd write lengths, as a caller may send.
+        let mut pos = 0;
+        while pos < at {
+            let n = (at - pos).min(777_777);
+            w.write(pos as u64, &bytes[pos..pos + n]).await.unwrap();
+            pos += n;
+        }
+        let point = w.flush().await.unwrap();
+        assert_eq!(point.end(), at as u64, "flush at {at} covers every byte");
+        assert_eq!(point.checkpoint.offset % PART, 0);
+        assert!(point.tail.len() < PART as usize);
+        assert_eq!(
+            point.checkpoint.crc32c,
+            checksum::crc32c(&bytes[..point.checkpoint.offset as usize])
+        );
+        drop(w);
+        let mut w = SegmentedWriter::resume(
+            env.client.clone(),
+            env.budget.clone(),
+            env.image(&name),
+            small_config(),
+            Some(&point.checkpoint),
+        )
+        .await
+        .unwrap();
+        w.restore_tail(point.checkpoint.offset, &point.tail)
+            .await
+            .unwrap();
+        assert_eq!(
+            w.written(),
+            at as u64,
+            "resumes exactly where the flush was"
+        );
+        write_from(&mut w, &bytes, at).await.unwrap();
+        let summary = w.finish().await.unwrap();
+        assert_eq!(summary.length, len as u64);
+        assert_eq!(summary.crc32c, checksum::crc32c(&bytes), "flush at {at}");
+        assert_eq!(read_back(&env, &name).await, bytes, "flush at {at}");
+    }
+}
+
+#[tokio::test]
+async fn a_tail_past_the_uploaded_parts_is_refused() {
+    let env = Env::start().await;
+    let bytes = data(PART as usize + 10, 41);
+    let mut w = writer(&env, "lost");
+    w.write(0, &bytes[..10]).await.unwrap();
+    let point = w.flush().await.unwrap();
+    drop(w);
+    let mut w = resumed(&env, "lost").await;
+    // A tail claimed one part further than the server holds is lost data, never papered over.
+    let err = w.restore_tail(PART, &point.tail).await.unwrap_err();
+    assert!(matches!(err, DataError::Inconsistent(_)), "{err}");
+    let cp = vast_s3_data::Checkpoint {
+        offset: PART,
+        ..point.checkpoint
+    };
+    let err = SegmentedWriter::resume(
+        env.client.clone(),
+        env.budget.clone(),
+        env.image("lost"),
+        small_config(),
+        Some(&cp),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, DataError::Inconsistent(_)), "{err}");
 }
 
 /// Writes the rest of an image and finishes; returns the first error.
@@ -216,7 +347,8 @@ async fn conditional_create_lets_only_one_writer_win() {
         let err = complete(&mut b, &b_bytes, first).await.unwrap_err();
         assert!(err.is_precondition_failed(), "{err}");
         assert!(matches!(err, DataError::AlreadyExists { .. }), "{err}");
-        // The loser cleaned up only its own uploads; the winner's image is intact.
+        // The loser's abort removes only its own uploads; the winner's image is intact.
+        b.abort().await.unwrap();
         assert_eq!(open_uploads(&env, name).await, 0);
         assert_eq!(read_back(&env, name).await, a_bytes);
 
@@ -242,8 +374,14 @@ async fn suspend_and_resume_from_the_server_record() {
     // 3.5 parts: segment 0 completes, segment 1 has one full part and half a part buffered.
     let first = 3 * PART as usize + PART as usize / 2;
     w.write(0, &bytes[..first]).await.unwrap();
-    let cp = w.suspend().await.unwrap();
-    assert_eq!(cp.offset, 3 * PART, "the half part is dropped and resent");
+    let point = w.suspend().await.unwrap();
+    let cp = point.checkpoint.clone();
+    assert_eq!(cp.offset, 3 * PART, "whole parts uploaded");
+    assert_eq!(
+        point.tail,
+        bytes[cp.offset as usize..first],
+        "the half part handed back"
+    );
     assert_eq!(cp.crc32c, checksum::crc32c(&bytes[..cp.offset as usize]));
     assert_eq!(cp.segment_crcs.len(), 1);
     drop(w);
@@ -266,24 +404,19 @@ async fn suspend_and_resume_from_the_server_record() {
         .unwrap();
         assert_eq!(w.durable_offset(), cp.offset);
         if with_checkpoint {
-            // Write a little more, suspend again (nothing new is durable), then go on without
-            // the checkpoint in the second round.
-            w.write(
-                cp.offset,
-                &bytes[cp.offset as usize..cp.offset as usize + 1000],
-            )
-            .await
-            .unwrap();
+            // Put the tail back, write a little more, suspend again (no new whole part), then
+            // go on without the checkpoint in the second round.
+            w.restore_tail(cp.offset, &point.tail).await.unwrap();
+            w.write(first as u64, &bytes[first..first + 1000])
+                .await
+                .unwrap();
             let again = w.suspend().await.unwrap();
-            assert_eq!(again, cp);
+            assert_eq!(again.checkpoint, cp);
+            assert_eq!(again.tail, bytes[cp.offset as usize..first + 1000]);
             continue;
         }
         let start = w.durable_offset() as usize;
-        for (i, chunk) in bytes[start..].chunks(MIB as usize).enumerate() {
-            w.write((start + i * MIB as usize) as u64, chunk)
-                .await
-                .unwrap();
-        }
+        write_from(&mut w, &bytes, start).await.unwrap();
         let summary = w.finish().await.unwrap();
         assert_eq!(summary.length, len as u64);
         assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
@@ -404,7 +537,7 @@ async fn throttling_server_errors_and_connection_resets_are_retried() {
 }
 
 #[tokio::test]
-async fn a_cancelled_write_makes_the_writer_unusable_and_cleans_up() {
+async fn a_cancelled_write_makes_the_writer_unusable_and_keeps_the_upload() {
     let env = Env::start().await;
     let budget = BufferBudget::new(2 * PART as usize);
     let bytes = data(2 * PART as usize, 8);
@@ -435,13 +568,10 @@ async fn a_cancelled_write_makes_the_writer_unusable_and_cleans_up() {
     let err = w.write(PART, &bytes[PART as usize..]).await.unwrap_err();
     assert!(matches!(err, DataError::WriterClosed(_)), "{err}");
     drop(w);
-    let mut left = usize::MAX;
-    for _ in 0..100 {
-        left = open_uploads(&env, "cancelled").await + objects(&env, "cancelled").await.len();
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(left, 0);
+    // The part uploaded before the cancelled call stays; a resume continues after it.
+    let mut w = resumed(&env, "cancelled").await;
+    assert_eq!(w.durable_offset(), PART);
+    write_from(&mut w, &bytes, PART as usize).await.unwrap();
+    w.finish().await.unwrap();
+    assert_eq!(read_back(&env, "cancelled").await, bytes);
 }

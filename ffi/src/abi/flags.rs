@@ -10,6 +10,10 @@ pub const STS_CRED_CLEAR: u32 = 1;
 /// `sts_image_filter_t.if_flags`: include pending images (chosen).
 pub const STS_IF_INCLUDE_PENDING: u32 = 1;
 
+/// `stspi_delete_image_v10` flags: the caller allows an asynchronous delete (chosen). The plugin
+/// always deletes synchronously, which satisfies such a caller too.
+pub const STS_DELETE_ASYNC: u32 = 1;
+
 /// `sts_op_status_t.op_state`: still running (chosen).
 pub const STS_OP_RUNNING: u32 = 1;
 /// `sts_op_status_t.op_state`: finished, copy complete (chosen).

@@ -1,6 +1,6 @@
 //! Images: create, open, write, read, flush, close, properties, delete.
 
-use ost_core::{CloseFlags, CreateFlags, ImageHandleId, OpenMode, OstError};
+use ost_core::{CloseFlags, CreateFlags, ImageHandleId, OpenMode};
 
 use crate::abi::*;
 use crate::exports::lsu_arg;
@@ -8,7 +8,8 @@ use crate::guard::{self, entry};
 use crate::marshal::{self, c_image_info};
 
 /// Creates an image, Pending and busy for write, and opens it for write. `flags`:
-/// `STS_CIF_MORE_PENDING` (hint) or 0. `STS_EEXIST` when the image exists.
+/// `STS_CIF_MORE_PENDING` (a hint) or 0; unknown bits are ignored. `STS_EEXIST` when the image
+/// exists.
 ///
 /// # Safety
 /// `lsu` and `def` must be NULL or readable, `image` NULL or writable.
@@ -26,8 +27,11 @@ pub unsafe extern "C" fn stspi_create_image_v10(
         // SAFETY: forwarded contract.
         let def = marshal::image_def(unsafe { marshal::input(def, "image definition") }?)?;
         ctx.image(def.id());
-        let flags = CreateFlags::from_bits(flags)
-            .ok_or_else(|| marshal::invalid(format!("unknown create flags {flags:#x}")))?;
+        let flags = CreateFlags::from_bits_truncate(marshal::known_bits(
+            flags,
+            CreateFlags::all().bits(),
+            "create flag",
+        ));
         let id = guard::plugin()?.create_image(server, &name, &def, flags)?;
         // SAFETY: checked above.
         unsafe { marshal::put(image, id.raw(), "image") }
@@ -55,7 +59,8 @@ pub unsafe extern "C" fn stspi_create_image_v7(
 }
 
 /// Opens an image: `STS_O_READ` needs a complete image; `STS_O_WRITE` resumes a Pending one
-/// (after a checkpoint close) where it stopped.
+/// (after a checkpoint close or a failure) at its durable size. Unknown mode bits are ignored;
+/// one of the two is needed. `STS_EBUSY` while another process's writer holds the image.
 ///
 /// # Safety
 /// As [`stspi_create_image_v10`].
@@ -73,9 +78,17 @@ pub unsafe extern "C" fn stspi_open_image_v10(
         // SAFETY: forwarded contract.
         let def = marshal::image_def(unsafe { marshal::input(def, "image definition") }?)?;
         ctx.image(def.id());
-        let mode = OpenMode::from_bits(mode)
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| marshal::invalid(format!("bad open mode {mode:#x}")))?;
+        let mode = OpenMode::from_bits_truncate(marshal::known_bits(
+            mode,
+            OpenMode::all().bits(),
+            "open mode",
+        ));
+        if mode.is_empty() {
+            return Err(marshal::invalid(format!(
+                "open mode {:#x} has neither STS_O_READ nor STS_O_WRITE",
+                mode.bits()
+            )));
+        }
         let id = guard::plugin()?.open_image(server, &name, &def.id(), mode)?;
         // SAFETY: checked above.
         unsafe { marshal::put(image, id.raw(), "image") }
@@ -96,9 +109,11 @@ pub unsafe extern "C" fn stspi_open_image_v9(
     unsafe { stspi_open_image_v10(lsu, def, OpenMode::READ.bits(), image) }
 }
 
-/// Writes `len` bytes (a multiple of `STS_BLOCK_SIZE`, at most `STS_MAX_IO`) at `offset`.
-/// `stat` (the content description) may be NULL; when given, `st_version` must be
-/// `STS_STAT_VERSION`. A failure after buffering is reported by a later write or by close.
+/// Writes `len` bytes (any length up to `STS_MAX_IO`: no block size is assumed, and the last
+/// write of an image is usually short) at `offset`. `stat` (the content description) may be
+/// NULL; when given, `st_version` must be `STS_STAT_VERSION`. The bytes are acknowledged when
+/// this returns `STS_EOK` and durable after the next `stspi_flush_image` or checkpoint close. A
+/// failure after buffering is reported by a later write, flush or close.
 ///
 /// # Safety
 /// `stat` NULL or readable; `buf` readable for `len` bytes; `written` NULL or writable.
@@ -123,11 +138,6 @@ pub unsafe extern "C" fn stspi_write_image(
                     stat.st_version
                 )));
             }
-        }
-        if !len.is_multiple_of(STS_BLOCK_SIZE) {
-            return Err(marshal::invalid(format!(
-                "write length {len} is not a multiple of STS_BLOCK_SIZE ({STS_BLOCK_SIZE})"
-            )));
         }
         // SAFETY: forwarded contract.
         let data = unsafe { marshal::bytes(buf, len, STS_MAX_IO, "buffer") }?;
@@ -179,8 +189,11 @@ pub extern "C" fn stspi_close_image(image: sts_image_handle_t, flags: u32) -> st
     entry("stspi_close_image", |ctx| {
         let plugin = guard::plugin()?;
         ctx.image_handle(&plugin, image);
-        let flags = CloseFlags::from_bits(flags)
-            .ok_or_else(|| marshal::invalid(format!("unknown close flags {flags:#x}")))?;
+        let flags = CloseFlags::from_bits_truncate(marshal::known_bits(
+            flags,
+            CloseFlags::all().bits(),
+            "close flag",
+        ));
         plugin.close_image(ImageHandleId::from_raw(image), flags)
     })
 }
@@ -204,18 +217,9 @@ pub unsafe extern "C" fn stspi_get_image_prop(
     })
 }
 
-fn reserved(flags: u32) -> Result<(), OstError> {
-    if flags == 0 {
-        Ok(())
-    } else {
-        Err(marshal::invalid(format!(
-            "reserved flags {flags:#x} must be 0"
-        )))
-    }
-}
-
 /// Properties of an image by name; `STS_ENOENT` (2060013) when it does not exist. `flags` is
-/// reserved (0).
+/// reserved (ignored). `imo_size` is the durable size; `STS_II_BUSY_WRITE` is set while a writer
+/// (in this process or another's live lease) holds the image.
 ///
 /// # Safety
 /// `lsu`, `def` NULL or readable; `info` NULL or writable.
@@ -233,7 +237,7 @@ pub unsafe extern "C" fn stspi_get_image_prop_byname_v10(
         // SAFETY: forwarded contract.
         let def = marshal::image_def(unsafe { marshal::input(def, "image definition") }?)?;
         ctx.image(def.id());
-        reserved(flags)?;
+        marshal::known_bits(flags, 0, "image property flag");
         let got = guard::plugin()?.image_props_by_name(server, &name, &def.id())?;
         // SAFETY: checked above.
         unsafe { marshal::put(info, c_image_info(&got), "info") }
@@ -254,8 +258,9 @@ pub unsafe extern "C" fn stspi_get_image_prop_byname_v9(
     unsafe { stspi_get_image_prop_byname_v10(lsu, def, 0, info) }
 }
 
-/// Deletes an image (data, descriptor, metadata). `STS_EBUSY` while open in this process;
-/// `STS_ENOENT` when missing. `flags` is reserved (0).
+/// Deletes an image (data, descriptor, metadata), always synchronously (`STS_DELETE_ASYNC` is
+/// accepted and logged; unknown bits are ignored). `STS_EBUSY` while open in this process or
+/// held by another process's live writer; `STS_ENOENT` when missing.
 ///
 /// # Safety
 /// `lsu`, `def` NULL or readable.
@@ -271,7 +276,9 @@ pub unsafe extern "C" fn stspi_delete_image_v10(
         // SAFETY: forwarded contract.
         let def = marshal::image_def(unsafe { marshal::input(def, "image definition") }?)?;
         ctx.image(def.id());
-        reserved(flags)?;
+        if marshal::known_bits(flags, STS_DELETE_ASYNC, "delete flag") & STS_DELETE_ASYNC != 0 {
+            tracing::info!(image = %def.id(), "asynchronous delete requested; deleting synchronously");
+        }
         guard::plugin()?.delete_image(server, &name, &def.id())
     })
 }

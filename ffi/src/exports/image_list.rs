@@ -11,18 +11,13 @@ fn filter(f: Option<&sts_image_filter_t>) -> Result<ImageFilter, ost_core::OstEr
     let Some(f) = f else {
         return Ok(ImageFilter::all());
     };
-    if f.if_flags & !STS_IF_INCLUDE_PENDING != 0 {
-        return Err(marshal::invalid(format!(
-            "unknown filter flags {:#x}",
-            f.if_flags
-        )));
-    }
+    let flags = marshal::known_bits(f.if_flags, STS_IF_INCLUDE_PENDING, "image filter flag");
     let prefix = marshal::fixed_str(&f.if_prefix, "filter prefix")?;
     Ok(ImageFilter {
         basename_prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
         created_after: (f.if_created_after != 0).then_some(f.if_created_after),
         created_before: (f.if_created_before != 0).then_some(f.if_created_before),
-        include_pending: f.if_flags & STS_IF_INCLUDE_PENDING != 0,
+        include_pending: flags & STS_IF_INCLUDE_PENDING != 0,
     })
 }
 

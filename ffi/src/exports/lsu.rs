@@ -9,7 +9,7 @@ use crate::exports::lsu_arg;
 use crate::guard::{self, entry};
 use crate::marshal::{self, put_str};
 
-/// Opens a list of the server's LSUs. `flags` is reserved and must be 0.
+/// Opens a list of the server's LSUs. `flags` is reserved (unknown bits are ignored).
 ///
 /// # Safety
 /// `list` must be NULL or writable.
@@ -22,11 +22,7 @@ pub unsafe extern "C" fn stspi_open_lsu_list_v11(
     entry("stspi_open_lsu_list_v11", |ctx| {
         ctx.server_handle(server);
         marshal::check_out(list, "list")?;
-        if flags != 0 {
-            return Err(marshal::invalid(format!(
-                "reserved flags {flags:#x} must be 0"
-            )));
-        }
+        marshal::known_bits(flags, 0, "LSU list flag");
         let id = guard::plugin()?.open_lsu_list(ServerId::from_raw(server))?;
         // SAFETY: checked above.
         unsafe { marshal::put(list, id.raw(), "list") }

@@ -2,18 +2,24 @@
 //!
 //! ```text
 //! create ──► Writing ──write_at*──► close(COMPLETE) ──► descriptor Complete (sealed forever)
-//!              │  │                 close(INCOMPLETE) ─► descriptor Pending + checkpoint
-//!              │  └─ write error ─► Failed ── close ──► everything removed, error returned
+//!              │  │  └─ flush ─────► every acknowledged byte durable, descriptor: size + checkpoint
+//!              │  │                 close(INCOMPLETE) ─► the same, writer lease released
+//!              │  └─ write error ─► Failed ── close ──► Pending at the last durable point, error
 //! open(READ) ─► Reading ──read_at*──► close
-//! open(WRITE) on Pending ─► Writing (resumes at the checkpoint offset)
+//! open(WRITE) on Pending ─► Writing (resumes at the checkpoint, tail folded back)
 //! ```
+//!
+//! While a handle is open for write its descriptor carries a writer lease ([`lease`]), renewed
+//! in the background, so other processes see the image busy.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod lease;
 
+use std::sync::{Arc, Weak};
+
+use ost_model::image_key::staged_tail_key;
 use ost_model::{
     Checksum, ChecksumAlgorithm, CloseFlags, CreateFlags, ImageDef, ImageDescriptor, ImageId,
-    ImageInfo, ImageInfoFlags, ImageState, Layout, LsuName, OpenMode, OstError,
+    ImageInfo, ImageInfoFlags, ImageState, Layout, LsuName, OpenMode, OstError, WriterLease,
 };
 use tokio::sync::Mutex;
 
@@ -21,18 +27,18 @@ use crate::events::image_event;
 use crate::server::images::{checkpoint_of, set_checkpoint, with_busy};
 use crate::server::{Busy, Server};
 use crate::stats::Tally;
-use crate::store::{DataLayout, ImageRead, ImageWriter};
+use crate::store::{DataLayout, ImageRead, ImageWriter, StoredCheckpoint};
 use crate::types::{unix_now, EventKind};
+pub(crate) use lease::{busy as lease_busy, other_live_writer};
 
 enum State {
     Writing {
         writer: Box<dyn ImageWriter>,
+        /// The descriptor as last saved (size and checkpoint = the durable point; our lease).
         descriptor: ImageDescriptor,
         /// Bytes below this were stored before a resume; rewrites of them are skipped.
         resumed_at: u64,
         failed: Option<OstError>,
-        /// Last time the descriptor was rewritten (the liveness heartbeat the sweep sees).
-        touched: Instant,
     },
     Reading {
         reader: Box<dyn ImageRead>,
@@ -77,7 +83,9 @@ fn layout_of(d: &ImageDescriptor, max_in_flight: usize) -> DataLayout {
 }
 
 impl ImageHandle {
-    /// `create_image`: Pending descriptor first (conditional create), then a writer.
+    /// `create_image`: Pending descriptor first (conditional create, with this handle's writer
+    /// lease), then a writer. The create flags are hints: a new image is always Pending until
+    /// close COMPLETE.
     pub(crate) async fn create(
         server: Arc<Server>,
         lsu: LsuName,
@@ -89,13 +97,14 @@ impl ImageHandle {
         server.claim_write(&lsu, &id)?;
         let result = async {
             let layout = server.data_layout();
-            let descriptor = ImageDescriptor::new_pending(
+            let mut descriptor = ImageDescriptor::new_pending(
                 def,
                 Layout::new(layout.segment_size, layout.part_size)?,
                 unix_now(),
                 host_name(),
                 crate::PLUGIN_VERSION,
             );
+            descriptor.writer_lease = Some(lease::new_lease(unix_now()));
             server.save_descriptor(&lsu, &descriptor, true).await?;
             match server.store().create_writer(&lsu, &id, layout).await {
                 Ok(writer) => Ok((writer, descriptor)),
@@ -115,18 +124,44 @@ impl ImageHandle {
         };
         server.stats().add(&lsu, Tally::Created);
         tracing::info!(%lsu, image = %id, "image created (pending)");
-        Ok(Arc::new(Self {
+        Ok(Self::writing(server, lsu, id, writer, descriptor, 0))
+    }
+
+    /// A handle open for write, with its lease renewed in the background until it is closed.
+    fn writing(
+        server: Arc<Server>,
+        lsu: LsuName,
+        id: ImageId,
+        writer: Box<dyn ImageWriter>,
+        descriptor: ImageDescriptor,
+        resumed_at: u64,
+    ) -> Arc<Self> {
+        let every = lease::renew_every(server.config().writer_lease());
+        if let Some(l) = &descriptor.writer_lease {
+            lease::hold(&l.writer_id);
+        }
+        let handle = Arc::new(Self {
             server,
             lsu,
             id,
             state: Mutex::new(State::Writing {
                 writer,
                 descriptor,
-                resumed_at: 0,
+                resumed_at,
                 failed: None,
-                touched: Instant::now(),
             }),
-        }))
+        });
+        let weak: Weak<Self> = Arc::downgrade(&handle);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(h) = weak.upgrade() else { break };
+                if !h.renew_lease().await {
+                    break;
+                }
+            }
+        });
+        handle
     }
 
     /// `open_image`: read a Complete image, or resume writing a Pending one.
@@ -144,72 +179,102 @@ impl ImageHandle {
         }
         if write {
             server.claim_write(&lsu, &id)?;
+            match Self::resume(&server, &lsu, &id).await {
+                Ok((writer, descriptor, resumed_at)) => Ok(Self::writing(
+                    server, lsu, id, writer, descriptor, resumed_at,
+                )),
+                Err(e) => {
+                    server.release(&lsu, &id);
+                    Err(e)
+                }
+            }
         } else {
             server.claim_read(&lsu, &id)?;
-        }
-        match Self::open_claimed(&server, &lsu, &id, write).await {
-            Ok(state) => Ok(Arc::new(Self {
-                server,
-                lsu,
-                id,
-                state: Mutex::new(state),
-            })),
-            Err(e) => {
-                server.release(&lsu, &id);
-                Err(e)
+            match Self::open_for_read(&server, &lsu, &id).await {
+                Ok(state) => Ok(Arc::new(Self {
+                    server,
+                    lsu,
+                    id,
+                    state: Mutex::new(state),
+                })),
+                Err(e) => {
+                    server.release(&lsu, &id);
+                    Err(e)
+                }
             }
         }
     }
 
-    async fn open_claimed(
+    async fn open_for_read(
         server: &Arc<Server>,
         lsu: &LsuName,
         id: &ImageId,
-        write: bool,
     ) -> Result<State, OstError> {
         let descriptor = server.require_descriptor(lsu, id).await?;
-        let max_in_flight = server.config().max_in_flight;
-        match (write, descriptor.state) {
-            (false, ImageState::Complete) => {
-                let reader = server
-                    .store()
-                    .open_reader(
-                        lsu,
-                        id,
-                        descriptor.layout.segment_size,
-                        descriptor.byte_size,
-                    )
-                    .await?;
-                Ok(State::Reading { reader, descriptor })
-            }
-            (false, ImageState::Pending) => Err(OstError::Busy {
+        if descriptor.state == ImageState::Pending {
+            return Err(OstError::Busy {
                 cause: format!("image {id} is pending (not complete); it cannot be read"),
-            }),
-            (true, ImageState::Complete) => Err(OstError::PermissionDenied {
-                cause: format!("image {id} is complete; it can never be written again"),
-            }),
-            (true, ImageState::Pending) => {
-                let checkpoint = checkpoint_of(&descriptor);
-                let writer = server
-                    .store()
-                    .resume_writer(
-                        lsu,
-                        id,
-                        layout_of(&descriptor, max_in_flight),
-                        checkpoint.as_ref(),
-                    )
-                    .await?;
-                let resumed_at = checkpoint.map_or(0, |c| c.offset);
-                tracing::info!(%lsu, image = %id, offset = resumed_at, "pending image reopened for write");
-                Ok(State::Writing {
-                    writer,
-                    descriptor,
-                    resumed_at,
-                    failed: None,
-                    touched: Instant::now(),
-                })
-            }
+            });
         }
+        let reader = server
+            .store()
+            .open_reader(
+                lsu,
+                id,
+                descriptor.layout.segment_size,
+                descriptor.byte_size,
+            )
+            .await?;
+        Ok(State::Reading { reader, descriptor })
+    }
+
+    /// Takes the writer lease of a Pending image (refused while another live writer holds it)
+    /// and resumes its writer at the checkpoint.
+    async fn resume(
+        server: &Arc<Server>,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<(Box<dyn ImageWriter>, ImageDescriptor, u64), OstError> {
+        let mut descriptor = server.require_descriptor(lsu, id).await?;
+        if descriptor.state == ImageState::Complete {
+            return Err(OstError::PermissionDenied {
+                cause: format!("image {id} is complete; it can never be written again"),
+            });
+        }
+        let lease_age = server.config().writer_lease();
+        let now = unix_now();
+        if let Some(holder) = lease::other_live_writer(&descriptor, lease_age, now) {
+            return Err(lease::busy(id, holder, now));
+        }
+        if let Some(old) = &descriptor.writer_lease {
+            let why = lease::lapsed_because(old, lease_age, now).unwrap_or_default();
+            tracing::info!(%lsu, image = %id, host = %old.host, pid = old.pid, "taking over a pending image from a writer that is gone: {why}");
+        }
+        let ours = lease::new_lease(now);
+        descriptor.writer_lease = Some(ours.clone());
+        server.save_descriptor(lsu, &descriptor, false).await?;
+        // Read back: of two processes taking over at the same moment, the later save wins and
+        // the other backs off here.
+        server.check_lease(lsu, id, &ours.writer_id).await?;
+        let checkpoint = checkpoint_of(&descriptor);
+        let layout = layout_of(&descriptor, server.config().max_in_flight);
+        let writer = match server
+            .store()
+            .resume_writer(lsu, id, layout, checkpoint.as_ref())
+            .await
+        {
+            Ok(w) => w,
+            Err(e) => {
+                descriptor.writer_lease = None;
+                if let Err(release) = server.save_descriptor(lsu, &descriptor, false).await {
+                    tracing::warn!(image = %id, error = %release, "releasing the writer lease failed; it lapses by itself");
+                }
+                return Err(e);
+            }
+        };
+        let resumed_at = writer.written();
+        tracing::info!(%lsu, image = %id, offset = resumed_at, durable = descriptor.byte_size, "pending image reopened for write");
+        Ok((writer, descriptor, resumed_at))
     }
 
     /// The server the image is on.
@@ -227,15 +292,15 @@ impl ImageHandle {
         &self.id
     }
 
-    /// `write_image`.
+    /// `write_image`: any length at any offset the writer accepts; the bytes are acknowledged
+    /// when this returns and durable at the next flush or checkpoint.
     pub(crate) async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize, OstError> {
         let mut st = self.state.lock().await;
         let State::Writing {
             writer,
-            descriptor,
             resumed_at,
             failed,
-            touched,
+            ..
         } = &mut *st
         else {
             return Err(not_writable(&self.id));
@@ -256,19 +321,6 @@ impl ImageHandle {
                 self.server
                     .stats()
                     .add(&self.lsu, Tally::Written(data.len() as u64));
-                if touched.elapsed() >= heartbeat_every(self.server.config().orphan_age()) {
-                    // Rewrite the descriptor (live size) so that no sweep, in any process,
-                    // takes a long backup for an orphan.
-                    descriptor.byte_size = writer.written();
-                    *touched = Instant::now();
-                    if let Err(e) = self
-                        .server
-                        .save_descriptor(&self.lsu, descriptor, false)
-                        .await
-                    {
-                        tracing::warn!(image = %self.id, error = %e, "descriptor heartbeat failed");
-                    }
-                }
                 Ok(data.len())
             }
             Err(e) => {
@@ -292,15 +344,137 @@ impl ImageHandle {
         Ok(n)
     }
 
-    /// `flush_image`: reports a deferred write error.
+    /// `flush_image`: makes every acknowledged byte durable and records the new size in the
+    /// descriptor, so other processes see it. Reports a deferred write error.
     pub(crate) async fn flush(&self) -> Result<(), OstError> {
-        match &*self.state.lock().await {
+        let mut st = self.state.lock().await;
+        match &mut *st {
             State::Writing {
                 failed: Some(e), ..
             } => Err(e.clone()),
+            State::Writing {
+                writer,
+                descriptor,
+                failed,
+                ..
+            } => {
+                let lease = descriptor.writer_lease.clone();
+                let result = self.checkpoint(writer.as_mut(), descriptor, lease).await;
+                if let Err(e) = &result {
+                    tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, durable = descriptor.byte_size, "flush failed; the handle is now failed, the image resumable at its last durable size");
+                    *failed = Some(e.clone());
+                }
+                result
+            }
+            State::Reading { .. } => Ok(()),
             State::Closed => Err(not_writable(&self.id)),
-            _ => Ok(()),
         }
+    }
+
+    /// Makes what `writer` holds durable and saves the descriptor with the new size and
+    /// checkpoint and `lease`; the previous staged tail goes once the descriptor no longer
+    /// names it. A hole (bytes never written below the highest written) keeps the durable
+    /// prefix and is an error.
+    async fn checkpoint(
+        &self,
+        writer: &mut dyn ImageWriter,
+        descriptor: &mut ImageDescriptor,
+        lease: Option<WriterLease>,
+    ) -> Result<(), OstError> {
+        let cp = writer.checkpoint().await?;
+        let previous = checkpoint_of(descriptor);
+        let mut next = descriptor.clone();
+        next.byte_size = cp.offset;
+        set_checkpoint(&mut next, Some(&cp));
+        next.writer_lease = lease.map(|l| WriterLease {
+            renewed_unix: unix_now(),
+            ..l
+        });
+        self.save_owned(descriptor, &next).await?;
+        *descriptor = next;
+        self.drop_superseded_tail(previous.as_ref(), Some(&cp))
+            .await;
+        let written = writer.written();
+        if cp.offset < written {
+            return Err(OstError::InvalidArgument {
+                cause: format!(
+                    "image {} has a hole: bytes {}..{written} include bytes never written; \
+                     durable up to {}",
+                    self.id, cp.offset, cp.offset
+                ),
+            });
+        }
+        tracing::debug!(lsu = %self.lsu, image = %self.id, durable = cp.offset, "image checkpoint");
+        Ok(())
+    }
+
+    /// Saves `next` after checking that the stored descriptor still carries the lease of
+    /// `held` (the descriptor as this handle last saved it): a lease that lapsed may have been
+    /// taken over by another writer, whose image this handle must not overwrite.
+    async fn save_owned(
+        &self,
+        held: &ImageDescriptor,
+        next: &ImageDescriptor,
+    ) -> Result<(), OstError> {
+        if let Some(mine) = &held.writer_lease {
+            self.server
+                .check_lease(&self.lsu, &self.id, &mine.writer_id)
+                .await?;
+        }
+        self.server.save_descriptor(&self.lsu, next, false).await
+    }
+
+    /// Deletes the staged tail of `previous` unless `current` still names it (best effort: an
+    /// object left behind goes with the image).
+    async fn drop_superseded_tail(
+        &self,
+        previous: Option<&StoredCheckpoint>,
+        current: Option<&StoredCheckpoint>,
+    ) {
+        let Some(old) = previous.and_then(|c| c.tail) else {
+            return;
+        };
+        if current
+            .and_then(|c| c.tail)
+            .is_some_and(|t| t.start == old.start)
+        {
+            return;
+        }
+        let key = staged_tail_key(&self.id, old.start);
+        if let Err(e) = self.server.store().delete(&self.lsu, &[key]).await {
+            tracing::warn!(image = %self.id, error = %e, "removing a superseded staged tail failed; it goes with the image");
+        }
+    }
+
+    /// Renews this handle's writer lease; false once the handle is no longer writing.
+    async fn renew_lease(&self) -> bool {
+        let mut st = self.state.lock().await;
+        let State::Writing {
+            descriptor, failed, ..
+        } = &mut *st
+        else {
+            return false;
+        };
+        if failed.is_some() {
+            return false;
+        }
+        let mut next = descriptor.clone();
+        match next.writer_lease.as_mut() {
+            Some(l) => l.renewed_unix = unix_now(),
+            None => return false,
+        }
+        match self.save_owned(descriptor, &next).await {
+            Ok(()) => *descriptor = next,
+            Err(e @ OstError::Busy { .. }) => {
+                tracing::error!(lsu = %self.lsu, image = %self.id, error = %e, "this handle lost its writer lease; it is now failed");
+                *failed = Some(e);
+                return false;
+            }
+            Err(e) => {
+                tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, "renewing the writer lease failed; retrying at the next renewal");
+            }
+        }
+        true
     }
 
     /// Live properties.
@@ -334,7 +508,14 @@ impl ImageHandle {
                 descriptor,
                 failed,
                 ..
-            } => self.close_writer(writer, descriptor, failed, flags).await,
+            } => {
+                let held = descriptor.writer_lease.clone();
+                let result = self.close_writer(writer, descriptor, failed, flags).await;
+                if let Some(l) = held {
+                    lease::let_go(&l.writer_id);
+                }
+                result
+            }
             State::Reading { .. } => Ok(()),
             State::Closed => Err(OstError::InvalidArgument {
                 cause: format!("image {} is already closed", self.id),
@@ -352,83 +533,90 @@ impl ImageHandle {
         flags: CloseFlags,
     ) -> Result<(), OstError> {
         if let Some(e) = failed {
-            self.discard(&mut writer).await;
+            tracing::warn!(lsu = %self.lsu, image = %self.id, durable = descriptor.byte_size, complete = flags.is_complete(), "closing a failed image: it stays pending, resumable at its last durable size");
+            self.release_lease(&mut descriptor).await;
             return Err(e);
         }
-        if flags.is_complete() {
-            let written = match writer.finish().await {
-                Ok(w) => w,
-                Err(e) => {
-                    self.discard(&mut writer).await;
-                    return Err(e);
+        if !flags.is_complete() {
+            let result = self
+                .checkpoint(writer.as_mut(), &mut descriptor, None)
+                .await;
+            match &result {
+                Ok(()) => {
+                    tracing::info!(lsu = %self.lsu, image = %self.id, offset = descriptor.byte_size, "image checkpointed (pending)");
                 }
-            };
-            let checksum = Checksum::new(
-                ChecksumAlgorithm::Crc32c,
-                &format!("{:08x}", written.crc32c),
-            )?;
-            set_checkpoint(&mut descriptor, None);
-            descriptor.complete(written.length, checksum, unix_now())?;
-            if let Err(e) = self
-                .server
-                .save_descriptor(&self.lsu, &descriptor, false)
-                .await
-            {
-                self.discard(&mut writer).await;
+                Err(e) => {
+                    tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, durable = descriptor.byte_size, "checkpoint close failed; the image stays pending at its last durable size");
+                    self.release_lease(&mut descriptor).await;
+                }
+            }
+            return result;
+        }
+        let written = match writer.finish().await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, durable = descriptor.byte_size, "completing the image failed; it stays pending at its last durable size");
+                self.release_lease(&mut descriptor).await;
                 return Err(e);
             }
-            self.server.stats().add(&self.lsu, Tally::Completed);
-            self.server.events().publish(image_event(
-                EventKind::ImageCreated,
-                &self.lsu,
-                &self.id,
-                format!("image {} complete: {} bytes", self.id, written.length),
-            ));
-            tracing::info!(lsu = %self.lsu, image = %self.id, bytes = written.length, "image complete");
-            Ok(())
-        } else {
-            let checkpoint = match writer.suspend().await {
-                Ok(c) => c,
-                Err(e) => {
-                    self.discard(&mut writer).await;
-                    return Err(e);
-                }
-            };
-            descriptor.byte_size = checkpoint.offset;
-            set_checkpoint(&mut descriptor, Some(&checkpoint));
-            self.server
-                .save_descriptor(&self.lsu, &descriptor, false)
-                .await?;
-            tracing::info!(lsu = %self.lsu, image = %self.id, offset = checkpoint.offset, "image checkpointed (pending)");
-            Ok(())
+        };
+        let checksum = Checksum::new(
+            ChecksumAlgorithm::Crc32c,
+            &format!("{:08x}", written.crc32c),
+        )?;
+        let previous = checkpoint_of(&descriptor);
+        let mut sealed = descriptor.clone();
+        set_checkpoint(&mut sealed, None);
+        sealed.writer_lease = None;
+        sealed.complete(written.length, checksum, unix_now())?;
+        if let Err(e) = self.save_owned(&descriptor, &sealed).await {
+            self.release_lease(&mut descriptor).await;
+            return Err(e);
         }
+        self.drop_superseded_tail(previous.as_ref(), None).await;
+        self.server.stats().add(&self.lsu, Tally::Completed);
+        self.server.events().publish(image_event(
+            EventKind::ImageCreated,
+            &self.lsu,
+            &self.id,
+            format!("image {} complete: {} bytes", self.id, written.length),
+        ));
+        tracing::info!(lsu = %self.lsu, image = %self.id, bytes = written.length, "image complete");
+        Ok(())
     }
 
-    /// Leaves no half image behind: aborts the writer and removes every object of the image.
-    async fn discard(&self, writer: &mut Box<dyn ImageWriter>) {
-        if let Err(e) = writer.abort().await {
-            tracing::warn!(image = %self.id, error = %e, "aborting the image writer was incomplete");
+    /// Saves the descriptor as last made durable, without this handle's lease (best effort:
+    /// a lease that cannot be released lapses by itself).
+    async fn release_lease(&self, descriptor: &mut ImageDescriptor) {
+        if descriptor.writer_lease.is_none() {
+            return;
         }
-        if let Err(e) = self.server.remove_image_objects(&self.lsu, &self.id).await {
-            tracing::warn!(image = %self.id, error = %e, "removing a failed image was incomplete; the sweep will finish it");
+        let mut released = descriptor.clone();
+        released.writer_lease = None;
+        match self.save_owned(descriptor, &released).await {
+            Ok(()) => *descriptor = released,
+            Err(e) => {
+                tracing::warn!(image = %self.id, error = %e, "releasing the writer lease failed; it lapses after writer_lease_secs");
+            }
         }
     }
 }
 
 impl Drop for ImageHandle {
     fn drop(&mut self) {
-        // A handle dropped without close (process teardown): release the claim so the sweep
-        // may take the image; the writer's own drop aborts its uploads when it can.
-        if !matches!(self.state.get_mut(), State::Closed) {
-            self.server.release(&self.lsu, &self.id);
+        // A handle dropped without close (process teardown): release the claim and the lease
+        // (for this process; another host waits for it to lapse). What the writer stored stays.
+        match self.state.get_mut() {
+            State::Closed => {}
+            State::Writing { descriptor, .. } => {
+                if let Some(l) = &descriptor.writer_lease {
+                    lease::let_go(&l.writer_id);
+                }
+                self.server.release(&self.lsu, &self.id);
+            }
+            State::Reading { .. } => self.server.release(&self.lsu, &self.id),
         }
     }
-}
-
-/// How often an image open for write refreshes its descriptor: a quarter of the orphan age,
-/// between 1 s and 1 h.
-fn heartbeat_every(orphan_age: Duration) -> Duration {
-    (orphan_age / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
 fn not_writable(id: &ImageId) -> OstError {

@@ -7,9 +7,10 @@ use ost_model::{
 
 use super::{Busy, Server};
 use crate::events::image_event;
+use crate::image::{lease_busy, other_live_writer};
 use crate::stats::Tally;
 use crate::store::StoredCheckpoint;
-use crate::types::{EventKind, ImageFilter};
+use crate::types::{unix_now, EventKind, ImageFilter};
 
 /// Descriptor field holding the resume point of a checkpoint-closed image.
 pub(crate) const CHECKPOINT_FIELD: &str = "checkpoint";
@@ -97,11 +98,56 @@ impl Server {
         id: &ImageId,
     ) -> Result<ImageInfo, OstError> {
         let d = self.require_descriptor(lsu, id).await?;
-        let mut info = ImageInfo::from_descriptor(&d);
-        if let Some(cp) = checkpoint_of(&d) {
+        Ok(self.stored_info(lsu, id, &d))
+    }
+
+    /// What NetBackup sees of a stored image: its durable size and whether it is busy, open in
+    /// this process or held by the live writer lease of another.
+    fn stored_info(&self, lsu: &LsuName, id: &ImageId, d: &ImageDescriptor) -> ImageInfo {
+        let mut info = ImageInfo::from_descriptor(d);
+        if let Some(cp) = checkpoint_of(d) {
             info.size = cp.offset;
         }
-        Ok(with_busy(info, self.busy_state(lsu, id)))
+        let busy = self.busy_state(lsu, id).or_else(|| {
+            other_live_writer(d, self.config().writer_lease(), unix_now()).map(|_| Busy::Write)
+        });
+        with_busy(info, busy)
+    }
+
+    /// Refuses (with [`OstError::Busy`]) while another process's live writer holds the image.
+    pub(crate) fn refuse_if_written_elsewhere(
+        &self,
+        id: &ImageId,
+        d: &ImageDescriptor,
+    ) -> Result<(), OstError> {
+        let now = unix_now();
+        match other_live_writer(d, self.config().writer_lease(), now) {
+            Some(lease) => Err(lease_busy(id, lease, now)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks that the stored descriptor still carries the writer lease `writer_id`
+    /// ([`OstError::Busy`] when another writer took the image over).
+    pub(crate) async fn check_lease(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        writer_id: &str,
+    ) -> Result<(), OstError> {
+        let d = self.require_descriptor(lsu, id).await?;
+        match &d.writer_lease {
+            Some(l) if l.writer_id == writer_id => Ok(()),
+            Some(l) => Err(OstError::Busy {
+                cause: format!(
+                    "image {id} was taken over by {} (pid {}): this handle's writer lease lapsed",
+                    l.host, l.pid
+                ),
+            }),
+            None => Err(OstError::Busy {
+                cause: format!("image {id} no longer carries this handle's writer lease"),
+            }),
+        }
     }
 
     /// Removes every object of an image (data, descriptor, metadata) and its open uploads.
@@ -126,7 +172,8 @@ impl Server {
         self.store().delete(lsu, &[desc]).await
     }
 
-    /// `delete_image`: refused while the image is open in this process.
+    /// `delete_image`: refused while the image is open in this process or held by another
+    /// process's live writer lease.
     pub(crate) async fn delete_image(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
         if let Some(b) = self.busy_state(lsu, id) {
             return Err(OstError::Busy {
@@ -136,7 +183,11 @@ impl Server {
         // Expiring an image needs only to know it exists: an unreadable descriptor must not make
         // it impossible for NetBackup to expire the image.
         let has_descriptor = match self.load_descriptor(lsu, id).await {
-            Ok(d) => d.is_some(),
+            Ok(Some(d)) => {
+                self.refuse_if_written_elsewhere(id, &d)?;
+                true
+            }
+            Ok(None) => false,
             Err(OstError::Corrupt { cause }) => {
                 tracing::warn!(%lsu, image = %id, %cause, "deleting an image whose descriptor is unreadable");
                 true
@@ -205,11 +256,7 @@ impl Server {
             if d.state == ost_model::ImageState::Pending && !filter.include_pending {
                 continue;
             }
-            let mut info = ImageInfo::from_descriptor(&d);
-            if let Some(cp) = checkpoint_of(&d) {
-                info.size = cp.offset;
-            }
-            out.push(with_busy(info, self.busy_state(lsu, &id)));
+            out.push(self.stored_info(lsu, &id, &d));
         }
         out.sort_by_key(|a| a.def.id());
         Ok(out)

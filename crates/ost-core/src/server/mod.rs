@@ -308,6 +308,7 @@ impl Server {
             "read_ahead_chunks" => c.read_ahead_chunks.to_string(),
             "lsu_cache_secs" => c.lsu_cache_secs.to_string(),
             "orphan_age_secs" => c.orphan_age_secs.to_string(),
+            "writer_lease_secs" => c.writer_lease_secs.to_string(),
             "event_poll_secs" => c.event_poll_secs.to_string(),
             "sweep_on_open" => c.sweep_on_open.to_string(),
             "api_token_file" => c

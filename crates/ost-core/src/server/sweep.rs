@@ -1,5 +1,6 @@
-//! The orphan sweep: Pending images with no live handle whose descriptor is older than
-//! `orphan_age_secs` (a crashed writer, or a checkpoint nobody resumed), and multipart uploads
+//! The orphan sweep: Pending images with no live handle here and no live writer lease elsewhere
+//! whose descriptor is older than `orphan_age_secs` (a crashed writer, or a checkpoint nobody
+//! resumed), and multipart uploads
 //! older than that which belong to no live Pending image.
 
 use std::time::{Duration, SystemTime};
@@ -8,6 +9,7 @@ use ost_model::image_key::{image_prefix, root_prefix};
 use ost_model::{ImageState, LsuName, OstError};
 
 use super::Server;
+use crate::image::other_live_writer;
 use crate::types::{unix_now, SweepReport};
 
 impl Server {
@@ -52,6 +54,11 @@ impl Server {
                 }
             };
             if d.state != ImageState::Pending {
+                continue;
+            }
+            if other_live_writer(&d, self.config().writer_lease(), unix_now()).is_some() {
+                // A writer in another process is alive: never an orphan, however old.
+                keep.push(image_prefix(&id));
                 continue;
             }
             if modified > cutoff_unix {

@@ -34,15 +34,41 @@ pub(crate) struct DataLayout {
     pub(crate) max_in_flight: usize,
 }
 
-/// Where a checkpoint-closed image stops; kept in the descriptor (`checkpoint` field).
+/// Where a checkpointed (flushed, or closed without complete) image stops; kept in the
+/// descriptor (`checkpoint` field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct StoredCheckpoint {
-    /// Bytes durably stored from the start of the image; NetBackup resends from here.
+    /// Bytes durably stored from the start of the image (whole parts plus the staged tail);
+    /// NetBackup resends from here.
     pub(crate) offset: u64,
-    /// CRC32C of `[0, offset)`.
+    /// CRC32C of the bytes in whole parts: `[0, offset - tail.len)`.
     pub(crate) crc32c: u32,
     /// CRC32C of each completed segment.
     pub(crate) segment_crcs: Vec<u32>,
+    /// The bytes after the last whole part, stored as their own object (S3 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tail: Option<StagedTail>,
+}
+
+impl StoredCheckpoint {
+    /// Where the whole parts end (the staged tail, if any, starts here).
+    pub(crate) fn parts_end(&self) -> u64 {
+        self.tail.as_ref().map_or(self.offset, |t| t.start)
+    }
+}
+
+/// The short run of bytes after the last whole part at a checkpoint. S3 cannot take it as a
+/// middle part of a multipart upload (parts but the last must be at least 5 MiB), so it is kept
+/// as an object of its own (`image_key::staged_tail_key(id, start)`) until a resumed writer
+/// folds it back into its first part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StagedTail {
+    /// Image offset of its first byte.
+    pub(crate) start: u64,
+    /// Its length (less than a part).
+    pub(crate) len: u64,
+    /// Its CRC32C.
+    pub(crate) crc32c: u32,
 }
 
 /// A finished image's data.
@@ -54,17 +80,18 @@ pub(crate) struct Written {
     pub(crate) crc32c: u32,
 }
 
-/// Streams one image's bytes in.
+/// Streams one image's bytes in. Dropping a writer removes nothing: what it stored stays for a
+/// resume (or the orphan sweep).
 #[async_trait]
 pub(crate) trait ImageWriter: Send {
     /// Writes `data` at `offset`.
     async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError>;
     /// Stores everything and returns length and checksum.
     async fn finish(&mut self) -> Result<Written, OstError>;
-    /// Keeps what is durable for a later resume and returns where it stops.
-    async fn suspend(&mut self) -> Result<StoredCheckpoint, OstError>;
-    /// Removes everything this writer stored.
-    async fn abort(&mut self) -> Result<(), OstError>;
+    /// Makes every byte written contiguously from the start durable and returns the resume
+    /// point; the writer stays open. Bytes written past a hole are not covered (the returned
+    /// offset is then below [`ImageWriter::written`]).
+    async fn checkpoint(&mut self) -> Result<StoredCheckpoint, OstError>;
     /// One past the highest byte written.
     fn written(&self) -> u64;
 }
@@ -104,7 +131,8 @@ pub(crate) trait DataStore: Send + Sync {
         id: &ImageId,
         layout: DataLayout,
     ) -> Result<Box<dyn ImageWriter>, OstError>;
-    /// A writer continuing a checkpoint-closed image.
+    /// A writer continuing a checkpointed image at its checkpoint (or further, when the server
+    /// holds more whole parts); less than the checkpoint on the server is an error.
     async fn resume_writer(
         &self,
         lsu: &LsuName,

@@ -7,18 +7,20 @@ use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 use futures::TryStreamExt as _;
-use ost_model::image_key::data_prefix;
+use ost_model::image_key::{data_prefix, staged_tail_key};
 use ost_model::{ImageId, LsuName, OstError};
 use vast_s3_data::copy::{CopyConfig, ObjectRef};
 use vast_s3_data::listing::{ListEntry, ListRequest};
 use vast_s3_data::{
-    BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client, SegmentedWriter,
-    WriterConfig,
+    checksum, BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client,
+    SegmentedWriter, WriterConfig,
 };
 
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StoredCheckpoint, Written,
+    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StagedTail, StoredCheckpoint,
+    Written,
 };
 use crate::errors;
 
@@ -43,6 +45,51 @@ impl S3Store {
 
     fn location(lsu: &LsuName, id: &ImageId) -> ImageLocation {
         ImageLocation::with_prefix(lsu.as_str(), data_prefix(id))
+    }
+
+    fn image_writer(&self, writer: SegmentedWriter, lsu: &LsuName, id: &ImageId) -> S3Writer {
+        S3Writer {
+            writer,
+            client: self.client.clone(),
+            lsu: lsu.clone(),
+            id: id.clone(),
+        }
+    }
+
+    /// The staged tail a checkpoint recorded, checked against its length and CRC32C.
+    async fn staged_tail(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        tail: StagedTail,
+    ) -> Result<Vec<u8>, OstError> {
+        let key = staged_tail_key(id, tail.start);
+        let bytes =
+            get_object(&self.client, lsu, &key)
+                .await?
+                .ok_or_else(|| OstError::Corrupt {
+                    cause: format!(
+                        "{lsu}/{key}: the staged tail of image {id} ({} bytes at {}) is missing",
+                        tail.len, tail.start
+                    ),
+                })?;
+        // A tail rewritten by a later flush that never reached the descriptor is longer; its
+        // first `len` bytes are the ones this checkpoint recorded.
+        let len = usize::try_from(tail.len).unwrap_or(usize::MAX);
+        if bytes.len() < len || checksum::crc32c(&bytes[..len]) != tail.crc32c {
+            return Err(OstError::Corrupt {
+                cause: format!(
+                    "{lsu}/{key}: the staged tail of image {id} does not match its checkpoint \
+                     ({} bytes found, {} recorded with CRC32C {:08x})",
+                    bytes.len(),
+                    tail.len,
+                    tail.crc32c
+                ),
+            });
+        }
+        let mut bytes = bytes;
+        bytes.truncate(len);
+        Ok(bytes)
     }
 }
 
@@ -75,6 +122,59 @@ where
     }
 }
 
+/// PutObject of a small object; with `create_only`, an existing one is
+/// [`OstError::AlreadyExists`].
+async fn put_object(
+    client: &S3Client,
+    lsu: &LsuName,
+    key: &str,
+    data: Bytes,
+    create_only: bool,
+) -> Result<(), OstError> {
+    let mut req = client
+        .sdk()
+        .put_object()
+        .bucket(lsu.as_str())
+        .key(key)
+        .body(ByteStream::from(data));
+    if create_only {
+        req = req.if_none_match("*");
+    }
+    req.send()
+        .await
+        .map(drop)
+        .map_err(|e| sdk_error("PutObject", &format!("{lsu}/{key}"), &e))
+}
+
+/// GetObject of a small object, or `None` when it does not exist.
+async fn get_object(
+    client: &S3Client,
+    lsu: &LsuName,
+    key: &str,
+) -> Result<Option<Vec<u8>>, OstError> {
+    let target = format!("{lsu}/{key}");
+    let out = match client
+        .sdk()
+        .get_object()
+        .bucket(lsu.as_str())
+        .key(key)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            return match sdk_error("GetObject", &target, &e) {
+                OstError::NotFound { .. } => Ok(None),
+                other => Err(other),
+            }
+        }
+    };
+    let body = out.body.collect().await.map_err(|e| OstError::Network {
+        cause: format!("reading {target}: {e}"),
+    })?;
+    Ok(Some(body.into_bytes().to_vec()))
+}
+
 #[async_trait]
 impl DataStore for S3Store {
     async fn prepare_lsu(&self, _lsu: &LsuName) -> Result<(), OstError> {
@@ -88,45 +188,11 @@ impl DataStore for S3Store {
         data: Vec<u8>,
         create_only: bool,
     ) -> Result<(), OstError> {
-        let mut req = self
-            .client
-            .sdk()
-            .put_object()
-            .bucket(lsu.as_str())
-            .key(key)
-            .body(ByteStream::from(data));
-        if create_only {
-            req = req.if_none_match("*");
-        }
-        req.send()
-            .await
-            .map(drop)
-            .map_err(|e| sdk_error("PutObject", &format!("{lsu}/{key}"), &e))
+        put_object(&self.client, lsu, key, data.into(), create_only).await
     }
 
     async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError> {
-        let target = format!("{lsu}/{key}");
-        let out = match self
-            .client
-            .sdk()
-            .get_object()
-            .bucket(lsu.as_str())
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => {
-                return match sdk_error("GetObject", &target, &e) {
-                    OstError::NotFound { .. } => Ok(None),
-                    other => Err(other),
-                }
-            }
-        };
-        let body = out.body.collect().await.map_err(|e| OstError::Network {
-            cause: format!("reading {target}: {e}"),
-        })?;
-        Ok(Some(body.into_bytes().to_vec()))
+        get_object(&self.client, lsu, key).await
     }
 
     async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError> {
@@ -177,7 +243,7 @@ impl DataStore for S3Store {
             writer_config(layout),
         )
         .map_err(errors::data)?;
-        Ok(Box::new(S3Writer(w)))
+        Ok(Box::new(self.image_writer(w, lsu, id)))
     }
 
     async fn resume_writer(
@@ -187,21 +253,27 @@ impl DataStore for S3Store {
         layout: DataLayout,
         checkpoint: Option<&StoredCheckpoint>,
     ) -> Result<Box<dyn ImageWriter>, OstError> {
-        let cp = checkpoint.map(|c| Checkpoint {
-            offset: c.offset,
+        let parts = checkpoint.map(|c| Checkpoint {
+            offset: c.parts_end(),
             crc32c: c.crc32c,
             segment_crcs: c.segment_crcs.clone(),
         });
-        let w = SegmentedWriter::resume(
+        let mut w = SegmentedWriter::resume(
             self.client.clone(),
             self.budget.clone(),
             Self::location(lsu, id),
             writer_config(layout),
-            cp.as_ref(),
+            parts.as_ref(),
         )
         .await
         .map_err(errors::data)?;
-        Ok(Box::new(S3Writer(w)))
+        if let Some(tail) = checkpoint.and_then(|c| c.tail) {
+            let bytes = self.staged_tail(lsu, id, tail).await?;
+            w.restore_tail(tail.start, &bytes)
+                .await
+                .map_err(errors::data)?;
+        }
+        Ok(Box::new(self.image_writer(w, lsu, id)))
     }
 
     async fn open_reader(
@@ -290,37 +362,53 @@ impl DataStore for S3Store {
     }
 }
 
-struct S3Writer(SegmentedWriter);
+/// An image writer on S3: the segmented writer plus where its staged tails go.
+struct S3Writer {
+    writer: SegmentedWriter,
+    client: S3Client,
+    lsu: LsuName,
+    id: ImageId,
+}
 
 #[async_trait]
 impl ImageWriter for S3Writer {
     async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
-        self.0.write(offset, data).await.map_err(errors::data)
+        self.writer.write(offset, data).await.map_err(errors::data)
     }
 
     async fn finish(&mut self) -> Result<Written, OstError> {
-        let s = self.0.finish().await.map_err(errors::data)?;
+        let s = self.writer.finish().await.map_err(errors::data)?;
         Ok(Written {
             length: s.length,
             crc32c: s.crc32c,
         })
     }
 
-    async fn suspend(&mut self) -> Result<StoredCheckpoint, OstError> {
-        let c = self.0.suspend().await.map_err(errors::data)?;
+    async fn checkpoint(&mut self) -> Result<StoredCheckpoint, OstError> {
+        let point = self.writer.flush().await.map_err(errors::data)?;
+        let tail = if point.tail.is_empty() {
+            None
+        } else {
+            let start = point.checkpoint.offset;
+            let staged = StagedTail {
+                start,
+                len: point.tail.len() as u64,
+                crc32c: checksum::crc32c(&point.tail),
+            };
+            let key = staged_tail_key(&self.id, start);
+            put_object(&self.client, &self.lsu, &key, point.tail.clone(), false).await?;
+            Some(staged)
+        };
         Ok(StoredCheckpoint {
-            offset: c.offset,
-            crc32c: c.crc32c,
-            segment_crcs: c.segment_crcs,
+            offset: point.end(),
+            crc32c: point.checkpoint.crc32c,
+            segment_crcs: point.checkpoint.segment_crcs,
+            tail,
         })
     }
 
-    async fn abort(&mut self) -> Result<(), OstError> {
-        self.0.abort().await.map_err(errors::data)
-    }
-
     fn written(&self) -> u64 {
-        self.0.written()
+        self.writer.written()
     }
 }
 

@@ -44,10 +44,6 @@ impl Cleanup {
         self
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.aborts.is_empty() && self.deletes.is_empty()
-    }
-
     /// Runs the cleanup; reports the first failure after trying everything.
     pub(super) async fn run(mut self) -> Result<()> {
         if let Some(mut tasks) = self.tasks.take() {

@@ -6,8 +6,17 @@
 //! segment's multipart upload as soon as all its parts are in, and on [`SegmentedWriter::finish`]
 //! uploads the tail and returns the length and CRC32C of the whole image.
 //!
-//! A writer that is dropped unfinished, aborted, or hits an error removes everything it started:
-//! open multipart uploads are aborted and the segment objects it completed are deleted.
+//! What a writer has stored is kept unless the caller asks otherwise: a writer that hits an error
+//! or is dropped unfinished leaves its completed segments and open multipart uploads on the
+//! server, so that [`SegmentedWriter::resume`] (here or in another process) continues from the
+//! last durable point; only [`SegmentedWriter::abort`] removes them. (Uploads nobody resumes are
+//! the stale-upload sweep's, see [`crate::multipart`].)
+//!
+//! [`SegmentedWriter::flush`] makes every byte written so far durable or hands it back: full
+//! parts are uploaded, and the short run of bytes after the last full part (the *tail*, which S3
+//! cannot take as a middle part of an upload: parts but the last must be at least 5 MiB) is
+//! returned for the caller to store as an object of its own and to give back to
+//! [`SegmentedWriter::restore_tail`] after a resume.
 
 mod cleanup;
 mod config;
@@ -44,17 +53,35 @@ pub struct WriteSummary {
     pub segments: u64,
 }
 
-/// Where a suspended writer stopped. Keep it (e.g. in the image's checkpoint record) and pass
-/// it to [`SegmentedWriter::resume`]; resuming without it works too but re-reads completed
-/// segments to rebuild the image checksum.
+/// What is uploaded: keep it (e.g. in the image's checkpoint record) and pass it to
+/// [`SegmentedWriter::resume`]; resuming without it works too but re-reads completed segments to
+/// rebuild the image checksum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
-    /// Bytes durably uploaded from the start of the image; the caller resends from here.
+    /// Bytes durably uploaded (whole parts) from the start of the image.
     pub offset: u64,
     /// CRC32C of `[0, offset)`.
     pub crc32c: u32,
     /// CRC32C of each completed (full) segment, in order.
     pub segment_crcs: Vec<u32>,
+}
+
+/// The result of [`SegmentedWriter::flush`]: the uploaded parts, and the bytes written after
+/// them that are not a whole part yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlushPoint {
+    /// Whole parts uploaded.
+    pub checkpoint: Checkpoint,
+    /// The bytes `[checkpoint.offset, checkpoint.offset + tail.len())`, shorter than a part:
+    /// durable only once the caller has stored them.
+    pub tail: bytes::Bytes,
+}
+
+impl FlushPoint {
+    /// One past the last byte this point covers (uploaded parts plus the tail).
+    pub fn end(&self) -> u64 {
+        self.checkpoint.offset + self.tail.len() as u64
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +216,7 @@ impl SegmentedWriter {
     ///
     /// Waits when the buffer budget is used up or `max_in_flight` uploads are running. A write
     /// into an uploaded part or beyond the window is refused without changing anything; an S3
-    /// failure aborts the whole image.
+    /// failure leaves the writer failed (what was uploaded stays for a resume).
     pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<()> {
         self.ensure_open()?;
         let pieces = self.tracker.plan(offset, data.len())?;
@@ -283,10 +310,13 @@ impl SegmentedWriter {
         })
     }
 
-    /// Flushes the full parts, keeps the open multipart upload, and returns where to resume.
-    /// Bytes of a part that is not full are dropped: the caller resends from
-    /// [`Checkpoint::offset`].
-    pub async fn suspend(&mut self) -> Result<Checkpoint> {
+    /// Waits until every full part written so far is uploaded (completing the segments that
+    /// are whole) and returns the checkpoint with the tail: the bytes after the last full part,
+    /// up to the first byte never written. The writer stays open.
+    ///
+    /// A byte written past a hole (out of order, inside the window) is not covered: compare
+    /// [`FlushPoint::end`] with [`SegmentedWriter::written`].
+    pub async fn flush(&mut self) -> Result<FlushPoint> {
         self.ensure_open()?;
         self.busy = true;
         let outcome = async {
@@ -299,11 +329,33 @@ impl SegmentedWriter {
         let flushed = self.fail_on_error(outcome).await;
         self.busy = false;
         flushed?;
+        let frontier = self.tracker.frontier();
+        let tail_len = usize::try_from(self.tracker.contiguous_in(frontier)).unwrap_or(usize::MAX);
+        let tail = self
+            .buffers
+            .get(&frontier)
+            .map(|b| bytes::Bytes::copy_from_slice(&b.as_slice()[..tail_len.min(b.len())]))
+            .unwrap_or_default();
+        Ok(FlushPoint {
+            checkpoint: self.uploaded(),
+            tail,
+        })
+    }
+
+    /// [`SegmentedWriter::flush`], then the writer takes no more writes; its open multipart
+    /// upload stays for [`SegmentedWriter::resume`].
+    pub async fn suspend(&mut self) -> Result<FlushPoint> {
+        let point = self.flush().await?;
         for index in self.tracker.open_parts() {
             self.tracker.discard(index);
         }
         self.buffers.clear();
-        let offset = self.durable_offset();
+        self.state = State::Suspended;
+        Ok(point)
+    }
+
+    /// The checkpoint of what is uploaded (whole parts below the frontier).
+    fn uploaded(&self) -> Checkpoint {
         let mut crc = RunningCrc::new();
         let mut segment_crcs = Vec::new();
         for (&number, seg) in &self.segments {
@@ -319,18 +371,34 @@ impl SegmentedWriter {
                 }
             }
         }
-        self.state = State::Suspended;
-        Ok(Checkpoint {
-            offset,
+        Checkpoint {
+            offset: self.durable_offset(),
             crc32c: crc.value(),
             segment_crcs,
-        })
+        }
+    }
+
+    /// Puts back the tail a [`SegmentedWriter::flush`] returned, after a resume: the bytes
+    /// `[start, start + tail.len())`. A tail that whole parts on the server already cover
+    /// (uploaded after that flush) is skipped; one that starts past the uploaded parts means the
+    /// server lost data and is an error.
+    pub async fn restore_tail(&mut self, start: u64, tail: &[u8]) -> Result<()> {
+        let uploaded = self.durable_offset();
+        if start + tail.len() as u64 <= uploaded {
+            return Ok(());
+        }
+        if start != uploaded {
+            return Err(DataError::Inconsistent(format!(
+                "the staged tail starts at byte {start} but the parts on the server end at {uploaded}"
+            )));
+        }
+        self.write(start, tail).await
     }
 
     /// Abandons the image: stops the uploads, aborts the open multipart uploads and deletes the
-    /// segment objects this writer completed.
+    /// segment objects this writer completed (also after a failure).
     pub async fn abort(&mut self) -> Result<()> {
-        if matches!(self.state, State::Aborted | State::Failed) {
+        if self.state == State::Aborted {
             return Ok(());
         }
         let result = self.take_cleanup().run().await;
@@ -340,10 +408,10 @@ impl SegmentedWriter {
 
     async fn fail_on_error<T>(&mut self, outcome: Result<T>) -> Result<T> {
         if let Err(err) = &outcome {
-            tracing::warn!(image = ?self.location, error = %err, "image write failed; aborting it");
-            if let Err(cleanup) = self.take_cleanup().run().await {
-                tracing::warn!(error = %cleanup, "cleanup after a failed write was incomplete");
-            }
+            tracing::warn!(image = ?self.location, error = %err, "image write failed; what was uploaded stays for a resume");
+            self.in_flight.abort_all();
+            while self.in_flight.join_next().await.is_some() {}
+            self.buffers.clear();
             self.state = State::Failed;
         }
         outcome
@@ -552,26 +620,9 @@ impl SegmentedWriter {
 
 impl Drop for SegmentedWriter {
     fn drop(&mut self) {
-        if self.state != State::Open {
-            return;
+        if self.state == State::Open && !self.segments.is_empty() {
+            tracing::debug!(image = ?self.location, "unfinished writer dropped; its uploads stay for a resume or the stale-upload sweep");
         }
-        let cleanup = self.take_cleanup();
-        if cleanup.is_empty() {
-            return;
-        }
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                tracing::info!(image = ?self.location, "unfinished writer dropped; aborting its uploads");
-                handle.spawn(async move {
-                    if let Err(e) = cleanup.run().await {
-                        tracing::warn!(error = %e, "cleanup of a dropped writer was incomplete");
-                    }
-                });
-            }
-            Err(_) => tracing::warn!(
-                image = ?self.location,
-                "unfinished writer dropped outside a runtime; its multipart uploads stay until the orphan sweep"
-            ),
-        }
+        // Dropping the JoinSet stops the part uploads still running.
     }
 }

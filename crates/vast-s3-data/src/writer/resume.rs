@@ -14,9 +14,11 @@ use crate::keys::ImageLocation;
 use crate::multipart;
 
 impl SegmentedWriter {
-    /// Reopens an image whose writer was suspended (here or in another process). Completed
-    /// segments are found with HEAD, the open segment's parts with ListParts; the returned
-    /// writer continues at [`SegmentedWriter::durable_offset`], from where the caller resends.
+    /// Reopens an image whose writer was suspended, flushed, failed or killed (here or in another
+    /// process). Completed segments are found with HEAD, the open segment's parts with
+    /// ListParts; the returned writer continues at [`SegmentedWriter::durable_offset`] (at least
+    /// the checkpoint's offset: less means the server lost parts, an error), and a flushed tail
+    /// goes back with [`SegmentedWriter::restore_tail`].
     ///
     /// With the suspend-time `checkpoint`, completed segments' checksums come from it;
     /// without, they are re-read from the server. Parts the server lists without a CRC32C, or
@@ -97,6 +99,13 @@ impl SegmentedWriter {
         let mut writer =
             SegmentedWriter::with_state(client, budget, location, config, layout, frontier);
         writer.segments = segments;
+        if let Some(cp) = checkpoint.filter(|cp| cp.offset > writer.durable_offset()) {
+            return Err(DataError::Inconsistent(format!(
+                "the checkpoint records {} bytes uploaded but the server holds {}",
+                cp.offset,
+                writer.durable_offset()
+            )));
+        }
         tracing::info!(image = ?writer.location, offset = writer.durable_offset(), "writer resumed");
         Ok(writer)
     }

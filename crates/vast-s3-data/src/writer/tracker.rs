@@ -42,6 +42,14 @@ impl Coverage {
         self.ranges = merged;
     }
 
+    /// Bytes written contiguously from the start of the part.
+    pub(crate) fn prefix_len(&self) -> u64 {
+        match self.ranges.first() {
+            Some(&(0, e)) => e,
+            _ => 0,
+        }
+    }
+
     /// True when `[0, len)` is fully written.
     pub(crate) fn covers(&self, len: u64) -> bool {
         len == 0 || matches!(self.ranges.first(), Some(&(0, e)) if e >= len)
@@ -170,6 +178,12 @@ impl PartTracker {
         }
     }
 
+    /// Bytes written contiguously from the start of part `index` while it is buffered (0 when it
+    /// is not).
+    pub(crate) fn contiguous_in(&self, index: u64) -> u64 {
+        self.open.get(&index).map_or(0, Coverage::prefix_len)
+    }
+
     /// Forgets a buffered part (its bytes were dropped).
     pub(crate) fn discard(&mut self, index: u64) {
         self.open.remove(&index);
@@ -286,6 +300,27 @@ mod tests {
         }
         t.mark_dispatched(0);
         assert_eq!(t.frontier(), 2);
+    }
+
+    #[test]
+    fn contiguous_bytes_of_a_buffered_part_stop_at_the_first_gap() {
+        let mut t = tracker();
+        assert_eq!(t.contiguous_in(0), 0);
+        for p in t.plan(0, 4).unwrap() {
+            t.record(&p);
+        }
+        for p in t.plan(6, 2).unwrap() {
+            t.record(&p);
+        }
+        assert_eq!(t.contiguous_in(0), 4);
+        for p in t.plan(4, 2).unwrap() {
+            t.record(&p);
+        }
+        assert_eq!(t.contiguous_in(0), 8);
+        for p in t.plan(12, 1).unwrap() {
+            t.record(&p);
+        }
+        assert_eq!(t.contiguous_in(1), 0, "a part written only past its start");
     }
 
     #[test]
