@@ -112,6 +112,12 @@
 #define STS_IF_INCLUDE_PENDING 1
 
 /*
+ `stspi_delete_image_v10` flags: the caller allows an asynchronous delete (chosen). The plugin
+ always deletes synchronously, which satisfies such a caller too.
+ */
+#define STS_DELETE_ASYNC 1
+
+/*
  `sts_op_status_t.op_state`: still running (chosen).
  */
 #define STS_OP_RUNNING 1
@@ -582,7 +588,8 @@ sts_status_t stspi_close_evchannel_v9(sts_evc_handle_t channel);
 
 /*
  Creates an image, Pending and busy for write, and opens it for write. `flags`:
- `STS_CIF_MORE_PENDING` (hint) or 0. `STS_EEXIST` when the image exists.
+ `STS_CIF_MORE_PENDING` (a hint) or 0; unknown bits are ignored. `STS_EEXIST` when the image
+ exists.
 
  # Safety
  `lsu` and `def` must be NULL or readable, `image` NULL or writable.
@@ -599,7 +606,8 @@ sts_status_t stspi_create_image_v7(const struct sts_lsu_t *lsu, const struct sts
 
 /*
  Opens an image: `STS_O_READ` needs a complete image; `STS_O_WRITE` resumes a Pending one
- (after a checkpoint close) where it stopped.
+ (after a checkpoint close or a failure) at its durable size. Unknown mode bits are ignored;
+ one of the two is needed. `STS_EBUSY` while another process's writer holds the image.
 
  # Safety
  As [`stspi_create_image_v10`].
@@ -615,9 +623,11 @@ sts_status_t stspi_open_image_v10(const struct sts_lsu_t *lsu, const struct sts_
 sts_status_t stspi_open_image_v9(const struct sts_lsu_t *lsu, const struct sts_image_def_t *def, sts_image_handle_t *image);
 
 /*
- Writes `len` bytes (a multiple of `STS_BLOCK_SIZE`, at most `STS_MAX_IO`) at `offset`.
- `stat` (the content description) may be NULL; when given, `st_version` must be
- `STS_STAT_VERSION`. A failure after buffering is reported by a later write or by close.
+ Writes `len` bytes (any length up to `STS_MAX_IO`: no block size is assumed, and the last
+ write of an image is usually short) at `offset`. `stat` (the content description) may be
+ NULL; when given, `st_version` must be `STS_STAT_VERSION`. The bytes are acknowledged when
+ this returns `STS_EOK` and durable after the next `stspi_flush_image` or checkpoint close. A
+ failure after buffering is reported by a later write, flush or close.
 
  # Safety
  `stat` NULL or readable; `buf` readable for `len` bytes; `written` NULL or writable.
@@ -654,7 +664,8 @@ sts_status_t stspi_get_image_prop(sts_image_handle_t image, struct sts_image_inf
 
 /*
  Properties of an image by name; `STS_ENOENT` (2060013) when it does not exist. `flags` is
- reserved (0).
+ reserved (ignored). `imo_size` is the durable size; `STS_II_BUSY_WRITE` is set while a writer
+ (in this process or another's live lease) holds the image.
 
  # Safety
  `lsu`, `def` NULL or readable; `info` NULL or writable.
@@ -670,8 +681,9 @@ sts_status_t stspi_get_image_prop_byname_v10(const struct sts_lsu_t *lsu, const 
 sts_status_t stspi_get_image_prop_byname_v9(const struct sts_lsu_t *lsu, const struct sts_image_def_t *def, struct sts_image_info_t *info);
 
 /*
- Deletes an image (data, descriptor, metadata). `STS_EBUSY` while open in this process;
- `STS_ENOENT` when missing. `flags` is reserved (0).
+ Deletes an image (data, descriptor, metadata), always synchronously (`STS_DELETE_ASYNC` is
+ accepted and logged; unknown bits are ignored). `STS_EBUSY` while open in this process or
+ held by another process's live writer; `STS_ENOENT` when missing.
 
  # Safety
  `lsu`, `def` NULL or readable.
@@ -708,7 +720,7 @@ sts_status_t stspi_list_image_v10(sts_list_handle_t list, struct sts_image_info_
 sts_status_t stspi_close_image_list(sts_list_handle_t list);
 
 /*
- Opens a list of the server's LSUs. `flags` is reserved and must be 0.
+ Opens a list of the server's LSUs. `flags` is reserved (unknown bits are ignored).
 
  # Safety
  `list` must be NULL or writable.

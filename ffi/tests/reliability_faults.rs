@@ -277,9 +277,15 @@ fn vms_token_expiring_every_2_s() {
 }
 
 /// A backup that ran out of space: the driver failed (exit 3) with STS_ENOSPC at a write or at
-/// close, the image was not sealed and is gone, and no object or upload of it is left. Returns
-/// where it failed.
-fn assert_no_space_and_nothing_left(env: &Env, name: &str, code: Option<i32>, out: &str) -> String {
+/// close, the image was not sealed and stays Pending (resumable at its last durable point: the
+/// driver never flushed, so 0 bytes); NetBackup's expiry (delete) then removes every object and
+/// upload of it. Returns where it failed.
+fn assert_no_space_left_pending_then_expired(
+    env: &Env,
+    name: &str,
+    code: Option<i32>,
+    out: &str,
+) -> String {
     assert_eq!(code, Some(3), "{out}");
     let (code, at) = match result_line(out, "WRITE_FAILED ") {
         Some(w) => (w[1].parse::<i32>().unwrap(), format!("write at {}", w[0])),
@@ -292,16 +298,22 @@ fn assert_no_space_and_nothing_left(env: &Env, name: &str, code: Option<i32>, ou
     };
     assert_eq!(code, ENOSPC, "{out}");
     assert!(!out.contains("CLOSE_ACCEPTED_A_FAILED_IMAGE"), "{out}");
-    let (state, _, listed, _) = state_of(out);
-    assert_eq!((state.as_str(), listed), ("missing", 0), "{out}");
+    let (state, _, _, listed_complete) = state_of(out);
+    assert_eq!((state.as_str(), listed_complete), ("pending", 0), "{out}");
+    assert!(
+        env.image_keys(name).contains(&Env::descriptor_key(name)),
+        "the failed image was removed"
+    );
+    let deleted = text(&env.rel(&["delete", name]));
+    assert_eq!(result_line(&deleted, "DELETE ").unwrap()[0], "0", "{deleted}");
     let keys = env.image_keys(name);
-    assert!(keys.is_empty(), "left behind: {keys:?}");
+    assert!(keys.is_empty(), "left behind after delete: {keys:?}");
     assert_eq!(env.image_uploads(name), 0);
     at
 }
 
 #[test]
-fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
+fn quota_hard_limit_mid_write_is_no_space_and_leaves_the_image_pending() {
     let env = Env::start(DataPath::S3);
     let size = 48 * MIB;
     let mut d = env.spawn_rel(
@@ -322,10 +334,10 @@ fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
     d.resume();
     let (code, out) = d.finish();
     env.set_faults(FaultConfig::default());
-    let at = assert_no_space_and_nothing_left(&env, "quota", code, &out);
+    let at = assert_no_space_left_pending_then_expired(&env, "quota", code, &out);
     println!(
         "CHECKED bucket full from 16 MiB on: {at} returned STS_ENOSPC, close refused to seal, \
-         image gone; objects left: 0, multipart uploads left: 0"
+         image left Pending (resumable); after NetBackup's delete: 0 objects, 0 multipart uploads"
     );
     // The name is usable again once there is space.
     backup(&env, "quota", 8 * MIB, 18);
@@ -333,7 +345,7 @@ fn quota_hard_limit_mid_write_is_no_space_and_leaves_nothing() {
 }
 
 #[test]
-fn vms_quota_hard_limit_mid_backup_is_no_space_and_leaves_nothing() {
+fn vms_quota_hard_limit_mid_backup_is_no_space_and_leaves_the_image_pending() {
     let env = Env::start(DataPath::S3);
     backup(&env, "seed", 4 * MIB, 19);
     // A real VMS quota on the bucket's directory: 20 MiB hard, 4 MiB already used.
@@ -355,11 +367,13 @@ fn vms_quota_hard_limit_mid_backup_is_no_space_and_leaves_nothing() {
     );
     let out = env.rel(&["backup", "overquota", &(48 * MIB).to_string(), "20"]);
     let t = text(&out);
-    let at = assert_no_space_and_nothing_left(&env, "overquota", out.status.code(), &t);
+    let at =
+        assert_no_space_left_pending_then_expired(&env, "overquota", out.status.code(), &t);
     assert_restores(&env, "seed", 4 * MIB, 19);
     println!(
         "CHECKED 48 MiB backup into a bucket with 16 MiB left under a VMS hard quota: {at} \
-         returned STS_ENOSPC, not sealed, nothing of it left; the earlier image still restores"
+         returned STS_ENOSPC, not sealed, left Pending until deleted; the earlier image still \
+         restores"
     );
     // Raised quota: the same name backs up.
     env.rt

@@ -14,6 +14,7 @@
  *        Success: "BACKUP_COMPLETE", exit 0. REL_WRITE_PAUSE_MS slows writes down.
  *   rel_driver LIB SERVER restore NAME SIZE SEED      read back and verify: "RESTORE_VERIFIED"
  *   rel_driver LIB SERVER state NAME                  "STATE missing|pending|complete SIZE LISTED n"
+ *   rel_driver LIB SERVER delete NAME                 "DELETE <code>" (NetBackup expiring it)
  *   rel_driver LIB SERVER wait-gone NAME SECS         polls until the image is gone: "GONE"
  *   rel_driver LIB SERVER race NAME SEED              prints READY, waits for a stdin line, then
  *                                                     creates NAME: "WON" or "LOST <code>"
@@ -161,6 +162,15 @@ static int run_state(const char *name) {
     start(0);
     sts_image_def_t def = image_def(name);
     print_state(&def);
+    finish();
+    return 0;
+}
+
+/* NetBackup expiring an image: "DELETE <code>". */
+static int run_delete(const char *name) {
+    start(0);
+    sts_image_def_t def = image_def(name);
+    printf("DELETE %d\n", (int)api.stspi_delete_image_v10(&lsu, &def, 0));
     finish();
     return 0;
 }
@@ -428,7 +438,7 @@ int main(int argc, char **argv) {
     const char *m = argv[3];
     int known = !strcmp(m, "backup") || !strcmp(m, "restore") || !strcmp(m, "state") ||
                 !strcmp(m, "wait-gone") || !strcmp(m, "race") || !strcmp(m, "open-read") ||
-                !strcmp(m, "open-server") || !strcmp(m, "bad2");
+                !strcmp(m, "open-server") || !strcmp(m, "bad2") || !strcmp(m, "delete");
     if (!known) return vast_driver_main(argc, argv);
     void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
@@ -445,6 +455,8 @@ int main(int argc, char **argv) {
         rc = run_restore(name, arg_u64(argc, argv, 5, 0), arg_u64(argc, argv, 6, 1));
     else if (!strcmp(m, "state"))
         rc = run_state(name);
+    else if (!strcmp(m, "delete"))
+        rc = run_delete(name);
     else if (!strcmp(m, "wait-gone"))
         rc = run_wait_gone(name, (long)arg_u64(argc, argv, 5, 30));
     else if (!strcmp(m, "race"))
