@@ -9,7 +9,8 @@
 //! - `demo`: the project's main job end to end on the embedded simulator.
 //! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8).
 //! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
-//! - `package`: release build, stripped, with header, sample config, docs and SHA-256 sums.
+//! - `package`: release build against glibc 2.17 (cargo-zigbuild), stripped and checked (glibc
+//!   symbol versions, exported symbols), as a tarball, an .rpm and a .deb.
 //! - `abi-check`: our sizes, offsets and constants against a licensed OST SDK's headers.
 
 mod abi_check;
@@ -19,11 +20,14 @@ mod command;
 mod compat;
 mod demo;
 mod deny;
+mod elf_check;
 mod fuzz;
 mod harness;
 mod header;
 mod package;
+mod venv;
 mod yanked;
+mod zigbuild;
 
 use anyhow::{bail, Result};
 
@@ -40,7 +44,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(&rest),
         "header" => header::run(&rest),
         "abi-check" => abi_check::run(&rest),
-        "package" => package::run(),
+        "package" => package::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -65,7 +69,8 @@ fn print_help() {
          bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \
          ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]; target/bench/)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
-         package  release tarball under target/package/ (library, header, config, docs, sums)\n  \
+         package  glibc 2.17 release build, checked, as .tar.gz, .rpm and .deb under target/package/\n           \
+         ([--debug] [--no-smoke]: debug build; skip the C-driver run on the packaged library)\n  \
          abi-check --sdk-include DIR [--sdk-header NAME]  compare the ABI with a licensed OST SDK"
     );
 }
