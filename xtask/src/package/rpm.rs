@@ -84,3 +84,27 @@ pub(crate) fn verify(path: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rpm_holds_the_layout_and_reads_back() {
+        let stage = tempfile::tempdir().unwrap();
+        for entry in &layout::ENTRIES {
+            let path = stage.path().join(entry.staged);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, entry.staged).unwrap();
+        }
+        let out = tempfile::tempdir().unwrap();
+        let requires = ["libc.so.6(GLIBC_2.17)(64bit)".to_owned()];
+        let path = write(stage.path(), out.path(), "9.9.9", &requires, 1).unwrap();
+        verify(&path).unwrap();
+        let package = rpm::Package::open(&path).unwrap();
+        let deps = package.metadata.get_requires().unwrap();
+        assert!(deps.iter().any(|d| d.name == requires[0]));
+        let scripts = package.metadata.get_post_uninstall_script().unwrap();
+        assert!(scripts.script.contains(".rpmsave"));
+    }
+}
