@@ -1,11 +1,10 @@
 //! The wrapper every entry point runs in: catches panics, turns `OstError` into its OST status
 //! code, and logs one line per failure naming the call, storage server, LSU and image.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
-use ost_core::{ImageHandleId, OstError, Plugin};
+use ost_core::{ImageHandleId, OstError, Plugin, ServerId};
 
 use crate::abi::{status::EINTERNAL, status::OK, sts_status_t};
 
@@ -52,34 +51,12 @@ impl Ctx {
     }
 }
 
-/// Server names of open server handles, for log lines.
-static SERVER_NAMES: Mutex<Option<HashMap<u64, String>>> = Mutex::new(None);
-
-fn names() -> MutexGuard<'static, Option<HashMap<u64, String>>> {
-    SERVER_NAMES.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Records the name of a newly opened server.
-pub(crate) fn remember_server(handle: u64, name: &str) {
-    names()
-        .get_or_insert_with(HashMap::new)
-        .insert(handle, name.to_owned());
-}
-
-/// Forgets a closed server.
-pub(crate) fn forget_server(handle: u64) {
-    if let Some(map) = names().as_mut() {
-        map.remove(&handle);
-    }
-}
-
-/// Forgets every server (terminate).
-pub(crate) fn forget_all_servers() {
-    *names() = None;
-}
-
+/// The name of an open server handle, for log lines (ost-core keeps it; no lock of its own
+/// here, so a forked child never meets one a vanished parent thread held).
 fn server_name_of(handle: u64) -> Option<String> {
-    names().as_ref().and_then(|m| m.get(&handle).cloned())
+    Plugin::global()
+        .ok()
+        .and_then(|p| p.server_name(ServerId::from_raw(handle)))
 }
 
 /// The initialised plugin, or `STS_EINTERNAL` before `stspi_init` / after `stspi_terminate`.

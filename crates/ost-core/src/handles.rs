@@ -14,6 +14,11 @@ use ost_model::OstError;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The id the next handle of any kind will get: every id issued so far is below it.
+pub(crate) fn next_raw_id() -> u64 {
+    NEXT_ID.load(Ordering::Relaxed)
+}
+
 macro_rules! handle_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
@@ -133,6 +138,12 @@ impl<K: HandleId, V> HandleTable<K, V> {
             .get(&id.raw_id())
             .cloned()
             .ok_or_else(|| stale::<K>(id))
+    }
+
+    /// Stores `value` under an id issued earlier (a forked child re-opening the parent's
+    /// server under the handle the parent returned).
+    pub(crate) fn insert_at(&self, id: K, value: Arc<V>) {
+        self.lock().insert(id.raw_id(), value);
     }
 
     /// Removes and returns the object of `id`.

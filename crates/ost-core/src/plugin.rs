@@ -26,11 +26,16 @@ use ost_model::{
 };
 use vast_s3_data::BufferBudget;
 
+mod fork;
+mod global;
+mod lookup;
 mod tools;
+
+pub(crate) use fork::ChildCloses;
 
 use crate::config::PluginConfig;
 use crate::events::EventChannel;
-use crate::handles::{EventChannelId, HandleTable, ImageHandleId, ListId, OpId, ServerId};
+use crate::handles::{self, EventChannelId, HandleTable, ImageHandleId, ListId, OpId, ServerId};
 use crate::image::ImageHandle;
 use crate::ops::Operation;
 use crate::server::Server;
@@ -46,9 +51,30 @@ enum ListCursor {
     Images(VecDeque<ImageInfo>),
 }
 
+/// What a plugin is to its process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Started with [`Plugin::init`] (tests, the `vast-ost` tool): nothing recorded.
+    Own,
+    /// The process-wide plugin: its server opens are recorded for a forked child.
+    Global,
+    /// The process-wide plugin of a child forked from `parent_pid` after the parent's plugin
+    /// started: the parent's server handles re-open on first use.
+    ForkedChild {
+        /// The parent's process id.
+        parent_pid: u32,
+    },
+}
+
 /// The plugin: one per process (see [`Plugin::init_global`]), or several in tests.
 pub struct Plugin {
     config: PluginConfig,
+    role: Role,
+    /// Handle ids below this one were issued before this plugin started (in a forked child:
+    /// by the parent).
+    first_id: u64,
+    /// Held while a forked child re-opens one of the parent's servers.
+    reopening: Mutex<()>,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
     budget: BufferBudget,
@@ -71,18 +97,14 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-static GLOBAL: Mutex<Option<Arc<Plugin>>> = Mutex::new(None);
-
-fn global_slot() -> std::sync::MutexGuard<'static, Option<Arc<Plugin>>> {
-    GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl Plugin {
     /// Starts a plugin: validates `config`, sets up logging (once per process) and starts the
     /// runtime. `stspi_init` calls [`Plugin::init_global`] instead.
     pub fn init(config: PluginConfig) -> Result<Arc<Self>, OstError> {
+        Self::start(config, Role::Own).map(Arc::new)
+    }
+
+    fn start(config: PluginConfig, role: Role) -> Result<Self, OstError> {
         config.validate()?;
         crate::logging::init(&config.plugin);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -100,8 +122,11 @@ impl Plugin {
             version = crate::PLUGIN_VERSION,
             "vast-ost plugin initialised"
         );
-        Ok(Arc::new(Self {
+        Ok(Self {
             config,
+            role,
+            first_id: handles::next_raw_id(),
+            reopening: Mutex::new(()),
             runtime: Mutex::new(Some(runtime)),
             handle,
             budget,
@@ -112,34 +137,7 @@ impl Plugin {
             channels: HandleTable::default(),
             shared: SharedRegistry::default(),
             terminated: AtomicBool::new(false),
-        }))
-    }
-
-    /// The process-wide plugin (`stspi_init`): created from [`PluginConfig::from_env`] on the
-    /// first call, the same one returned afterwards until [`Plugin::terminate_global`].
-    pub fn init_global() -> Result<Arc<Self>, OstError> {
-        let mut slot = global_slot();
-        if let Some(p) = slot.as_ref() {
-            return Ok(p.clone());
-        }
-        let plugin = Self::init(PluginConfig::from_env()?)?;
-        *slot = Some(plugin.clone());
-        Ok(plugin)
-    }
-
-    /// The process-wide plugin, when initialised.
-    pub fn global() -> Result<Arc<Self>, OstError> {
-        global_slot().clone().ok_or_else(|| OstError::Internal {
-            cause: "the plugin is not initialised (stspi_init not called)".to_owned(),
         })
-    }
-
-    /// Terminates the process-wide plugin (`stspi_terminate`); a no-op when none is running.
-    pub fn terminate_global() {
-        let plugin = global_slot().take();
-        if let Some(p) = plugin {
-            p.terminate();
-        }
     }
 
     /// The configuration in force.
@@ -212,7 +210,7 @@ impl Plugin {
         lsu: Option<&LsuName>,
         f: impl AsyncFnOnce(Arc<Server>) -> Result<T, OstError>,
     ) -> Result<T, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         let counted = s.clone();
         let result = self.block_on(f(s));
         counted.stats().op(lsu, result.is_err());
@@ -225,7 +223,7 @@ impl Plugin {
         image: ImageHandleId,
         f: impl AsyncFnOnce(Arc<ImageHandle>) -> Result<T, OstError>,
     ) -> Result<T, OstError> {
-        let h = self.images.get(image)?;
+        let h = self.own(image, self.images.get(image))?;
         let counted = h.clone();
         let result = self.block_on(f(h));
         counted
@@ -262,6 +260,10 @@ impl Plugin {
         credentials: Option<Credentials>,
     ) -> Result<ServerId, OstError> {
         let shared = self.shared.for_server(&name);
+        let params = (self.role != Role::Own).then(|| global::OpenParams {
+            name: name.clone(),
+            credentials: credentials.clone(),
+        });
         let server = self.block_on(Server::open(
             name,
             config,
@@ -270,7 +272,11 @@ impl Plugin {
             self.budget.clone(),
             shared,
         ))?;
-        Ok(self.servers.insert(server))
+        let id = self.servers.insert(server);
+        if let Some(params) = params {
+            global::record_open(id, params);
+        }
+        Ok(id)
     }
 
     /// `stspi_get_server_prop`.
@@ -301,8 +307,18 @@ impl Plugin {
     }
 
     /// `stspi_close_server`: logs out of VMS. Images still open on it are closed incomplete.
+    /// In a forked child, a server of the parent's that the child never used is only
+    /// forgotten: the VMS session is the parent's.
     pub fn close_server(&self, server: ServerId) -> Result<(), OstError> {
-        let s = self.servers.remove(server)?;
+        let removed = self.servers.remove(server);
+        if self.role != Role::Own {
+            let inherited = removed.is_err() && self.server_name(server).is_some();
+            global::forget_open(server);
+            if inherited {
+                return Ok(());
+            }
+        }
+        let s = removed?;
         let images = self.images.remove_where(|h| Arc::ptr_eq(h.server(), &s));
         self.block_on(async {
             for image in images {
@@ -333,7 +349,7 @@ impl Plugin {
 
     /// `stspi_list_lsu`: the next LSU, or [`OstError::NoMoreEntries`].
     pub fn next_lsu(&self, list: ListId) -> Result<LsuName, OstError> {
-        let cursor = self.lists.get(list)?;
+        let cursor = self.own(list, self.lists.get(list))?;
         let mut guard = cursor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -345,7 +361,7 @@ impl Plugin {
 
     /// `stspi_close_lsu_list` / `stspi_close_image_list`.
     pub fn close_list(&self, list: ListId) -> Result<(), OstError> {
-        self.lists.remove(list).map(drop)
+        self.own(list, self.lists.remove(list)).map(drop)
     }
 
     /// Creates an LSU (bucket view in the plugin's tenant); an existing one of ours is fine.
@@ -437,7 +453,7 @@ impl Plugin {
     /// write. A failed handle returns its error and leaves the image Pending at its last durable
     /// size (never sealed, never removed). The handle is gone afterwards whatever the result.
     pub fn close_image(&self, image: ImageHandleId, flags: CloseFlags) -> Result<(), OstError> {
-        let h = self.images.remove(image)?;
+        let h = self.own(image, self.images.remove(image))?;
         let result = self.block_on(h.close(flags));
         h.server().stats().op(Some(h.lsu()), result.is_err());
         result
@@ -453,7 +469,7 @@ impl Plugin {
         &self,
         image: ImageHandleId,
     ) -> Result<(ServerId, LsuName, ImageId), OstError> {
-        let h = self.images.get(image)?;
+        let h = self.own(image, self.images.get(image))?;
         let server = self
             .server_id_of(h.server())
             .ok_or_else(|| OstError::InvalidArgument {
@@ -516,7 +532,7 @@ impl Plugin {
 
     /// `stspi_list_image`: the next image, or [`OstError::NoMoreEntries`].
     pub fn next_image(&self, list: ListId) -> Result<ImageInfo, OstError> {
-        let cursor = self.lists.get(list)?;
+        let cursor = self.own(list, self.lists.get(list))?;
         let mut guard = cursor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -574,7 +590,7 @@ impl Plugin {
         server: ServerId,
         request: &CopyRequest,
     ) -> Result<OpId, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         let op = self.block_on(async { Ok(Operation::start_copy(s, request.clone())) })?;
         let id = self.ops.insert(op.clone());
         op.set_id(id);
@@ -584,18 +600,18 @@ impl Plugin {
     /// `stspi_query_operation`: state and progress. Finished operations stay queryable until
     /// [`Plugin::release_operation`].
     pub fn query_operation(&self, op: OpId) -> Result<OpStatus, OstError> {
-        Ok(self.ops.get(op)?.status(op))
+        Ok(self.own(op, self.ops.get(op))?.status(op))
     }
 
     /// `stspi_cancel_operation`: asks the operation to stop; a cancelled copy leaves nothing.
     pub fn cancel_operation(&self, op: OpId) -> Result<(), OstError> {
-        self.ops.get(op)?.cancel();
+        self.own(op, self.ops.get(op))?.cancel();
         Ok(())
     }
 
     /// Blocks until the operation is no longer running and returns its final status.
     pub fn wait_operation(&self, op: OpId) -> Result<OpStatus, OstError> {
-        let o = self.ops.get(op)?;
+        let o = self.own(op, self.ops.get(op))?;
         self.block_on(async {
             o.wait().await;
             Ok(o.status(op))
@@ -604,7 +620,7 @@ impl Plugin {
 
     /// Forgets a finished operation.
     pub fn release_operation(&self, op: OpId) -> Result<(), OstError> {
-        self.ops.remove(op).map(drop)
+        self.own(op, self.ops.remove(op)).map(drop)
     }
 
     // ---- events, health, configuration, statistics ------------------------------------------
@@ -612,7 +628,7 @@ impl Plugin {
     /// `stspi_open_evchannel`: image and operation events of this server plus cluster events
     /// and alarms polled from VMS every `event_poll_secs`.
     pub fn open_event_channel(&self, server: ServerId) -> Result<EventChannelId, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         let ch = self.block_on(async { Ok(EventChannel::open(&s)) })?;
         Ok(self.channels.insert(ch))
     }
@@ -620,13 +636,13 @@ impl Plugin {
     /// `stspi_get_event`: the next event, waiting up to `wait`; [`OstError::NoMoreEntries`]
     /// when none arrived.
     pub fn next_event(&self, channel: EventChannelId, wait: Duration) -> Result<Event, OstError> {
-        let ch = self.channels.get(channel)?;
+        let ch = self.own(channel, self.channels.get(channel))?;
         self.block_on(ch.next(wait))
     }
 
     /// `stspi_close_evchannel`.
     pub fn close_event_channel(&self, channel: EventChannelId) -> Result<(), OstError> {
-        self.channels.remove(channel).map(drop)
+        self.own(channel, self.channels.remove(channel)).map(drop)
     }
 
     /// Health: VMS reachable, cluster ONLINE, S3 reachable, every LSU writable.
@@ -637,20 +653,20 @@ impl Plugin {
     /// A plugin configuration value of this server by key (the TOML key names of
     /// `docs/configuration.md`). Secrets are never returned.
     pub fn get_config(&self, server: ServerId, key: &str) -> Result<String, OstError> {
-        self.servers.get(server)?.get_config(key)
+        self.server(server)?.get_config(key)
     }
 
     /// Changes a runtime-tunable configuration value of this server (in memory only):
     /// `lsu_cache_secs`, `orphan_age_secs`, `event_poll_secs`, `max_in_flight`,
     /// `read_ahead_chunks`. Other keys are [`OstError::NotSupported`].
     pub fn set_config(&self, server: ServerId, key: &str, value: &str) -> Result<(), OstError> {
-        self.servers.get(server)?.set_config(key, value)
+        self.server(server)?.set_config(key, value)
     }
 
     /// Statistics kept in process: bytes and operations per server and LSU, errors,
     /// throughput since the previous call.
     pub fn statistics(&self, server: ServerId) -> Result<Statistics, OstError> {
-        Ok(self.servers.get(server)?.statistics())
+        Ok(self.server(server)?.statistics())
     }
 
     /// Removes Pending images with no live handle older than `orphan_age_secs`, and multipart

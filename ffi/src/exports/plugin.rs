@@ -71,13 +71,13 @@ pub unsafe extern "C" fn stspi_claim(server_name: *const c_char) -> sts_status_t
     })
 }
 
-/// Closes every server and handle and stops the plugin. Always `STS_EOK` (also when not
-/// initialised).
+/// Closes every server and handle and stops the plugin (its threads are gone on return, so
+/// `dlclose` is safe). Always `STS_EOK` (also when not initialised). In a child forked after
+/// `stspi_init`, the parent's plugin is left alone.
 #[no_mangle]
 pub extern "C" fn stspi_terminate() -> sts_status_t {
     entry("stspi_terminate", |_| {
         Plugin::terminate_global();
-        guard::forget_all_servers();
         Ok(())
     })
 }

@@ -78,7 +78,6 @@ pub unsafe extern "C" fn stspi_open_server(
             unsafe { marshal::c_str(interfaces, STS_MAX_IF - 1, "interfaces") }?;
         }
         let id = guard::plugin()?.open_server(name, cred)?;
-        guard::remember_server(id.raw(), name);
         // SAFETY: checked above.
         unsafe { marshal::put(server, id.raw(), "server") }
     })
@@ -89,9 +88,7 @@ pub unsafe extern "C" fn stspi_open_server(
 pub extern "C" fn stspi_close_server(server: sts_server_handle_t) -> sts_status_t {
     entry("stspi_close_server", |ctx| {
         ctx.server_handle(server);
-        guard::plugin()?.close_server(ServerId::from_raw(server))?;
-        guard::forget_server(server);
-        Ok(())
+        guard::plugin()?.close_server(ServerId::from_raw(server))
     })
 }
 

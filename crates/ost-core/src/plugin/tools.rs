@@ -41,7 +41,7 @@ impl Plugin {
         expiry: Option<&str>,
         file: &Path,
     ) -> Result<IssuedToken, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         self.block_on(s.issue_api_token(name, expiry, file))
     }
 
@@ -54,7 +54,7 @@ impl Plugin {
         id: &ImageId,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<VerifyReport, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         self.block_on(s.verify_image(lsu, id, progress))
     }
 
@@ -65,7 +65,7 @@ impl Plugin {
         lsu: &LsuName,
         id: &ImageId,
     ) -> Result<ImageDescriptor, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         self.block_on(s.descriptor(lsu, id))
     }
 
@@ -78,7 +78,7 @@ impl Plugin {
         older_than: Duration,
         dry_run: bool,
     ) -> Result<SweepReport, OstError> {
-        let s = self.servers.get(server)?;
+        let s = self.server(server)?;
         self.block_on(s.sweep_lsu(lsu, older_than, dry_run))
     }
 }

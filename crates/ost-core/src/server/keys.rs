@@ -7,12 +7,14 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ost_model::{OstError, ServerName};
 use serde::{Deserialize, Serialize};
 use vast_vms_client::{Secret, VmsClient};
 
 use crate::errors;
+use crate::plugin::ChildCloses;
 use crate::private_file;
 
 /// A stored key pair.
@@ -83,13 +85,23 @@ impl KeyStore {
         private_file::ensure_private_dir(&self.dir)?;
         let lock_path = self.file.with_extension("lock");
         let lock = File::create(&lock_path).map_err(|e| errors::io("creating the key lock", &e))?;
-        let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+        let lock = Arc::new(lock);
+        // An flock belongs to the open file, which a fork shares with the child: a child
+        // forked while this lock is held closes its copy (or it would hold the lock for ever).
+        let child_closes = ChildCloses::register(&lock);
+        let waiting = lock.clone();
+        tokio::task::spawn_blocking(move || waiting.lock())
             .await
             .map_err(|e| OstError::Internal {
                 cause: e.to_string(),
             })?
             .map_err(|e| errors::io("locking the key file", &e))?;
         let result = self.obtain_locked(vms, user_id, tenant_id).await;
+        // Unlocked before the descriptor leaves the registry, closed after.
+        if let Err(e) = lock.unlock() {
+            tracing::warn!(error = %e, "unlocking the key file failed; closing it releases it");
+        }
+        drop(child_closes);
         drop(lock);
         result
     }
