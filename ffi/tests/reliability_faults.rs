@@ -305,7 +305,11 @@ fn assert_no_space_left_pending_then_expired(
         "the failed image was removed"
     );
     let deleted = text(&env.rel(&["delete", name]));
-    assert_eq!(result_line(&deleted, "DELETE ").unwrap()[0], "0", "{deleted}");
+    assert_eq!(
+        result_line(&deleted, "DELETE ").unwrap()[0],
+        "0",
+        "{deleted}"
+    );
     let keys = env.image_keys(name);
     assert!(keys.is_empty(), "left behind after delete: {keys:?}");
     assert_eq!(env.image_uploads(name), 0);
@@ -367,8 +371,7 @@ fn vms_quota_hard_limit_mid_backup_is_no_space_and_leaves_the_image_pending() {
     );
     let out = env.rel(&["backup", "overquota", &(48 * MIB).to_string(), "20"]);
     let t = text(&out);
-    let at =
-        assert_no_space_left_pending_then_expired(&env, "overquota", out.status.code(), &t);
+    let at = assert_no_space_left_pending_then_expired(&env, "overquota", out.status.code(), &t);
     assert_restores(&env, "seed", 4 * MIB, 19);
     println!(
         "CHECKED 48 MiB backup into a bucket with 16 MiB left under a VMS hard quota: {at} \

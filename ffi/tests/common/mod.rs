@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 
 use vast_sim::{SimConfig, VastSim};
 
+pub mod dur;
 pub mod rel;
 
 /// The workspace root.
