@@ -187,6 +187,25 @@ impl Plugin {
         tracing::info!("vast-ost plugin terminated");
     }
 
+    /// Opens `name` with `config` on this plugin's runtime, state dir, buffer budget and the
+    /// server's shared in-process state (what every open of a server does).
+    fn open_on_runtime(
+        &self,
+        name: ServerName,
+        config: crate::config::ServerConfig,
+        credentials: Option<Credentials>,
+    ) -> Result<Arc<Server>, OstError> {
+        let shared = self.shared.for_server(&name);
+        self.block_on(Server::open(
+            name,
+            config,
+            credentials,
+            self.config.plugin.state_dir.clone(),
+            self.budget.clone(),
+            shared,
+        ))
+    }
+
     /// Runs `fut` on the runtime and waits for it from this (non-runtime) thread.
     fn block_on<T>(&self, fut: impl Future<Output = Result<T, OstError>>) -> Result<T, OstError> {
         if self.terminated.load(Ordering::SeqCst) {
@@ -259,19 +278,11 @@ impl Plugin {
         config: crate::config::ServerConfig,
         credentials: Option<Credentials>,
     ) -> Result<ServerId, OstError> {
-        let shared = self.shared.for_server(&name);
         let params = (self.role != Role::Own).then(|| global::OpenParams {
             name: name.clone(),
             credentials: credentials.clone(),
         });
-        let server = self.block_on(Server::open(
-            name,
-            config,
-            credentials,
-            self.config.plugin.state_dir.clone(),
-            self.budget.clone(),
-            shared,
-        ))?;
+        let server = self.open_on_runtime(name, config, credentials)?;
         let id = self.servers.insert(server);
         if let Some(params) = params {
             global::record_open(id, params);

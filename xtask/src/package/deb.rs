@@ -180,12 +180,7 @@ mod tests {
 
     #[test]
     fn the_deb_holds_the_layout_and_marks_the_configuration() {
-        let stage = tempfile::tempdir().unwrap();
-        for entry in &layout::ENTRIES {
-            let path = stage.path().join(entry.staged);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, entry.staged).unwrap();
-        }
+        let stage = layout::test_stage();
         let out = tempfile::tempdir().unwrap();
         let deb = write(stage.path(), out.path(), "9.9.9", "libc6 (>= 2.17)", 1).unwrap();
         let members = members(&std::fs::read(deb).unwrap());

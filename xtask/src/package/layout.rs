@@ -123,3 +123,18 @@ pub(crate) fn rpm_post_uninstall_script() -> String {
          mv {CONFIG}.rpmsave {CONFIG}\nfi\n"
     )
 }
+
+/// A stage directory holding every entry of the layout (each file's content is its own staged
+/// path), for the package writers' tests.
+#[cfg(test)]
+pub(crate) fn test_stage() -> tempfile::TempDir {
+    let stage = tempfile::tempdir().expect("a temporary directory");
+    for entry in &ENTRIES {
+        let path = stage.path().join(entry.staged);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("a stage directory");
+        }
+        std::fs::write(&path, entry.staged).expect("a staged file");
+    }
+    stage
+}

@@ -91,12 +91,7 @@ mod tests {
 
     #[test]
     fn the_rpm_holds_the_layout_and_reads_back() {
-        let stage = tempfile::tempdir().unwrap();
-        for entry in &layout::ENTRIES {
-            let path = stage.path().join(entry.staged);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, entry.staged).unwrap();
-        }
+        let stage = layout::test_stage();
         let out = tempfile::tempdir().unwrap();
         let requires = ["libc.so.6(GLIBC_2.17)(64bit)".to_owned()];
         let path = write(stage.path(), out.path(), "9.9.9", &requires, 1).unwrap();

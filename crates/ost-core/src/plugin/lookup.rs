@@ -35,18 +35,10 @@ impl Plugin {
             return Err(missing);
         };
         tracing::info!(server = %name, %id, parent_pid, "re-opening the parent's storage server in the forked child");
-        let shared = self.shared.for_server(&name);
         let mut config = self.config.server(&name);
         // The parent swept when it opened the server.
         config.sweep_on_open = false;
-        let server = self.block_on(Server::open(
-            name,
-            config,
-            credentials,
-            self.config.plugin.state_dir.clone(),
-            self.budget.clone(),
-            shared,
-        ))?;
+        let server = self.open_on_runtime(name, config, credentials)?;
         self.servers.insert_at(id, server.clone());
         Ok(server)
     }
