@@ -127,17 +127,25 @@ async fn images_below_one_part_use_a_single_put() {
     assert_eq!(read_back(&env, "small").await, bytes);
 }
 
-/// A writer resumed from the server's record (no checkpoint).
-async fn resumed(env: &Env, name: &str) -> SegmentedWriter {
+/// A writer resumed from the server's record, with or without the flush-time checkpoint.
+async fn resume_from(
+    env: &Env,
+    name: &str,
+    checkpoint: Option<&vast_s3_data::Checkpoint>,
+) -> Result<SegmentedWriter, DataError> {
     SegmentedWriter::resume(
         env.client.clone(),
         env.budget.clone(),
         env.image(name),
         small_config(),
-        None,
+        checkpoint,
     )
     .await
-    .unwrap()
+}
+
+/// A writer resumed from the server's record (no checkpoint).
+async fn resumed(env: &Env, name: &str) -> SegmentedWriter {
+    resume_from(env, name, None).await.unwrap()
 }
 
 /// Writes `bytes[from..]` in 1 MiB calls.
@@ -216,15 +224,9 @@ async fn a_failed_upload_keeps_the_last_flush_for_a_resume() {
     env.faults.clear();
     drop(w);
     // What the flush made durable is still there: resume, put the tail back, go on.
-    let mut w = SegmentedWriter::resume(
-        env.client.clone(),
-        env.budget.clone(),
-        env.image("failing"),
-        small_config(),
-        Some(&point.checkpoint),
-    )
-    .await
-    .unwrap();
+    let mut w = resume_from(&env, "failing", Some(&point.checkpoint))
+        .await
+        .unwrap();
     assert!(w.durable_offset() >= point.checkpoint.offset);
     w.restore_tail(point.checkpoint.offset, &point.tail)
         .await
@@ -270,15 +272,9 @@ async fn flush_at_any_offset_then_resume_elsewhere_keeps_every_byte() {
             checksum::crc32c(&bytes[..point.checkpoint.offset as usize])
         );
         drop(w);
-        let mut w = SegmentedWriter::resume(
-            env.client.clone(),
-            env.budget.clone(),
-            env.image(&name),
-            small_config(),
-            Some(&point.checkpoint),
-        )
-        .await
-        .unwrap();
+        let mut w = resume_from(&env, &name, Some(&point.checkpoint))
+            .await
+            .unwrap();
         w.restore_tail(point.checkpoint.offset, &point.tail)
             .await
             .unwrap();
@@ -311,15 +307,7 @@ async fn a_tail_past_the_uploaded_parts_is_refused() {
         offset: PART,
         ..point.checkpoint
     };
-    let err = SegmentedWriter::resume(
-        env.client.clone(),
-        env.budget.clone(),
-        env.image("lost"),
-        small_config(),
-        Some(&cp),
-    )
-    .await
-    .unwrap_err();
+    let err = resume_from(&env, "lost", Some(&cp)).await.unwrap_err();
     assert!(matches!(err, DataError::Inconsistent(_)), "{err}");
 }
 
@@ -393,15 +381,9 @@ async fn suspend_and_resume_from_the_server_record() {
 
     for with_checkpoint in [true, false] {
         let name = "resumable";
-        let mut w = SegmentedWriter::resume(
-            env.client.clone(),
-            env.budget.clone(),
-            env.image(name),
-            small_config(),
-            with_checkpoint.then_some(&cp),
-        )
-        .await
-        .unwrap();
+        let mut w = resume_from(&env, name, with_checkpoint.then_some(&cp))
+            .await
+            .unwrap();
         assert_eq!(w.durable_offset(), cp.offset);
         if with_checkpoint {
             // Put the tail back, write a little more, suspend again (no new whole part), then
