@@ -809,8 +809,9 @@ sts_status_t stspi_init(uint32_t core_api_version, struct stspi_plugin_info_t *i
 sts_status_t stspi_claim(const char *server_name);
 
 /*
- Closes every server and handle and stops the plugin. Always `STS_EOK` (also when not
- initialised).
+ Closes every server and handle and stops the plugin (its threads are gone on return, so
+ `dlclose` is safe). Always `STS_EOK` (also when not initialised). In a child forked after
+ `stspi_init`, the parent's plugin is left alone.
  */
 sts_status_t stspi_terminate(void);
 
