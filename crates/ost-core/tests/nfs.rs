@@ -13,7 +13,9 @@ use ost_core::{
 };
 
 fn nfs_plugin(env: &Env, orphan_age: u64) -> (std::sync::Arc<ost_core::Plugin>, PathBuf) {
+    // The mount point exists, as a mounted view does (open refuses a missing one).
     let root = env.dir.path().join("nfs");
+    std::fs::create_dir_all(&root).unwrap();
     let r = root.clone();
     let p = env.plugin_with(move |c| {
         c.data_path = DataPathKind::Nfs;
@@ -169,4 +171,39 @@ fn nfs_checkpoint_resume_copy_and_sweep() {
         bytes,
         "complete images stay"
     );
+}
+
+/// `open` and `check` ran separate copies of the data-path step, and they drifted: `check`
+/// refused an `nfs_root` that is not a directory (the view not mounted), `open` accepted it and
+/// the first LSU listing then created the LSU directories on the local disk, under the missing
+/// mount point. Both now run the same step, and refuse.
+#[test]
+fn open_and_check_refuse_an_nfs_root_that_is_not_mounted() {
+    let env = Env::start();
+    let root = env.dir.path().join("not-mounted");
+    let r = root.clone();
+    let p = env.plugin_with(move |c| {
+        c.data_path = DataPathKind::Nfs;
+        c.nfs_root = Some(r);
+        c.s3_url = None;
+    });
+    let err = p.open_server(&env.server_name(), None).unwrap_err();
+    assert!(matches!(err, OstError::InvalidArgument { .. }), "{err:?}");
+    assert!(err.to_string().contains("not-mounted"), "{err}");
+
+    let report = p
+        .check_server(&env.server_name(), None, &mut |_: &ost_core::CheckStep| {})
+        .unwrap();
+    let failed = report.failure().unwrap();
+    assert_eq!(failed.name, "s3", "{report:#?}");
+    assert!(failed.hint.as_deref().unwrap().contains("mount"), "{failed:?}");
+    assert!(!root.exists(), "nothing may be created where the mount should be");
+
+    // Once the view is mounted there, both pass.
+    std::fs::create_dir(&root).unwrap();
+    let report = p
+        .check_server(&env.server_name(), None, &mut |_: &ost_core::CheckStep| {})
+        .unwrap();
+    assert!(report.passed(), "{report:#?}");
+    p.open_server(&env.server_name(), None).unwrap();
 }

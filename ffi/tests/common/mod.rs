@@ -153,8 +153,10 @@ impl Env {
             DataPath::S3 => server.push(("s3_url".to_owned(), quote(sim.s3_url()))),
             DataPath::Nfs => {
                 server.push(("data_path".to_owned(), quote("nfs".to_owned())));
-                let root = dir.path().join("nfs").display().to_string();
-                server.push(("nfs_root".to_owned(), quote(root)));
+                // The mount point exists, as a mounted view does (open refuses a missing one).
+                let root = dir.path().join("nfs");
+                std::fs::create_dir(&root).unwrap();
+                server.push(("nfs_root".to_owned(), quote(root.display().to_string())));
             }
         }
         if options.tls {

@@ -25,8 +25,9 @@ impl Plugin {
         let name = self.claim(name)?;
         let config = self.config.server(&name);
         let state_dir = self.config.plugin.state_dir.clone();
+        let budget = self.budget().clone();
         self.block_on(async move {
-            Ok(check_server(&name, &config, credentials, state_dir, on_step).await)
+            Ok(check_server(&name, &config, credentials, state_dir, budget, on_step).await)
         })
     }
 

@@ -1,20 +1,22 @@
-//! The open-server path, step by step, for administrators (`vast-ost check`): every step of
-//! [`Server::open`] plus a probe object, each reported as ok / failed / skipped with the cause
-//! and a hint of what to fix. Stops at the first failure.
+//! The open-server path, step by step, for administrators (`vast-ost check`): the very steps
+//! of `Server::open` (`super::open`), with probes around them (DNS, TCP, TLS, S3
+//! reachability, a probe object), each reported as ok / failed / skipped with the cause and a
+//! hint of what to fix. Stops at the first failure.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ost_model::{LsuName, OstError, ServerName};
-use vast_s3_data::{BufferBudget, ReaderConfig};
-use vast_vms_client::{BucketSpec, S3UserSpec};
+use ost_model::{OstError, ServerName};
+use vast_s3_data::BufferBudget;
+use vast_vms_client::VmsClient;
 
-use super::{build_s3, build_vms, keys, resolve_s3_url, VmsAuth};
-use crate::config::{DataPathKind, ServerConfig};
+use super::auth::VmsAuth;
+use super::open::{
+    self, ClusterError, ConnectError, DataKey, DataPath, DataPathError, Identity, LsuOwner,
+    VmsSession,
+};
+use crate::config::ServerConfig;
 use crate::errors;
-use crate::store::nfs::NfsStore;
-use crate::store::s3::S3Store;
 use crate::store::DataStore;
 use crate::types::Credentials;
 
@@ -190,34 +192,58 @@ fn vms_hint(err: &vast_vms_client::Error, auth: &VmsAuth) -> String {
     }
 }
 
-/// Runs the open-server path for `name` step by step. Never fails as a call: a failure is
-/// the report's last step. `on_step` sees each step as it ends (for live output).
+/// Runs the open-server path for `name` step by step: the steps of [`Server::open`]
+/// (`super::open`) with probes and hints around them. Never fails as a call: a failure is the
+/// report's last step. `on_step` sees each step as it ends (for live output).
+///
+/// [`Server::open`]: super::Server::open
 pub(crate) async fn check_server(
     name: &ServerName,
     config: &ServerConfig,
     credentials: Option<Credentials>,
     state_dir: PathBuf,
+    budget: BufferBudget,
     on_step: &mut (dyn FnMut(&CheckStep) + Send),
 ) -> CheckReport {
     let mut run = Runner {
         report: CheckReport::default(),
         on_step,
     };
-    steps(&mut run, name, config, credentials, state_dir).await;
+    // A failure is already the report's last step.
+    let _stopped = steps(&mut run, name, config, credentials, &state_dir, budget).await;
     run.report
 }
+
+/// A step failed and was reported; the check stops.
+struct Stop;
 
 async fn steps(
     run: &mut Runner<'_>,
     name: &ServerName,
     config: &ServerConfig,
     credentials: Option<Credentials>,
-    state_dir: PathBuf,
-) {
+    state_dir: &Path,
+    budget: BufferBudget,
+) -> Result<(), Stop> {
+    let (scheme, host) = probe_network(run, config, name).await?;
+    let VmsSession { vms, auth } =
+        login(run, name, config, credentials, &scheme, &host).await?;
+    cluster(run, &vms, &auth).await?;
+    let identity = identity(run, &vms, config, &auth).await?;
+    let key = access_key(run, config, state_dir, name, &vms, &identity).await?;
+    let owner = identity.owner();
+    let data = data_path(run, config, &vms, &identity, key, budget, &owner).await?;
+    probe_object(run, config, &vms, &owner, data.store.as_ref()).await
+}
+
+/// DNS and TCP to the VMS address: the scheme and host name of the VMS URL.
+async fn probe_network(
+    run: &mut Runner<'_>,
+    config: &ServerConfig,
+    name: &ServerName,
+) -> Result<(String, String), Stop> {
     let vms_url = config.vms_url_for(name);
     let connect_timeout = Duration::from_secs(config.connect_timeout_secs.max(1));
-
-    // DNS.
     let Some((scheme, host, port)) = split_url(&vms_url) else {
         run.failed(
             "dns",
@@ -225,7 +251,7 @@ async fn steps(
             format!("cannot read a host out of the VMS URL {vms_url:?}"),
             "set vms_url to https://HOST[:PORT]".to_owned(),
         );
-        return;
+        return Err(Stop);
     };
     let addrs: Vec<std::net::SocketAddr> =
         match tokio::net::lookup_host((host.as_str(), port)).await {
@@ -239,7 +265,7 @@ async fn steps(
                      (/etc/resolv.conf)"
                         .to_owned(),
                 );
-                return;
+                return Err(Stop);
             }
         };
     let Some(first) = addrs.first().copied() else {
@@ -249,7 +275,7 @@ async fn steps(
             format!("{host} has no address"),
             "check the DNS record of the VMS host".to_owned(),
         );
-        return;
+        return Err(Stop);
     };
     let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
     run.ok(
@@ -258,8 +284,9 @@ async fn steps(
         format!("{host} -> {}", shown.join(", ")),
     );
 
-    // TCP.
-    match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first)).await {
+    let tcp = match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first))
+        .await
+    {
         Ok(Ok(_)) => run.ok(
             "tcp",
             "connect to VMS",
@@ -281,14 +308,38 @@ async fn steps(
             "a firewall probably drops the packets: open the port from this host".to_owned(),
         ),
     };
-    if run.report.failure().is_some() {
-        return;
+    if tcp {
+        Ok((scheme, host))
+    } else {
+        Err(Stop)
     }
+}
 
-    // Credentials (needed from here on).
-    let auth = match VmsAuth::resolve(name, config, credentials) {
-        Ok(a) => a,
-        Err(e) => {
+/// Open step 1 ([`open::connect_vms`]), reported as `tls` (the login is the first TLS
+/// connection) and `login`.
+async fn login(
+    run: &mut Runner<'_>,
+    name: &ServerName,
+    config: &ServerConfig,
+    credentials: Option<Credentials>,
+    scheme: &str,
+    host: &str,
+) -> Result<VmsSession, Stop> {
+    let refused = match open::connect_vms(name, config, credentials).await {
+        Ok(session) => {
+            tls_passed(run, config, scheme, host);
+            run.ok(
+                "login",
+                "log in to VMS",
+                format!(
+                    "{} accepted at {}",
+                    session.auth.who(),
+                    config.vms_url_for(name)
+                ),
+            );
+            return Ok(session);
+        }
+        Err(ConnectError::Credentials(e)) => {
             run.failed(
                 "login",
                 "log in to VMS",
@@ -297,68 +348,67 @@ async fn steps(
                  username/password in the configuration, or api_token_file (vast-ost bootstrap)"
                     .to_owned(),
             );
-            return;
+            return Err(Stop);
         }
-    };
-    let vms = match build_vms(name, config, &auth) {
-        Ok(v) => v,
-        Err(e) => {
+        Err(ConnectError::Client(e)) => {
             run.failed(
                 "tls",
                 "TLS and certificate",
                 e.to_string(),
                 "fix ca_bundle in the configuration (a readable PEM file)".to_owned(),
             );
-            return;
+            return Err(Stop);
         }
+        Err(ConnectError::Refused { auth, error }) => (auth, error),
     };
-
-    // TLS (the login is the first TLS connection) and login.
-    let login = auth.verify(&vms).await;
-    let tls_failed = matches!(login, Err(vast_vms_client::Error::Tls { .. }));
-    if scheme == "https" {
-        if let Err(e @ vast_vms_client::Error::Tls { .. }) = &login {
-            run.failed(
-                "tls",
-                "TLS and certificate",
-                e.to_string(),
-                trust_hint(config),
-            );
-            return;
-        }
-        let how = if config.insecure {
-            "NOT verified (insecure = true)".to_owned()
-        } else if let Some(ca) = &config.ca_bundle {
-            format!("verified against {}", ca.display())
-        } else {
-            "verified against the system roots".to_owned()
-        };
-        run.ok(
+    let (auth, error) = refused;
+    let tls_failed = matches!(error, vast_vms_client::Error::Tls { .. });
+    if scheme == "https" && tls_failed {
+        run.failed(
             "tls",
             "TLS and certificate",
-            format!("certificate of {host} {how}"),
+            error.to_string(),
+            trust_hint(config),
         );
-    } else if !tls_failed {
+        return Err(Stop);
+    }
+    if !tls_failed {
+        tls_passed(run, config, scheme, host);
+    }
+    let hint = vms_hint(&error, &auth);
+    run.failed("login", "log in to VMS", error.to_string(), hint);
+    Err(Stop)
+}
+
+/// The `tls` step of a connection that got past TLS: how the certificate was checked, or
+/// skipped for plain http.
+fn tls_passed(run: &mut Runner<'_>, config: &ServerConfig, scheme: &str, host: &str) {
+    if scheme != "https" {
         run.skipped(
             "tls",
             "TLS and certificate",
             "plain http:// (no TLS): use https in production",
         );
-    }
-    if let Err(e) = login {
-        let hint = vms_hint(&e, &auth);
-        run.failed("login", "log in to VMS", e.to_string(), hint);
         return;
     }
+    let how = if config.insecure {
+        "NOT verified (insecure = true)".to_owned()
+    } else if let Some(ca) = &config.ca_bundle {
+        format!("verified against {}", ca.display())
+    } else {
+        "verified against the system roots".to_owned()
+    };
     run.ok(
-        "login",
-        "log in to VMS",
-        format!("{} accepted at {vms_url}", auth.who()),
+        "tls",
+        "TLS and certificate",
+        format!("certificate of {host} {how}"),
     );
+}
 
-    // Cluster state.
-    match vms.cluster().await {
-        Ok(c) if c.is_online() => run.ok(
+/// Open step 2 ([`open::verify_cluster`]).
+async fn cluster(run: &mut Runner<'_>, vms: &VmsClient, auth: &VmsAuth) -> Result<(), Stop> {
+    let passed = match open::verify_cluster(vms).await {
+        Ok(c) => run.ok(
             "cluster",
             "cluster state",
             format!(
@@ -367,56 +417,48 @@ async fn steps(
                 c.sw_version.as_deref().unwrap_or("unknown")
             ),
         ),
-        Ok(c) => run.failed(
+        Err(ClusterError::NotOnline(c)) => run.failed(
             "cluster",
             "cluster state",
-            format!(
-                "{} is {}",
-                c.name,
-                c.state.as_deref().unwrap_or("in an unknown state")
-            ),
+            format!("{} is {}", c.name, ClusterError::state(&c)),
             "wait until the cluster is ONLINE (see the VAST web UI for its alarms)".to_owned(),
         ),
-        Err(e) => {
-            let hint = vms_hint(&e, &auth);
+        Err(ClusterError::Vms(e)) => {
+            let hint = vms_hint(&e, auth);
             run.failed("cluster", "cluster state", e.to_string(), hint)
         }
     };
-    if run.report.failure().is_some() {
-        return;
+    if passed {
+        Ok(())
+    } else {
+        Err(Stop)
     }
+}
 
-    // Tenant, S3 user, view policy.
-    let boot = vms.bootstrap();
-    let bootstrap = async {
-        let tenant = boot.ensure_tenant(&config.tenant).await?;
-        let user = boot
-            .ensure_s3_user(&S3UserSpec::new(&config.s3_user).in_tenant(tenant.get().id))
-            .await?;
-        let policy_tenant = (config.view_policy != vast_vms_client::bootstrap::S3_DEFAULT_POLICY)
-            .then_some(tenant.get().id);
-        let policy = boot
-            .ensure_s3_policy(&config.view_policy, policy_tenant)
-            .await?;
-        Ok::<_, vast_vms_client::Error>((tenant, user, policy))
-    };
-    let (tenant, user, policy) = match bootstrap.await {
-        Ok((t, u, p)) => {
+/// Open step 3 ([`open::ensure_identity`]), reported as `bootstrap`.
+async fn identity(
+    run: &mut Runner<'_>,
+    vms: &VmsClient,
+    config: &ServerConfig,
+    auth: &VmsAuth,
+) -> Result<Identity, Stop> {
+    match open::ensure_identity(vms, config).await {
+        Ok(id) => {
             let state = |created: bool| if created { "created" } else { "exists" };
             run.ok(
                 "bootstrap",
                 "tenant, S3 user and view policy",
                 format!(
                     "tenant {} ({}), user {} ({}), policy {} ({})",
-                    t.get().name,
-                    state(t.was_created()),
-                    u.get().name,
-                    state(u.was_created()),
-                    p.get().name,
-                    state(p.was_created())
+                    id.tenant.get().name,
+                    state(id.tenant.was_created()),
+                    id.user.get().name,
+                    state(id.user.was_created()),
+                    id.policy.get().name,
+                    state(id.policy.was_created())
                 ),
             );
-            (t.into_inner(), u.into_inner(), p.into_inner())
+            Ok(id)
         }
         Err(e) => {
             let hint = match &e {
@@ -428,7 +470,7 @@ async fn steps(
                     config.tenant,
                     config.s3_user
                 ),
-                other => vms_hint(other, &auth),
+                other => vms_hint(other, auth),
             };
             run.failed(
                 "bootstrap",
@@ -436,195 +478,154 @@ async fn steps(
                 e.to_string(),
                 hint,
             );
-            return;
+            Err(Stop)
         }
-    };
+    }
+}
 
-    // The LSU the probe goes to: the first bucket of the plugin's user, else the default one.
-    let probe_lsu = match boot.buckets_of(&user.name).await {
-        Ok(views) => {
-            let mut names: Vec<LsuName> = views
-                .into_iter()
-                .filter(|v| v.tenant_id.is_none() || v.tenant_id == Some(tenant.id))
-                .filter_map(|v| v.bucket.and_then(|b| LsuName::new(&b).ok()))
-                .collect();
-            names.sort();
-            names.into_iter().next()
-        }
-        Err(_) => None,
-    };
-
-    let store: Arc<dyn DataStore> = match config.data_path {
-        DataPathKind::Nfs => {
+/// Open step 4 ([`open::obtain_data_key`]).
+async fn access_key(
+    run: &mut Runner<'_>,
+    config: &ServerConfig,
+    state_dir: &Path,
+    name: &ServerName,
+    vms: &VmsClient,
+    identity: &Identity,
+) -> Result<DataKey, Stop> {
+    let user = &identity.user.get().name;
+    match open::obtain_data_key(config, state_dir, name, vms, identity).await {
+        Ok(DataKey::NotNeeded) => {
             run.skipped("access-key", "S3 access key", "data_path = nfs");
-            let Some(root) = config.nfs_root.clone() else {
-                run.failed(
-                    "s3",
-                    "data path reachable",
-                    "data_path = \"nfs\" without nfs_root".to_owned(),
+            Ok(DataKey::NotNeeded)
+        }
+        Ok(DataKey::S3(k)) => {
+            run.ok(
+                "access-key",
+                "S3 access key",
+                format!(
+                    "{} for user {user} (stored under {})",
+                    k.access_key,
+                    state_dir.display()
+                ),
+            );
+            Ok(DataKey::S3(k))
+        }
+        Err(e) => {
+            run.failed(
+                "access-key",
+                "S3 access key",
+                e.to_string(),
+                format!(
+                    "the state directory {} must be writable, and user {user} may hold at most \
+                     two keys: remove a stale one in VMS",
+                    state_dir.display(),
+                ),
+            );
+            Err(Stop)
+        }
+    }
+}
+
+/// Open step 5 ([`open::build_data_store`]), reported as `s3`; on S3, the endpoint must also
+/// answer for a bucket of the plugin (the first LSU, else the default one).
+async fn data_path(
+    run: &mut Runner<'_>,
+    config: &ServerConfig,
+    vms: &VmsClient,
+    identity: &Identity,
+    key: DataKey,
+    budget: BufferBudget,
+    owner: &LsuOwner,
+) -> Result<DataPath, Stop> {
+    const NFS: &str = "data path reachable";
+    const S3: &str = "S3 endpoint reachable";
+    let data = match open::build_data_store(config, vms, identity.tenant_id(), key, budget).await
+    {
+        Ok(d) => d,
+        Err(e) => {
+            let (title, hint) = match &e {
+                DataPathError::NfsRootUnset => (
+                    NFS,
                     "set nfs_root to the mount point of the view root".to_owned(),
-                );
-                return;
+                ),
+                DataPathError::NfsRootNotADirectory(_) => {
+                    (NFS, "mount the view (NFS) at nfs_root first".to_owned())
+                }
+                DataPathError::S3Endpoint(_) => (
+                    S3,
+                    "no usable PROTOCOLS VIP pool: create one (or name it with s3_vippool), \
+                     or set s3_url"
+                        .to_owned(),
+                ),
+                DataPathError::S3Client(_) => (S3, "check s3_url and ca_bundle".to_owned()),
             };
-            if !root.is_dir() {
-                run.failed(
-                    "s3",
-                    "data path reachable",
-                    format!("{} is not a directory", root.display()),
-                    "mount the view (NFS) at nfs_root first".to_owned(),
-                );
-                return;
-            }
+            run.failed("s3", title, OstError::from(e).to_string(), hint);
+            return Err(Stop);
+        }
+    };
+    let Some(client) = &data.s3 else {
+        run.ok("s3", NFS, format!("NFS root {}", data.location));
+        return Ok(data);
+    };
+    // Any bucket of ours answers for the endpoint; a listing failure shows at the probe.
+    let first = owner.fetch_lsus(vms).await.ok().and_then(|mut l| {
+        l.sort();
+        l.into_iter().next()
+    });
+    let bucket = first.map_or_else(|| config.default_lsu.clone(), |l| l.as_str().to_owned());
+    let url = &data.location;
+    match vast_s3_data::buckets::exists(client, &bucket).await {
+        Ok(exists) => {
             run.ok(
                 "s3",
-                "data path reachable",
-                format!("NFS root {}", root.display()),
-            );
-            Arc::new(NfsStore::new(root))
-        }
-        DataPathKind::S3 => {
-            let key = match keys::KeyStore::new(&state_dir, name)
-                .obtain(&vms, user.id, Some(tenant.id))
-                .await
-            {
-                Ok(k) => {
-                    run.ok(
-                        "access-key",
-                        "S3 access key",
-                        format!(
-                            "{} for user {} (stored under {})",
-                            k.access_key,
-                            user.name,
-                            state_dir.display()
-                        ),
-                    );
-                    k
-                }
-                Err(e) => {
-                    run.failed(
-                        "access-key",
-                        "S3 access key",
-                        e.to_string(),
-                        format!(
-                            "the state directory {} must be writable, and user {} may hold at \
-                             most two keys: remove a stale one in VMS",
-                            state_dir.display(),
-                            user.name
-                        ),
-                    );
-                    return;
-                }
-            };
-            let url = match &config.s3_url {
-                Some(u) => Ok(u.clone()),
-                None => resolve_s3_url(&vms, config, tenant.id).await,
-            };
-            let url = match url {
-                Ok(u) => u,
-                Err(e) => {
-                    run.failed(
-                        "s3",
-                        "S3 endpoint reachable",
-                        e.to_string(),
-                        "no usable PROTOCOLS VIP pool: create one (or name it with s3_vippool), \
-                         or set s3_url"
-                            .to_owned(),
-                    );
-                    return;
-                }
-            };
-            let client = match build_s3(config, &url, &key.access_key, key.secret_key.expose()) {
-                Ok(c) => c,
-                Err(e) => {
-                    run.failed(
-                        "s3",
-                        "S3 endpoint reachable",
-                        e.to_string(),
-                        "check s3_url and ca_bundle".to_owned(),
-                    );
-                    return;
-                }
-            };
-            let bucket = probe_lsu
-                .as_ref()
-                .map_or(config.default_lsu.as_str(), LsuName::as_str)
-                .to_owned();
-            match vast_s3_data::buckets::exists(&client, &bucket).await {
-                Ok(exists) => run.ok(
-                    "s3",
-                    "S3 endpoint reachable",
-                    format!(
-                        "{url} answers (bucket {bucket} {})",
-                        if exists { "exists" } else { "not created yet" }
-                    ),
+                S3,
+                format!(
+                    "{url} answers (bucket {bucket} {})",
+                    if exists { "exists" } else { "not created yet" }
                 ),
-                Err(e) => {
-                    let mapped = errors::data(e);
-                    let hint = match &mapped {
-                        OstError::Network { .. } | OstError::Timeout { .. } => format!(
-                            "nothing answers S3 at {url}: check that the S3 protocol is \
-                             enabled on the cluster, the PROTOCOLS VIP pool (s3_vippool) or \
-                             s3_url, and the firewall"
-                        ),
-                        OstError::Auth { .. } | OstError::PermissionDenied { .. } => {
-                            "the S3 key was refused: delete the stored key file under the \
-                             state directory so a new key is issued"
-                                .to_owned()
-                        }
-                        _ => "see the S3 answer above".to_owned(),
-                    };
-                    run.failed("s3", "S3 endpoint reachable", mapped.to_string(), hint);
-                    return;
-                }
-            };
-            Arc::new(S3Store::new(
-                client,
-                BufferBudget::new(64 << 20),
-                ReaderConfig::default(),
-            ))
+            );
+            Ok(data)
         }
-    };
+        Err(e) => {
+            let mapped = errors::data(e);
+            let hint = match &mapped {
+                OstError::Network { .. } | OstError::Timeout { .. } => format!(
+                    "nothing answers S3 at {url}: check that the S3 protocol is enabled on the \
+                     cluster, the PROTOCOLS VIP pool (s3_vippool) or s3_url, and the firewall"
+                ),
+                OstError::Auth { .. } | OstError::PermissionDenied { .. } => {
+                    "the S3 key was refused: delete the stored key file under the state \
+                     directory so a new key is issued"
+                        .to_owned()
+                }
+                _ => "see the S3 answer above".to_owned(),
+            };
+            run.failed("s3", S3, mapped.to_string(), hint);
+            Err(Stop)
+        }
+    }
+}
 
-    // Probe object: write, read back, delete.
-    let lsu = match probe_lsu {
-        Some(l) => l,
-        None => {
-            let lsu = match LsuName::new(&config.default_lsu) {
-                Ok(l) => l,
-                Err(e) => {
-                    run.failed(
-                        "probe",
-                        "probe object write/read/delete",
-                        e.to_string(),
-                        "fix default_lsu in the configuration".to_owned(),
-                    );
-                    return;
-                }
-            };
-            let prefix = config.bucket_path_prefix.trim_end_matches('/');
-            let spec = BucketSpec::new(
-                lsu.as_str(),
-                format!("{prefix}/{lsu}"),
-                &user.name,
-                policy.id,
-            )
-            .in_tenant(tenant.id);
-            let made = boot.ensure_bucket_view(&spec).await.map_err(errors::vms);
-            let made = match made {
-                Ok(_) => store.prepare_lsu(&lsu).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = made {
-                run.failed(
-                    "probe",
-                    "probe object write/read/delete",
-                    format!("creating the default LSU {lsu}: {e}"),
-                    "the user may not create views: create the bucket view by hand".to_owned(),
-                );
-                return;
-            }
-            lsu
-        }
+/// Open step 6 ([`LsuOwner::ensure_lsus`]: the default LSU is created when there is none),
+/// then a probe object written, read back and deleted in the first LSU.
+async fn probe_object(
+    run: &mut Runner<'_>,
+    config: &ServerConfig,
+    vms: &VmsClient,
+    owner: &LsuOwner,
+    store: &dyn DataStore,
+) -> Result<(), Stop> {
+    const TITLE: &str = "probe object write/read/delete";
+    let lsus = owner.ensure_lsus(vms, store, config).await;
+    let Some(lsu) = lsus.as_ref().ok().and_then(|l| l.first()).cloned() else {
+        let cause = lsus.err().map_or_else(|| "no LSU".to_owned(), |e| e.to_string());
+        run.failed(
+            "probe",
+            TITLE,
+            format!("listing the LSUs or creating the default LSU {}: {cause}", config.default_lsu),
+            "the user may not create views: create the bucket view by hand".to_owned(),
+        );
+        return Err(Stop);
     };
     let payload = format!("vast-ost check {}", crate::types::unix_now()).into_bytes();
     let probe = async {
@@ -641,14 +642,17 @@ async fn steps(
         Ok(())
     };
     match probe.await {
-        Ok(()) => run.ok(
-            "probe",
-            "probe object write/read/delete",
-            format!(
-                "{} bytes written, read back and deleted in LSU {lsu}",
-                payload.len()
-            ),
-        ),
+        Ok(()) => {
+            run.ok(
+                "probe",
+                TITLE,
+                format!(
+                    "{} bytes written, read back and deleted in LSU {lsu}",
+                    payload.len()
+                ),
+            );
+            Ok(())
+        }
         Err(e) => {
             let hint = match &e {
                 OstError::NoSpace { .. } => {
@@ -664,14 +668,10 @@ async fn steps(
                 }
                 _ => "see the answer above".to_owned(),
             };
-            run.failed(
-                "probe",
-                "probe object write/read/delete",
-                e.to_string(),
-                hint,
-            )
+            run.failed("probe", TITLE, e.to_string(), hint);
+            Err(Stop)
         }
-    };
+    }
 }
 
 #[cfg(test)]

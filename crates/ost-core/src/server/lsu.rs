@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ost_model::{LsuFlags, LsuInfo, LsuName, OstError};
-use vast_vms_client::BucketSpec;
 
 use super::Server;
 use crate::config::DataPathKind;
@@ -90,32 +89,12 @@ impl Server {
         if let Some(l) = self.lsus.list() {
             return Ok(l);
         }
-        let mut names = self.fetch_lsus().await?;
-        if names.is_empty() {
-            let default = LsuName::new(&self.config().default_lsu)?;
-            tracing::info!(lsu = %default, "no LSU yet; creating the default one");
-            self.create_lsu(&default).await?;
-            names = vec![default];
-        }
-        names.sort();
+        let names = self
+            .owner
+            .ensure_lsus(self.vms(), self.store().as_ref(), &self.config())
+            .await?;
         self.lsus.lock().list = Some((Instant::now(), names.clone()));
         Ok(names)
-    }
-
-    async fn fetch_lsus(&self) -> Result<Vec<LsuName>, OstError> {
-        let views = self
-            .vms()
-            .bootstrap()
-            .buckets_of(&self.user_name)
-            .await
-            .map_err(errors::vms)?;
-        Ok(views
-            .into_iter()
-            .filter(|v| {
-                self.tenant_id.is_none() || v.tenant_id.is_none() || v.tenant_id == self.tenant_id
-            })
-            .filter_map(|v| v.bucket.and_then(|b| LsuName::new(&b).ok()))
-            .collect())
     }
 
     /// Fails with [`OstError::NotFound`] unless `lsu` is one of this server's LSUs.
@@ -139,23 +118,10 @@ impl Server {
 
     /// Creates the bucket view `lsu` (idempotent for our own buckets).
     pub(crate) async fn create_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
-        let c = self.config();
-        let prefix = c.bucket_path_prefix.trim_end_matches('/');
-        let mut spec = BucketSpec::new(
-            lsu.as_str(),
-            format!("{prefix}/{lsu}"),
-            &self.user_name,
-            self.policy_id,
-        );
-        if let Some(t) = self.tenant_id {
-            spec = spec.in_tenant(t);
-        }
-        self.vms()
-            .bootstrap()
-            .ensure_bucket_view(&spec)
-            .await
-            .map_err(errors::vms)?;
-        self.store().prepare_lsu(lsu).await?;
+        let prefix = self.config().bucket_path_prefix;
+        self.owner
+            .create_lsu(self.vms(), self.store().as_ref(), &prefix, lsu)
+            .await?;
         self.lsus.invalidate();
         Ok(())
     }
@@ -171,7 +137,7 @@ impl Server {
             .by_bucket(lsu.as_str())
             .await
             .map_err(errors::vms)?
-            .filter(|v| v.bucket_owner.as_deref() == Some(self.user_name.as_str()))
+            .filter(|v| v.bucket_owner.as_deref() == Some(self.owner.user_name.as_str()))
             .ok_or_else(|| OstError::NotFound {
                 cause: format!("LSU {lsu} is not a bucket of this plugin"),
             })?;

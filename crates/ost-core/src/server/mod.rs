@@ -10,6 +10,7 @@ pub(crate) mod images;
 mod keys;
 mod lsu;
 mod meta;
+pub(crate) mod open;
 mod sweep;
 
 use std::collections::HashMap;
@@ -18,8 +19,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, ServerName};
-use vast_s3_data::{BufferBudget, ReaderConfig, S3Client, S3ClientBuilder, TlsOptions};
-use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
+use vast_s3_data::{BufferBudget, S3Client};
+use vast_vms_client::VmsClient;
 
 use crate::config::{DataPathKind, ServerConfig};
 use crate::errors;
@@ -27,11 +28,9 @@ use crate::events::EventHub;
 pub(crate) use crate::shared::Busy;
 use crate::shared::ServerShared;
 use crate::stats::Stats;
-use crate::store::nfs::NfsStore;
-use crate::store::s3::S3Store;
 use crate::store::{DataLayout, DataStore};
 use crate::types::{Credentials, ServerProps, Statistics};
-pub(crate) use auth::{build_vms, VmsAuth};
+use open::{DataPath, LsuOwner, VmsSession};
 
 pub(crate) use lsu::LsuCache;
 
@@ -42,15 +41,14 @@ pub(crate) struct Server {
     vms: VmsClient,
     s3: Option<S3Client>,
     store: Arc<dyn DataStore>,
-    tenant_id: Option<u64>,
-    user_name: String,
-    policy_id: u64,
+    owner: LsuOwner,
     lsus: LsuCache,
     shared: Arc<ServerShared>,
 }
 
 impl Server {
-    /// Opens the server: cluster check, login, bootstrap, S3 key, data store.
+    /// Opens the server: the steps of [`open`] in order (VMS session, cluster ONLINE,
+    /// tenant / user / policy, S3 key, data store), then the orphan sweep when configured.
     pub(crate) async fn open(
         name: ServerName,
         config: ServerConfig,
@@ -59,65 +57,14 @@ impl Server {
         budget: BufferBudget,
         shared: Arc<ServerShared>,
     ) -> Result<Arc<Self>, OstError> {
-        let auth = VmsAuth::resolve(&name, &config, credentials)?;
-        let vms = build_vms(&name, &config, &auth)?;
-        auth.verify(&vms).await.map_err(|e| auth.refused(e))?;
-        let cluster = vms.cluster().await.map_err(errors::vms)?;
-        if !cluster.is_online() {
-            return Err(OstError::TryAgain {
-                cause: format!(
-                    "cluster {} is {}, not ONLINE",
-                    cluster.name,
-                    cluster.state.as_deref().unwrap_or("in an unknown state")
-                ),
-            });
-        }
-        let boot = vms.bootstrap();
-        let tenant = boot
-            .ensure_tenant(&config.tenant)
+        let VmsSession { vms, .. } = open::connect_vms(&name, &config, credentials).await?;
+        let cluster = open::verify_cluster(&vms).await?;
+        let identity = open::ensure_identity(&vms, &config)
             .await
-            .map_err(errors::vms)?
-            .into_inner();
-        let user = boot
-            .ensure_s3_user(&S3UserSpec::new(&config.s3_user).in_tenant(tenant.id))
-            .await
-            .map_err(errors::vms)?
-            .into_inner();
-        let policy_tenant = (config.view_policy != vast_vms_client::bootstrap::S3_DEFAULT_POLICY)
-            .then_some(tenant.id);
-        let policy = boot
-            .ensure_s3_policy(&config.view_policy, policy_tenant)
-            .await
-            .map_err(errors::vms)?
-            .into_inner();
-        let (s3, store): (Option<S3Client>, Arc<dyn DataStore>) = match config.data_path {
-            DataPathKind::S3 => {
-                let key = keys::KeyStore::new(&state_dir, &name)
-                    .obtain(&vms, user.id, Some(tenant.id))
-                    .await?;
-                let url = match &config.s3_url {
-                    Some(u) => u.clone(),
-                    None => resolve_s3_url(&vms, &config, tenant.id).await?,
-                };
-                let client = build_s3(&config, &url, &key.access_key, key.secret_key.expose())?;
-                let reader = ReaderConfig {
-                    chunk_size: config.read_chunk_size,
-                    read_ahead_chunks: config.read_ahead_chunks,
-                    ..ReaderConfig::default()
-                };
-                let store = Arc::new(S3Store::new(client.clone(), budget, reader));
-                (Some(client), store)
-            }
-            DataPathKind::Nfs => {
-                let root = config
-                    .nfs_root
-                    .clone()
-                    .ok_or_else(|| OstError::InvalidArgument {
-                        cause: "data_path = \"nfs\" needs nfs_root".to_owned(),
-                    })?;
-                (None, Arc::new(NfsStore::new(root)))
-            }
-        };
+            .map_err(errors::vms)?;
+        let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
+        let DataPath { store, s3, .. } =
+            open::build_data_store(&config, &vms, identity.tenant_id(), key, budget).await?;
         tracing::info!(server = %name, cluster = %cluster.name, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {
@@ -127,9 +74,7 @@ impl Server {
             vms,
             s3,
             store,
-            tenant_id: Some(tenant.id),
-            user_name: user.name,
-            policy_id: policy.id,
+            owner: identity.owner(),
             shared,
         });
         if sweep {
@@ -371,51 +316,6 @@ impl Server {
     pub(crate) fn vms(&self) -> &VmsClient {
         &self.vms
     }
-}
-
-fn build_s3(
-    config: &ServerConfig,
-    url: &str,
-    access_key: &str,
-    secret_key: &str,
-) -> Result<S3Client, OstError> {
-    let tls = if config.insecure {
-        TlsOptions::Insecure
-    } else if let Some(ca) = &config.ca_bundle {
-        let pem = std::fs::read(ca).map_err(|e| errors::io("reading the CA bundle", &e))?;
-        TlsOptions::CaBundle(pem)
-    } else {
-        TlsOptions::SystemRoots
-    };
-    S3ClientBuilder::new(url, access_key, secret_key)
-        .tls(tls)
-        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
-        .attempt_timeout(Some(Duration::from_secs(config.s3_timeout_secs)))
-        .build()
-        .map_err(errors::data)
-}
-
-async fn resolve_s3_url(
-    vms: &VmsClient,
-    config: &ServerConfig,
-    tenant_id: u64,
-) -> Result<String, OstError> {
-    let mut spec = EndpointSpec::new().for_tenant(tenant_id);
-    if let Some(pool) = &config.s3_vippool {
-        spec = spec.pool(pool);
-    }
-    if config.s3_https {
-        spec = spec.https();
-    }
-    if let Some(port) = config.s3_port {
-        spec = spec.port(port);
-    }
-    let ep = vms
-        .bootstrap()
-        .resolve_s3_endpoint(&spec)
-        .await
-        .map_err(errors::vms)?;
-    Ok(ep.url)
 }
 
 /// Polls VMS events for an event channel until the channel is closed. Events already present

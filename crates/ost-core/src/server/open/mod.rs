@@ -1,0 +1,26 @@
+//! The steps of opening a storage server, each a named async function with a typed result, in
+//! the order [`Server::open`](super::Server::open) chains them:
+//!
+//! 1. [`connect_vms`]: credentials (API token, NetBackup's, or the configured ones), the VMS
+//!    client (URL, timeouts, TLS trust) and proof that VMS accepts them.
+//! 2. [`verify_cluster`]: the cluster is ONLINE.
+//! 3. [`ensure_identity`]: the plugin's tenant, S3 user and view policy exist (created when
+//!    missing).
+//! 4. [`obtain_data_key`]: the stored S3 key of the server, reused or issued (S3 data path only).
+//! 5. [`build_data_store`]: the S3 endpoint (configured or resolved from a VIP pool) and client,
+//!    or the NFS root.
+//! 6. [`LsuOwner::ensure_lsus`]: the LSUs, the default one created when there is none (run at
+//!    the first LSU listing, not at open).
+//!
+//! `vast-ost check` (`super::check`) runs these very functions and adds only its probes (DNS,
+//! TCP, TLS, S3 reachability, a probe object) and hints, so each step's logic exists once.
+
+mod data_path;
+mod identity;
+mod lsus;
+mod vms;
+
+pub(crate) use data_path::{build_data_store, DataPath, DataPathError};
+pub(crate) use identity::{ensure_identity, obtain_data_key, DataKey, Identity};
+pub(crate) use lsus::LsuOwner;
+pub(crate) use vms::{connect_vms, verify_cluster, ClusterError, ConnectError, VmsSession};
