@@ -76,3 +76,55 @@ async fn https_with_ca_bundle_insecure_and_unknown_ca() {
         .unwrap();
     assert!(buckets::exists(&right, &env.bucket).await.unwrap());
 }
+
+/// Log lines written while a test runs (this thread's tracing output).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Insecure mode behaves as on the VMS client: a warning each time a client is built, and the
+/// self-signed certificate is accepted.
+#[tokio::test]
+async fn insecure_mode_warns_and_still_connects() {
+    let env = Env::start_with(true).await;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let insecure = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        S3ClientBuilder::new(&env.url, &env.access_key, &env.secret_key)
+            .tls(TlsOptions::Insecure)
+            .build()
+            .unwrap()
+    };
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("WARN") && text.contains("verification is OFF for the S3 connection"),
+        "{text}"
+    );
+    assert!(buckets::exists(&insecure, &env.bucket).await.unwrap());
+}
+
+/// A bundle that holds no certificate is refused when the client is built, as on the VMS
+/// client, not at the first request.
+#[test]
+fn a_bundle_without_a_certificate_is_refused_at_build() {
+    let err = S3ClientBuilder::new("https://127.0.0.1:1", "AK", "SK")
+        .tls(TlsOptions::CaBundle(b"not a certificate\n".to_vec()))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, DataError::Config(_)), "{err}");
+    assert!(err.to_string().contains("no usable certificate"), "{err}");
+}

@@ -35,14 +35,42 @@ async fn without_the_ca_bundle_the_certificate_is_refused() -> anyhow::Result<()
     Ok(())
 }
 
+/// Log lines written while a test runs (this thread's tracing output).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
-async fn insecure_mode_accepts_the_certificate_unverified() -> anyhow::Result<()> {
+async fn insecure_mode_warns_and_accepts_the_certificate_unverified() -> anyhow::Result<()> {
     let h = Harness::start_with(|c| c.tls = true).await?;
     let (user, password) = h.sim.admin_credentials();
-    let client = VmsClient::builder(h.sim.vms_url())
-        .password(user, password)
-        .insecure(true)
-        .build()?;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let client = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        VmsClient::builder(h.sim.vms_url())
+            .password(user, password)
+            .insecure(true)
+            .build()?
+    };
+    let text = String::from_utf8(logs.0.lock().unwrap().clone())?;
+    assert!(
+        text.contains("WARN") && text.contains("verification is OFF for the VMS connection"),
+        "{text}"
+    );
     assert_eq!(client.cluster().await?.id, 1);
     Ok(())
 }

@@ -1,24 +1,24 @@
-//! TLS settings for the S3 connection: system roots, a CA bundle, or (for labs) no verification.
+//! TLS settings for the S3 connection: system roots, a CA bundle, or (for labs) no verification;
+//! the behaviour is `vast-tls`'s, shared with the VMS client.
 
-use std::sync::Arc;
-
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use vast_tls::Trust;
 
 use crate::error::{DataError, Result};
 
-/// How the server's certificate is checked on `https://` endpoints.
+/// How the server's certificate is checked on `https://` endpoints, the same way as the VMS
+/// client (`vast-tls`).
 #[derive(Clone, Default)]
 pub enum TlsOptions {
-    /// Trust the operating system's certificate store.
+    /// Trust the operating system's certificate store; Mozilla's roots built into the binary
+    /// when the system has no usable CA certificate (logged as a warning).
     #[default]
     SystemRoots,
-    /// Trust only the certificates of this PEM bundle (e.g. the cluster's self-signed CA).
+    /// Trust only the certificates of this PEM bundle (e.g. the cluster's self-signed CA). A
+    /// bundle holding no usable certificate is refused when the client is built.
     CaBundle(Vec<u8>),
-    /// Accept any certificate. For labs only: it gives up protection against interception.
+    /// Accept any certificate (handshake signatures are still checked). For labs only: it
+    /// gives up protection against interception; a warning is logged every time a client is
+    /// built with it.
     Insecure,
 }
 
@@ -32,100 +32,17 @@ impl std::fmt::Debug for TlsOptions {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
 /// Builds the rustls client configuration for `options`.
-pub(crate) fn client_config(options: &TlsOptions) -> Result<ClientConfig> {
-    let provider = provider();
-    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| DataError::Config(format!("TLS protocol versions: {e}")))?;
-    let config = match options {
-        TlsOptions::SystemRoots => {
-            let mut roots = RootCertStore::empty();
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
-            if added == 0 {
-                tracing::warn!("no usable system CA certificates found; https endpoints will fail");
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        TlsOptions::CaBundle(pem) => {
-            let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                let cert = cert.map_err(|e| DataError::Config(format!("CA bundle: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| DataError::Config(format!("CA bundle certificate: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(DataError::Config(
-                    "CA bundle contains no certificate".to_owned(),
-                ));
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        TlsOptions::Insecure => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
-            .with_no_client_auth(),
+pub(crate) fn client_config(options: &TlsOptions) -> Result<rustls::ClientConfig> {
+    let trust = match options {
+        TlsOptions::SystemRoots => Trust::SystemRoots,
+        TlsOptions::CaBundle(pem) => Trust::CaBundle {
+            pem,
+            origin: "for the S3 endpoint",
+        },
+        TlsOptions::Insecure => Trust::Insecure,
     };
-    Ok(config)
-}
-
-/// A verifier that accepts any certificate but still checks handshake signatures.
-#[derive(Debug)]
-struct AcceptAnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    vast_tls::client_config(trust, "S3").map_err(|e| DataError::Config(e.to_string()))
 }
 
 #[cfg(test)]
