@@ -196,8 +196,14 @@ fn open_and_check_refuse_an_nfs_root_that_is_not_mounted() {
         .unwrap();
     let failed = report.failure().unwrap();
     assert_eq!(failed.name, "s3", "{report:#?}");
-    assert!(failed.hint.as_deref().unwrap().contains("mount"), "{failed:?}");
-    assert!(!root.exists(), "nothing may be created where the mount should be");
+    assert!(
+        failed.hint.as_deref().unwrap().contains("mount"),
+        "{failed:?}"
+    );
+    assert!(
+        !root.exists(),
+        "nothing may be created where the mount should be"
+    );
 
     // Once the view is mounted there, both pass.
     std::fs::create_dir(&root).unwrap();

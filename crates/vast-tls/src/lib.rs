@@ -104,7 +104,11 @@ fn bundle_roots(pem: &[u8], origin: &str) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     let (added, ignored) = roots.add_parsable_certificates(certs);
     if ignored > 0 {
-        tracing::warn!(origin, ignored, "CA bundle: certificates that cannot be used are ignored");
+        tracing::warn!(
+            origin,
+            ignored,
+            "CA bundle: certificates that cannot be used are ignored"
+        );
     }
     if added == 0 {
         return Err(bad("holds no usable certificate".to_owned()));

@@ -42,8 +42,7 @@ pub(crate) fn connector_builder(
     } else {
         Trust::SystemRoots
     };
-    let config =
-        vast_tls::client_config(trust, "VMS").map_err(|e| Error::Config(e.to_string()))?;
+    let config = vast_tls::client_config(trust, "VMS").map_err(|e| Error::Config(e.to_string()))?;
     Ok(ConnectorBuilder::new().with_tls_config(config))
 }
 

@@ -41,7 +41,10 @@ struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Logs {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -66,7 +69,12 @@ async fn insecure_mode_warns_and_accepts_the_certificate_unverified() -> anyhow:
             .insecure(true)
             .build()?
     };
-    let text = String::from_utf8(logs.0.lock().unwrap().clone())?;
+    let text = String::from_utf8(
+        logs.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone(),
+    )?;
     assert!(
         text.contains("WARN") && text.contains("verification is OFF for the VMS connection"),
         "{text}"

@@ -226,8 +226,7 @@ async fn steps(
     budget: BufferBudget,
 ) -> Result<(), Stop> {
     let (scheme, host) = probe_network(run, config, name).await?;
-    let VmsSession { vms, auth } =
-        login(run, name, config, credentials, &scheme, &host).await?;
+    let VmsSession { vms, auth } = login(run, name, config, credentials, &scheme, &host).await?;
     cluster(run, &vms, &auth).await?;
     let identity = identity(run, &vms, config, &auth).await?;
     let key = access_key(run, config, state_dir, name, &vms, &identity).await?;
@@ -284,30 +283,29 @@ async fn probe_network(
         format!("{host} -> {}", shown.join(", ")),
     );
 
-    let tcp = match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first))
-        .await
-    {
-        Ok(Ok(_)) => run.ok(
-            "tcp",
-            "connect to VMS",
-            format!("{first} accepts connections"),
-        ),
-        Ok(Err(e)) => run.failed(
-            "tcp",
-            "connect to VMS",
-            format!("{first}: {e}"),
-            format!(
-                "nothing accepts connections on {first}: check the port, the firewall and \
-                 that VMS is running"
+    let tcp =
+        match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first)).await {
+            Ok(Ok(_)) => run.ok(
+                "tcp",
+                "connect to VMS",
+                format!("{first} accepts connections"),
             ),
-        ),
-        Err(_) => run.failed(
-            "tcp",
-            "connect to VMS",
-            format!("{first}: no answer within {connect_timeout:?}"),
-            "a firewall probably drops the packets: open the port from this host".to_owned(),
-        ),
-    };
+            Ok(Err(e)) => run.failed(
+                "tcp",
+                "connect to VMS",
+                format!("{first}: {e}"),
+                format!(
+                    "nothing accepts connections on {first}: check the port, the firewall and \
+                 that VMS is running"
+                ),
+            ),
+            Err(_) => run.failed(
+                "tcp",
+                "connect to VMS",
+                format!("{first}: no answer within {connect_timeout:?}"),
+                "a firewall probably drops the packets: open the port from this host".to_owned(),
+            ),
+        };
     if tcp {
         Ok((scheme, host))
     } else {
@@ -539,8 +537,7 @@ async fn data_path(
 ) -> Result<DataPath, Stop> {
     const NFS: &str = "data path reachable";
     const S3: &str = "S3 endpoint reachable";
-    let data = match open::build_data_store(config, vms, identity.tenant_id(), key, budget).await
-    {
+    let data = match open::build_data_store(config, vms, identity.tenant_id(), key, budget).await {
         Ok(d) => d,
         Err(e) => {
             let (title, hint) = match &e {
@@ -618,11 +615,16 @@ async fn probe_object(
     const TITLE: &str = "probe object write/read/delete";
     let lsus = owner.ensure_lsus(vms, store, config).await;
     let Some(lsu) = lsus.as_ref().ok().and_then(|l| l.first()).cloned() else {
-        let cause = lsus.err().map_or_else(|| "no LSU".to_owned(), |e| e.to_string());
+        let cause = lsus
+            .err()
+            .map_or_else(|| "no LSU".to_owned(), |e| e.to_string());
         run.failed(
             "probe",
             TITLE,
-            format!("listing the LSUs or creating the default LSU {}: {cause}", config.default_lsu),
+            format!(
+                "listing the LSUs or creating the default LSU {}: {cause}",
+                config.default_lsu
+            ),
             "the user may not create views: create the bucket view by hand".to_owned(),
         );
         return Err(Stop);

@@ -71,10 +71,7 @@ pub(crate) async fn build_data_store(
     let key = match key {
         DataKey::S3(key) => key,
         DataKey::NotNeeded => {
-            let root = config
-                .nfs_root
-                .clone()
-                .ok_or(DataPathError::NfsRootUnset)?;
+            let root = config.nfs_root.clone().ok_or(DataPathError::NfsRootUnset)?;
             if !root.is_dir() {
                 return Err(DataPathError::NfsRootNotADirectory(root));
             }
