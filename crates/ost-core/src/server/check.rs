@@ -78,47 +78,47 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn push(&mut self, step: CheckStep) -> bool {
+    fn push(&mut self, step: CheckStep) {
         (self.on_step)(&step);
-        let ok = step.outcome != CheckOutcome::Failed;
         self.report.steps.push(step);
-        ok
     }
 
-    fn ok(&mut self, name: &'static str, title: &'static str, detail: String) -> bool {
+    fn ok(&mut self, name: &'static str, title: &'static str, detail: String) {
         self.push(CheckStep {
             name,
             title,
             outcome: CheckOutcome::Ok,
             detail,
             hint: None,
-        })
+        });
     }
 
-    fn skipped(&mut self, name: &'static str, title: &'static str, detail: &str) -> bool {
+    fn skipped(&mut self, name: &'static str, title: &'static str, detail: &str) {
         self.push(CheckStep {
             name,
             title,
             outcome: CheckOutcome::Skipped,
             detail: detail.to_owned(),
             hint: None,
-        })
+        });
     }
 
-    fn failed(
+    /// Reports a failed step: the check stops here.
+    fn failed<T>(
         &mut self,
         name: &'static str,
         title: &'static str,
         detail: String,
         hint: String,
-    ) -> bool {
+    ) -> Result<T, Stop> {
         self.push(CheckStep {
             name,
             title,
             outcome: CheckOutcome::Failed,
             detail,
             hint: Some(hint),
-        })
+        });
+        Err(Stop)
     }
 }
 
@@ -244,19 +244,18 @@ async fn probe_network(
     let vms_url = config.vms_url_for(name);
     let connect_timeout = Duration::from_secs(config.connect_timeout_secs.max(1));
     let Some((scheme, host, port)) = split_url(&vms_url) else {
-        run.failed(
+        return run.failed(
             "dns",
             "resolve the VMS host name",
             format!("cannot read a host out of the VMS URL {vms_url:?}"),
             "set vms_url to https://HOST[:PORT]".to_owned(),
         );
-        return Err(Stop);
     };
     let addrs: Vec<std::net::SocketAddr> =
         match tokio::net::lookup_host((host.as_str(), port)).await {
             Ok(a) => a.collect(),
             Err(e) => {
-                run.failed(
+                return run.failed(
                     "dns",
                     "resolve the VMS host name",
                     format!("{host}: {e}"),
@@ -264,17 +263,15 @@ async fn probe_network(
                      (/etc/resolv.conf)"
                         .to_owned(),
                 );
-                return Err(Stop);
             }
         };
     let Some(first) = addrs.first().copied() else {
-        run.failed(
+        return run.failed(
             "dns",
             "resolve the VMS host name",
             format!("{host} has no address"),
             "check the DNS record of the VMS host".to_owned(),
         );
-        return Err(Stop);
     };
     let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
     run.ok(
@@ -283,14 +280,14 @@ async fn probe_network(
         format!("{host} -> {}", shown.join(", ")),
     );
 
-    let tcp =
-        match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first)).await {
-            Ok(Ok(_)) => run.ok(
-                "tcp",
-                "connect to VMS",
-                format!("{first} accepts connections"),
-            ),
-            Ok(Err(e)) => run.failed(
+    match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(first)).await {
+        Ok(Ok(_)) => run.ok(
+            "tcp",
+            "connect to VMS",
+            format!("{first} accepts connections"),
+        ),
+        Ok(Err(e)) => {
+            return run.failed(
                 "tcp",
                 "connect to VMS",
                 format!("{first}: {e}"),
@@ -298,19 +295,18 @@ async fn probe_network(
                     "nothing accepts connections on {first}: check the port, the firewall and \
                  that VMS is running"
                 ),
-            ),
-            Err(_) => run.failed(
+            )
+        }
+        Err(_) => {
+            return run.failed(
                 "tcp",
                 "connect to VMS",
                 format!("{first}: no answer within {connect_timeout:?}"),
                 "a firewall probably drops the packets: open the port from this host".to_owned(),
-            ),
-        };
-    if tcp {
-        Ok((scheme, host))
-    } else {
-        Err(Stop)
+            )
+        }
     }
+    Ok((scheme, host))
 }
 
 /// Open step 1 ([`open::connect_vms`]), reported as `tls` (the login is the first TLS
@@ -338,7 +334,7 @@ async fn login(
             return Ok(session);
         }
         Err(ConnectError::Credentials(e)) => {
-            run.failed(
+            return run.failed(
                 "login",
                 "log in to VMS",
                 e.to_string(),
@@ -346,36 +342,32 @@ async fn login(
                  username/password in the configuration, or api_token_file (vast-ost bootstrap)"
                     .to_owned(),
             );
-            return Err(Stop);
         }
         Err(ConnectError::Client(e)) => {
-            run.failed(
+            return run.failed(
                 "tls",
                 "TLS and certificate",
                 e.to_string(),
                 "fix ca_bundle in the configuration (a readable PEM file)".to_owned(),
             );
-            return Err(Stop);
         }
         Err(ConnectError::Refused { auth, error }) => (auth, error),
     };
     let (auth, error) = refused;
     let tls_failed = matches!(error, vast_vms_client::Error::Tls { .. });
     if scheme == "https" && tls_failed {
-        run.failed(
+        return run.failed(
             "tls",
             "TLS and certificate",
             error.to_string(),
             trust_hint(config),
         );
-        return Err(Stop);
     }
     if !tls_failed {
         tls_passed(run, config, scheme, host);
     }
     let hint = vms_hint(&error, &auth);
-    run.failed("login", "log in to VMS", error.to_string(), hint);
-    Err(Stop)
+    run.failed("login", "log in to VMS", error.to_string(), hint)
 }
 
 /// The `tls` step of a connection that got past TLS: how the certificate was checked, or
@@ -405,16 +397,19 @@ fn tls_passed(run: &mut Runner<'_>, config: &ServerConfig, scheme: &str, host: &
 
 /// Open step 2 ([`open::verify_cluster`]).
 async fn cluster(run: &mut Runner<'_>, vms: &VmsClient, auth: &VmsAuth) -> Result<(), Stop> {
-    let passed = match open::verify_cluster(vms).await {
-        Ok(c) => run.ok(
-            "cluster",
-            "cluster state",
-            format!(
-                "{} is ONLINE (version {})",
-                c.name,
-                c.sw_version.as_deref().unwrap_or("unknown")
-            ),
-        ),
+    match open::verify_cluster(vms).await {
+        Ok(c) => {
+            run.ok(
+                "cluster",
+                "cluster state",
+                format!(
+                    "{} is ONLINE (version {})",
+                    c.name,
+                    c.sw_version.as_deref().unwrap_or("unknown")
+                ),
+            );
+            Ok(())
+        }
         Err(ClusterError::NotOnline(c)) => run.failed(
             "cluster",
             "cluster state",
@@ -425,11 +420,6 @@ async fn cluster(run: &mut Runner<'_>, vms: &VmsClient, auth: &VmsAuth) -> Resul
             let hint = vms_hint(&e, auth);
             run.failed("cluster", "cluster state", e.to_string(), hint)
         }
-    };
-    if passed {
-        Ok(())
-    } else {
-        Err(Stop)
     }
 }
 
@@ -475,8 +465,7 @@ async fn identity(
                 "tenant, S3 user and view policy",
                 e.to_string(),
                 hint,
-            );
-            Err(Stop)
+            )
         }
     }
 }
@@ -508,19 +497,16 @@ async fn access_key(
             );
             Ok(DataKey::S3(k))
         }
-        Err(e) => {
-            run.failed(
-                "access-key",
-                "S3 access key",
-                e.to_string(),
-                format!(
-                    "the state directory {} must be writable, and user {user} may hold at most \
+        Err(e) => run.failed(
+            "access-key",
+            "S3 access key",
+            e.to_string(),
+            format!(
+                "the state directory {} must be writable, and user {user} may hold at most \
                      two keys: remove a stale one in VMS",
-                    state_dir.display(),
-                ),
-            );
-            Err(Stop)
-        }
+                state_dir.display(),
+            ),
+        ),
     }
 }
 
@@ -556,8 +542,7 @@ async fn data_path(
                 ),
                 DataPathError::S3Client(_) => (S3, "check s3_url and ca_bundle".to_owned()),
             };
-            run.failed("s3", title, OstError::from(e).to_string(), hint);
-            return Err(Stop);
+            return run.failed("s3", title, OstError::from(e).to_string(), hint);
         }
     };
     let Some(client) = &data.s3 else {
@@ -597,8 +582,7 @@ async fn data_path(
                 }
                 _ => "see the S3 answer above".to_owned(),
             };
-            run.failed("s3", S3, mapped.to_string(), hint);
-            Err(Stop)
+            run.failed("s3", S3, mapped.to_string(), hint)
         }
     }
 }
@@ -618,7 +602,7 @@ async fn probe_object(
         let cause = lsus
             .err()
             .map_or_else(|| "no LSU".to_owned(), |e| e.to_string());
-        run.failed(
+        return run.failed(
             "probe",
             TITLE,
             format!(
@@ -627,7 +611,6 @@ async fn probe_object(
             ),
             "the user may not create views: create the bucket view by hand".to_owned(),
         );
-        return Err(Stop);
     };
     let payload = format!("vast-ost check {}", crate::types::unix_now()).into_bytes();
     let probe = async {
@@ -670,8 +653,7 @@ async fn probe_object(
                 }
                 _ => "see the answer above".to_owned(),
             };
-            run.failed("probe", TITLE, e.to_string(), hint);
-            Err(Stop)
+            run.failed("probe", TITLE, e.to_string(), hint)
         }
     }
 }
