@@ -6,11 +6,13 @@
 //! each failure is logged once naming server, LSU and image, and only status codes from
 //! `ost-model`'s table escape. The C header `ffi/include/stspi_vast.h` is generated from this
 //! crate by `cargo xtask header`.
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![allow(non_snake_case)] // the library name `stspiVastDataMT` is NetBackup's naming pattern
 
 pub mod abi;
 pub mod exports;
 
+mod fork_hooks;
 mod guard;
 mod marshal;
 mod sigpipe;

@@ -58,27 +58,35 @@ pub(crate) unsafe fn optional<'a, T>(ptr: *const T, what: &str) -> Result<Option
     }
 }
 
-/// Checks an output pointer (non-null, aligned) before any work is done.
-pub(crate) fn check_out<T>(ptr: *mut T, what: &str) -> Result<(), OstError> {
+/// An output argument, checked once (non-null, aligned) before any work is done; writing
+/// through it is then safe.
+pub(crate) struct Out<'a, T> {
+    target: &'a mut std::mem::MaybeUninit<T>,
+}
+
+/// Checks an output pointer and wraps it (see [`Out`]).
+///
+/// # Safety
+/// A non-null `ptr` must point to memory writable for a `T`, not aliased during the call.
+pub(crate) unsafe fn out<'a, T>(ptr: *mut T, what: &str) -> Result<Out<'a, T>, OstError> {
     if ptr.is_null() {
         return Err(invalid(format!("{what} is NULL")));
     }
     if !ptr.is_aligned() {
         return Err(invalid(format!("{what} is misaligned")));
     }
-    Ok(())
+    // SAFETY: non-null and aligned; writable and unaliased per the caller. As `MaybeUninit`,
+    // the memory is never read nor its old value dropped.
+    let target = unsafe { &mut *ptr.cast::<std::mem::MaybeUninit<T>>() };
+    Ok(Out { target })
 }
 
-/// Writes `value` through an output pointer checked with [`check_out`].
-///
-/// # Safety
-/// `ptr` must point to writable memory for a `T`.
-pub(crate) unsafe fn put<T>(ptr: *mut T, value: T, what: &str) -> Result<(), OstError> {
-    check_out(ptr, what)?;
-    // SAFETY: checked non-null and aligned; writable per the caller; `T` is plain data, so
-    // nothing is dropped.
-    unsafe { ptr.write(value) };
-    Ok(())
+impl<T> Out<'_, T> {
+    /// Writes the value (the caller's old contents are overwritten, not dropped: `T` is a
+    /// plain C type).
+    pub(crate) fn set(self, value: T) {
+        self.target.write(value);
+    }
 }
 
 /// A read-only byte buffer `(ptr, len)`; `len` 0 allows NULL.
@@ -257,9 +265,12 @@ mod tests {
     #[test]
     fn c_strings_are_bounded() {
         let s = b"vast://h\0";
+        // SAFETY: `s` is a readable, NUL-terminated byte string of 9 bytes; NULL is allowed.
         let got = unsafe { c_str(s.as_ptr().cast(), 8, "name") }.unwrap();
         assert_eq!(got, "vast://h");
+        // SAFETY: as above.
         assert!(unsafe { c_str(s.as_ptr().cast(), 7, "name") }.is_err());
+        // SAFETY: NULL is checked before any read.
         assert!(unsafe { c_str(std::ptr::null(), 7, "name") }.is_err());
     }
 

@@ -12,6 +12,9 @@
 //! - `package`: release build against glibc 2.17 (cargo-zigbuild), stripped and checked (glibc
 //!   symbol versions, exported symbols), as a tarball, an .rpm and a .deb.
 //! - `abi-check`: our sizes, offsets and constants against a licensed OST SDK's headers.
+// Only `bench::measure` may use `unsafe` (wait4 for a child's own CPU time and peak RSS,
+// which std does not expose); it allows it by name.
+#![deny(unsafe_code)]
 
 mod abi_check;
 mod bench;

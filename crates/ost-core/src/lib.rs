@@ -33,6 +33,7 @@
 //! registry, statistics, events), [`image`] the enforced image lifecycle, and `store` the
 //! data-store trait with its S3 and NFS implementations. See `docs/ARCHITECTURE.md` for the
 //! state machines and call flows, `docs/configuration.md` for every configuration key.
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod events;

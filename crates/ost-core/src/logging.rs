@@ -2,10 +2,12 @@
 //!
 //! The writers take no lock: a parent thread writing a line at the instant of a `fork()` must
 //! not leave a lock held forever in the child. The log file is opened for append and each line
-//! is one `write` (appends of a line are not interleaved); stderr is written to with `write(2)`
-//! directly instead of through `std::io::stderr`, whose lock has the same problem.
+//! is one `write` (appends of a line are not interleaved); stderr is written to through a
+//! duplicate of descriptor 2 (a plain `File`, one `write(2)` per line) instead of through
+//! `std::io::stderr`, whose lock has the same problem. The duplicate is taken once, at set-up:
+//! a host that later points descriptor 2 elsewhere keeps our log lines where they were going.
 
-use std::io::Write;
+use std::os::fd::AsFd;
 use std::sync::{Arc, OnceLock};
 
 use crate::config::PluginSection;
@@ -28,9 +30,10 @@ pub(crate) fn init(section: &PluginSection) {
                 .open(path)
                 .ok()
         });
-        let result = match file {
+        let result = match file.or_else(stderr_file) {
             Some(f) => builder.with_writer(Arc::new(f)).try_init(),
-            None => builder.with_writer(|| RawStderr).try_init(),
+            // Descriptor 2 could not be duplicated (no descriptor left): the locked stderr.
+            None => builder.with_writer(std::io::stderr).try_init(),
         };
         if result.is_err() {
             // Another subscriber is installed (host or test): keep it.
@@ -38,18 +41,11 @@ pub(crate) fn init(section: &PluginSection) {
     });
 }
 
-/// File descriptor 2, written to without a lock.
-struct RawStderr;
-
-impl Write for RawStderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // SAFETY: writes `buf.len()` readable bytes of `buf` to descriptor 2, which the
-        // process owns; the call touches no memory of ours besides `buf`.
-        let n = unsafe { libc::write(libc::STDERR_FILENO, buf.as_ptr().cast(), buf.len()) };
-        usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A duplicate of descriptor 2 as a `File`: written to without a lock.
+fn stderr_file() -> Option<std::fs::File> {
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::fs::File::from)
 }

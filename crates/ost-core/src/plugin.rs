@@ -26,7 +26,7 @@ use ost_model::{
 };
 use vast_s3_data::BufferBudget;
 
-mod fork;
+pub mod fork;
 mod global;
 mod lookup;
 mod tools;

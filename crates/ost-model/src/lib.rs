@@ -11,6 +11,7 @@
 //! Facts about the (non-public) OST SDK carry the confidence tags of `ost-api.md`: V verified,
 //! I inferred, R reported, D from the original design notes, or *chosen* by vast-ost. Everything
 //! that is not V lives in this crate so it can be corrected in one place.
+#![forbid(unsafe_code)]
 
 pub mod descriptor;
 pub mod endpoint;

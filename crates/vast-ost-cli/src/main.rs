@@ -3,6 +3,7 @@
 //! check, LSU and image management, backup/restore of a file through the plugin's own image
 //! path, a benchmark, the orphan sweep and configuration checks. All logic lives in `ost-core`;
 //! this crate parses arguments, asks for passwords and prints tables or JSON.
+#![forbid(unsafe_code)]
 
 mod args;
 mod commands;

@@ -35,6 +35,7 @@
 //! assert_eq!(bytes, b"backup");
 //! # Ok(()) }
 //! ```
+#![forbid(unsafe_code)]
 
 pub mod buckets;
 pub mod budget;

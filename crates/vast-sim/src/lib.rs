@@ -17,6 +17,7 @@
 //! sim.shutdown();
 //! # Ok(()) }
 //! ```
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod control;

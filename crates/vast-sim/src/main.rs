@@ -1,5 +1,6 @@
 //! `vast-sim`: runs a simulated VAST cluster until stopped, printing one JSON line with its
 //! addresses and seeded admin credentials.
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

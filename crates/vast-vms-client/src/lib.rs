@@ -47,6 +47,7 @@
 //! client.close().await?;
 //! # Ok(()) }
 //! ```
+#![forbid(unsafe_code)]
 
 mod auth;
 pub mod bootstrap;

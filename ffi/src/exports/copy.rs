@@ -57,12 +57,13 @@ pub unsafe extern "C" fn stspi_copy_image_v9(
     bytes_copied: *mut u64,
 ) -> sts_status_t {
     entry("stspi_copy_image_v9", |ctx| {
-        marshal::check_out(bytes_copied, "bytes_copied")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let bytes_copied = unsafe { marshal::out(bytes_copied, "bytes_copied") }?;
         // SAFETY: forwarded contract.
         let (server, req) = unsafe { request(src_lsu, src, dst_lsu, dst, ctx) }?;
         let n = guard::plugin()?.copy_image(server, &req)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(bytes_copied, n, "bytes_copied") }
+        bytes_copied.set(n);
+        Ok(())
     })
 }
 
@@ -80,12 +81,13 @@ pub unsafe extern "C" fn stspi_async_copy_image_v11(
     op: *mut sts_op_handle_t,
 ) -> sts_status_t {
     entry("stspi_async_copy_image_v11", |ctx| {
-        marshal::check_out(op, "op")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let op = unsafe { marshal::out(op, "op") }?;
         // SAFETY: forwarded contract.
         let (server, req) = unsafe { request(src_lsu, src, dst_lsu, dst, ctx) }?;
         let id = guard::plugin()?.async_copy_image(server, &req)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(op, id.raw(), "op") }
+        op.set(id.raw());
+        Ok(())
     })
 }
 
@@ -112,10 +114,11 @@ pub unsafe extern "C" fn stspi_query_operation_v11(
     status: *mut sts_op_status_t,
 ) -> sts_status_t {
     entry("stspi_query_operation_v11", |_| {
-        marshal::check_out(status, "status")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let status = unsafe { marshal::out(status, "status") }?;
         let got = guard::plugin()?.query_operation(OpId::from_raw(op))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(status, c_op_status(&got), "status") }
+        status.set(c_op_status(&got));
+        Ok(())
     })
 }
 

@@ -19,10 +19,11 @@ pub unsafe extern "C" fn stspi_open_evchannel_v11(
 ) -> sts_status_t {
     entry("stspi_open_evchannel_v11", |ctx| {
         ctx.server_handle(server);
-        marshal::check_out(channel, "channel")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let channel = unsafe { marshal::out(channel, "channel") }?;
         let id = guard::plugin()?.open_event_channel(ServerId::from_raw(server))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(channel, id.raw(), "channel") }
+        channel.set(id.raw());
+        Ok(())
     })
 }
 
@@ -37,7 +38,8 @@ pub unsafe extern "C" fn stspi_get_event_v11(
     event: *mut sts_event_t,
 ) -> sts_status_t {
     entry("stspi_get_event_v11", |_| {
-        marshal::check_out(event, "event")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let event = unsafe { marshal::out(event, "event") }?;
         let ev = guard::plugin()?.next_event(
             EventChannelId::from_raw(channel),
             Duration::from_millis(u64::from(timeout_ms)),
@@ -58,8 +60,8 @@ pub unsafe extern "C" fn stspi_get_event_v11(
             out.ev_image = c_image_id(id);
         }
         put_str(&mut out.ev_message, &ev.message);
-        // SAFETY: checked above.
-        unsafe { marshal::put(event, out, "event") }
+        event.set(out);
+        Ok(())
     })
 }
 

@@ -21,7 +21,8 @@ pub unsafe extern "C" fn stspi_create_image_v10(
     image: *mut sts_image_handle_t,
 ) -> sts_status_t {
     entry("stspi_create_image_v10", |ctx| {
-        marshal::check_out(image, "image")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let image = unsafe { marshal::out(image, "image") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
@@ -33,8 +34,8 @@ pub unsafe extern "C" fn stspi_create_image_v10(
             "create flag",
         ));
         let id = guard::plugin()?.create_image(server, &name, &def, flags)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(image, id.raw(), "image") }
+        image.set(id.raw());
+        Ok(())
     })
 }
 
@@ -72,7 +73,8 @@ pub unsafe extern "C" fn stspi_open_image_v10(
     image: *mut sts_image_handle_t,
 ) -> sts_status_t {
     entry("stspi_open_image_v10", |ctx| {
-        marshal::check_out(image, "image")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let image = unsafe { marshal::out(image, "image") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
@@ -90,8 +92,8 @@ pub unsafe extern "C" fn stspi_open_image_v10(
             )));
         }
         let id = guard::plugin()?.open_image(server, &name, &def.id(), mode)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(image, id.raw(), "image") }
+        image.set(id.raw());
+        Ok(())
     })
 }
 
@@ -129,7 +131,8 @@ pub unsafe extern "C" fn stspi_write_image(
     entry("stspi_write_image", |ctx| {
         let plugin = guard::plugin()?;
         ctx.image_handle(&plugin, image);
-        marshal::check_out(written, "written")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let written = unsafe { marshal::out(written, "written") }?;
         // SAFETY: forwarded contract.
         if let Some(stat) = unsafe { marshal::optional(stat, "stat") }? {
             if stat.st_version != STS_STAT_VERSION {
@@ -142,8 +145,8 @@ pub unsafe extern "C" fn stspi_write_image(
         // SAFETY: forwarded contract.
         let data = unsafe { marshal::bytes(buf, len, STS_MAX_IO, "buffer") }?;
         let n = plugin.write_image(ImageHandleId::from_raw(image), offset, data)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(written, n as u64, "written") }
+        written.set(n as u64);
+        Ok(())
     })
 }
 
@@ -162,12 +165,13 @@ pub unsafe extern "C" fn stspi_read_image(
     entry("stspi_read_image", |ctx| {
         let plugin = guard::plugin()?;
         ctx.image_handle(&plugin, image);
-        marshal::check_out(bytes_read, "bytes_read")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let bytes_read = unsafe { marshal::out(bytes_read, "bytes_read") }?;
         // SAFETY: forwarded contract.
         let out = unsafe { marshal::bytes_mut(buf, len, STS_MAX_IO, "buffer") }?;
         let n = plugin.read_image(ImageHandleId::from_raw(image), offset, out)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(bytes_read, n as u64, "bytes_read") }
+        bytes_read.set(n as u64);
+        Ok(())
     })
 }
 
@@ -210,10 +214,11 @@ pub unsafe extern "C" fn stspi_get_image_prop(
     entry("stspi_get_image_prop", |ctx| {
         let plugin = guard::plugin()?;
         ctx.image_handle(&plugin, image);
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         let got = plugin.image_props(ImageHandleId::from_raw(image))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_image_info(&got), "info") }
+        info.set(c_image_info(&got));
+        Ok(())
     })
 }
 
@@ -231,7 +236,8 @@ pub unsafe extern "C" fn stspi_get_image_prop_byname_v10(
     info: *mut sts_image_info_t,
 ) -> sts_status_t {
     entry("stspi_get_image_prop_byname_v10", |ctx| {
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
@@ -239,8 +245,8 @@ pub unsafe extern "C" fn stspi_get_image_prop_byname_v10(
         ctx.image(def.id());
         marshal::known_bits(flags, 0, "image property flag");
         let got = guard::plugin()?.image_props_by_name(server, &name, &def.id())?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_image_info(&got), "info") }
+        info.set(c_image_info(&got));
+        Ok(())
     })
 }
 

@@ -32,14 +32,15 @@ pub unsafe extern "C" fn stspi_open_image_list_v10(
     list: *mut sts_list_handle_t,
 ) -> sts_status_t {
     entry("stspi_open_image_list_v10", |ctx| {
-        marshal::check_out(list, "list")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let list = unsafe { marshal::out(list, "list") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
         let f = filter(unsafe { marshal::optional(filter_in, "filter") }?)?;
         let id = guard::plugin()?.open_image_list(server, &name, &f)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(list, id.raw(), "list") }
+        list.set(id.raw());
+        Ok(())
     })
 }
 
@@ -53,10 +54,11 @@ pub unsafe extern "C" fn stspi_list_image_v10(
     info: *mut sts_image_info_t,
 ) -> sts_status_t {
     entry("stspi_list_image_v10", |_| {
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         let got = guard::plugin()?.next_image(ListId::from_raw(list))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_image_info(&got), "info") }
+        info.set(c_image_info(&got));
+        Ok(())
     })
 }
 

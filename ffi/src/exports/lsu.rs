@@ -21,11 +21,12 @@ pub unsafe extern "C" fn stspi_open_lsu_list_v11(
 ) -> sts_status_t {
     entry("stspi_open_lsu_list_v11", |ctx| {
         ctx.server_handle(server);
-        marshal::check_out(list, "list")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let list = unsafe { marshal::out(list, "list") }?;
         marshal::known_bits(flags, 0, "LSU list flag");
         let id = guard::plugin()?.open_lsu_list(ServerId::from_raw(server))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(list, id.raw(), "list") }
+        list.set(id.raw());
+        Ok(())
     })
 }
 
@@ -52,12 +53,13 @@ pub unsafe extern "C" fn stspi_list_lsu(
     lsu: *mut sts_lsu_name_t,
 ) -> sts_status_t {
     entry("stspi_list_lsu", |_| {
-        marshal::check_out(lsu, "lsu")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let lsu = unsafe { marshal::out(lsu, "lsu") }?;
         let name = guard::plugin()?.next_lsu(ListId::from_raw(list))?;
         let mut out = sts_lsu_name_t::zeroed();
         put_str(&mut out.sln_name, name.as_str());
-        // SAFETY: checked above.
-        unsafe { marshal::put(lsu, out, "lsu") }
+        lsu.set(out);
+        Ok(())
     })
 }
 
@@ -90,12 +92,13 @@ pub unsafe extern "C" fn stspi_get_lsu_prop_byname_v11(
     info: *mut sts_lsu_info_t,
 ) -> sts_status_t {
     entry("stspi_get_lsu_prop_byname_v11", |ctx| {
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         let got = guard::plugin()?.lsu_info(server, &name)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_lsu_info(&got), "info") }
+        info.set(c_lsu_info(&got));
+        Ok(())
     })
 }
 

@@ -19,7 +19,8 @@ pub unsafe extern "C" fn stspi_write_image_meta(
     written: *mut u64,
 ) -> sts_status_t {
     entry("stspi_write_image_meta", |ctx| {
-        marshal::check_out(written, "written")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let written = unsafe { marshal::out(written, "written") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
@@ -28,8 +29,8 @@ pub unsafe extern "C" fn stspi_write_image_meta(
         // SAFETY: forwarded contract.
         let data = unsafe { marshal::bytes(buf, len, STS_MAX_META_IO, "buffer") }?;
         let n = guard::plugin()?.write_image_meta(server, &name, &def.id(), offset, data)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(written, n as u64, "written") }
+        written.set(n as u64);
+        Ok(())
     })
 }
 
@@ -47,7 +48,8 @@ pub unsafe extern "C" fn stspi_read_image_meta(
     bytes_read: *mut u64,
 ) -> sts_status_t {
     entry("stspi_read_image_meta", |ctx| {
-        marshal::check_out(bytes_read, "bytes_read")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let bytes_read = unsafe { marshal::out(bytes_read, "bytes_read") }?;
         // SAFETY: forwarded contract.
         let (server, name) = unsafe { lsu_arg(lsu, ctx) }?;
         // SAFETY: forwarded contract.
@@ -56,7 +58,7 @@ pub unsafe extern "C" fn stspi_read_image_meta(
         // SAFETY: forwarded contract.
         let out = unsafe { marshal::bytes_mut(buf, len, STS_MAX_META_IO, "buffer") }?;
         let n = guard::plugin()?.read_image_meta(server, &name, &def.id(), offset, out)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(bytes_read, n as u64, "bytes_read") }
+        bytes_read.set(n as u64);
+        Ok(())
     })
 }

@@ -22,7 +22,8 @@ pub unsafe extern "C" fn stspi_init(
     info: *mut stspi_plugin_info_t,
 ) -> sts_status_t {
     entry("stspi_init", |_| {
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         if core_api_version < STSPI_MIN_API_VERSION {
             return Err(OstError::NotSupported {
                 cause: format!(
@@ -30,6 +31,7 @@ pub unsafe extern "C" fn stspi_init(
                 ),
             });
         }
+        crate::fork_hooks::install();
         if let Err(e) = Plugin::init_global() {
             // Logging is configured by the plugin itself, so a failed start (a bad
             // configuration file, typically) can only be told on stderr.
@@ -52,8 +54,8 @@ pub unsafe extern "C" fn stspi_init(
             &format!("vast-ost {}", ost_core::PLUGIN_VERSION),
         );
         out.spi_api_version = core_api_version.min(STSPI_API_VERSION);
-        // SAFETY: checked above; the caller promises it is writable.
-        unsafe { marshal::put(info, out, "info") }
+        info.set(out);
+        Ok(())
     })
 }
 

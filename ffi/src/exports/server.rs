@@ -70,7 +70,8 @@ pub unsafe extern "C" fn stspi_open_server(
     server: *mut sts_server_handle_t,
 ) -> sts_status_t {
     entry("stspi_open_server", |ctx| {
-        marshal::check_out(server, "server")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let server = unsafe { marshal::out(server, "server") }?;
         // SAFETY: forwarded contract.
         let (name, cred) = unsafe { name_and_cred(server_name, cred, ctx) }?;
         if !interfaces.is_null() {
@@ -78,8 +79,8 @@ pub unsafe extern "C" fn stspi_open_server(
             unsafe { marshal::c_str(interfaces, STS_MAX_IF - 1, "interfaces") }?;
         }
         let id = guard::plugin()?.open_server(name, cred)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(server, id.raw(), "server") }
+        server.set(id.raw());
+        Ok(())
     })
 }
 
@@ -103,10 +104,11 @@ pub unsafe extern "C" fn stspi_get_server_prop(
 ) -> sts_status_t {
     entry("stspi_get_server_prop", |ctx| {
         ctx.server_handle(server);
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         let props = guard::plugin()?.server_props(ServerId::from_raw(server))?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_server_info(&props), "info") }
+        info.set(c_server_info(&props));
+        Ok(())
     })
 }
 
@@ -121,11 +123,12 @@ pub unsafe extern "C" fn stspi_get_server_prop_byname(
     info: *mut sts_server_info_t,
 ) -> sts_status_t {
     entry("stspi_get_server_prop_byname", |ctx| {
-        marshal::check_out(info, "info")?;
+        // SAFETY: forwarded contract (NULL or writable for its type; checked here).
+        let info = unsafe { marshal::out(info, "info") }?;
         // SAFETY: forwarded contract.
         let (name, cred) = unsafe { name_and_cred(server_name, cred, ctx) }?;
         let props = guard::plugin()?.server_props_by_name(name, cred)?;
-        // SAFETY: checked above.
-        unsafe { marshal::put(info, c_server_info(&props), "info") }
+        info.set(c_server_info(&props));
+        Ok(())
     })
 }

@@ -10,6 +10,7 @@
 //! Every row: median MiB/s, client CPU s/GiB (the client process alone, from `wait4`), server
 //! CPU s/GiB, client peak RSS. Output: `target/bench/bench.{md,json,svg}`.
 
+#[allow(unsafe_code)] // wait4 and sysconf: see the module documentation
 mod measure;
 mod report;
 mod tools;

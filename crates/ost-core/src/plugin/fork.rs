@@ -11,15 +11,20 @@
 //! handler only releases a lock its own thread holds. Everything else the child uses is its own
 //! (a fresh runtime, clients and tables) or lock-free (handle ids, the log file writer).
 //!
-//! The handlers are registered once per load of the library. glibc's `pthread_atfork` records
-//! the registering shared object, and `dlclose` unregisters its handlers (`__cxa_finalize`), so
-//! no handler points into unloaded code; `tests/c/fork_unload.c` forks after `dlclose` to pin it.
+//! The handlers are plain Rust functions here ([`prepare`], [`release`], [`in_child`]); the C
+//! library (crate `ost-ffi`, the only crate with `unsafe` code) registers them with
+//! `pthread_atfork` once per load, and hands over the one system call this module needs and
+//! cannot make safely, `close` of a raw descriptor ([`use_fd_closer`]). glibc's
+//! `pthread_atfork` records the registering shared object, and `dlclose` unregisters its
+//! handlers (`__cxa_finalize`), so no handler points into unloaded code;
+//! `tests/c/fork_unload.c` forks after `dlclose` to pin it. A host that embeds ost-core without
+//! the C library (the CLI) registers nothing: it does not fork with the plugin running.
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{MutexGuard, Once};
+use std::sync::{MutexGuard, OnceLock};
 
 use super::global::{self, Global};
 
@@ -28,25 +33,18 @@ thread_local! {
     static HELD: RefCell<Option<MutexGuard<'static, Global>>> = const { RefCell::new(None) };
 }
 
-static HOOKS: Once = Once::new();
+/// Closes a raw descriptor: given by the C library, which owns the process's system calls.
+static CLOSE_FD: OnceLock<fn(RawFd)> = OnceLock::new();
 
-/// Registers the fork handlers (once per load of the library).
-pub(super) fn install_hooks() {
-    HOOKS.call_once(|| {
-        // SAFETY: the three handlers are `extern "C"` functions of this library that never
-        // unwind (no panicking call inside); glibc unregisters them when the library is unloaded.
-        let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(in_child)) };
-        if rc != 0 {
-            tracing::warn!(
-                rc,
-                "pthread_atfork failed: a fork racing a plugin call could leave the child stuck"
-            );
-        }
-    });
+/// Sets how a forked child closes its copies of the parent's lock descriptors (the first call
+/// wins). Called by the C library when it registers the fork handlers.
+pub fn use_fd_closer(close: fn(RawFd)) {
+    let _ = CLOSE_FD.set(close);
 }
 
-/// Before `fork()`, in the forking thread: waits for the slot's lock and keeps it.
-extern "C" fn prepare() {
+/// Before `fork()`, in the forking thread: waits for the slot's lock and keeps it. Never
+/// unwinds (no panicking call inside), as a `pthread_atfork` handler must not.
+pub extern "C" fn prepare() {
     let guard = global::lock();
     // Should the thread be exiting (its thread-locals gone), the guard is dropped here: the
     // lock is released before the fork rather than held forever.
@@ -58,7 +56,7 @@ extern "C" fn prepare() {
 }
 
 /// After `fork()`, in the parent and in the child: releases the lock `prepare` took.
-extern "C" fn release() {
+pub extern "C" fn release() {
     let _ = HELD.try_with(|held| {
         if let Ok(mut held) = held.try_borrow_mut() {
             held.take();
@@ -68,7 +66,7 @@ extern "C" fn release() {
 
 /// After `fork()`, in the child: releases the lock and closes the child's copies of the
 /// parent's lock descriptors (`close` is async-signal-safe, the slots are atomics).
-extern "C" fn in_child() {
+pub extern "C" fn in_child() {
     release();
     close_inherited_lock_fds();
 }
@@ -113,15 +111,17 @@ impl Drop for ChildCloses {
 
 /// In a forked child: closes the copies of descriptors the parent held locks on (from the
 /// child fork handler, and again, in case it could not be registered, at the child's first
-/// call).
+/// call). Without a closer (no C library registered the handlers) the copies stay open.
 pub(super) fn close_inherited_lock_fds() {
+    let Some(close) = CLOSE_FD.get() else {
+        return;
+    };
     for slot in &LOCK_FDS {
         let fd = slot.swap(-1, Ordering::AcqRel);
         if fd >= 0 {
-            // SAFETY: the descriptor is the child's copy of one the parent had open and
-            // registered; nothing in the child uses it (the parent's state is leaked, never
-            // dropped, so it is not closed twice).
-            unsafe { libc::close(fd) };
+            // The child's copy of one the parent had open and registered; nothing in the child
+            // uses it (the parent's state is leaked, never dropped, so it is not closed twice).
+            close(fd);
         }
     }
 }

@@ -114,7 +114,6 @@ impl Plugin {
     /// first call, the same one returned afterwards until [`Plugin::terminate_global`]. In a
     /// child forked after the plugin started, a fresh plugin (see the module documentation).
     pub fn init_global() -> Result<Arc<Self>, OstError> {
-        fork::install_hooks();
         let mut slot = lock();
         slot.adopt_after_fork()?;
         if let Some(p) = slot.plugin.as_ref() {
