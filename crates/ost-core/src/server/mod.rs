@@ -40,7 +40,6 @@ pub(crate) struct Server {
     name: ServerName,
     config: RwLock<ServerConfig>,
     vms: VmsClient,
-    s3: Option<S3Client>,
     store: Arc<dyn DataStore>,
     tenant_id: Option<u64>,
     user_name: String,
@@ -90,7 +89,7 @@ impl Server {
             .await
             .map_err(errors::vms)?
             .into_inner();
-        let (s3, store): (Option<S3Client>, Arc<dyn DataStore>) = match config.data_path {
+        let store: Arc<dyn DataStore> = match config.data_path {
             DataPathKind::S3 => {
                 let key = keys::KeyStore::new(&state_dir, &name)
                     .obtain(&vms, user.id, Some(tenant.id))
@@ -105,8 +104,7 @@ impl Server {
                     read_ahead_chunks: config.read_ahead_chunks,
                     ..ReaderConfig::default()
                 };
-                let store = Arc::new(S3Store::new(client.clone(), budget, reader));
-                (Some(client), store)
+                Arc::new(S3Store::new(client, budget, reader))
             }
             DataPathKind::Nfs => {
                 let root = config
@@ -115,7 +113,7 @@ impl Server {
                     .ok_or_else(|| OstError::InvalidArgument {
                         cause: "data_path = \"nfs\" needs nfs_root".to_owned(),
                     })?;
-                (None, Arc::new(NfsStore::new(root)))
+                Arc::new(NfsStore::new(root))
             }
         };
         tracing::info!(server = %name, cluster = %cluster.name, data_path = ?config.data_path, "storage server opened");
@@ -125,7 +123,6 @@ impl Server {
             name,
             config: RwLock::new(config),
             vms,
-            s3,
             store,
             tenant_id: Some(tenant.id),
             user_name: user.name,
@@ -263,7 +260,7 @@ impl Server {
             | ServerCapabilities::IMAGE_META
             | ServerCapabilities::LIST_IMAGES
             | ServerCapabilities::FLUSH;
-        if self.s3.is_some() {
+        if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
         }
         Ok(ServerProps {
