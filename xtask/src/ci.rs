@@ -4,13 +4,15 @@ use anyhow::Result;
 
 use crate::command::{cargo, run as run_step};
 
-/// Runs format check, clippy, tests, then (unless `--quick`) the package checks (glibc
-/// baseline, exports, rpm/deb, C driver on the packaged library), compat scripts, a bounded
-/// cargo-fuzz run and cargo-deny.
+/// Runs format check, header check, crate layering check, clippy, tests, then (unless
+/// `--quick`) the package checks (glibc baseline, exports, rpm/deb, C driver on the packaged
+/// library), compat scripts, a bounded cargo-fuzz run and cargo-deny.
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("==> header --check");
     crate::header::run(&["--check".to_owned()])?;
+    eprintln!("==> layering");
+    crate::layering::run()?;
     run_step(
         "clippy",
         cargo().args([

@@ -8,6 +8,7 @@
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
 //! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8).
+//! - `layering`: the crate layers (which crate may depend on which) over `cargo metadata`.
 //! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
 //! - `package`: release build against glibc 2.17 (cargo-zigbuild), stripped and checked (glibc
 //!   symbol versions, exported symbols), as a tarball, an .rpm and a .deb.
@@ -27,6 +28,7 @@ mod elf_check;
 mod fuzz;
 mod harness;
 mod header;
+mod layering;
 mod package;
 mod venv;
 mod yanked;
@@ -46,6 +48,7 @@ fn main() -> Result<()> {
         "demo" => demo::run(&rest),
         "bench" => bench::run(&rest),
         "header" => header::run(&rest),
+        "layering" => layering::run(),
         "abi-check" => abi_check::run(&rest),
         "package" => package::run(&rest),
         "help" | "--help" | "-h" => {
@@ -73,6 +76,7 @@ fn print_help() {
          bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \
          ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]; target/bench/)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
+         layering fail when a crate depends on what its layer must not (cargo metadata)\n  \
          package  glibc 2.17 release build, checked, as .tar.gz, .rpm and .deb under target/package/\n           \
          ([--debug] [--no-smoke]: debug build; skip the C-driver run on the packaged library)\n  \
          abi-check --sdk-include DIR [--sdk-header NAME]  compare the ABI with a licensed OST SDK"

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use common::{data, default_lsu, image, write_all, Env, MIB};
+use common::{data, default_lsu, image, write_all, Env, MIB, PART};
 use ost_core::{CheckOutcome, CheckStep, CloseFlags, CreateFlags, Credentials};
 
 fn names(steps: &[CheckStep]) -> Vec<&'static str> {
@@ -135,4 +135,70 @@ fn sweep_lsu_dry_run_lists_and_the_real_run_removes() {
     let r = p.sweep_lsu(id, &lsu, Duration::ZERO, false).unwrap();
     assert_eq!(r.images_removed, vec![(lsu.clone(), def.id())]);
     assert!(p.image_props_by_name(id, &lsu, &def.id()).is_err());
+}
+
+/// Sleeps until `at` past the start of the current second.
+fn sleep_to_subsec(at: Duration) {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap();
+    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    let wait = if into <= at {
+        at - into
+    } else {
+        Duration::from_secs(1) - into + at
+    };
+    std::thread::sleep(wait);
+}
+
+/// The count an administrator previews with `--dry-run` is the count the real sweep aborts:
+/// an abandoned upload 2.5 s old is stale for a 2 s cut-off in both, one 0.1 s old in neither,
+/// and the uploads of an orphaned image go with the image, counted as uploads in neither.
+#[test]
+fn sweep_dry_run_counts_the_uploads_the_real_sweep_aborts() {
+    let env = Env::start();
+    let p = env.plugin();
+    let id = env.open(&p);
+    let lsu = default_lsu();
+    p.list_lsus(id).unwrap();
+    let age = Duration::from_secs(2);
+
+    // Second S: an abandoned upload (no image) and an orphaned image with an open upload.
+    sleep_to_subsec(Duration::from_millis(20));
+    env.start_upload(
+        lsu.as_str(),
+        "netbackup/stray_old/20261125120000/data/00000000",
+    );
+    let def = image("orphan");
+    let h = p
+        .create_image(id, &lsu, &def, CreateFlags::empty())
+        .unwrap();
+    write_all(&p, h, &data(PART as usize + MIB, 2), 0, MIB);
+    p.close_image(h, CloseFlags::empty()).unwrap();
+    assert_eq!(env.s3_uploads(lsu.as_str(), "netbackup/"), 2);
+
+    // S + 2.5: a young abandoned upload, then the dry run and the real sweep at S + ~2.6.
+    std::thread::sleep(Duration::from_secs(2));
+    sleep_to_subsec(Duration::from_millis(500));
+    env.start_upload(
+        lsu.as_str(),
+        "netbackup/stray_young/20261125120000/data/00000000",
+    );
+    std::thread::sleep(Duration::from_millis(50));
+
+    let preview = p.sweep_lsu(id, &lsu, age, true).unwrap();
+    let real = p.sweep_lsu(id, &lsu, age, false).unwrap();
+    assert_eq!(
+        preview.uploads_aborted, real.uploads_aborted,
+        "the dry run announced {} stale uploads, the sweep aborted {}",
+        preview.uploads_aborted, real.uploads_aborted
+    );
+    assert_eq!(preview.images_removed, real.images_removed);
+    assert_eq!(real.images_removed, vec![(lsu.clone(), def.id())]);
+    assert_eq!(real.uploads_aborted, 1, "only the old abandoned upload");
+    assert_eq!(
+        env.s3_uploads(lsu.as_str(), "netbackup/"),
+        1,
+        "the young upload stays"
+    );
 }

@@ -350,3 +350,33 @@ fn a_long_backup_in_another_process_is_not_swept() {
         offset
     );
 }
+
+/// An S3 `EntityTooLarge` answer to a descriptor's PutObject is "no space" for NetBackup, as it
+/// is for segment uploads, with the S3 code in the cause (one S3 error mapping for every call).
+#[test]
+fn entity_too_large_on_a_small_object_is_no_space_with_the_s3_cause() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s = env.open(&p);
+    let l = default_lsu();
+    p.list_lsus(s).unwrap();
+    env.set_faults(FaultConfig {
+        s3: FaceFaults {
+            error_rate: 1.0,
+            error_status: 400,
+            error_code: Some("EntityTooLarge".to_owned()),
+            ..FaceFaults::default()
+        },
+        ..FaultConfig::default()
+    });
+    let err = p
+        .create_image(s, &l, &image("too_large"), CreateFlags::empty())
+        .unwrap_err();
+    env.set_faults(FaultConfig::default());
+    assert!(matches!(err, OstError::NoSpace { .. }), "{err:?}");
+    assert_eq!(err.code(), 2_060_904, "STS_ENOSPC");
+    let cause = err.to_string();
+    assert!(cause.contains("EntityTooLarge"), "{cause}");
+    assert!(cause.contains("PutObject"), "{cause}");
+    assert!(cause.contains("Injected by vast-sim"), "{cause}");
+}

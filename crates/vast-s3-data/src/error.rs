@@ -5,8 +5,9 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 /// Everything that can go wrong on the data path.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// An S3 request failed (after the SDK's own retries).
-    #[error("S3 {operation} on {target} failed: {message}")]
+    /// An S3 request failed (after the SDK's own retries). Its text names the call, the object,
+    /// the server's message, and its S3 code and HTTP status when it sent them.
+    #[error("S3 {operation} on {target} failed: {message}{}", answer(code.as_deref(), *status))]
     S3 {
         /// The S3 operation, e.g. `UploadPart`.
         operation: &'static str,
@@ -168,8 +169,18 @@ impl HasStatus for aws_smithy_runtime_api::client::orchestrator::HttpResponse {
     }
 }
 
+/// ` (CODE, HTTP nnn)` of an S3 error's text, or what of it is known.
+fn answer(code: Option<&str>, status: Option<u16>) -> String {
+    match (code, status) {
+        (Some(c), Some(s)) => format!(" ({c}, HTTP {s})"),
+        (Some(c), None) => format!(" ({c})"),
+        (None, Some(s)) => format!(" (HTTP {s})"),
+        (None, None) => String::new(),
+    }
+}
+
 /// Renders an error and its sources on one line.
-fn describe_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn describe_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

@@ -8,8 +8,12 @@
 //! - [`BufferBudget`]: one memory budget for every buffer of the process, with back-pressure.
 //! - [`SegmentedWriter`]: streaming writes into segment objects via concurrent multipart uploads.
 //! - [`ImageReader`]: reads at any offset, with a read-ahead pipeline for sequential restores.
-//! - [`copy`], [`delete`], [`listing`], [`buckets`], [`multipart`]: the other calls an OST
-//!   plugin needs.
+//! - [`objects`]: small objects stored and read whole, with ETag conditions.
+//! - [`copy`], [`delete`], [`listing`], [`buckets`] (tags included), [`multipart`] (stale-upload
+//!   sweeps with a dry run): the other calls an OST plugin needs.
+//!
+//! It is the only code of the workspace that talks S3: ost-core reaches the cluster's data
+//! through it (`cargo xtask layering` keeps the S3 SDK out of ost-core).
 //!
 //! See `README.md` of this crate for the defaults and why they were chosen.
 //!
@@ -48,6 +52,7 @@ pub mod keys;
 pub mod layout;
 pub mod listing;
 pub mod multipart;
+pub mod objects;
 pub mod reader;
 pub mod writer;
 

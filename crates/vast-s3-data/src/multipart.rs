@@ -1,7 +1,7 @@
-//! Multipart uploads on the server: listing them (for resume and for the orphan sweep), their
-//! parts, and aborting stale ones.
+//! Multipart uploads on the server: starting and listing them (for resume and for the orphan
+//! sweep), their parts, and sweeping stale ones (one rule, with a dry run).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::checksum;
 use crate::client::S3Client;
@@ -76,6 +76,11 @@ pub async fn list_uploads(
     Ok(out)
 }
 
+/// Starts a multipart upload of `key` (parts carry CRC32C); returns its upload id.
+pub async fn create_upload(client: &S3Client, bucket: &str, key: &str) -> Result<String> {
+    crate::writer::requests::create_upload(client, bucket, key).await
+}
+
 /// The parts of one open upload, by part number.
 pub async fn list_parts(
     client: &S3Client,
@@ -114,21 +119,78 @@ pub async fn list_parts(
     Ok(out)
 }
 
-/// Aborts every open upload under `prefix` started before `older_than` (all of them when
-/// `None`). Returns the uploads aborted.
-pub async fn abort_stale(
+/// Which open uploads a sweep takes: those under `prefix` started at or before `cutoff` (of any
+/// age when `None`), except those under one of the `keep` prefixes. [`StaleUploads::is_stale`]
+/// is the one rule: [`sweep_stale`] applies it the same way with and without a dry run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaleUploads {
+    /// Only uploads whose key starts with this.
+    pub prefix: String,
+    /// Only uploads started at or before this instant; `None`: every upload.
+    pub cutoff: Option<SystemTime>,
+    /// Uploads whose key starts with one of these stay.
+    pub keep: Vec<String>,
+}
+
+impl StaleUploads {
+    /// Uploads under `prefix` that are at least `age` old now.
+    pub fn older_than(prefix: impl Into<String>, age: Duration) -> Self {
+        Self {
+            prefix: prefix.into(),
+            cutoff: Some(
+                SystemTime::now()
+                    .checked_sub(age)
+                    .unwrap_or(SystemTime::UNIX_EPOCH),
+            ),
+            keep: Vec::new(),
+        }
+    }
+
+    /// The cut-off in milliseconds since the Unix epoch (the unit of
+    /// [`UploadInfo::initiated_epoch_ms`]).
+    fn cutoff_ms(&self) -> Option<i64> {
+        self.cutoff.map(|t| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// Whether the sweep takes `upload`: under the prefix, started at or before the cut-off (an
+    /// upload whose start is unknown counts as old), not under a kept prefix.
+    pub fn is_stale(&self, upload: &UploadInfo) -> bool {
+        upload.key.starts_with(&self.prefix)
+            && self
+                .cutoff_ms()
+                .is_none_or(|c| upload.initiated_epoch_ms <= c)
+            && !self.keep.iter().any(|k| upload.key.starts_with(k.as_str()))
+    }
+}
+
+/// What [`sweep_stale`] does with the stale uploads it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepMode {
+    /// Only reports them.
+    DryRun,
+    /// Aborts them.
+    Abort,
+}
+
+/// The open uploads of `bucket` that `which` takes: aborted with [`SweepMode::Abort`] (an
+/// upload already gone is skipped, not counted), only listed with [`SweepMode::DryRun`].
+/// Returns them.
+pub async fn sweep_stale(
     client: &S3Client,
     bucket: &str,
-    prefix: &str,
-    older_than: Option<SystemTime>,
+    which: &StaleUploads,
+    mode: SweepMode,
 ) -> Result<Vec<UploadInfo>> {
-    let cutoff_ms = older_than.map(|t| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-    });
-    let mut aborted = Vec::new();
-    for upload in list_uploads(client, bucket, prefix).await? {
-        if cutoff_ms.is_some_and(|c| upload.initiated_epoch_ms >= c) {
+    let mut taken = Vec::new();
+    for upload in list_uploads(client, bucket, &which.prefix).await? {
+        if !which.is_stale(&upload) {
+            continue;
+        }
+        if mode == SweepMode::DryRun {
+            taken.push(upload);
             continue;
         }
         match client
@@ -140,7 +202,7 @@ pub async fn abort_stale(
             .send()
             .await
         {
-            Ok(_) => aborted.push(upload),
+            Ok(_) => taken.push(upload),
             Err(e) => {
                 let err = DataError::sdk(
                     "AbortMultipartUpload",
@@ -153,5 +215,54 @@ pub async fn abort_stale(
             }
         }
     }
-    Ok(aborted)
+    Ok(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(key: &str, initiated_epoch_ms: i64) -> UploadInfo {
+        UploadInfo {
+            key: key.to_owned(),
+            upload_id: "u".to_owned(),
+            initiated_epoch_ms,
+        }
+    }
+
+    #[test]
+    fn the_cutoff_is_inclusive_to_the_millisecond_and_keep_wins() {
+        let which = StaleUploads {
+            prefix: "netbackup/".to_owned(),
+            cutoff: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_500)),
+            keep: vec!["netbackup/live/".to_owned()],
+        };
+        assert!(which.is_stale(&upload("netbackup/a/1", 1_700_000_000_500)));
+        assert!(which.is_stale(&upload("netbackup/a/1", 1_700_000_000_000)));
+        assert!(which.is_stale(&upload("netbackup/a/1", 0)), "unknown start");
+        assert!(!which.is_stale(&upload("netbackup/a/1", 1_700_000_000_501)));
+        assert!(!which.is_stale(&upload("netbackup/live/1", 0)));
+        assert!(!which.is_stale(&upload("other/a/1", 0)));
+        let all = StaleUploads {
+            prefix: String::new(),
+            ..StaleUploads::default()
+        };
+        assert!(all.is_stale(&upload("x", i64::MAX)));
+    }
+
+    #[test]
+    fn older_than_puts_the_cutoff_age_ago() {
+        let now = SystemTime::now();
+        let which = StaleUploads::older_than("p/", Duration::from_secs(60));
+        let cutoff = which.cutoff.unwrap();
+        let age = now.duration_since(cutoff).unwrap();
+        assert!(
+            age <= Duration::from_secs(60) && age > Duration::from_secs(59),
+            "{age:?}"
+        );
+        assert_eq!(
+            StaleUploads::older_than("p/", Duration::MAX).cutoff,
+            Some(SystemTime::UNIX_EPOCH)
+        );
+    }
 }

@@ -5,11 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{Env, PART};
 use futures::TryStreamExt as _;
 use vast_s3_data::listing::{self, ListEntry, ListRequest};
+use vast_s3_data::multipart::{StaleUploads, SweepMode};
 use vast_s3_data::{buckets, delete, multipart, DataError, S3ClientBuilder};
 
 #[tokio::test]
@@ -173,17 +174,46 @@ async fn stale_multipart_uploads_are_listed_and_aborted_under_a_prefix() {
     assert_eq!(parts[0].size, PART);
 
     // Nothing is older than an hour ago.
-    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-    assert!(
-        multipart::abort_stale(&env.client, &env.bucket, "netbackup/", Some(hour_ago))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let aborted = multipart::abort_stale(&env.client, &env.bucket, "netbackup/", None)
+    let hour_old = StaleUploads::older_than("netbackup/", Duration::from_secs(3600));
+    for mode in [SweepMode::DryRun, SweepMode::Abort] {
+        assert!(
+            multipart::sweep_stale(&env.client, &env.bucket, &hour_old, mode)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Any age, but `netbackup/b/` is kept: the dry run names what the sweep then aborts.
+    let which = StaleUploads {
+        prefix: "netbackup/".to_owned(),
+        cutoff: None,
+        keep: vec!["netbackup/b/".to_owned()],
+    };
+    let preview = multipart::sweep_stale(&env.client, &env.bucket, &which, SweepMode::DryRun)
         .await
         .unwrap();
-    assert_eq!(aborted.len(), 2);
+    assert_eq!(
+        multipart::list_uploads(&env.client, &env.bucket, "netbackup/")
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "a dry run aborts nothing"
+    );
+    let aborted = multipart::sweep_stale(&env.client, &env.bucket, &which, SweepMode::Abort)
+        .await
+        .unwrap();
+    assert_eq!(preview, aborted);
+    assert_eq!(aborted.len(), 1);
+    assert_eq!(aborted[0].key, "netbackup/a/data/000000");
+    let which = StaleUploads {
+        keep: Vec::new(),
+        ..which
+    };
+    let aborted = multipart::sweep_stale(&env.client, &env.bucket, &which, SweepMode::Abort)
+        .await
+        .unwrap();
+    assert_eq!(aborted.len(), 1);
     assert!(
         multipart::list_uploads(&env.client, &env.bucket, "netbackup/")
             .await

@@ -43,7 +43,11 @@ pub struct FaceFaults {
     /// Fraction (0.0 to 1.0) of requests answered with `error_status` instead of being served.
     pub error_rate: f64,
     /// Status of injected errors: 503 (S3 `SlowDown`, the default) or 500 (`InternalError`).
+    /// With `error_code`, any status from 400 to 599.
     pub error_status: u16,
+    /// S3 only: the error code of injected errors (e.g. `EntityTooLarge`), sent with
+    /// `error_status`, instead of the code the status implies.
+    pub error_code: Option<String>,
     /// Latency added before each request is served, in milliseconds.
     pub latency_ms: u64,
     /// Fraction of requests whose connection is reset mid-body: after the first chunk of the
@@ -164,7 +168,11 @@ pub fn with_faults(face: Face, faults: Arc<Faults>, inner: Handler) -> Handler {
             }
             if chance(plan.error_rate) {
                 faults.count(&format!("{}.faults.error", face.name()));
-                return Ok(injected_error(face, plan.error_status));
+                return Ok(injected_error(
+                    face,
+                    plan.error_status,
+                    plan.error_code.as_deref(),
+                ));
             }
             if chance(plan.reset_rate) {
                 faults.count(&format!("{}.faults.reset", face.name()));
@@ -179,7 +187,14 @@ fn chance(rate: f64) -> bool {
     rate > 0.0 && rand::random::<f64>() < rate
 }
 
-fn injected_error(face: Face, status: u16) -> hyper::Response<FaceBody> {
+fn injected_error(face: Face, status: u16, s3_code: Option<&str>) -> hyper::Response<FaceBody> {
+    if let (Face::S3, Some(code)) = (face, s3_code) {
+        let status = StatusCode::from_u16(status)
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return s3_error_response(status, code, "Injected by vast-sim.");
+    }
     let status = match status {
         500 => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::SERVICE_UNAVAILABLE,
@@ -198,15 +213,19 @@ fn injected_error(face: Face, status: u16) -> hyper::Response<FaceBody> {
                     "We encountered an internal error. Please try again.",
                 )
             };
-            xml_response(
-                status,
-                format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
-                     <Message>{message}</Message><RequestId>vast-sim-fault</RequestId></Error>"
-                ),
-            )
+            s3_error_response(status, code, message)
         }
     }
+}
+
+fn s3_error_response(status: StatusCode, code: &str, message: &str) -> hyper::Response<FaceBody> {
+    xml_response(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+             <Message>{message}</Message><RequestId>vast-sim-fault</RequestId></Error>"
+        ),
+    )
 }
 
 /// Cuts the connection part-way: after the first chunk of an upload's body, or half-way through

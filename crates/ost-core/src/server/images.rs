@@ -158,7 +158,9 @@ impl Server {
         id: &ImageId,
     ) -> Result<(), OstError> {
         let prefix = image_prefix(id);
-        self.store().abort_uploads(lsu, &prefix, None, &[]).await?;
+        self.store()
+            .sweep_uploads(lsu, &prefix, None, &[], false)
+            .await?;
         let desc = descriptor_key(id);
         let keys: Vec<String> = self
             .store()

@@ -8,11 +8,7 @@ use std::time::{Duration, Instant};
 use ost_model::{LsuFlags, LsuInfo, LsuName, OstError};
 
 use super::Server;
-use crate::config::DataPathKind;
 use crate::errors;
-
-/// Tag key holding an LSU's label.
-pub(crate) const LABEL_TAG: &str = "netbackup-label";
 
 #[derive(Default)]
 struct Cached {
@@ -231,36 +227,25 @@ impl Server {
         })
     }
 
+    /// The label of `lsu`, or `None`: a store that keeps no labels, or one that cannot be read
+    /// now (the rest of the properties still answer).
     async fn read_label(&self, lsu: &LsuName) -> Option<String> {
-        match (&self.s3, self.config().data_path) {
-            (Some(client), DataPathKind::S3) => {
-                vast_s3_data::buckets::get_tags(client, lsu.as_str())
-                    .await
-                    .ok()?
-                    .into_iter()
-                    .find(|(k, _)| k == LABEL_TAG)
-                    .map(|(_, v)| v)
+        if !self.store().keeps_labels() {
+            return None;
+        }
+        match self.store().lsu_label(lsu).await {
+            Ok(label) => label,
+            Err(e) => {
+                tracing::warn!(%lsu, error = %e, "the LSU's label could not be read");
+                None
             }
-            _ => None,
         }
     }
 
-    /// Stores `label` as the bucket tag [`LABEL_TAG`].
+    /// `label_lsu`: stores `label` with the LSU (a bucket tag on S3; not supported on NFS).
     pub(crate) async fn label_lsu(&self, lsu: &LsuName, label: &str) -> Result<(), OstError> {
         self.check_lsu(lsu).await?;
-        let Some(client) = &self.s3 else {
-            return Err(OstError::NotSupported {
-                cause: "LSU labels need the S3 data path".to_owned(),
-            });
-        };
-        let mut tags = vast_s3_data::buckets::get_tags(client, lsu.as_str())
-            .await
-            .map_err(errors::data)?;
-        tags.retain(|(k, _)| k != LABEL_TAG);
-        tags.push((LABEL_TAG.to_owned(), label.to_owned()));
-        vast_s3_data::buckets::put_tags(client, lsu.as_str(), &tags)
-            .await
-            .map_err(errors::data)?;
+        self.store().set_lsu_label(lsu, label).await?;
         self.lsus.lock().info.remove(lsu);
         Ok(())
     }

@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, ServerName};
-use vast_s3_data::{BufferBudget, S3Client};
+use vast_s3_data::BufferBudget;
 use vast_vms_client::VmsClient;
 
 use crate::config::{DataPathKind, ServerConfig};
@@ -39,7 +39,6 @@ pub(crate) struct Server {
     name: ServerName,
     config: RwLock<ServerConfig>,
     vms: VmsClient,
-    s3: Option<S3Client>,
     store: Arc<dyn DataStore>,
     owner: LsuOwner,
     lsus: LsuCache,
@@ -63,7 +62,7 @@ impl Server {
             .await
             .map_err(errors::vms)?;
         let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
-        let DataPath { store, s3, .. } =
+        let DataPath { store, .. } =
             open::build_data_store(&config, &vms, identity.tenant_id(), key, budget).await?;
         tracing::info!(server = %name, cluster = %cluster.name, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
@@ -72,7 +71,6 @@ impl Server {
             name,
             config: RwLock::new(config),
             vms,
-            s3,
             store,
             owner: identity.owner(),
             shared,
@@ -208,7 +206,7 @@ impl Server {
             | ServerCapabilities::IMAGE_META
             | ServerCapabilities::LIST_IMAGES
             | ServerCapabilities::FLUSH;
-        if self.s3.is_some() {
+        if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
         }
         Ok(ServerProps {

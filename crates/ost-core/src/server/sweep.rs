@@ -26,23 +26,27 @@ impl Server {
     }
 
     /// Sweeps one LSU: removes (or, with `dry_run`, only reports) orphaned Pending images and
-    /// multipart uploads older than `age`.
+    /// multipart uploads older than `age`. A dry run walks the same path and applies the same
+    /// rules; only the removals are skipped, so it reports what the sweep would do now.
     pub(crate) async fn sweep_one_lsu(
         &self,
         lsu: &LsuName,
         age: Duration,
         dry_run: bool,
     ) -> Result<SweepReport, OstError> {
-        let cutoff_unix = unix_now().saturating_sub(age.as_secs());
         let cutoff = SystemTime::now()
             .checked_sub(age)
-            .unwrap_or(SystemTime::UNIX_EPOCH)
-            + Duration::from_millis(1);
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let cutoff_unix = cutoff
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let mut report = SweepReport::default();
-        let mut keep = Vec::new();
+        // Prefixes the upload sweep leaves alone: images still alive, and orphans whose uploads
+        // go with the image (counted as the image, not as stale uploads).
+        let mut skip = Vec::new();
         for (id, modified) in self.image_ids(lsu, &root_prefix()).await? {
             if self.busy_state(lsu, &id).is_some() {
-                keep.push(image_prefix(&id));
+                skip.push(image_prefix(&id));
                 continue;
             }
             let d = match self.load_descriptor(lsu, &id).await {
@@ -56,13 +60,12 @@ impl Server {
             if d.state != ImageState::Pending {
                 continue;
             }
+            skip.push(image_prefix(&id));
             if other_live_writer(&d, self.config().writer_lease(), unix_now()).is_some() {
                 // A writer in another process is alive: never an orphan, however old.
-                keep.push(image_prefix(&id));
                 continue;
             }
             if modified > cutoff_unix {
-                keep.push(image_prefix(&id));
                 continue;
             }
             if !dry_run {
@@ -71,29 +74,13 @@ impl Server {
             }
             report.images_removed.push((lsu.clone(), id));
         }
-        report.uploads_aborted = if !dry_run {
-            let aborted = self
-                .store()
-                .abort_uploads(lsu, &root_prefix(), Some(cutoff), &keep)
-                .await?;
-            if aborted > 0 {
-                tracing::info!(%lsu, aborted, "sweep aborted stale multipart uploads");
-            }
-            aborted
-        } else if let Some(client) = &self.s3 {
-            let uploads =
-                vast_s3_data::multipart::list_uploads(client, lsu.as_str(), &root_prefix())
-                    .await
-                    .map_err(crate::errors::data)?;
-            let cutoff_ms = i64::try_from(cutoff_unix.saturating_mul(1000)).unwrap_or(0);
-            uploads
-                .iter()
-                .filter(|u| u.initiated_epoch_ms <= cutoff_ms)
-                .filter(|u| !keep.iter().any(|k| u.key.starts_with(k.as_str())))
-                .count()
-        } else {
-            0
-        };
+        report.uploads_aborted = self
+            .store()
+            .sweep_uploads(lsu, &root_prefix(), Some(cutoff), &skip, dry_run)
+            .await?;
+        if report.uploads_aborted > 0 && !dry_run {
+            tracing::info!(%lsu, aborted = report.uploads_aborted, "sweep aborted stale multipart uploads");
+        }
         Ok(report)
     }
 }

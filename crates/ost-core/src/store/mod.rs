@@ -1,7 +1,8 @@
-//! The data-store trait: how image bytes and small objects (descriptor, NetBackup metadata) reach
-//! the cluster. Two implementations: S3 ([`s3::S3Store`]) and files under an NFS mount
-//! ([`nfs::NfsStore`]). Keys are always the `ost_model::image_key` object keys; the state
-//! machines never know which store they talk to.
+//! The data-store trait: how image bytes, small objects (descriptor, NetBackup metadata), LSU
+//! labels and unfinished uploads reach the cluster: the state machines reach data through it
+//! and nothing else. Two implementations: S3 ([`s3::S3Store`], over `vast-s3-data`, the only
+//! code that talks S3) and files under an NFS mount ([`nfs::NfsStore`]). Keys are always the
+//! `ost_model::image_key` object keys; the state machines never know which store they talk to.
 
 pub(crate) mod nfs;
 pub(crate) mod s3;
@@ -156,13 +157,23 @@ pub(crate) trait DataStore: Send + Sync {
         dst_lsu: &LsuName,
         dst_key: &str,
     ) -> Result<u64, OstError>;
-    /// Aborts unfinished uploads under `prefix` started before `older_than` (all when `None`),
-    /// except those whose key starts with one of `keep`; returns how many.
-    async fn abort_uploads(
+    /// The unfinished uploads under `prefix` started at or before `older_than` (all when
+    /// `None`), except those whose key starts with one of `keep`: aborted, or with `dry_run`
+    /// only counted, by the same rule; returns how many.
+    async fn sweep_uploads(
         &self,
         lsu: &LsuName,
         prefix: &str,
         older_than: Option<SystemTime>,
         keep: &[String],
+        dry_run: bool,
     ) -> Result<usize, OstError>;
+    /// Whether this store keeps LSU labels ([`DataStore::lsu_label`]).
+    fn keeps_labels(&self) -> bool;
+    /// The label of `lsu`, `None` when it has none; [`OstError::NotSupported`] when the store
+    /// keeps no labels.
+    async fn lsu_label(&self, lsu: &LsuName) -> Result<Option<String>, OstError>;
+    /// Labels `lsu` (replacing its label); [`OstError::NotSupported`] when the store keeps no
+    /// labels.
+    async fn set_lsu_label(&self, lsu: &LsuName, label: &str) -> Result<(), OstError>;
 }

@@ -210,14 +210,35 @@ impl DataStore for NfsStore {
         fs::copy(&src, &dst).map_err(|e| errors::io(&format!("copying {}", src.display()), &e))
     }
 
-    async fn abort_uploads(
+    async fn sweep_uploads(
         &self,
         _lsu: &LsuName,
         _prefix: &str,
         _older_than: Option<SystemTime>,
         _keep: &[String],
+        _dry_run: bool,
     ) -> Result<usize, OstError> {
+        // Files are written in place: there are no unfinished uploads to sweep.
         Ok(0)
+    }
+
+    fn keeps_labels(&self) -> bool {
+        false
+    }
+
+    async fn lsu_label(&self, lsu: &LsuName) -> Result<Option<String>, OstError> {
+        Err(no_labels(lsu))
+    }
+
+    async fn set_lsu_label(&self, lsu: &LsuName, _label: &str) -> Result<(), OstError> {
+        Err(no_labels(lsu))
+    }
+}
+
+/// LSU labels are bucket tags; an NFS directory has none.
+fn no_labels(lsu: &LsuName) -> OstError {
+    OstError::NotSupported {
+        cause: format!("LSU {lsu}: labels need the S3 data path (they are bucket tags)"),
     }
 }
 

@@ -1,18 +1,19 @@
-//! The S3 data path: segment objects through `vast-s3-data`, small objects with plain
-//! PutObject/GetObject (conditional create for descriptors).
+//! The S3 data path, all of it through `vast-s3-data`: segment objects (its writer and reader),
+//! small objects (conditional create for descriptors), copies, listings, the stale-upload sweep
+//! and LSU labels (a bucket tag). Every S3 error becomes an [`OstError`] in one place,
+//! [`errors::data`].
 
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures::TryStreamExt as _;
 use ost_model::image_key::{data_prefix, staged_tail_key};
 use ost_model::{ImageId, LsuName, OstError};
 use vast_s3_data::copy::{CopyConfig, ObjectRef};
 use vast_s3_data::listing::{ListEntry, ListRequest};
+use vast_s3_data::multipart::{StaleUploads, SweepMode};
+use vast_s3_data::objects::PutCondition;
 use vast_s3_data::{
     checksum, BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client,
     SegmentedWriter, WriterConfig,
@@ -102,25 +103,8 @@ fn writer_config(layout: DataLayout) -> WriterConfig {
     }
 }
 
-/// Maps an SDK error of a small-object call.
-fn sdk_error<E>(op: &str, target: &str, err: &SdkError<E, HttpResponse>) -> OstError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let code = err.code().unwrap_or("");
-    let cause = format!("S3 {op} {target}: {code} {}", err.message().unwrap_or(""));
-    match code {
-        "QuotaExceeded" | "NoSpaceLeft" | "InsufficientStorage" => OstError::NoSpace { cause },
-        "PreconditionFailed" => OstError::AlreadyExists { cause },
-        "NoSuchKey" | "NoSuchBucket" | "NotFound" => OstError::NotFound { cause },
-        _ => match status {
-            Some(412) => OstError::AlreadyExists { cause },
-            Some(s) => OstError::from_http_status(s, cause),
-            None => OstError::Network { cause },
-        },
-    }
-}
+/// Tag key holding an LSU's label on its bucket.
+pub(crate) const LABEL_TAG: &str = "netbackup-label";
 
 /// PutObject of a small object; with `create_only`, an existing one is
 /// [`OstError::AlreadyExists`].
@@ -131,19 +115,14 @@ async fn put_object(
     data: Bytes,
     create_only: bool,
 ) -> Result<(), OstError> {
-    let mut req = client
-        .sdk()
-        .put_object()
-        .bucket(lsu.as_str())
-        .key(key)
-        .body(ByteStream::from(data));
-    if create_only {
-        req = req.if_none_match("*");
-    }
-    req.send()
+    let condition = if create_only {
+        PutCondition::CreateOnly
+    } else {
+        PutCondition::Always
+    };
+    vast_s3_data::objects::put(client, lsu.as_str(), key, data, &condition)
         .await
-        .map(drop)
-        .map_err(|e| sdk_error("PutObject", &format!("{lsu}/{key}"), &e))
+        .map_err(errors::data)
 }
 
 /// GetObject of a small object, or `None` when it does not exist.
@@ -152,27 +131,10 @@ async fn get_object(
     lsu: &LsuName,
     key: &str,
 ) -> Result<Option<Vec<u8>>, OstError> {
-    let target = format!("{lsu}/{key}");
-    let out = match client
-        .sdk()
-        .get_object()
-        .bucket(lsu.as_str())
-        .key(key)
-        .send()
+    let object = vast_s3_data::objects::get(client, lsu.as_str(), key, None)
         .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            return match sdk_error("GetObject", &target, &e) {
-                OstError::NotFound { .. } => Ok(None),
-                other => Err(other),
-            }
-        }
-    };
-    let body = out.body.collect().await.map_err(|e| OstError::Network {
-        cause: format!("reading {target}: {e}"),
-    })?;
-    Ok(Some(body.into_bytes().to_vec()))
+        .map_err(errors::data)?;
+    Ok(object.map(|o| o.data.to_vec()))
 }
 
 #[async_trait]
@@ -318,47 +280,53 @@ impl DataStore for S3Store {
         .map_err(errors::data)
     }
 
-    async fn abort_uploads(
+    async fn sweep_uploads(
         &self,
         lsu: &LsuName,
         prefix: &str,
         older_than: Option<SystemTime>,
         keep: &[String],
+        dry_run: bool,
     ) -> Result<usize, OstError> {
-        let cutoff_ms = older_than.map(|t| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        });
-        let uploads = vast_s3_data::multipart::list_uploads(&self.client, lsu.as_str(), prefix)
+        let which = StaleUploads {
+            prefix: prefix.to_owned(),
+            cutoff: older_than,
+            keep: keep.to_vec(),
+        };
+        let mode = if dry_run {
+            SweepMode::DryRun
+        } else {
+            SweepMode::Abort
+        };
+        vast_s3_data::multipart::sweep_stale(&self.client, lsu.as_str(), &which, mode)
+            .await
+            .map(|taken| taken.len())
+            .map_err(errors::data)
+    }
+
+    fn keeps_labels(&self) -> bool {
+        true
+    }
+
+    async fn lsu_label(&self, lsu: &LsuName) -> Result<Option<String>, OstError> {
+        let tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
             .await
             .map_err(errors::data)?;
-        let mut aborted = 0;
-        for u in uploads {
-            if cutoff_ms.is_some_and(|c| u.initiated_epoch_ms >= c)
-                || keep.iter().any(|k| u.key.starts_with(k.as_str()))
-            {
-                continue;
-            }
-            let result = self
-                .client
-                .sdk()
-                .abort_multipart_upload()
-                .bucket(lsu.as_str())
-                .key(&u.key)
-                .upload_id(&u.upload_id)
-                .send()
-                .await;
-            match result {
-                Ok(_) => aborted += 1,
-                Err(e) => {
-                    match sdk_error("AbortMultipartUpload", &format!("{lsu}/{}", u.key), &e) {
-                        OstError::NotFound { .. } => {}
-                        other => return Err(other),
-                    }
-                }
-            }
-        }
-        Ok(aborted)
+        Ok(tags
+            .into_iter()
+            .find(|(k, _)| k == LABEL_TAG)
+            .map(|(_, v)| v))
+    }
+
+    async fn set_lsu_label(&self, lsu: &LsuName, label: &str) -> Result<(), OstError> {
+        let mut tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
+            .await
+            .map_err(errors::data)?;
+        tags.retain(|(k, _)| k != LABEL_TAG);
+        tags.push((LABEL_TAG.to_owned(), label.to_owned()));
+        vast_s3_data::buckets::put_tags(&self.client, lsu.as_str(), &tags)
+            .await
+            .map_err(errors::data)
     }
 }
 

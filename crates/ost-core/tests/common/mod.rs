@@ -136,6 +136,15 @@ impl Env {
             .len()
     }
 
+    /// Starts a multipart upload of `key` nobody will finish (what a crashed writer leaves);
+    /// returns its upload id.
+    pub fn start_upload(&self, bucket: &str, key: &str) -> String {
+        let client = self.s3_client();
+        self.rt
+            .block_on(vast_s3_data::multipart::create_upload(&client, bucket, key))
+            .unwrap()
+    }
+
     fn s3_client(&self) -> vast_s3_data::S3Client {
         let dir = self.state_dir().join("keys");
         let file = std::fs::read_dir(&dir)

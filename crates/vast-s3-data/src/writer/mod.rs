@@ -38,6 +38,7 @@ use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::keys::ImageLocation;
 use crate::layout::Layout;
+use crate::objects::PutCondition;
 use cleanup::Cleanup;
 use requests::DonePart;
 use tracker::PartTracker;
@@ -587,13 +588,22 @@ impl SegmentedWriter {
             &key,
             frozen.bytes(),
             crc,
-            self.config.conditional_create,
+            &self.create_condition(),
         )
         .await?;
         let seg = self.segments.entry(segment).or_default();
         seg.completed = Some(RunningCrc::from_parts(crc, frozen.len() as u64));
         seg.ours = true;
         Ok(())
+    }
+
+    /// The condition of a segment's PutObject.
+    fn create_condition(&self) -> PutCondition {
+        if self.config.conditional_create {
+            PutCondition::CreateOnly
+        } else {
+            PutCondition::Always
+        }
     }
 
     async fn put_empty_segment(&mut self) -> Result<()> {
@@ -608,7 +618,7 @@ impl SegmentedWriter {
             &key,
             bytes::Bytes::new(),
             crc,
-            self.config.conditional_create,
+            &self.create_condition(),
         )
         .await?;
         let seg = self.segments.entry(0).or_default();

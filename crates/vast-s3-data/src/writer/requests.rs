@@ -7,6 +7,7 @@ use bytes::Bytes;
 use crate::checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
+use crate::objects::PutCondition;
 
 /// A part the server has acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,14 +225,14 @@ pub(crate) async fn abort_upload(
     }
 }
 
-/// Stores a whole (small) object with one PutObject and its CRC32C.
+/// Stores a whole (small) object with one PutObject and its CRC32C, under `condition`.
 pub(crate) async fn put_single(
     client: &S3Client,
     bucket: &str,
     key: &str,
     body: Bytes,
     crc: u32,
-    if_none_match: bool,
+    condition: &PutCondition,
 ) -> Result<()> {
     let len = body.len() as u64;
     let mut req = client
@@ -242,9 +243,11 @@ pub(crate) async fn put_single(
         .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX))
         .checksum_crc32_c(checksum::to_header(crc))
         .body(ByteStream::from(body));
-    if if_none_match {
-        req = req.if_none_match("*");
-    }
+    req = match condition {
+        PutCondition::Always => req,
+        PutCondition::CreateOnly => req.if_none_match("*"),
+        PutCondition::IfMatch(etag) => req.if_match(etag),
+    };
     let req = req.customize();
     let req = if client.signs_payload() {
         req
@@ -263,7 +266,10 @@ pub(crate) async fn put_single(
                     return Ok(());
                 }
             }
-            Err(conditional(err, bucket, key))
+            match condition {
+                PutCondition::CreateOnly => Err(conditional(err, bucket, key)),
+                _ => Err(err),
+            }
         }
     }
 }
