@@ -1,12 +1,15 @@
 //! `cargo xtask layering`: the crate layers of docs/ARCHITECTURE.md, checked on the manifests.
 //!
-//! Layers only point down: ffi -> ost-core -> (vast-vms-client, vast-s3-data) -> nothing of ours.
+//! Layers only point down: ffi -> ost-core -> (vast-vms-client, vast-s3-data) -> vast-tls, and
+//! ost-model below ost-core.
 //! The check reads `cargo metadata --no-deps` (each workspace crate with the dependencies its
 //! manifest declares, and their kind) and fails, naming the crate, the dependency, its kind and
 //! the rule, when a crate depends on what its layer must not:
 //!
 //! - the clients (vast-vms-client, vast-s3-data) on any `ost-*` crate or on each other, in any
 //!   kind: they know nothing of OST, and their tests stand alone against vast-sim;
+//! - vast-tls (the clients' shared TLS trust) on any other crate of ours, as a normal or build
+//!   dependency: it sits below both clients;
 //! - ost-model on an I/O crate ([`IO_CRATES`]), as a normal or build dependency: it is the pure
 //!   model (its tests may use what they like);
 //! - ost-core on the S3 SDK or an HTTP stack (`aws-*`, `hyper*`, ...) in any kind: S3 is reached
@@ -57,8 +60,12 @@ const IO_CRATES: &[&str] = &[
     "vast-vms-client",
     "vast-s3-data",
     "vast-sim",
+    "vast-tls",
     "ost-core",
 ];
+
+/// The crates of this workspace a lower layer could wrongly point up to (besides `ost-*`).
+const OURS: &[&str] = &["vast-vms-client", "vast-s3-data", "vast-sim", "vast-tls"];
 
 /// What ost-ffi may depend on (normal dependencies).
 const FFI_ALLOWED: &[&str] = &["ost-core", "ost-model", "libc", "tracing"];
@@ -155,6 +162,9 @@ fn broken_rule(e: &Edge) -> Option<&'static str> {
         return Some("the clients know nothing of OST nor of each other, tests included");
     }
     match e.from.as_str() {
+        "vast-tls" if shipped && (e.to.starts_with("ost-") || OURS.contains(&e.to.as_str())) => {
+            Some("vast-tls sits below both clients: no other crate of ours")
+        }
         "ost-model" if shipped && is_io_crate(&e.to) => {
             Some("ost-model is the pure model: no I/O crate")
         }
@@ -242,13 +252,19 @@ mod tests {
             &[
                 ("aws-sdk-s3", None),
                 ("hyper", None),
+                ("vast-tls", None),
                 ("vast-sim", Some("dev")),
             ],
         ),
         (
             "vast-vms-client",
-            &[("hyper", None), ("vast-sim", Some("dev"))],
+            &[
+                ("hyper", None),
+                ("vast-tls", None),
+                ("vast-sim", Some("dev")),
+            ],
         ),
+        ("vast-tls", &[("rustls", None), ("tracing", None)]),
         (
             "ost-core",
             &[
@@ -296,6 +312,9 @@ mod tests {
                 "nor of each other",
             ),
             ("ost-model", "tokio", None, "ost-model is the pure model"),
+            ("ost-model", "vast-tls", None, "ost-model is the pure model"),
+            ("vast-tls", "vast-s3-data", None, "vast-tls sits below"),
+            ("vast-tls", "ost-model", None, "vast-tls sits below"),
             (
                 "ost-model",
                 "aws-config",
