@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ost_model::{LsuName, OstError, ServerName};
-use vast_s3_data::{BufferBudget, ReaderConfig};
+use vast_s3_data::BufferBudget;
 use vast_vms_client::{BucketSpec, S3UserSpec};
 
 use super::{build_s3, build_vms, keys, resolve_s3_url, VmsAuth};
@@ -577,11 +577,7 @@ async fn steps(
                     return;
                 }
             };
-            Arc::new(S3Store::new(
-                client,
-                BufferBudget::new(64 << 20),
-                ReaderConfig::default(),
-            ))
+            Arc::new(S3Store::new(client, BufferBudget::new(64 << 20)))
         }
     };
 

@@ -10,6 +10,7 @@ pub(crate) mod images;
 mod keys;
 mod lsu;
 mod meta;
+mod runtime_config;
 mod sweep;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, ServerName};
-use vast_s3_data::{BufferBudget, ReaderConfig, S3Client, S3ClientBuilder, TlsOptions};
+use vast_s3_data::{BufferBudget, S3Client, S3ClientBuilder, TlsOptions};
 use vast_vms_client::{EndpointSpec, S3UserSpec, VmsClient};
 
 use crate::config::{DataPathKind, ServerConfig};
@@ -29,7 +30,7 @@ use crate::shared::ServerShared;
 use crate::stats::Stats;
 use crate::store::nfs::NfsStore;
 use crate::store::s3::S3Store;
-use crate::store::{DataLayout, DataStore};
+use crate::store::{DataLayout, DataStore, ReadAhead};
 use crate::types::{Credentials, ServerProps, Statistics};
 pub(crate) use auth::{build_vms, VmsAuth};
 
@@ -100,12 +101,7 @@ impl Server {
                     None => resolve_s3_url(&vms, &config, tenant.id).await?,
                 };
                 let client = build_s3(&config, &url, &key.access_key, key.secret_key.expose())?;
-                let reader = ReaderConfig {
-                    chunk_size: config.read_chunk_size,
-                    read_ahead_chunks: config.read_ahead_chunks,
-                    ..ReaderConfig::default()
-                };
-                let store = Arc::new(S3Store::new(client.clone(), budget, reader));
+                let store = Arc::new(S3Store::new(client.clone(), budget));
                 (Some(client), store)
             }
             DataPathKind::Nfs => {
@@ -191,6 +187,15 @@ impl Server {
             part_size: c.part_size,
             segment_size: c.segment_size,
             max_in_flight: c.max_in_flight,
+        }
+    }
+
+    /// Read-ahead for readers opened now (`set_config("read_ahead_chunks")` applies to them).
+    pub(crate) fn read_ahead(&self) -> ReadAhead {
+        let c = self.config();
+        ReadAhead {
+            chunk_size: c.read_chunk_size,
+            chunks: c.read_ahead_chunks,
         }
     }
 
@@ -284,81 +289,6 @@ impl Server {
             data_path: self.config().data_path,
             plugin_version: crate::PLUGIN_VERSION.to_owned(),
         })
-    }
-
-    /// A configuration value by its TOML key (secrets never).
-    pub(crate) fn get_config(&self, key: &str) -> Result<String, OstError> {
-        let c = self.config();
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        Ok(match key {
-            "vms_url" => c.vms_url_for(&self.name),
-            "s3_url" => opt(&c.s3_url),
-            "tenant" => c.tenant,
-            "s3_user" => c.s3_user,
-            "view_policy" => c.view_policy,
-            "default_lsu" => c.default_lsu,
-            "data_path" => match c.data_path {
-                DataPathKind::S3 => "s3".to_owned(),
-                DataPathKind::Nfs => "nfs".to_owned(),
-            },
-            "part_size" => c.part_size.to_string(),
-            "segment_size" => c.segment_size.to_string(),
-            "max_in_flight" => c.max_in_flight.to_string(),
-            "read_chunk_size" => c.read_chunk_size.to_string(),
-            "read_ahead_chunks" => c.read_ahead_chunks.to_string(),
-            "lsu_cache_secs" => c.lsu_cache_secs.to_string(),
-            "orphan_age_secs" => c.orphan_age_secs.to_string(),
-            "writer_lease_secs" => c.writer_lease_secs.to_string(),
-            "event_poll_secs" => c.event_poll_secs.to_string(),
-            "sweep_on_open" => c.sweep_on_open.to_string(),
-            "api_token_file" => c
-                .api_token_file
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            "password" | "api_token" => {
-                return Err(OstError::PermissionDenied {
-                    cause: format!("{key}: secrets are never returned"),
-                })
-            }
-            other => {
-                return Err(OstError::InvalidArgument {
-                    cause: format!("unknown configuration key {other:?}"),
-                })
-            }
-        })
-    }
-
-    /// Changes a runtime-tunable value.
-    pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
-        let num = || {
-            value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| OstError::InvalidArgument {
-                    cause: format!("{key} must be a whole number, not {value:?}"),
-                })
-        };
-        let mut c = self
-            .config
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match key {
-            "lsu_cache_secs" => {
-                c.lsu_cache_secs = num()?;
-                self.lsus.set_ttl(Duration::from_secs(c.lsu_cache_secs));
-            }
-            "orphan_age_secs" => c.orphan_age_secs = num()?,
-            "event_poll_secs" => c.event_poll_secs = num()?.max(1),
-            "max_in_flight" => c.max_in_flight = usize::try_from(num()?.max(1)).unwrap_or(1),
-            "read_ahead_chunks" => c.read_ahead_chunks = usize::try_from(num()?).unwrap_or(0),
-            other => {
-                return Err(OstError::NotSupported {
-                    cause: format!("configuration key {other:?} cannot be changed at run time"),
-                })
-            }
-        }
-        tracing::info!(key, value, "configuration changed");
-        Ok(())
     }
 
     /// Statistics snapshot.
