@@ -38,10 +38,14 @@ impl Server {
             .config
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ttl = c.lsu_cache_ttl();
         set(&mut c, value).map_err(|why| OstError::InvalidArgument {
             cause: format!("{key} {why}"),
         })?;
-        self.lsus.set_ttl(c.lsu_cache_ttl());
+        if c.lsu_cache_ttl() != ttl {
+            // The LSU cache keeps its own lifetime (and forgets its answers when it changes).
+            self.lsus.set_ttl(c.lsu_cache_ttl());
+        }
         drop(c);
         tracing::info!(key, value, "configuration changed");
         Ok(())
