@@ -187,7 +187,11 @@ fn config_check_finds_the_file_in_the_plugins_order_and_shows_every_key() {
         .args(["--json", "config", "check"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["file"], env.config.display().to_string());
     let section = v["servers"][env.server_name()].as_object().unwrap();
@@ -236,7 +240,8 @@ fn fill_bucket(env: &Env, bucket: &str) {
 
 fn pending_images(env: &Env, lsu: &str) -> serde_json::Value {
     env.sim.faults().clear();
-    env.run(&["--json", "image", "list", lsu, "--pending"]).json()
+    env.run(&["--json", "image", "list", lsu, "--pending"])
+        .json()
 }
 
 #[test]

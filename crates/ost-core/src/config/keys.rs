@@ -213,107 +213,255 @@ macro_rules! key {
 
 /// The keys of `[plugin]`, in the order `docs/configuration.md` lists them.
 pub static PLUGIN_KEYS: &[Key<PluginSection>] = &[
-    key!(log_file, Kind::Path, plain!(opt log_file),
-        "file the plugin appends its log to (stderr when unset)"),
-    key!(log_level, Kind::Text, plain!(ref log_level),
-        "error, warn, info, debug, trace, or a tracing filter"),
-    key!(state_dir, Kind::Path, plain!(ref state_dir),
-        "persistent state: stored S3 keys and API tokens"),
-    key!(worker_threads, Kind::Number, plain!(worker_threads),
-        "threads of the plugin's tokio runtime"),
-    key!(buffer_budget, Kind::Number, plain!(buffer_budget),
-        "bytes all data-path buffers of the process may hold together"),
+    key!(
+        log_file,
+        Kind::Path,
+        plain!(opt log_file),
+        "file the plugin appends its log to (stderr when unset)"
+    ),
+    key!(
+        log_level,
+        Kind::Text,
+        plain!(ref log_level),
+        "error, warn, info, debug, trace, or a tracing filter"
+    ),
+    key!(
+        state_dir,
+        Kind::Path,
+        plain!(ref state_dir),
+        "persistent state: stored S3 keys and API tokens"
+    ),
+    key!(
+        worker_threads,
+        Kind::Number,
+        plain!(worker_threads),
+        "threads of the plugin's tokio runtime"
+    ),
+    key!(
+        buffer_budget,
+        Kind::Number,
+        plain!(buffer_budget),
+        "bytes all data-path buffers of the process may hold together"
+    ),
 ];
 
 /// The keys of a `[servers."vast://..."]` section, in the order `docs/configuration.md`
 /// lists them.
 pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
-    key!(vms_url, Kind::Text, plain!(opt vms_url),
-        "VMS REST API base URL (default https://<host>[:port] of the server name)"),
-    key!(s3_url, Kind::Text, plain!(opt s3_url),
-        "S3 endpoint URL (resolved through VMS when unset)"),
-    key!(s3_vippool, Kind::Text, plain!(opt s3_vippool),
-        "VIP pool the S3 endpoint is taken from (any enabled PROTOCOLS pool when unset)"),
-    key!(s3_https, Kind::Bool, plain!(s3_https),
-        "use https:// for a resolved S3 endpoint"),
-    key!(s3_port, Kind::Number, plain!(copt s3_port),
-        "port of a resolved S3 endpoint (scheme default when unset)"),
-    key!(ca_bundle, Kind::Path, plain!(opt ca_bundle),
-        "PEM bundle trusted for VMS and S3 (system roots when unset)"),
-    key!(insecure, Kind::Bool, plain!(insecure),
-        "accept any certificate (labs only)"),
-    key!(tenant, Kind::Text, plain!(ref tenant),
-        "tenant the plugin's user and buckets live in"),
-    key!(s3_user, Kind::Text, plain!(ref s3_user),
-        "S3 user owning the plugin's buckets"),
-    key!(view_policy, Kind::Text, plain!(ref view_policy),
-        "S3_NATIVE view policy of new bucket views"),
-    key!(bucket_path_prefix, Kind::Text, plain!(ref bucket_path_prefix),
-        "Element Store directory of new bucket views"),
-    key!(default_lsu, Kind::Text, plain!(ref default_lsu),
-        "LSU created on first use when the plugin has none"),
-    key!(username, Kind::Text, plain!(opt username),
-        "VMS user when NetBackup passes no credentials"),
-    key!(password, Kind::Text, Read::Secret(|c| c.password.is_some()),
-        "its password (secret)"),
-    key!(api_token_file, Kind::Path, plain!(opt api_token_file),
-        "file whose first line is a VMS API token"),
-    key!(api_token, Kind::Text, Read::Secret(|c| c.api_token.is_some()),
-        "a VMS API token inline (secret; prefer api_token_file)"),
-    key!(data_path, Kind::Choice(&["s3", "nfs"]),
+    key!(
+        vms_url,
+        Kind::Text,
+        plain!(opt vms_url),
+        "VMS REST API base URL (default https://<host>[:port] of the server name)"
+    ),
+    key!(
+        s3_url,
+        Kind::Text,
+        plain!(opt s3_url),
+        "S3 endpoint URL (resolved through VMS when unset)"
+    ),
+    key!(
+        s3_vippool,
+        Kind::Text,
+        plain!(opt s3_vippool),
+        "VIP pool the S3 endpoint is taken from (any enabled PROTOCOLS pool when unset)"
+    ),
+    key!(
+        s3_https,
+        Kind::Bool,
+        plain!(s3_https),
+        "use https:// for a resolved S3 endpoint"
+    ),
+    key!(
+        s3_port,
+        Kind::Number,
+        plain!(copt s3_port),
+        "port of a resolved S3 endpoint (scheme default when unset)"
+    ),
+    key!(
+        ca_bundle,
+        Kind::Path,
+        plain!(opt ca_bundle),
+        "PEM bundle trusted for VMS and S3 (system roots when unset)"
+    ),
+    key!(
+        insecure,
+        Kind::Bool,
+        plain!(insecure),
+        "accept any certificate (labs only)"
+    ),
+    key!(
+        tenant,
+        Kind::Text,
+        plain!(ref tenant),
+        "tenant the plugin's user and buckets live in"
+    ),
+    key!(
+        s3_user,
+        Kind::Text,
+        plain!(ref s3_user),
+        "S3 user owning the plugin's buckets"
+    ),
+    key!(
+        view_policy,
+        Kind::Text,
+        plain!(ref view_policy),
+        "S3_NATIVE view policy of new bucket views"
+    ),
+    key!(
+        bucket_path_prefix,
+        Kind::Text,
+        plain!(ref bucket_path_prefix),
+        "Element Store directory of new bucket views"
+    ),
+    key!(
+        default_lsu,
+        Kind::Text,
+        plain!(ref default_lsu),
+        "LSU created on first use when the plugin has none"
+    ),
+    key!(
+        username,
+        Kind::Text,
+        plain!(opt username),
+        "VMS user when NetBackup passes no credentials"
+    ),
+    key!(
+        password,
+        Kind::Text,
+        Read::Secret(|c| c.password.is_some()),
+        "its password (secret)"
+    ),
+    key!(
+        api_token_file,
+        Kind::Path,
+        plain!(opt api_token_file),
+        "file whose first line is a VMS API token"
+    ),
+    key!(
+        api_token,
+        Kind::Text,
+        Read::Secret(|c| c.api_token.is_some()),
+        "a VMS API token inline (secret; prefer api_token_file)"
+    ),
+    key!(
+        data_path,
+        Kind::Choice(&["s3", "nfs"]),
         Read::Plain(|c| Some(Value::Text(match c.data_path {
             DataPathKind::S3 => "s3".to_owned(),
             DataPathKind::Nfs => "nfs".to_owned(),
         }))),
-        "which data path moves image bytes"),
-    key!(nfs_root, Kind::Path, plain!(opt nfs_root),
-        "mount point of the view root for the NFS data path"),
-    key!(part_size, Kind::Number, plain!(part_size),
-        "bytes per multipart part"),
-    key!(segment_size, Kind::Number, plain!(segment_size),
-        "bytes per data segment object (a multiple of part_size)"),
-    key!(max_in_flight, Kind::Number, plain!(max_in_flight),
-        set |c, v| {
+        "which data path moves image bytes"
+    ),
+    key!(
+        nfs_root,
+        Kind::Path,
+        plain!(opt nfs_root),
+        "mount point of the view root for the NFS data path"
+    ),
+    key!(
+        part_size,
+        Kind::Number,
+        plain!(part_size),
+        "bytes per multipart part"
+    ),
+    key!(
+        segment_size,
+        Kind::Number,
+        plain!(segment_size),
+        "bytes per data segment object (a multiple of part_size)"
+    ),
+    key!(
+        max_in_flight,
+        Kind::Number,
+        plain!(max_in_flight),
+        set | c,
+        v | {
             c.max_in_flight = to_usize(whole(v)?.max(1));
             Ok(())
         },
-        "part uploads in flight per image (images created from then on)"),
-    key!(read_chunk_size, Kind::Number, plain!(read_chunk_size),
-        "bytes per read-ahead GET"),
-    key!(read_ahead_chunks, Kind::Number, plain!(read_ahead_chunks),
-        set |c, v| {
+        "part uploads in flight per image (images created from then on)"
+    ),
+    key!(
+        read_chunk_size,
+        Kind::Number,
+        plain!(read_chunk_size),
+        "bytes per read-ahead GET"
+    ),
+    key!(
+        read_ahead_chunks,
+        Kind::Number,
+        plain!(read_ahead_chunks),
+        set | c,
+        v | {
             c.read_ahead_chunks = to_usize(whole(v)?);
             Ok(())
         },
-        "read-ahead depth in chunks, 0: off (images opened for read from then on)"),
-    key!(vms_timeout_secs, Kind::Number, plain!(vms_timeout_secs),
-        "limit for one VMS request, seconds"),
-    key!(s3_timeout_secs, Kind::Number, plain!(s3_timeout_secs),
-        "limit for one S3 request attempt, seconds"),
-    key!(connect_timeout_secs, Kind::Number, plain!(connect_timeout_secs),
-        "TCP/TLS connect limit, VMS and S3, seconds"),
-    key!(lsu_cache_secs, Kind::Number, plain!(lsu_cache_secs),
-        set |c, v| {
+        "read-ahead depth in chunks, 0: off (images opened for read from then on)"
+    ),
+    key!(
+        vms_timeout_secs,
+        Kind::Number,
+        plain!(vms_timeout_secs),
+        "limit for one VMS request, seconds"
+    ),
+    key!(
+        s3_timeout_secs,
+        Kind::Number,
+        plain!(s3_timeout_secs),
+        "limit for one S3 request attempt, seconds"
+    ),
+    key!(
+        connect_timeout_secs,
+        Kind::Number,
+        plain!(connect_timeout_secs),
+        "TCP/TLS connect limit, VMS and S3, seconds"
+    ),
+    key!(
+        lsu_cache_secs,
+        Kind::Number,
+        plain!(lsu_cache_secs),
+        set | c,
+        v | {
             c.lsu_cache_secs = whole(v)?;
             Ok(())
         },
-        "how long LSU lists and properties are cached, seconds (0: no cache)"),
-    key!(orphan_age_secs, Kind::Number, plain!(orphan_age_secs),
-        set |c, v| {
+        "how long LSU lists and properties are cached, seconds (0: no cache)"
+    ),
+    key!(
+        orphan_age_secs,
+        Kind::Number,
+        plain!(orphan_age_secs),
+        set | c,
+        v | {
             c.orphan_age_secs = whole(v)?;
             Ok(())
         },
-        "age from which a Pending image or upload is an orphan, seconds"),
-    key!(writer_lease_secs, Kind::Number, plain!(writer_lease_secs),
-        "lifetime of a writer's lease on an image open for write, seconds"),
-    key!(sweep_on_open, Kind::Bool, plain!(sweep_on_open),
-        "run the orphan sweep when the server is opened"),
-    key!(event_poll_secs, Kind::Number, plain!(event_poll_secs),
-        set |c, v| {
+        "age from which a Pending image or upload is an orphan, seconds"
+    ),
+    key!(
+        writer_lease_secs,
+        Kind::Number,
+        plain!(writer_lease_secs),
+        "lifetime of a writer's lease on an image open for write, seconds"
+    ),
+    key!(
+        sweep_on_open,
+        Kind::Bool,
+        plain!(sweep_on_open),
+        "run the orphan sweep when the server is opened"
+    ),
+    key!(
+        event_poll_secs,
+        Kind::Number,
+        plain!(event_poll_secs),
+        set | c,
+        v | {
             c.event_poll_secs = whole(v)?.max(1);
             Ok(())
         },
-        "how often an event channel polls VMS events, seconds (from its next poll on)"),
+        "how often an event channel polls VMS events, seconds (from its next poll on)"
+    ),
 ];
 
 /// The server key `name`, if there is one.
@@ -334,26 +482,24 @@ pub fn runtime_settable_keys() -> String {
 /// Keys of a parsed file that the table does not know, as `([section], key)` pairs: the file
 /// parser reports them (the first one) before anything else.
 pub(crate) fn unknown_keys(file: &toml::Table) -> Vec<(String, String)> {
+    fn unknown_in<C>(section: &str, table: &toml::Table, keys: &[Key<C>]) -> Vec<(String, String)> {
+        table
+            .keys()
+            .filter(|k| !keys.iter().any(|key| key.name == k.as_str()))
+            .map(|k| (section.to_owned(), k.clone()))
+            .collect()
+    }
     let mut unknown = Vec::new();
-    let mut check = |section: String, table: &toml::Table, known: &mut dyn Iterator<Item = &str>| {
-        let known: Vec<&str> = known.collect();
-        for k in table.keys().filter(|k| !known.contains(&k.as_str())) {
-            unknown.push((section.clone(), k.clone()));
-        }
-    };
     for (name, value) in file {
         match (name.as_str(), value) {
             ("plugin", toml::Value::Table(t)) => {
-                check("[plugin]".to_owned(), t, &mut PLUGIN_KEYS.iter().map(|k| k.name));
+                unknown.extend(unknown_in("[plugin]", t, PLUGIN_KEYS));
             }
             ("servers", toml::Value::Table(servers)) => {
                 for (server, section) in servers {
                     if let toml::Value::Table(t) = section {
-                        check(
-                            format!("[servers.\"{server}\"]"),
-                            t,
-                            &mut SERVER_KEYS.iter().map(|k| k.name),
-                        );
+                        let place = format!("[servers.\"{server}\"]");
+                        unknown.extend(unknown_in(&place, t, SERVER_KEYS));
                     }
                 }
             }

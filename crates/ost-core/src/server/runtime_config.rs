@@ -26,14 +26,15 @@ impl Server {
     /// event channel from its next poll). Other keys are [`OstError::NotSupported`], naming
     /// the keys that are settable.
     pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
-        let set = keys::server_key(key)
-            .and_then(|k| k.set)
-            .ok_or_else(|| OstError::NotSupported {
-                cause: format!(
-                    "configuration key {key:?} cannot be changed at run time (only {} can)",
-                    keys::runtime_settable_keys()
-                ),
-            })?;
+        let set =
+            keys::server_key(key)
+                .and_then(|k| k.set)
+                .ok_or_else(|| OstError::NotSupported {
+                    cause: format!(
+                        "configuration key {key:?} cannot be changed at run time (only {} can)",
+                        keys::runtime_settable_keys()
+                    ),
+                })?;
         let mut c = self
             .config
             .write()

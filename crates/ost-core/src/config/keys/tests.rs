@@ -65,7 +65,10 @@ fn doc_rows(heading: &str) -> Vec<(String, String)> {
         .map(|l| {
             let cells: Vec<&str> = l.split(" | ").collect();
             let key = cells[0].trim_start_matches("| ").trim_matches('`');
-            (key.to_owned(), cells.get(1).copied().unwrap_or("").to_owned())
+            (
+                key.to_owned(),
+                cells.get(1).copied().unwrap_or("").to_owned(),
+            )
         })
         .collect()
 }
@@ -171,9 +174,10 @@ fn setters_parse_and_clamp() {
 
 #[test]
 fn unknown_keys_are_found_in_every_section() {
-    let file: toml::Table = "top = 1\n[plugin]\nlog_levle = 1\n[servers.\"vast://a\"]\ntenant = \"x\"\nbogus = 2\n"
-        .parse()
-        .unwrap();
+    let file: toml::Table =
+        "top = 1\n[plugin]\nlog_levle = 1\n[servers.\"vast://a\"]\ntenant = \"x\"\nbogus = 2\n"
+            .parse()
+            .unwrap();
     let unknown = unknown_keys(&file);
     assert_eq!(
         unknown,
