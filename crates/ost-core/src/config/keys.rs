@@ -120,7 +120,7 @@ pub enum Shown {
 pub type Setter<C> = fn(&mut C, &str) -> Result<(), String>;
 
 /// One configuration key.
-pub struct Key<C: 'static> {
+pub struct Key<C> {
     /// The TOML key.
     pub name: &'static str,
     /// The type of its value.
