@@ -257,21 +257,37 @@ fn a_failed_backup_and_a_failed_bench_leave_no_image_behind() {
     let left = pending_images(&env, "full-pool");
     assert!(left.as_array().unwrap().is_empty(), "{left}");
 
-    // bench --keep keeps the images it wrote, not the ones whose write failed.
+    // bench --keep keeps the images it wrote, not the one whose write failed: the bucket
+    // fills up once the bench image exists.
+    let mut bench = env.command();
+    bench
+        .arg("--password-file")
+        .arg(&env.password_file)
+        .args(["bench", &env.server_name(), "full-pool", "--size", "64M"])
+        .args(["--streams", "1", "--block", "1M", "--keep"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    env.sim.faults().set(vast_sim::faults::FaultConfig {
+        s3: vast_sim::faults::FaceFaults {
+            latency_ms: 50,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut child = bench.spawn().unwrap();
+    let objects = env.path("sim/s3/buckets/full-pool/objects");
+    let created = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::fs::read_dir(&objects).is_ok_and(|d| {
+            d.filter_map(Result::ok).any(|e| {
+                std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("vast-ost-bench"))
+            })
+        })
+    });
+    assert!(created, "the bench image was created");
     fill_bucket(&env, "full-pool");
-    let out = env.run(&[
-        "bench",
-        &env.server_name(),
-        "full-pool",
-        "--size",
-        "12M",
-        "--streams",
-        "1",
-        "--block",
-        "1M",
-        "--keep",
-    ]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
     let left = pending_images(&env, "full-pool");
     assert!(left.as_array().unwrap().is_empty(), "{left}");
 }
