@@ -661,15 +661,16 @@ impl Plugin {
         self.on_server(server, None, async |s| s.health().await)
     }
 
-    /// A plugin configuration value of this server by key (the TOML key names of
-    /// `docs/configuration.md`). Secrets are never returned.
+    /// A configuration value of this server by its TOML key (any key of
+    /// [`crate::config::keys::SERVER_KEYS`]); a secret is [`OstError::PermissionDenied`], never
+    /// returned.
     pub fn get_config(&self, server: ServerId, key: &str) -> Result<String, OstError> {
         self.server(server)?.get_config(key)
     }
 
-    /// Changes a runtime-tunable configuration value of this server (in memory only):
-    /// `lsu_cache_secs`, `orphan_age_secs`, `event_poll_secs`, `max_in_flight`,
-    /// `read_ahead_chunks`. Other keys are [`OstError::NotSupported`].
+    /// Changes a configuration value of this server in memory, for the keys of
+    /// [`crate::config::keys::SERVER_KEYS`] that have a run-time setter; it applies from the
+    /// next use on. Other keys are [`OstError::NotSupported`].
     pub fn set_config(&self, server: ServerId, key: &str, value: &str) -> Result<(), OstError> {
         self.server(server)?.set_config(key, value)
     }

@@ -1,25 +1,19 @@
 //! Turning the global options into a running plugin: configuration (file + overrides),
 //! credentials, and an open storage server.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use ost_core::{Credentials, Plugin, PluginConfig, ServerId, ServerName, CONFIG_ENV};
+use ost_core::{Credentials, Plugin, PluginConfig, ServerId, ServerName};
 
 use crate::args::Global;
 use crate::error::{CliError, Context as _};
 use crate::password;
 
-/// The configuration file the options point at, if any.
+/// The configuration file the options point at, if any: `--config`, then the plugin's own
+/// lookup order ([`ost_core::config::config_file`]).
 pub(crate) fn config_path(global: &Global) -> Option<PathBuf> {
-    global
-        .config
-        .clone()
-        .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
-        .or_else(|| {
-            let default = Path::new(ost_core::config::DEFAULT_CONFIG_PATH);
-            default.exists().then(|| default.to_path_buf())
-        })
+    ost_core::config::config_file(global.config.as_deref())
 }
 
 /// Loads the configuration file (or the defaults when there is none).

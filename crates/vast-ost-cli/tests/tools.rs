@@ -169,3 +169,125 @@ fn missing_password_without_a_terminal_is_a_clear_error() {
     assert!(err.contains("--password-file"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn config_check_finds_the_file_in_the_plugins_order_and_shows_every_key() {
+    let env = Env::start();
+    let bare = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vast-ost"));
+        c.env_remove("VAST_OST_SERVER")
+            .env_remove("VAST_OST_USER")
+            .env_remove("VAST_OST_PASSWORD")
+            .stdin(std::process::Stdio::null());
+        c
+    };
+    // No --config: the file named by VAST_OST_CONFIG, as the plugin reads it.
+    let out = bare()
+        .env("VAST_OST_CONFIG", &env.config)
+        .args(["--json", "config", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["file"], env.config.display().to_string());
+    let section = v["servers"][env.server_name()].as_object().unwrap();
+    let shown: Vec<&str> = section.keys().map(String::as_str).collect();
+    let mut table: Vec<&str> = ost_core::config::keys::SERVER_KEYS
+        .iter()
+        .map(|k| k.name)
+        .collect();
+    table.sort_unstable();
+    assert_eq!(shown, table, "config check shows every key of the table");
+    assert_eq!(section["writer_lease_secs"], 600);
+    let plugin = v["plugin"].as_object().unwrap();
+    assert_eq!(plugin.len(), ost_core::config::keys::PLUGIN_KEYS.len());
+
+    // --config comes first, before the environment.
+    let other = env.path("other.toml");
+    std::fs::write(&other, "[plugin]\nworker_threads = 7\n").unwrap();
+    let out = bare()
+        .env("VAST_OST_CONFIG", &env.config)
+        .arg("--config")
+        .arg(&other)
+        .args(["--json", "config", "check"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["file"], other.display().to_string());
+    assert_eq!(v["plugin"]["worker_threads"], 7);
+
+    // A file named by the environment that is missing is an error naming it.
+    let out = bare()
+        .env("VAST_OST_CONFIG", env.path("missing.toml"))
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+/// Makes every write into `bucket` fail as a full quota does.
+fn fill_bucket(env: &Env, bucket: &str) {
+    env.sim.faults().set(vast_sim::faults::FaultConfig {
+        full_buckets: vec![bucket.to_owned()],
+        ..vast_sim::faults::FaultConfig::default()
+    });
+}
+
+fn pending_images(env: &Env, lsu: &str) -> serde_json::Value {
+    env.sim.faults().clear();
+    env.run(&["--json", "image", "list", lsu, "--pending"])
+        .json()
+}
+
+#[test]
+fn a_failed_backup_and_a_failed_bench_leave_no_image_behind() {
+    let env = Env::start();
+    assert_eq!(env.run(&["lsu", "create", "full-pool"]).code, 0);
+    let src = env.path("src.bin");
+    std::fs::write(&src, data(12 << 20, 9)).unwrap();
+    fill_bucket(&env, "full-pool");
+    let out = env.run(&["backup", "full-pool", "doomed", src.to_str().unwrap()]);
+    out.assert_one_line_error();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let left = pending_images(&env, "full-pool");
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+
+    // bench --keep keeps the images it wrote, not the one whose write failed: the bucket
+    // fills up once the bench image exists.
+    let mut bench = env.command();
+    bench
+        .arg("--password-file")
+        .arg(&env.password_file)
+        .args(["bench", &env.server_name(), "full-pool", "--size", "64M"])
+        .args(["--streams", "1", "--block", "1M", "--keep"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    env.sim.faults().set(vast_sim::faults::FaultConfig {
+        s3: vast_sim::faults::FaceFaults {
+            latency_ms: 50,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut child = bench.spawn().unwrap();
+    let objects = env.path("sim/s3/buckets/full-pool/objects");
+    let created = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::fs::read_dir(&objects).is_ok_and(|d| {
+            d.filter_map(Result::ok).any(|e| {
+                std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("vast-ost-bench"))
+            })
+        })
+    });
+    assert!(created, "the bench image was created");
+    fill_bucket(&env, "full-pool");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let left = pending_images(&env, "full-pool");
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+}

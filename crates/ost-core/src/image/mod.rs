@@ -223,6 +223,7 @@ impl ImageHandle {
                 id,
                 descriptor.layout.segment_size,
                 descriptor.byte_size,
+                server.read_ahead(),
             )
             .await?;
         Ok(State::Reading { reader, descriptor })

@@ -3,15 +3,47 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ost_model::{ImageDescriptor, ImageId, LsuName, OstError};
+use ost_model::{CloseFlags, ImageDescriptor, ImageId, LsuName, OstError};
 
 use super::Plugin;
-use crate::handles::ServerId;
+use crate::handles::{ImageHandleId, ServerId};
 use crate::server::admin::VerifyReport;
 use crate::server::check::{check_server, CheckReport, CheckStep};
 use crate::types::{Credentials, IssuedToken, SweepReport};
 
 impl Plugin {
+    /// The tool's policy for an image whose backup failed (`vast-ost backup` and `bench` both
+    /// follow it): a tool cannot resume an image as NetBackup does, so it leaves nothing
+    /// behind. The handle is closed (the image stays Pending at its last durable size and the
+    /// writer lease is released), then the image is deleted: descriptor, data, staged tail and
+    /// open uploads. When the delete fails too, its error is returned and the image stays
+    /// Pending until a delete or the orphan sweep (after `orphan_age_secs`) removes it.
+    /// NetBackup's own calls never come here: through the OST API a failed image stays Pending
+    /// and resumable until NetBackup expires it (docs/reliability.md).
+    pub fn discard_failed_backup(&self, image: ImageHandleId) -> Result<(), OstError> {
+        let (server, lsu, id) = self.image_identity(image)?;
+        if let Err(e) = self.close_image(image, CloseFlags::empty()) {
+            // The failure the caller already has, as a failed handle reports it again.
+            tracing::debug!(%lsu, image = %id, error = %e, "closing a failed backup");
+        }
+        self.delete_image(server, &lsu, &id)
+    }
+
+    /// Seals a tool's backup (close with [`CloseFlags::IH_COMPLETE`]); when sealing fails, the
+    /// backup has failed and the image is deleted as [`Plugin::discard_failed_backup`] says.
+    /// Returns the sealing error (a delete that fails too is logged; the image then stays
+    /// Pending until a delete or the orphan sweep removes it).
+    pub fn complete_backup(&self, image: ImageHandleId) -> Result<(), OstError> {
+        let (server, lsu, id) = self.image_identity(image)?;
+        let sealed = self.close_image(image, CloseFlags::IH_COMPLETE);
+        if sealed.is_err() {
+            if let Err(e) = self.delete_image(server, &lsu, &id) {
+                tracing::warn!(%lsu, image = %id, error = %e, "a failed backup could not be deleted; the orphan sweep will remove it");
+            }
+        }
+        sealed
+    }
+
     /// Runs the open-server path of `name` step by step (DNS, TCP, TLS, login, cluster state,
     /// tenant / user / policy, S3 key, S3 reachability, probe object) with this plugin's
     /// configuration; `on_step` sees each step as it ends. Stops at the first failure, which

@@ -122,7 +122,13 @@ impl Server {
         }
         let mut reader = self
             .store()
-            .open_reader(lsu, id, d.layout.segment_size, d.byte_size)
+            .open_reader(
+                lsu,
+                id,
+                d.layout.segment_size,
+                d.byte_size,
+                self.read_ahead(),
+            )
             .await?;
         let mut buf = vec![0u8; VERIFY_CHUNK];
         let mut done = 0u64;

@@ -11,6 +11,7 @@ mod keys;
 mod lsu;
 mod meta;
 pub(crate) mod open;
+mod runtime_config;
 mod sweep;
 
 use std::collections::HashMap;
@@ -22,13 +23,13 @@ use ost_model::{ImageId, LsuName, OstError, ServerCapabilities, ServerFlags, Ser
 use vast_s3_data::BufferBudget;
 use vast_vms_client::VmsClient;
 
-use crate::config::{DataPathKind, ServerConfig};
+use crate::config::ServerConfig;
 use crate::errors;
 use crate::events::EventHub;
 pub(crate) use crate::shared::Busy;
 use crate::shared::ServerShared;
 use crate::stats::Stats;
-use crate::store::{DataLayout, DataStore};
+use crate::store::{DataLayout, DataStore, ReadAhead};
 use crate::types::{Credentials, ServerProps, Statistics};
 use open::{DataPath, LsuOwner, VmsSession};
 
@@ -137,6 +138,15 @@ impl Server {
         }
     }
 
+    /// Read-ahead for readers opened now (`set_config("read_ahead_chunks")` applies to them).
+    pub(crate) fn read_ahead(&self) -> ReadAhead {
+        let c = self.config();
+        ReadAhead {
+            chunk_size: c.read_chunk_size,
+            chunks: c.read_ahead_chunks,
+        }
+    }
+
     // ---- busy registry ----------------------------------------------------------------------
 
     fn busy_map(&self) -> std::sync::MutexGuard<'_, HashMap<(LsuName, ImageId), Busy>> {
@@ -227,81 +237,6 @@ impl Server {
             data_path: self.config().data_path,
             plugin_version: crate::PLUGIN_VERSION.to_owned(),
         })
-    }
-
-    /// A configuration value by its TOML key (secrets never).
-    pub(crate) fn get_config(&self, key: &str) -> Result<String, OstError> {
-        let c = self.config();
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        Ok(match key {
-            "vms_url" => c.vms_url_for(&self.name),
-            "s3_url" => opt(&c.s3_url),
-            "tenant" => c.tenant,
-            "s3_user" => c.s3_user,
-            "view_policy" => c.view_policy,
-            "default_lsu" => c.default_lsu,
-            "data_path" => match c.data_path {
-                DataPathKind::S3 => "s3".to_owned(),
-                DataPathKind::Nfs => "nfs".to_owned(),
-            },
-            "part_size" => c.part_size.to_string(),
-            "segment_size" => c.segment_size.to_string(),
-            "max_in_flight" => c.max_in_flight.to_string(),
-            "read_chunk_size" => c.read_chunk_size.to_string(),
-            "read_ahead_chunks" => c.read_ahead_chunks.to_string(),
-            "lsu_cache_secs" => c.lsu_cache_secs.to_string(),
-            "orphan_age_secs" => c.orphan_age_secs.to_string(),
-            "writer_lease_secs" => c.writer_lease_secs.to_string(),
-            "event_poll_secs" => c.event_poll_secs.to_string(),
-            "sweep_on_open" => c.sweep_on_open.to_string(),
-            "api_token_file" => c
-                .api_token_file
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            "password" | "api_token" => {
-                return Err(OstError::PermissionDenied {
-                    cause: format!("{key}: secrets are never returned"),
-                })
-            }
-            other => {
-                return Err(OstError::InvalidArgument {
-                    cause: format!("unknown configuration key {other:?}"),
-                })
-            }
-        })
-    }
-
-    /// Changes a runtime-tunable value.
-    pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
-        let num = || {
-            value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| OstError::InvalidArgument {
-                    cause: format!("{key} must be a whole number, not {value:?}"),
-                })
-        };
-        let mut c = self
-            .config
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match key {
-            "lsu_cache_secs" => {
-                c.lsu_cache_secs = num()?;
-                self.lsus.set_ttl(Duration::from_secs(c.lsu_cache_secs));
-            }
-            "orphan_age_secs" => c.orphan_age_secs = num()?,
-            "event_poll_secs" => c.event_poll_secs = num()?.max(1),
-            "max_in_flight" => c.max_in_flight = usize::try_from(num()?.max(1)).unwrap_or(1),
-            "read_ahead_chunks" => c.read_ahead_chunks = usize::try_from(num()?).unwrap_or(0),
-            other => {
-                return Err(OstError::NotSupported {
-                    cause: format!("configuration key {other:?} cannot be changed at run time"),
-                })
-            }
-        }
-        tracing::info!(key, value, "configuration changed");
-        Ok(())
     }
 
     /// Statistics snapshot.

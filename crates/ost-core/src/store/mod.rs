@@ -35,6 +35,15 @@ pub(crate) struct DataLayout {
     pub(crate) max_in_flight: usize,
 }
 
+/// Read-ahead of a reader, taken from the server's settings when the reader is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadAhead {
+    /// Bytes per read-ahead request.
+    pub(crate) chunk_size: u64,
+    /// Chunks fetched ahead of the caller (0: none).
+    pub(crate) chunks: usize,
+}
+
 /// Where a checkpointed (flushed, or closed without complete) image stops; kept in the
 /// descriptor (`checkpoint` field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,13 +150,15 @@ pub(crate) trait DataStore: Send + Sync {
         layout: DataLayout,
         checkpoint: Option<&StoredCheckpoint>,
     ) -> Result<Box<dyn ImageWriter>, OstError>;
-    /// A reader for a complete image of `length` bytes.
+    /// A reader for a complete image of `length` bytes, reading ahead as `read_ahead` says
+    /// (where the data path reads ahead).
     async fn open_reader(
         &self,
         lsu: &LsuName,
         id: &ImageId,
         segment_size: u64,
         length: u64,
+        read_ahead: ReadAhead,
     ) -> Result<Box<dyn ImageRead>, OstError>;
     /// Copies one object on the server side; returns its size.
     async fn copy_object(

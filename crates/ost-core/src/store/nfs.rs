@@ -13,7 +13,8 @@ use ost_model::image_key::data_segment_key;
 use ost_model::{ImageId, LsuName, OstError};
 
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StoredCheckpoint, Written,
+    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
+    Written,
 };
 use crate::errors;
 
@@ -189,6 +190,7 @@ impl DataStore for NfsStore {
         id: &ImageId,
         segment_size: u64,
         length: u64,
+        _read_ahead: ReadAhead,
     ) -> Result<Box<dyn ImageRead>, OstError> {
         Ok(Box::new(NfsReader {
             base: self.root.join(lsu.as_str()),

@@ -20,8 +20,8 @@ use vast_s3_data::{
 };
 
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, StagedTail, StoredCheckpoint,
-    Written,
+    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StagedTail,
+    StoredCheckpoint, Written,
 };
 use crate::errors;
 
@@ -29,17 +29,15 @@ use crate::errors;
 pub(crate) struct S3Store {
     client: S3Client,
     budget: BufferBudget,
-    reader: ReaderConfig,
     copy: CopyConfig,
 }
 
 impl S3Store {
     /// A store over `client`, sharing `budget`.
-    pub(crate) fn new(client: S3Client, budget: BufferBudget, reader: ReaderConfig) -> Self {
+    pub(crate) fn new(client: S3Client, budget: BufferBudget) -> Self {
         Self {
             client,
             budget,
-            reader,
             copy: CopyConfig::default(),
         }
     }
@@ -244,14 +242,20 @@ impl DataStore for S3Store {
         id: &ImageId,
         segment_size: u64,
         length: u64,
+        read_ahead: ReadAhead,
     ) -> Result<Box<dyn ImageRead>, OstError> {
+        let config = ReaderConfig {
+            chunk_size: read_ahead.chunk_size,
+            read_ahead_chunks: read_ahead.chunks,
+            ..ReaderConfig::default()
+        };
         let r = ImageReader::new(
             self.client.clone(),
             self.budget.clone(),
             Self::location(lsu, id),
             segment_size,
             length,
-            self.reader.clone(),
+            config,
         )
         .map_err(errors::data)?;
         Ok(Box::new(S3Reader(r)))

@@ -89,14 +89,14 @@ fn write_stream(job: &Job, def: &ImageDef, seed: u64) -> Result<Vec<Duration>, C
         data[..8].copy_from_slice(&offset.to_le_bytes());
         let t = Instant::now();
         if let Err(e) = p.write_image(h, offset, &data[..n]) {
-            let _ = p.close_image(h, CloseFlags::empty());
-            return Err(CliError::ost(format!("writing bench image {id}"), &e));
+            let failure = CliError::ost(format!("writing bench image {id}"), &e);
+            return Err(super::transfer::discard(p, h, failure));
         }
         lat.push(t.elapsed());
         offset += n as u64;
         job.bar.inc(n as u64);
     }
-    p.close_image(h, CloseFlags::IH_COMPLETE)
+    p.complete_backup(h)
         .doing(|| format!("completing bench image {id}"))?;
     Ok(lat)
 }

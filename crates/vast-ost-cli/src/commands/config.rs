@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use ost_core::{DataPathKind, PluginConfig, ServerConfig, ServerName};
+use ost_core::config::keys::{self, Key, Shown};
+use ost_core::{PluginConfig, ServerName};
 use serde_json::{json, Map, Value};
 
 use crate::args::{ConfigCommand, Global};
@@ -10,67 +11,39 @@ use crate::context;
 use crate::error::CliError;
 use crate::output::{print_json, print_text, Table};
 
-fn opt<T: ToString>(v: Option<T>) -> Value {
-    v.map_or(Value::Null, |x| Value::String(x.to_string()))
+/// Every key of the table with its effective value in `section`; a secret only as set / not
+/// set, an unset key as null.
+fn values<C: Default>(table: &[Key<C>], section: &C) -> Map<String, Value> {
+    table
+        .iter()
+        .map(|k| {
+            let v = match k.show(section) {
+                Shown::Value(None) => Value::Null,
+                Shown::Value(Some(keys::Value::Bool(b))) => Value::Bool(b),
+                Shown::Value(Some(keys::Value::Number(n))) => Value::from(n),
+                Shown::Value(Some(keys::Value::Text(s))) => Value::String(s),
+                Shown::Secret { set: true } => Value::String("(set)".to_owned()),
+                Shown::Secret { set: false } => Value::String("(not set)".to_owned()),
+            };
+            (k.name.to_owned(), v)
+        })
+        .collect()
 }
 
-/// Every effective key of a server section (the password only as set / not set).
-fn server_values(name: &str, s: &ServerConfig) -> Map<String, Value> {
-    let vms_url = name.parse::<ServerName>().map_or_else(
-        |_| s.vms_url.clone().unwrap_or_default(),
-        |n| s.vms_url_for(&n),
-    );
-    let v = json!({
-        "vms_url": vms_url,
-        "s3_url": s.s3_url.clone().map_or(Value::String("(resolved through VMS)".into()), Value::String),
-        "s3_vippool": opt(s.s3_vippool.as_ref()),
-        "s3_https": s.s3_https,
-        "s3_port": opt(s.s3_port.as_ref()),
-        "ca_bundle": opt(s.ca_bundle.as_ref().map(|p| p.display())),
-        "insecure": s.insecure,
-        "tenant": s.tenant,
-        "s3_user": s.s3_user,
-        "view_policy": s.view_policy,
-        "bucket_path_prefix": s.bucket_path_prefix,
-        "default_lsu": s.default_lsu,
-        "username": opt(s.username.as_ref()),
-        "password": if s.password.is_some() { "(set)" } else { "(not set)" },
-        "api_token_file": opt(s.api_token_file.as_ref().map(|p| p.display())),
-        "api_token": if s.api_token.is_some() { "(set)" } else { "(not set)" },
-        "data_path": match s.data_path { DataPathKind::S3 => "s3", DataPathKind::Nfs => "nfs" },
-        "nfs_root": opt(s.nfs_root.as_ref().map(|p| p.display())),
-        "part_size": s.part_size,
-        "segment_size": s.segment_size,
-        "max_in_flight": s.max_in_flight,
-        "read_chunk_size": s.read_chunk_size,
-        "read_ahead_chunks": s.read_ahead_chunks,
-        "vms_timeout_secs": s.vms_timeout_secs,
-        "s3_timeout_secs": s.s3_timeout_secs,
-        "connect_timeout_secs": s.connect_timeout_secs,
-        "lsu_cache_secs": s.lsu_cache_secs,
-        "orphan_age_secs": s.orphan_age_secs,
-        "sweep_on_open": s.sweep_on_open,
-        "event_poll_secs": s.event_poll_secs,
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
+/// A server section's effective values (`vms_url` filled in from the name).
+fn server_values(name: &str, s: &ost_core::ServerConfig) -> Map<String, Value> {
+    match name.parse::<ServerName>() {
+        Ok(n) => values(keys::SERVER_KEYS, &s.clone().resolved_for(&n)),
+        Err(_) => values(keys::SERVER_KEYS, s),
     }
 }
 
-fn plugin_values(c: &PluginConfig) -> Map<String, Value> {
-    let p = &c.plugin;
-    let v = json!({
-        "log_file": opt(p.log_file.as_ref().map(|f| f.display())),
-        "log_level": p.log_level,
-        "state_dir": p.state_dir.display().to_string(),
-        "worker_threads": p.worker_threads,
-        "buffer_budget": p.buffer_budget,
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
+/// The table's one line about `name`.
+fn meaning<C>(table: &[Key<C>], name: &str) -> String {
+    table
+        .iter()
+        .find(|k| k.name == name)
+        .map_or_else(String::new, |k| k.doc.to_owned())
 }
 
 fn text(v: &Value) -> String {
@@ -98,7 +71,7 @@ pub(crate) fn run(global: &Global, cmd: ConfigCommand) -> Result<ExitCode, CliEr
             "(no file: built-in defaults)".to_owned(),
         ),
     };
-    let plugin = plugin_values(&config);
+    let plugin = values(keys::PLUGIN_KEYS, &config.plugin);
     let servers: Map<String, Value> = config
         .servers
         .iter()
@@ -114,9 +87,9 @@ pub(crate) fn run(global: &Global, cmd: ConfigCommand) -> Result<ExitCode, CliEr
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!("{source}: valid\n\n[plugin]\n");
-    let mut t = Table::new(&["KEY", "VALUE"]);
+    let mut t = Table::new(&["KEY", "VALUE", "MEANING"]);
     for (k, v) in &plugin {
-        t.row(vec![k.clone(), text(v)]);
+        t.row(vec![k.clone(), text(v), meaning(keys::PLUGIN_KEYS, k)]);
     }
     out.push_str(&t.render());
     if servers.is_empty() {
@@ -124,10 +97,10 @@ pub(crate) fn run(global: &Global, cmd: ConfigCommand) -> Result<ExitCode, CliEr
     }
     for (name, values) in &servers {
         out.push_str(&format!("\n[servers.\"{name}\"]\n"));
-        let mut t = Table::new(&["KEY", "VALUE"]);
+        let mut t = Table::new(&["KEY", "VALUE", "MEANING"]);
         if let Value::Object(m) = values {
             for (k, v) in m {
-                t.row(vec![k.clone(), text(v)]);
+                t.row(vec![k.clone(), text(v), meaning(keys::SERVER_KEYS, k)]);
             }
         }
         out.push_str(&t.render());

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ost_core::{CloseFlags, CreateFlags, OpenMode};
+use ost_core::{CloseFlags, CreateFlags, ImageHandleId, OpenMode, Plugin};
 use serde_json::json;
 
 use crate::args::Global;
@@ -30,6 +30,19 @@ fn fill(input: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Applies ost-core's policy for a backup whose write failed
+/// ([`Plugin::discard_failed_backup`]; [`Plugin::complete_backup`] applies it to a failed
+/// completion) and returns the failure, with a hint when the image could not be removed.
+pub(crate) fn discard(p: &Plugin, handle: ImageHandleId, failure: CliError) -> CliError {
+    match p.discard_failed_backup(handle) {
+        Ok(()) => failure,
+        Err(e) => failure.hint(format!(
+            "the failed image could not be removed ({e}); it stays pending until \
+             `vast-ost image delete` or the orphan sweep removes it"
+        )),
+    }
 }
 
 /// `backup LSU IMAGE FILE|-`.
@@ -78,12 +91,9 @@ pub(crate) fn backup(
     };
     bar.finish_and_clear();
     if let Err(e) = result {
-        // Leave nothing behind: a checkpoint close keeps it pending, then delete it.
-        let _ = p.close_image(handle, CloseFlags::empty());
-        let _ = p.delete_image(server, &lsu, &id);
-        return Err(e);
+        return Err(discard(p, handle, e));
     }
-    p.close_image(handle, CloseFlags::IH_COMPLETE)
+    p.complete_backup(handle)
         .doing(|| format!("completing image {id} in {lsu}"))?;
     let secs = started.elapsed().as_secs_f64();
     let checksum = p

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ost_model::OstError;
-use vast_s3_data::{BufferBudget, ReaderConfig, S3Client, S3ClientBuilder, TlsOptions};
+use vast_s3_data::{BufferBudget, S3Client, S3ClientBuilder, TlsOptions};
 use vast_vms_client::{EndpointSpec, VmsClient};
 
 use super::DataKey;
@@ -89,13 +89,8 @@ pub(crate) async fn build_data_store(
             .map_err(DataPathError::S3Endpoint)?,
     };
     let client = build_s3(config, &url, &key).map_err(DataPathError::S3Client)?;
-    let reader = ReaderConfig {
-        chunk_size: config.read_chunk_size,
-        read_ahead_chunks: config.read_ahead_chunks,
-        ..ReaderConfig::default()
-    };
     Ok(DataPath {
-        store: Arc::new(S3Store::new(client.clone(), budget, reader)),
+        store: Arc::new(S3Store::new(client.clone(), budget)),
         s3: Some(client),
         location: url,
     })

@@ -1,6 +1,8 @@
-//! Plugin configuration: a TOML file (path from `VAST_OST_CONFIG`, else [`DEFAULT_CONFIG_PATH`])
-//! with a `[plugin]` section and one `[servers."vast://..."]` section per storage server.
-//! Every key is documented in `docs/configuration.md`; unknown keys are an error naming them.
+//! Plugin configuration: a TOML file (found by [`config_file`]) with a `[plugin]` section and
+//! one `[servers."vast://..."]` section per storage server. Every key is in the one table of
+//! [`keys`] (which `docs/configuration.md` must match); unknown keys are an error naming them.
+
+pub mod keys;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,21 @@ use vast_vms_client::Secret;
 pub const CONFIG_ENV: &str = "VAST_OST_CONFIG";
 /// Configuration file used when [`CONFIG_ENV`] is not set.
 pub const DEFAULT_CONFIG_PATH: &str = "/usr/openv/lib/ost-plugins/vast-ost.toml";
+/// Where the configuration file is, in lookup order (the plugin and `vast-ost` share it):
+/// `explicit` (the tool's `--config`), else the file named by [`CONFIG_ENV`], else
+/// [`DEFAULT_CONFIG_PATH`] when it exists. `None`: no file, the built-in defaults apply. A
+/// file named explicitly or by the environment is returned whether it exists or not (loading
+/// it then fails with its name).
+pub fn config_file(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
+        .or_else(|| {
+            let default = Path::new(DEFAULT_CONFIG_PATH);
+            default.exists().then(|| default.to_path_buf())
+        })
+}
+
 /// Default LSU created on first use when the plugin manages no bucket yet.
 pub const DEFAULT_LSU: &str = "netbackup-pool-01";
 
@@ -198,6 +215,14 @@ impl ServerConfig {
             .unwrap_or_else(|| format!("https://{}", name.endpoint()))
     }
 
+    /// These settings as server `name` uses them: `vms_url` filled in from the name when
+    /// unset (what `get_config` and `vast-ost config check` show).
+    #[must_use]
+    pub fn resolved_for(mut self, name: &ServerName) -> Self {
+        self.vms_url = Some(self.vms_url_for(name));
+        self
+    }
+
     /// Pending images and uploads older than this are orphans.
     pub fn orphan_age(&self) -> Duration {
         Duration::from_secs(self.orphan_age_secs)
@@ -267,11 +292,28 @@ pub fn default_api_token_file(state_dir: &Path, name: &ServerName) -> PathBuf {
 }
 
 impl PluginConfig {
-    /// Parses a TOML document. Unknown keys are an error naming them.
+    /// Parses a TOML document. A key the table of [`keys`] does not know is an error naming
+    /// it and its section.
     pub fn parse(text: &str) -> Result<Self, OstError> {
-        let config: Self = toml::from_str(text).map_err(|e| OstError::InvalidArgument {
-            cause: format!("configuration: {}", e.message().trim()),
-        })?;
+        let bad = |cause: &str| OstError::InvalidArgument {
+            cause: format!("configuration: {}", cause.trim()),
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| bad(e.message()))?;
+        if let Some((section, key)) = keys::unknown_keys(&table).into_iter().next() {
+            let place = if section.is_empty() {
+                "at the top level (only [plugin] and [servers.\"vast://...\"] sections)".to_owned()
+            } else {
+                format!("in {section}")
+            };
+            return Err(bad(&format!(
+                "unknown key `{key}` {place}; docs/configuration.md lists every key"
+            )));
+        }
+        let config: Self = table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.message()))?;
         config.validate()?;
         Ok(config)
     }
@@ -284,16 +326,19 @@ impl PluginConfig {
         Self::parse(&text)
     }
 
-    /// Loads the file named by `VAST_OST_CONFIG`, else [`DEFAULT_CONFIG_PATH`] when it exists,
-    /// else the defaults.
-    pub fn from_env() -> Result<Self, OstError> {
-        match std::env::var_os(CONFIG_ENV) {
-            Some(path) => Self::load(Path::new(&path)),
-            None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
-                Self::load(Path::new(DEFAULT_CONFIG_PATH))
-            }
-            None => Ok(Self::default()),
+    /// Loads the file [`config_file`] finds for `explicit`, or the defaults when there is
+    /// none; returns the file it loaded.
+    pub fn locate(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), OstError> {
+        match config_file(explicit) {
+            Some(path) => Ok((Self::load(&path)?, Some(path))),
+            None => Ok((Self::default(), None)),
         }
+    }
+
+    /// The plugin's configuration (`stspi_init`): [`PluginConfig::locate`] with no explicit
+    /// file.
+    pub fn from_env() -> Result<Self, OstError> {
+        Self::locate(None).map(|(config, _)| config)
     }
 
     /// Checks every section.
@@ -354,7 +399,7 @@ mod tests {
 
     #[test]
     fn the_shipped_sample_parses_with_the_token_line_enabled() {
-        let sample = include_str!("../../../ffi/dist/vast-ost.toml.sample");
+        let sample = include_str!("../../../../ffi/dist/vast-ost.toml.sample");
         let config = PluginConfig::parse(sample).unwrap();
         assert_eq!(config.servers.len(), 1);
         let enabled = sample.replace("# api_token_file =", "api_token_file =");
@@ -380,8 +425,28 @@ mod tests {
         assert!(err.cause().contains("log_levle"), "{err}");
         let err = PluginConfig::parse("[servers.\"vast://a\"]\nbogus_key = 1\n").unwrap_err();
         assert!(err.cause().contains("bogus_key"), "{err}");
+        assert!(err.cause().contains("[servers.\"vast://a\"]"), "{err}");
         let err = PluginConfig::parse("[servers.\"http://a\"]\n").unwrap_err();
         assert!(err.cause().contains("vast://"), "{err}");
+        let err = PluginConfig::parse("tenant = \"x\"\n").unwrap_err();
+        assert!(err.cause().contains("`tenant` at the top level"), "{err}");
+    }
+
+    #[test]
+    fn an_explicit_file_comes_before_the_environment() {
+        // The environment's file is covered by tests/global.rs (stspi_init); here the explicit
+        // file must win whatever the environment says.
+        let dir = std::env::temp_dir().join(format!("vast-ost-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let explicit = dir.join("explicit.toml");
+        std::fs::write(&explicit, "[plugin]\nworker_threads = 3\n").unwrap();
+        assert_eq!(config_file(Some(&explicit)), Some(explicit.clone()));
+        let (config, found) = PluginConfig::locate(Some(&explicit)).unwrap();
+        assert_eq!((config.plugin.worker_threads, found), (3, Some(explicit)));
+        let missing = dir.join("missing.toml");
+        let err = PluginConfig::locate(Some(&missing)).unwrap_err();
+        assert!(err.cause().contains("missing.toml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
