@@ -43,7 +43,7 @@ pub mod ops;
 pub mod plugin;
 pub mod types;
 
-mod errors;
+mod error;
 mod logging;
 mod private_file;
 mod server;

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use ost_model::OstError;
 
-use crate::errors;
+use crate::error;
 
 /// Creates `dir` (and its parents) and restricts it to its owner.
 pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), OstError> {
     fs::create_dir_all(dir).map_err(|e| {
-        errors::io(
+        error::io(
             &format!("creating the state directory {}", dir.display()),
             &e,
         )
@@ -41,7 +41,7 @@ pub(crate) fn write_private(path: &Path, body: &[u8], what: &str) -> Result<(), 
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let failed = |e: std::io::Error| errors::io(&format!("writing {what} {}", path.display()), &e);
+    let failed = |e: std::io::Error| error::io(&format!("writing {what} {}", path.display()), &e);
     let mut f = options.open(tmp).map_err(failed)?;
     f.write_all(body)
         .and_then(|()| f.sync_all())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ost_model::{ImageDescriptor, ImageId, ImageState, LsuName, OstError};
 
 use super::Server;
-use crate::errors;
+use crate::error;
 use crate::private_file;
 use crate::types::{IssuedToken, SweepReport};
 
@@ -54,7 +54,7 @@ impl Server {
             || format!("vast-ost@{}", crate::image::host_name()),
             str::to_owned,
         );
-        let me = self.vms.whoami().await.map_err(errors::vms)?;
+        let me = self.vms.whoami().await.map_err(error::vms)?;
         let mut new = vast_vms_client::NewApiToken::named(name.as_str());
         if let Some(expiry) = expiry {
             new = new.expiring_in(expiry);
@@ -64,7 +64,7 @@ impl Server {
             .api_tokens()
             .create(&new)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         let mut body = issued.token.expose().as_bytes().to_vec();
         body.push(b'\n');
         if let Err(e) = private_file::write_private(file, &body, "the API token file") {

@@ -12,7 +12,7 @@ use ost_model::{OstError, ServerName};
 use vast_vms_client::{Secret, VmsClient};
 
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::types::Credentials;
 
 /// The credentials one server is opened with.
@@ -88,7 +88,7 @@ impl VmsAuth {
     /// `err` as the plugin reports it; an authentication failure names the credentials
     /// (user name or token file, never the secret).
     pub(crate) fn refused(&self, err: vast_vms_client::Error) -> OstError {
-        match errors::vms(err) {
+        match error::vms(err) {
             OstError::Auth { cause } => OstError::Auth {
                 cause: format!("VMS refused {}: {cause}", self.who()),
             },
@@ -147,7 +147,7 @@ pub(crate) fn build_vms(
     if let Some(ca) = &config.ca_bundle {
         b = b.ca_bundle(ca);
     }
-    b.build().map_err(errors::vms)
+    b.build().map_err(error::vms)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ impl Server {
     /// server is unusable for reasons outside the checks).
     pub(crate) async fn health(&self) -> Result<HealthReport, OstError> {
         let mut checks = Vec::new();
-        let cluster = self.vms().cluster().await.map_err(crate::errors::vms);
+        let cluster = self.vms().cluster().await.map_err(crate::error::vms);
         checks.push(check(
             "vms",
             cluster

@@ -13,7 +13,7 @@ use ost_model::{OstError, ServerName};
 use serde::{Deserialize, Serialize};
 use vast_vms_client::{Secret, VmsClient};
 
-use crate::errors;
+use crate::error;
 use crate::plugin::ChildCloses;
 use crate::private_file;
 
@@ -84,7 +84,7 @@ impl KeyStore {
     ) -> Result<StoredKey, OstError> {
         private_file::ensure_private_dir(&self.dir)?;
         let lock_path = self.file.with_extension("lock");
-        let lock = File::create(&lock_path).map_err(|e| errors::io("creating the key lock", &e))?;
+        let lock = File::create(&lock_path).map_err(|e| error::io("creating the key lock", &e))?;
         let lock = Arc::new(lock);
         // An flock belongs to the open file, which a fork shares with the child: a child
         // forked while this lock is held closes its copy (or it would hold the lock for ever).
@@ -95,7 +95,7 @@ impl KeyStore {
             .map_err(|e| OstError::Internal {
                 cause: e.to_string(),
             })?
-            .map_err(|e| errors::io("locking the key file", &e))?;
+            .map_err(|e| error::io("locking the key file", &e))?;
         let result = self.obtain_locked(vms, user_id, tenant_id).await;
         // Unlocked before the descriptor leaves the registry, closed after.
         if let Err(e) = lock.unlock() {
@@ -114,11 +114,7 @@ impl KeyStore {
     ) -> Result<StoredKey, OstError> {
         let stored = self.load();
         if let Some(key) = stored.as_ref().filter(|k| k.user_id == user_id) {
-            let listed = vms
-                .users()
-                .access_keys(user_id)
-                .await
-                .map_err(errors::vms)?;
+            let listed = vms.users().access_keys(user_id).await.map_err(error::vms)?;
             if listed
                 .iter()
                 .any(|k| k.access_key == key.access_key && k.enabled)
@@ -132,7 +128,7 @@ impl KeyStore {
         let pair = boot
             .issue_access_key(user_id, tenant_id)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         let key = StoredKey {
             user_id,
             access_key: pair.access_key,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ost_model::{LsuFlags, LsuInfo, LsuName, OstError};
 
 use super::Server;
-use crate::errors;
+use crate::error;
 
 #[derive(Default)]
 struct Cached {
@@ -132,7 +132,7 @@ impl Server {
             .views()
             .by_bucket(lsu.as_str())
             .await
-            .map_err(errors::vms)?
+            .map_err(error::vms)?
             .filter(|v| v.bucket_owner.as_deref() == Some(self.owner.user_name.as_str()))
             .ok_or_else(|| OstError::NotFound {
                 cause: format!("LSU {lsu} is not a bucket of this plugin"),
@@ -142,7 +142,7 @@ impl Server {
             .quotas()
             .by_path(&view.path)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         let cluster_capacity = || async {
             self.vms()
                 .cluster()

@@ -24,7 +24,7 @@ use vast_s3_data::BufferBudget;
 use vast_vms_client::VmsClient;
 
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::events::EventHub;
 pub(crate) use crate::shared::Busy;
 use crate::shared::ServerShared;
@@ -61,7 +61,7 @@ impl Server {
         let cluster = open::verify_cluster(&vms).await?;
         let identity = open::ensure_identity(&vms, &config)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
         let DataPath { store, .. } =
             open::build_data_store(&config, &vms, identity.tenant_id(), key, budget).await?;
@@ -208,7 +208,7 @@ impl Server {
 
     /// Server properties from VMS.
     pub(crate) async fn props(&self) -> Result<ServerProps, OstError> {
-        let cluster = self.vms.cluster().await.map_err(errors::vms)?;
+        let cluster = self.vms.cluster().await.map_err(error::vms)?;
         // Not WRITE_IMAGE_RANDOM: writes may arrive out of order only within a few parts.
         let mut capabilities = ServerCapabilities::COPY_IMAGE
             | ServerCapabilities::ASYNC_COPY

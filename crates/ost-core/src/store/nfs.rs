@@ -16,7 +16,7 @@ use super::{
     DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
     Written,
 };
-use crate::errors;
+use crate::error;
 
 /// Files under a mount point.
 pub(crate) struct NfsStore {
@@ -37,7 +37,7 @@ impl NfsStore {
 fn parent_dirs(path: &Path) -> Result<(), OstError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)
-            .map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))?;
+            .map_err(|e| error::io(&format!("creating {}", dir.display()), &e))?;
     }
     Ok(())
 }
@@ -77,7 +77,7 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<ObjectEntry>) -> std::io::Result<
 impl DataStore for NfsStore {
     async fn prepare_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
         let dir = self.root.join(lsu.as_str());
-        fs::create_dir_all(&dir).map_err(|e| errors::io(&format!("creating {}", dir.display()), &e))
+        fs::create_dir_all(&dir).map_err(|e| error::io(&format!("creating {}", dir.display()), &e))
     }
 
     async fn put(
@@ -95,18 +95,18 @@ impl DataStore for NfsStore {
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .map_err(|e| errors::io(&what, &e))?;
+                .map_err(|e| error::io(&what, &e))?;
             return f
                 .write_all(&data)
                 .and_then(|()| f.sync_all())
-                .map_err(|e| errors::io(&what, &e));
+                .map_err(|e| error::io(&what, &e));
         }
         let tmp = path.with_extension("tmp");
-        let mut f = File::create(&tmp).map_err(|e| errors::io(&what, &e))?;
+        let mut f = File::create(&tmp).map_err(|e| error::io(&what, &e))?;
         f.write_all(&data)
             .and_then(|()| f.sync_all())
-            .map_err(|e| errors::io(&what, &e))?;
-        fs::rename(&tmp, &path).map_err(|e| errors::io(&what, &e))
+            .map_err(|e| error::io(&what, &e))?;
+        fs::rename(&tmp, &path).map_err(|e| error::io(&what, &e))
     }
 
     async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError> {
@@ -114,7 +114,7 @@ impl DataStore for NfsStore {
         match fs::read(&path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(errors::io(&format!("reading {}", path.display()), &e)),
+            Err(e) => Err(error::io(&format!("reading {}", path.display()), &e)),
         }
     }
 
@@ -124,7 +124,7 @@ impl DataStore for NfsStore {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(errors::io(&format!("deleting {}", path.display()), &e)),
+                Err(e) => return Err(error::io(&format!("deleting {}", path.display()), &e)),
             }
             // Empty directories of the image go too (errors: not empty, fine).
             let mut dir = path.parent();
@@ -145,7 +145,7 @@ impl DataStore for NfsStore {
             None => base.clone(),
         };
         let mut out = Vec::new();
-        walk(&start, &base, &mut out).map_err(|e| errors::io("listing", &e))?;
+        walk(&start, &base, &mut out).map_err(|e| error::io("listing", &e))?;
         out.retain(|o| o.key.starts_with(prefix));
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
@@ -209,7 +209,7 @@ impl DataStore for NfsStore {
     ) -> Result<u64, OstError> {
         let (src, dst) = (self.path(src_lsu, src_key), self.path(dst_lsu, dst_key));
         parent_dirs(&dst)?;
-        fs::copy(&src, &dst).map_err(|e| errors::io(&format!("copying {}", src.display()), &e))
+        fs::copy(&src, &dst).map_err(|e| error::io(&format!("copying {}", src.display()), &e))
     }
 
     async fn sweep_uploads(
@@ -286,9 +286,9 @@ impl NfsWriter {
             match File::open(&path) {
                 Ok(f) => f
                     .sync_all()
-                    .map_err(|e| errors::io(&format!("syncing {}", path.display()), &e))?,
+                    .map_err(|e| error::io(&format!("syncing {}", path.display()), &e))?,
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(errors::io(&format!("syncing {}", path.display()), &e)),
+                Err(e) => return Err(error::io(&format!("syncing {}", path.display()), &e)),
             }
         }
         let mut buf = vec![0u8; 1 << 20];
@@ -299,14 +299,14 @@ impl NfsWriter {
         ) {
             let path = self.segment_path(seg);
             let what = format!("reading {}", path.display());
-            let f = File::open(&path).map_err(|e| errors::io(&what, &e))?;
+            let f = File::open(&path).map_err(|e| error::io(&what, &e))?;
             let mut done = 0u64;
             while done < len {
                 let n = usize::try_from(len - done)
                     .unwrap_or(usize::MAX)
                     .min(buf.len());
                 f.read_exact_at(&mut buf[..n], inner + done)
-                    .map_err(|e| errors::io(&what, &e))?;
+                    .map_err(|e| error::io(&what, &e))?;
                 self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
                 done += n as u64;
             }
@@ -329,10 +329,10 @@ impl ImageWriter for NfsWriter {
                 .create(true)
                 .truncate(false)
                 .open(&path)
-                .map_err(|e| errors::io(&what, &e))?;
+                .map_err(|e| error::io(&what, &e))?;
             let n = usize::try_from(len).unwrap_or(usize::MAX);
             f.write_all_at(&data[at..at + n], inner)
-                .map_err(|e| errors::io(&what, &e))?;
+                .map_err(|e| error::io(&what, &e))?;
             at += n;
         }
         let end = offset + data.len() as u64;
@@ -352,7 +352,7 @@ impl ImageWriter for NfsWriter {
         if self.written == 0 {
             let path = self.segment_path(0);
             parent_dirs(&path)?;
-            File::create(&path).map_err(|e| errors::io("creating an empty segment", &e))?;
+            File::create(&path).map_err(|e| error::io("creating an empty segment", &e))?;
         }
         let crc32c = self.sync_and_checksum()?;
         Ok(Written {
@@ -395,10 +395,10 @@ impl ImageRead for NfsReader {
         for (seg, inner, n) in pieces(self.segment_size, offset, len) {
             let path = self.base.join(data_segment_key(&self.id, seg));
             let what = format!("reading {}", path.display());
-            let f = File::open(&path).map_err(|e| errors::io(&what, &e))?;
+            let f = File::open(&path).map_err(|e| error::io(&what, &e))?;
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             f.read_exact_at(&mut buf[at..at + n], inner)
-                .map_err(|e| errors::io(&what, &e))?;
+                .map_err(|e| error::io(&what, &e))?;
             at += n;
         }
         Ok(at)

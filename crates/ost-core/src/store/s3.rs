@@ -1,7 +1,7 @@
 //! The S3 data path, all of it through `vast-s3-data`: segment objects (its writer and reader),
 //! small objects (conditional create for descriptors), copies, listings, the stale-upload sweep
 //! and LSU labels (a bucket tag). Every S3 error becomes an [`OstError`] in one place,
-//! [`errors::data`].
+//! [`error::data`].
 
 use std::time::SystemTime;
 
@@ -23,7 +23,7 @@ use super::{
     DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StagedTail,
     StoredCheckpoint, Written,
 };
-use crate::errors;
+use crate::error;
 
 /// The S3 data path of one storage server.
 pub(crate) struct S3Store {
@@ -120,7 +120,7 @@ async fn put_object(
     };
     vast_s3_data::objects::put(client, lsu.as_str(), key, data, &condition)
         .await
-        .map_err(errors::data)
+        .map_err(error::data)
 }
 
 /// GetObject of a small object, or `None` when it does not exist.
@@ -131,7 +131,7 @@ async fn get_object(
 ) -> Result<Option<Vec<u8>>, OstError> {
     let object = vast_s3_data::objects::get(client, lsu.as_str(), key, None)
         .await
-        .map_err(errors::data)?;
+        .map_err(error::data)?;
     Ok(object.map(|o| o.data.to_vec()))
 }
 
@@ -159,7 +159,7 @@ impl DataStore for S3Store {
         vast_s3_data::delete::delete_keys(&self.client, lsu.as_str(), keys)
             .await
             .map(drop)
-            .map_err(errors::data)
+            .map_err(error::data)
     }
 
     async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError> {
@@ -171,7 +171,7 @@ impl DataStore for S3Store {
             vast_s3_data::listing::list(&self.client, lsu.as_str(), request)
                 .try_collect()
                 .await
-                .map_err(errors::data)?;
+                .map_err(error::data)?;
         Ok(entries
             .into_iter()
             .filter_map(|e| match e {
@@ -202,7 +202,7 @@ impl DataStore for S3Store {
             Self::location(lsu, id),
             writer_config(layout),
         )
-        .map_err(errors::data)?;
+        .map_err(error::data)?;
         Ok(Box::new(self.image_writer(w, lsu, id)))
     }
 
@@ -226,12 +226,12 @@ impl DataStore for S3Store {
             parts.as_ref(),
         )
         .await
-        .map_err(errors::data)?;
+        .map_err(error::data)?;
         if let Some(tail) = checkpoint.and_then(|c| c.tail) {
             let bytes = self.staged_tail(lsu, id, tail).await?;
             w.restore_tail(tail.start, &bytes)
                 .await
-                .map_err(errors::data)?;
+                .map_err(error::data)?;
         }
         Ok(Box::new(self.image_writer(w, lsu, id)))
     }
@@ -257,7 +257,7 @@ impl DataStore for S3Store {
             length,
             config,
         )
-        .map_err(errors::data)?;
+        .map_err(error::data)?;
         Ok(Box::new(S3Reader(r)))
     }
 
@@ -281,7 +281,7 @@ impl DataStore for S3Store {
             &self.copy,
         )
         .await
-        .map_err(errors::data)
+        .map_err(error::data)
     }
 
     async fn sweep_uploads(
@@ -305,7 +305,7 @@ impl DataStore for S3Store {
         vast_s3_data::multipart::sweep_stale(&self.client, lsu.as_str(), &which, mode)
             .await
             .map(|taken| taken.len())
-            .map_err(errors::data)
+            .map_err(error::data)
     }
 
     fn keeps_labels(&self) -> bool {
@@ -315,7 +315,7 @@ impl DataStore for S3Store {
     async fn lsu_label(&self, lsu: &LsuName) -> Result<Option<String>, OstError> {
         let tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
             .await
-            .map_err(errors::data)?;
+            .map_err(error::data)?;
         Ok(tags
             .into_iter()
             .find(|(k, _)| k == LABEL_TAG)
@@ -325,12 +325,12 @@ impl DataStore for S3Store {
     async fn set_lsu_label(&self, lsu: &LsuName, label: &str) -> Result<(), OstError> {
         let mut tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
             .await
-            .map_err(errors::data)?;
+            .map_err(error::data)?;
         tags.retain(|(k, _)| k != LABEL_TAG);
         tags.push((LABEL_TAG.to_owned(), label.to_owned()));
         vast_s3_data::buckets::put_tags(&self.client, lsu.as_str(), &tags)
             .await
-            .map_err(errors::data)
+            .map_err(error::data)
     }
 }
 
@@ -345,11 +345,11 @@ struct S3Writer {
 #[async_trait]
 impl ImageWriter for S3Writer {
     async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
-        self.writer.write(offset, data).await.map_err(errors::data)
+        self.writer.write(offset, data).await.map_err(error::data)
     }
 
     async fn finish(&mut self) -> Result<Written, OstError> {
-        let s = self.writer.finish().await.map_err(errors::data)?;
+        let s = self.writer.finish().await.map_err(error::data)?;
         Ok(Written {
             length: s.length,
             crc32c: s.crc32c,
@@ -357,7 +357,7 @@ impl ImageWriter for S3Writer {
     }
 
     async fn checkpoint(&mut self) -> Result<StoredCheckpoint, OstError> {
-        let point = self.writer.flush().await.map_err(errors::data)?;
+        let point = self.writer.flush().await.map_err(error::data)?;
         let tail = if point.tail.is_empty() {
             None
         } else {
@@ -389,6 +389,6 @@ struct S3Reader(ImageReader);
 #[async_trait]
 impl ImageRead for S3Reader {
     async fn read_into(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, OstError> {
-        self.0.read_into(offset, buf).await.map_err(errors::data)
+        self.0.read_into(offset, buf).await.map_err(error::data)
     }
 }

@@ -18,7 +18,7 @@ use s3s::{s3_error, S3Result, StdError};
 use tokio::sync::mpsc;
 
 use super::checksum::finish;
-use super::errors::io_error;
+use super::error::io_error;
 use super::meta::Checksums;
 
 /// Size of the chunks written to and read from disk.

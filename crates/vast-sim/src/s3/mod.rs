@@ -27,7 +27,7 @@
 mod auth;
 mod buckets;
 mod checksum;
-mod errors;
+mod error;
 mod io;
 mod list;
 mod meta;

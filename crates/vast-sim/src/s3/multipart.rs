@@ -179,7 +179,7 @@ impl SimS3 {
             return Err(if e.kind() == std::io::ErrorKind::NotFound {
                 s3_error!(NoSuchUpload)
             } else {
-                super::errors::io_error(e)
+                super::error::io_error(e)
             });
         }
         self.store.commit_part(upload_id, part)

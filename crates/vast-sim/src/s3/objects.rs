@@ -218,7 +218,7 @@ impl SimS3 {
             return Err(if e.kind() == std::io::ErrorKind::NotFound {
                 s3_error!(NoSuchBucket)
             } else {
-                super::errors::io_error(e)
+                super::error::io_error(e)
             });
         }
         self.store

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use s3s::{s3_error, S3Error, S3Result};
 
-use super::errors::{io_error, quota_exceeded};
+use super::error::{io_error, quota_exceeded};
 use super::meta::{now_ms, read_json, write_json, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
 use super::StoreError;
 use crate::control::{BucketUsage, DataPlane, DataPlaneError};

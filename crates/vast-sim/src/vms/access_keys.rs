@@ -5,7 +5,7 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use super::auth::Principal;
-use super::errors::{ApiError, ApiResult, FieldErrors, Reply};
+use super::error::{ApiError, ApiResult, FieldErrors, Reply};
 use super::events;
 use super::query::ListQuery;
 use super::router::{Call, Ctx};

@@ -5,7 +5,7 @@ use hyper::Method;
 use serde_json::{json, Map, Value};
 
 use super::auth::Principal;
-use super::errors::{ApiError, ApiResult, FieldErrors, Reply};
+use super::error::{ApiError, ApiResult, FieldErrors, Reply};
 use super::query::ListQuery;
 use super::router::{Call, Ctx};
 use super::store::{ApiToken, Db};

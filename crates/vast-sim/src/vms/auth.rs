@@ -16,7 +16,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::errors::{ApiError, TOKEN_INVALID};
+use super::error::{ApiError, TOKEN_INVALID};
 use super::store::Db;
 use super::values::now_unix;
 

@@ -4,7 +4,7 @@
 use hyper::Method;
 use serde_json::{json, Value};
 
-use super::errors::{ApiError, ApiResult, Reply};
+use super::error::{ApiError, ApiResult, Reply};
 use super::router::{Call, Ctx};
 use super::schema::{self, Kind, EVENTS};
 use super::store::{Db, Row};

@@ -21,7 +21,7 @@
 mod access_keys;
 mod apitokens;
 mod auth;
-mod errors;
+mod error;
 mod events;
 mod paths;
 mod query;
@@ -48,7 +48,7 @@ use crate::http::{FaceFuture, Handler};
 use crate::SimConfig;
 
 use self::auth::Jwt;
-use self::errors::ApiError;
+use self::error::ApiError;
 use self::store::{Db, StateFile};
 
 /// Where the two faces listen, for self links and the PROTOCOLS VIP pool.

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Map, Value};
 
-use super::errors::ApiError;
+use super::error::ApiError;
 use super::paths::percent_encode;
 use super::values::parse_iso;
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::errors::{ApiError, FieldErrors};
+use super::error::{ApiError, FieldErrors};
 use super::resources::{unique, Effects, Usage};
 use super::schema::QUOTAS;
 use super::store::{Db, Row};

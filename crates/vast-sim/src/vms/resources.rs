@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::errors::{ApiError, ApiResult, Reply};
+use super::error::{ApiError, ApiResult, Reply};
 use super::events;
 use super::query::ListQuery;
 use super::router::{Call, Ctx};

@@ -7,7 +7,7 @@ use hyper::{Method, Request, Response};
 use serde_json::Value;
 
 use super::auth::{self, Credentials, Principal};
-use super::errors::{into_response, ApiError, ApiResult};
+use super::error::{into_response, ApiError, ApiResult};
 use super::paths::{parse_path, parse_query, ApiPath};
 use super::schema;
 use super::{access_keys, apitokens, events, system, VmsState};

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::errors::{ApiError, FieldErrors};
+use super::error::{ApiError, FieldErrors};
 use super::store::Row;
 
 /// The type of a writable field.

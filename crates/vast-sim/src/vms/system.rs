@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::auth::{self, Principal};
-use super::errors::{ApiError, ApiResult, FieldErrors, Reply};
+use super::error::{ApiError, ApiResult, FieldErrors, Reply};
 use super::resources::Usage;
 use super::router::{admin, Call, Ctx, Links};
 use super::store::{Db, Row};

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::access_keys;
-use super::errors::{ApiError, FieldErrors};
+use super::error::{ApiError, FieldErrors};
 use super::resources::Effects;
 use super::schema::Kind;
 use super::store::{Db, Row};

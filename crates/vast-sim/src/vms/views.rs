@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::errors::{ApiError, FieldErrors};
+use super::error::{ApiError, FieldErrors};
 use super::events;
 use super::resources::{unique, Effects, Usage};
 use super::router::Ctx;

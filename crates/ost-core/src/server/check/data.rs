@@ -9,7 +9,7 @@ use vast_vms_client::VmsClient;
 
 use super::{Runner, Stop, CHECK_PROBE_KEY};
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::server::open::{self, DataKey, DataPath, DataPathError, Identity, LsuOwner};
 use crate::store::DataStore;
 
@@ -112,7 +112,7 @@ pub(super) async fn data_path(
             Ok(data)
         }
         Err(e) => {
-            let mapped = errors::data(e);
+            let mapped = error::data(e);
             let hint = match &mapped {
                 OstError::Network { .. } | OstError::Timeout { .. } => format!(
                     "nothing answers S3 at {url}: check that the S3 protocol is enabled on the \

@@ -11,7 +11,7 @@ use vast_vms_client::{EndpointSpec, VmsClient};
 
 use super::DataKey;
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::server::keys::StoredKey;
 use crate::store::nfs::NfsStore;
 use crate::store::s3::S3Store;
@@ -100,7 +100,7 @@ fn build_s3(config: &ServerConfig, url: &str, key: &StoredKey) -> Result<S3Clien
     let tls = if config.insecure {
         TlsOptions::Insecure
     } else if let Some(ca) = &config.ca_bundle {
-        let pem = std::fs::read(ca).map_err(|e| errors::io("reading the CA bundle", &e))?;
+        let pem = std::fs::read(ca).map_err(|e| error::io("reading the CA bundle", &e))?;
         TlsOptions::CaBundle(pem)
     } else {
         TlsOptions::SystemRoots
@@ -110,7 +110,7 @@ fn build_s3(config: &ServerConfig, url: &str, key: &StoredKey) -> Result<S3Clien
         .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
         .attempt_timeout(Some(Duration::from_secs(config.s3_timeout_secs)))
         .build()
-        .map_err(errors::data)
+        .map_err(error::data)
 }
 
 async fn resolve_s3_url(
@@ -132,6 +132,6 @@ async fn resolve_s3_url(
         .bootstrap()
         .resolve_s3_endpoint(&spec)
         .await
-        .map_err(errors::vms)?;
+        .map_err(error::vms)?;
     Ok(ep.url)
 }

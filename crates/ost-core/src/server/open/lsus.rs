@@ -6,7 +6,7 @@ use ost_model::{LsuName, OstError};
 use vast_vms_client::{BucketSpec, VmsClient};
 
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::store::DataStore;
 
 /// Whose buckets the LSUs are: the plugin's S3 user in its tenant, and the policy its new
@@ -28,7 +28,7 @@ impl LsuOwner {
             .bootstrap()
             .buckets_of(&self.user_name)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         Ok(views
             .into_iter()
             .filter(|v| v.tenant_id.is_none() || v.tenant_id == Some(self.tenant_id))
@@ -56,7 +56,7 @@ impl LsuOwner {
         vms.bootstrap()
             .ensure_bucket_view(&spec)
             .await
-            .map_err(errors::vms)?;
+            .map_err(error::vms)?;
         store.prepare_lsu(lsu).await
     }
 

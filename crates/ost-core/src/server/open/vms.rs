@@ -4,7 +4,7 @@ use ost_model::{OstError, ServerName};
 use vast_vms_client::{Cluster, VmsClient};
 
 use crate::config::ServerConfig;
-use crate::errors;
+use crate::error;
 use crate::server::auth::{build_vms, VmsAuth};
 use crate::types::Credentials;
 
@@ -82,7 +82,7 @@ impl From<ClusterError> for OstError {
                     ClusterError::state(&c)
                 ),
             },
-            ClusterError::Vms(e) => errors::vms(e),
+            ClusterError::Vms(e) => error::vms(e),
         }
     }
 }
