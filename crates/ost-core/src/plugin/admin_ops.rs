@@ -1,4 +1,5 @@
-//! [`Plugin`]'s OST calls on one kind of object. Events, health, configuration and statistics of an open server.
+//! [`Plugin`]'s OST calls on one kind of object. Events, health, configuration and statistics of an
+//! open server.
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-//! [`Plugin`]'s OST calls on one kind of object. Copies: synchronous and asynchronous image copies, and the operations they run as.
+//! [`Plugin`]'s OST calls on one kind of object. Copies: synchronous and asynchronous image copies,
+//! and the operations they run as.
 
 use ost_model::OstError;
 

@@ -1,4 +1,5 @@
-//! [`Plugin`]'s OST calls on one kind of object. Images: create, open, write, read, flush, close, properties, delete, lists, metadata.
+//! [`Plugin`]'s OST calls on one kind of object. Images: create, open, write, read, flush, close,
+//! properties, delete, lists, metadata.
 
 use std::sync::{Arc, Mutex};
 

@@ -1,4 +1,5 @@
-//! [`Plugin`]'s OST calls on one kind of object. LSUs: lists, create, information, properties, labels.
+//! [`Plugin`]'s OST calls on one kind of object. LSUs: lists, create, information, properties,
+//! labels.
 
 use std::sync::{Arc, Mutex};
 
