@@ -229,8 +229,11 @@ mod tests {
 
     use super::*;
 
+    /// One package of a synthetic graph: its name and its `(dependency, kind)` pairs.
+    type Package<'a> = (&'a str, &'a [(&'a str, Option<&'a str>)]);
+
     /// A metadata document of one package per `(name, [(dep, kind)])`.
-    fn metadata(packages: &[(&str, &[(&str, Option<&str>)])]) -> Value {
+    fn metadata(packages: &[Package<'_>]) -> Value {
         json!({
             "packages": packages.iter().map(|(name, deps)| json!({
                 "name": name,
@@ -240,12 +243,12 @@ mod tests {
         })
     }
 
-    fn check(packages: &[(&str, &[(&str, Option<&str>)])]) -> Vec<String> {
+    fn check(packages: &[Package<'_>]) -> Vec<String> {
         violations(&edges(&metadata(packages)).unwrap())
     }
 
     /// The workspace as it is meant to be: every layer pointing down, vast-sim in tests only.
-    const CLEAN: &[(&str, &[(&str, Option<&str>)])] = &[
+    const CLEAN: &[Package<'static>] = &[
         ("ost-model", &[("serde", None), ("proptest", Some("dev"))]),
         (
             "vast-s3-data",
