@@ -84,6 +84,8 @@ pub struct Options {
     pub log_level: String,
     /// Server-section keys that replace or add to the defaults (`key`, TOML value).
     pub server: Vec<(String, String)>,
+    /// Changes to the simulator's configuration (its behaviour switches) before it starts.
+    pub sim: fn(&mut SimConfig),
 }
 
 /// How the plugin trusts the cluster's certificate.
@@ -106,7 +108,14 @@ impl Options {
             admin_password: None,
             log_level: "info".to_owned(),
             server: Vec::new(),
+            sim: |_| {},
         }
+    }
+
+    /// Sets how the simulator is configured before it starts (a release profile, an S3 mode).
+    pub fn sim(mut self, configure: fn(&mut SimConfig)) -> Self {
+        self.sim = configure;
+        self
     }
 
     /// Sets (or adds) one key of the server section.
@@ -144,6 +153,7 @@ impl Env {
         if let Some(password) = &options.admin_password {
             sim_config.admin_password = password.clone();
         }
+        (options.sim)(&mut sim_config);
         let sim = rt.block_on(VastSim::start(sim_config)).unwrap();
         let log = dir.path().join("plugin.log");
         let config = dir.path().join("vast-ost.toml");
