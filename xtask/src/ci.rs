@@ -24,9 +24,8 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
             "warnings",
         ]),
     )?;
-    // `cargo test` does not place the cdylib at target/debug/libstspiVastDataMT.so, where the
-    // ffi tests dlopen it as NetBackup would; build it first.
-    run_step("cdylib", cargo().args(["build", "-p", "ost-ffi"]))?;
+    // The ffi tests dlopen the cdylib this same `cargo test` builds (target/debug/deps/): a
+    // separate `cargo build -p ost-ffi` would resolve other features and rebuild half the tree.
     run_step("tests", cargo().args(["test", "--workspace"]))?;
     if !quick {
         // The package guarantees: built against glibc 2.17 (no newer symbol version), exactly the

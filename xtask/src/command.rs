@@ -25,9 +25,14 @@ pub(crate) fn cargo() -> Command {
 /// Runs `command`, printing it first; fails when it exits non-zero.
 pub(crate) fn run(step: &str, command: &mut Command) -> Result<()> {
     eprintln!("==> {step}: {command:?}");
+    let started = std::time::Instant::now();
     let status = command
         .status()
         .with_context(|| format!("{step}: could not start {command:?}"))?;
+    eprintln!(
+        "<== {step}: {status} after {} s",
+        started.elapsed().as_secs()
+    );
     if !status.success() {
         bail!("{step} failed ({status})");
     }

@@ -50,7 +50,14 @@ pub(crate) fn build(release: bool) -> Result<Built> {
     if release {
         command.arg("--release");
     }
-    run_step(&format!("zigbuild (glibc {major}.{minor})"), &mut command)?;
+    let step = format!("zigbuild (glibc {major}.{minor})");
+    if let Err(first) = run_step(&step, &mut command) {
+        // Once seen on a cold CI machine: Zig's linker exited 1 on the tool's link with no
+        // message, and the same build passed everywhere else. A second run only redoes what
+        // failed (the link), so one retry costs little; a real error fails twice.
+        eprintln!("{first:#}; running the build once more");
+        run_step(&step, &mut command)?;
+    }
     let dir = target_dir()
         .join(RUST_TARGET)
         .join(if release { "release" } else { "debug" });

@@ -24,14 +24,15 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// `libstspiVastDataMT.so` built beside this test binary (`target/<profile>/`).
+/// `libstspiVastDataMT.so` as the same `cargo test` built it: beside this test binary
+/// (`target/<profile>/deps/`), where cargo puts the ffi crate's cdylib when it builds the crate
+/// for its tests. Always the current source, with the features of this very build.
 pub fn library() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let lib = profile_dir.join("libstspiVastDataMT.so");
+    let lib = exe.parent().unwrap().join("libstspiVastDataMT.so");
     assert!(
         lib.is_file(),
-        "{} not built: run `cargo build -p ost-ffi` first (`cargo xtask ci` does)",
+        "{} not built (cargo builds it for the ost-ffi tests)",
         lib.display()
     );
     lib
