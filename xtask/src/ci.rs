@@ -4,9 +4,10 @@ use anyhow::Result;
 
 use crate::command::{cargo, run as run_step};
 
-/// Runs format check, header check, crate layering check, clippy, tests, then (unless
-/// `--quick`) the package checks (glibc baseline, exports, rpm/deb, C driver on the packaged
-/// library), compat scripts, a bounded cargo-fuzz run and cargo-deny.
+/// Runs format check, header check, crate layering check, clippy, then the tests: with
+/// `--quick` a plain `cargo test`; otherwise the tests on a build linked against the glibc
+/// baseline, the package checks on that same build (glibc baseline, exports, rpm/deb), the
+/// compat scripts, a bounded cargo-fuzz run and cargo-deny.
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("==> header --check");
@@ -24,17 +25,19 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
             "warnings",
         ]),
     )?;
-    // The ffi tests dlopen the cdylib this same `cargo test` builds (target/debug/deps/): a
-    // separate `cargo build -p ost-ffi` would resolve other features and rebuild half the tree.
-    run_step("tests", cargo().args(["test", "--workspace"]))?;
-    if !quick {
-        // The package guarantees: built against glibc 2.17 (no newer symbol version), exactly the
-        // header's stspi_* functions exported, the .rpm and .deb made and read back, and the
-        // packaged library passing the C driver. A debug build keeps CI short; `cargo xtask package`
-        // runs the same checks on the release build it ships.
-        eprintln!("==> package --debug");
-        crate::package::run(&["--debug".to_owned()])?;
-        crate::compat::run()?;
+    if quick {
+        run_step("tests", cargo().args(["test", "--workspace"]))?;
+    } else {
+        // The tests run on binaries linked against the glibc baseline (2.17) by Zig, the kind
+        // the package ships: the ffi tests dlopen that cdylib from C, the CLI tests run that
+        // tool. The same build is then checked (no glibc symbol newer than the baseline,
+        // exactly the header's stspi_* exported) and packaged (.tar.gz, .rpm, .deb, read
+        // back), so CI compiles the tree once for both. `cargo xtask package` does the same
+        // from a release build, with the smoke cycle on the packaged library.
+        let built = crate::zigbuild::test_workspace()?;
+        eprintln!("==> package (the tested debug build)");
+        crate::package::ship(&built, false)?;
+        crate::compat::run_with(built.sim.as_deref())?;
         crate::fuzz::run_targets(crate::fuzz::DEFAULT_SECONDS)?;
         crate::deny::run()?;
     }

@@ -5,10 +5,11 @@
 //! virtualenv `target/zig-venv` (crate::venv).
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use anyhow::Result;
 
-use crate::command::{cargo, run as run_step};
+use crate::command::{run as run_step, workspace_root};
 use crate::harness::target_dir;
 
 /// The oldest glibc the shipped binaries may need (major, minor).
@@ -24,45 +25,92 @@ pub(crate) struct Built {
     pub(crate) lib: PathBuf,
     /// The `vast-ost` tool.
     pub(crate) tool: PathBuf,
+    /// The `vast-sim` simulator, when the build made one (a test build does).
+    pub(crate) sim: Option<PathBuf>,
 }
 
 /// Builds `ost-ffi` and `vast-ost-cli` for [`RUST_TARGET`] at the glibc baseline, in release
 /// or debug, under `target/<RUST_TARGET>/<profile>/`.
 pub(crate) fn build(release: bool) -> Result<Built> {
-    let bin = crate::venv::ensure("zig-venv", &PACKAGES, &["cargo-zigbuild", "python-zig"])?;
-    let (major, minor) = GLIBC_BASELINE;
-    let mut command = cargo();
-    // cargo-zigbuild finds `cargo-zigbuild` and Zig (`python3 -m ziglang`) on PATH.
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path =
-        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&path)))?;
-    command
-        .env("PATH", path)
-        .args([
-            "zigbuild",
-            "-p",
-            "ost-ffi",
-            "-p",
-            "vast-ost-cli",
-            "--target",
-        ])
-        .arg(format!("{RUST_TARGET}.{major}.{minor}"));
+    let mut command = zig_cargo("zigbuild")?;
+    command.args(["-p", "ost-ffi", "-p", "vast-ost-cli"]);
     if release {
         command.arg("--release");
     }
-    let step = format!("zigbuild (glibc {major}.{minor})");
-    if let Err(first) = run_step(&step, &mut command) {
-        // Once seen on a cold CI machine: Zig's linker exited 1 on the tool's link with no
-        // message, and the same build passed everywhere else. A second run only redoes what
-        // failed (the link), so one retry costs little; a real error fails twice.
-        eprintln!("{first:#}; running the build once more");
-        run_step(&step, &mut command)?;
-    }
-    let dir = target_dir()
-        .join(RUST_TARGET)
-        .join(if release { "release" } else { "debug" });
+    run_with_retry(&mut command)?;
+    let dir = profile_dir(release);
     Ok(Built {
         lib: dir.join("libstspiVastDataMT.so"),
         tool: dir.join("vast-ost"),
+        sim: None,
     })
+}
+
+/// Builds and runs the whole workspace's tests for [`RUST_TARGET`] at the glibc baseline (debug):
+/// every test binary, the cdylib the ffi tests load and the `vast-ost` tool the CLI tests run are
+/// the baseline-linked kind the package ships. Returns that library and tool, so CI checks and
+/// packages what its tests ran without compiling the tree a second time.
+pub(crate) fn test_workspace() -> Result<Built> {
+    // Build with the retry, run without: a failing test must fail CI, not run twice.
+    run_with_retry(zig_cargo("test")?.args(["--workspace", "--no-run"]))?;
+    run_step(
+        "tests (glibc baseline build)",
+        zig_cargo("test")?.arg("--workspace"),
+    )?;
+    let dir = profile_dir(false);
+    Ok(Built {
+        // A test build leaves the ffi crate's cdylib beside the test binaries.
+        lib: dir.join("deps").join("libstspiVastDataMT.so"),
+        tool: dir.join("vast-ost"),
+        sim: Some(dir.join("vast-sim")),
+    })
+}
+
+/// `cargo-zigbuild <subcommand> --target <RUST_TARGET>.<baseline>`, with Zig and cargo-zigbuild
+/// (installed into their virtualenv first) on `PATH`.
+fn zig_cargo(subcommand: &str) -> Result<Command> {
+    let bin = crate::venv::ensure("zig-venv", &PACKAGES, &["cargo-zigbuild", "python-zig"])?;
+    let (major, minor) = GLIBC_BASELINE;
+    // cargo-zigbuild finds Zig (`python3 -m ziglang`) on PATH; it runs the `cargo` that invoked
+    // us (CARGO), so the same toolchain builds every step.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&path)))?;
+    let mut command = Command::new(bin.join("cargo-zigbuild"));
+    command
+        .current_dir(workspace_root())
+        .env("PATH", path)
+        .arg(subcommand)
+        .arg("--target")
+        .arg(format!("{RUST_TARGET}.{major}.{minor}"));
+    Ok(command)
+}
+
+/// Runs a zig build, once more if it fails.
+fn run_with_retry(command: &mut Command) -> Result<()> {
+    let (major, minor) = GLIBC_BASELINE;
+    let step = format!("zig {} (glibc {major}.{minor})", subcommand_of(command));
+    if let Err(first) = run_step(&step, command) {
+        // Once seen on a cold CI machine: Zig's linker exited 1 on the tool's link with no
+        // message, and the same build passed everywhere else. A second run only redoes what
+        // failed, so one retry costs little; a real error (a failing test too) fails twice.
+        eprintln!("{first:#}; running it once more");
+        run_step(&step, command)?;
+    }
+    Ok(())
+}
+
+/// The cargo subcommand a zig command runs (for the step's name).
+fn subcommand_of(command: &Command) -> String {
+    command
+        .get_args()
+        .next()
+        .map_or_else(String::new, |arg| arg.to_string_lossy().into_owned())
+}
+
+/// `target/<RUST_TARGET>/<debug|release>`.
+fn profile_dir(release: bool) -> PathBuf {
+    target_dir()
+        .join(RUST_TARGET)
+        .join(if release { "release" } else { "debug" })
 }

@@ -26,7 +26,7 @@ use anyhow::{Context, Result};
 use crate::command::{run as run_step, workspace_root};
 use crate::elf_check::{self, ElfInfo};
 use crate::harness::target_dir;
-use crate::zigbuild::{self, GLIBC_BASELINE};
+use crate::zigbuild::{self, Built, GLIBC_BASELINE};
 
 /// Files copied from the source tree into the staging directory.
 const COPIES: [(&str, &str); 6] = [
@@ -45,6 +45,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let debug = args.iter().any(|a| a == "--debug");
     let smoke = !args.iter().any(|a| a == "--no-smoke");
     let built = zigbuild::build(!debug)?;
+    ship(&built, smoke)
+}
+
+/// Stages, strips, checks and packages an already built library and tool (CI passes the ones
+/// its baseline-linked test run built and ran), then runs the smoke cycle when `smoke`.
+pub(crate) fn ship(built: &Built, smoke: bool) -> Result<()> {
     crate::header::run(&["--check".to_owned()])?;
     let root = workspace_root();
     let version = env!("CARGO_PKG_VERSION");
