@@ -35,7 +35,10 @@ fn backup_and_restore(profile: Profile) -> Env {
     // The log says which rules the plugin followed for this cluster.
     let log = env.log_text();
     let rules = format!("VAST {} rules", profile.release());
-    assert!(log.contains(&rules), "{profile}: no {rules:?} in the log:\n{log}");
+    assert!(
+        log.contains(&rules),
+        "{profile}: no {rules:?} in the log:\n{log}"
+    );
     env
 }
 
@@ -47,7 +50,11 @@ fn checkpoint_and_resume(env: &Env, profile: Profile) {
     let mut a = env.worker(Media::A, &model);
     a.ok(&format!("create {name}"));
     let acked = a.write_ok(0, PART + 1, CALL);
-    a.expect("close-incomplete", EOK, "a checkpoint close of a healthy image");
+    a.expect(
+        "close-incomplete",
+        EOK,
+        "a checkpoint close of a healthy image",
+    );
     a.quit();
     let mut b = env.worker(Media::B, &model);
     let p = b.ok(&format!("props {name}"));
@@ -56,7 +63,11 @@ fn checkpoint_and_resume(env: &Env, profile: Profile) {
         "{profile}: another media server sees `{}` after a checkpoint at {acked}",
         p.line
     );
-    b.expect(&format!("open-write {name}"), EOK, "resume of a checkpointed image");
+    b.expect(
+        &format!("open-write {name}"),
+        EOK,
+        "resume of a checkpointed image",
+    );
     let end = b.write_ok(acked, 3 * MIB, CALL);
     b.expect("close-complete", EOK, "completing the resumed image");
     assert_restores_model(env, &mut b, name, &bytes, end);
@@ -80,14 +91,27 @@ fn identity_on_the_cluster(env: &Env) -> (u64, Option<u64>, Option<u64>, Option<
             .await
             .unwrap()
             .unwrap();
-        let policy = vms.view_policies().get(view.policy_id.unwrap()).await.unwrap();
-        assert_eq!(view.tenant_id, Some(tenant.id), "the bucket is in the plugin's tenant");
+        let policy = vms
+            .view_policies()
+            .get(view.policy_id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            view.tenant_id,
+            Some(tenant.id),
+            "the bucket is in the plugin's tenant"
+        );
         assert_eq!(
             s3_user.local_provider_id(),
             tenant.local_provider(),
             "the S3 user is in its tenant's local provider"
         );
-        (tenant.id, tenant.local_provider(), policy.tenant_id, view.tenant_id)
+        (
+            tenant.id,
+            tenant.local_provider(),
+            policy.tenant_id,
+            view.tenant_id,
+        )
     })
 }
 

@@ -38,9 +38,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use config::SimConfig;
-pub use profile::Profile;
 pub use control::{BucketUsage, ControlPlane, DataPlane, DataPlaneError, S3Identity};
 pub use faults::{Face, FaceFaults, FaultConfig, Faults};
+pub use profile::Profile;
 
 /// Why a simulator could not start.
 #[derive(Debug, thiserror::Error)]

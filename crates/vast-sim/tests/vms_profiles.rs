@@ -19,7 +19,10 @@ async fn the_cluster_reports_the_profiles_version() {
         let (status, clusters) = vms.admin("GET", "/api/clusters/", None).await;
         assert_eq!(status, 200);
         let version = clusters[0]["sw_version"].as_str().unwrap().to_owned();
-        assert!(version.starts_with(profile.release()), "{profile}: {version}");
+        assert!(
+            version.starts_with(profile.release()),
+            "{profile}: {version}"
+        );
         let (_, versions) = vms.admin("GET", "/api/versions/", None).await;
         assert_eq!(versions[0]["sys_version"], json!(version));
     }
@@ -65,7 +68,11 @@ async fn each_5_5_tenant_has_its_own_local_provider() {
     assert_eq!(nbu["local_provider"]["id"], provider);
     let (status, listed) = v55.admin("GET", "/api/localproviders/", None).await;
     assert_eq!(status, 200);
-    assert!(listed.as_array().unwrap().iter().any(|p| p["id"] == provider));
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == provider));
     // A user made in that provider shows it.
     let (status, user) = v55
         .admin(
@@ -85,7 +92,10 @@ async fn each_5_5_tenant_has_its_own_local_provider() {
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["local_provider_id"][0].as_str().unwrap().contains("nbu"));
+    assert!(body["local_provider_id"][0]
+        .as_str()
+        .unwrap()
+        .contains("nbu"));
 
     // 5.3: every tenant shares the seeded provider.
     let v53 = start_profile(Profile::V5_3).await;
@@ -169,7 +179,12 @@ async fn a_5_5_refresh_answers_only_an_access_token() {
         let refresh = pair["refresh"].as_str().unwrap().to_owned();
         let body = json!({ "refresh": refresh });
         let (status, first) = vms
-            .call("POST", "/api/token/refresh/", Auth::None, Some(body.clone()))
+            .call(
+                "POST",
+                "/api/token/refresh/",
+                Auth::None,
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(status, 200, "{first}");
         let access = first["access"].as_str().unwrap();
@@ -185,7 +200,10 @@ async fn a_5_5_refresh_answers_only_an_access_token() {
             assert_eq!(status, 401, "{profile}: a rotated refresh token is spent");
         } else {
             assert!(first.get("refresh").is_none(), "{first}");
-            assert_eq!(status, 200, "{profile}: the refresh token stays valid: {again}");
+            assert_eq!(
+                status, 200,
+                "{profile}: the refresh token stays valid: {again}"
+            );
         }
     }
 }

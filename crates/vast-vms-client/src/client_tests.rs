@@ -259,7 +259,11 @@ async fn a_refresh_answer_without_a_refresh_token_keeps_the_one_in_use() {
         assert_eq!(client.views().list(&Query::new()).await.unwrap().len(), 1);
     }
     let desk = desk.lock().unwrap();
-    assert_eq!((desk.logins, desk.refreshes), (1, 3), "refreshed with ref-1 each time");
+    assert_eq!(
+        (desk.logins, desk.refreshes),
+        (1, 3),
+        "refreshed with ref-1 each time"
+    );
 }
 
 #[tokio::test]

@@ -92,16 +92,10 @@ mod tests {
 
     #[test]
     fn the_cluster_version_picks_the_rules() {
-        assert_eq!(
-            ApiProfile::for_version(Some("5.3.1.0.1")),
-            ApiProfile::V5_3
-        );
+        assert_eq!(ApiProfile::for_version(Some("5.3.1.0.1")), ApiProfile::V5_3);
         assert_eq!(ApiProfile::for_version(Some("5.4.2")), ApiProfile::V5_3);
         assert_eq!(ApiProfile::for_version(Some("4.7.0")), ApiProfile::V5_3);
-        assert_eq!(
-            ApiProfile::for_version(Some("5.5.0.0.1")),
-            ApiProfile::V5_5
-        );
+        assert_eq!(ApiProfile::for_version(Some("5.5.0.0.1")), ApiProfile::V5_5);
         assert_eq!(ApiProfile::for_version(Some("6.0")), ApiProfile::V5_5);
         // Unknown: the stricter rules, whose requests every release accepts.
         assert_eq!(ApiProfile::for_version(None), ApiProfile::V5_5);

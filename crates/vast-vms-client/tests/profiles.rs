@@ -5,9 +5,7 @@ mod common;
 
 use common::Harness;
 use vast_sim::Profile;
-use vast_vms_client::{
-    ApiProfile, ApiTokenChange, Error, NewApiToken, NewUser, Query, S3UserSpec,
-};
+use vast_vms_client::{ApiProfile, ApiTokenChange, Error, NewApiToken, NewUser, Query, S3UserSpec};
 
 #[tokio::test]
 async fn the_cluster_version_picks_the_profile() -> anyhow::Result<()> {

@@ -118,7 +118,10 @@ pub(crate) fn finish_tenant(db: &mut Db, profile: Profile, id: u64) {
     if tenant.get("local_provider_id").is_some_and(Value::is_u64) {
         return;
     }
-    let name = tenant.get("name").and_then(Value::as_str).unwrap_or("tenant");
+    let name = tenant
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("tenant");
     let mut provider = Row::new();
     provider.insert("name".to_owned(), json!(format!("{name}-local")));
     provider.insert("tenant_id".to_owned(), json!(id));
@@ -236,7 +239,10 @@ pub(crate) fn decorate_tenant(db: &Db, id: u64, out: &mut Row) {
         .and_then(Value::as_u64)
         .unwrap_or(SEEDED_PROVIDER);
     out.insert("local_provider_id".to_owned(), json!(provider));
-    out.insert("local_provider".to_owned(), provider_ref(db, Some(provider)));
+    out.insert(
+        "local_provider".to_owned(),
+        provider_ref(db, Some(provider)),
+    );
     if let Some(Value::Object(p)) = out.get("local_provider") {
         let title = p.get("name").cloned().unwrap_or(Value::Null);
         out.insert("local_provider_title".to_owned(), title);

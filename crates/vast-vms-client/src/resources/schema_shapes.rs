@@ -59,7 +59,11 @@ fn records_in_the_schemas_shapes_are_read() {
     .unwrap();
     assert_eq!((alarm.event, alarm.object_id), (Some(9), Some(4)));
     let named: Alarm = serde_json::from_value(json!({"id": 4, "event": "QUOTA_EXCEEDED"})).unwrap();
-    assert_eq!((named.id, named.event), (4, None), "a non-numeric event is not an id");
+    assert_eq!(
+        (named.id, named.event),
+        (4, None),
+        "a non-numeric event is not an id"
+    );
 
     let manager: Manager = serde_json::from_value(json!({
         "id": 1, "username": "admin", "user_type": "SUPER_ADMIN", "tenant_id": null,
@@ -81,7 +85,11 @@ fn records_in_the_schemas_shapes_are_read() {
         "local_provider_title": "nbu-local", "vippool_names": [], "max_views": 100
     }))
     .unwrap();
-    assert_eq!(tenant.local_provider(), Some(3), "from local_provider when no _id");
+    assert_eq!(
+        tenant.local_provider(),
+        Some(3),
+        "from local_provider when no _id"
+    );
 
     let provider: LocalProvider = serde_json::from_value(json!({
         "id": 3, "name": "nbu-local", "description": null, "managed_by": [],
