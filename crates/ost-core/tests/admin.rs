@@ -32,6 +32,7 @@ fn check_server_runs_every_step_and_reports_them_live() {
             "tls",
             "login",
             "cluster",
+            "rules",
             "bootstrap",
             "access-key",
             "s3",

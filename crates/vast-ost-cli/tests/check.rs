@@ -4,12 +4,13 @@ mod common;
 
 use common::Env;
 
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 10] = [
     "dns",
     "tcp",
     "tls",
     "login",
     "cluster",
+    "rules",
     "bootstrap",
     "access-key",
     "s3",
@@ -41,8 +42,14 @@ fn check_passes_every_step_and_reports_json() {
     assert_eq!(names, STEPS);
     assert_eq!(v["steps"][4]["outcome"], "ok");
     assert!(v["steps"][4]["detail"].as_str().unwrap().contains("ONLINE"));
+    // The administrator sees the cluster's version and the rules the plugin follows for it.
+    let rules = v["steps"][5]["detail"].as_str().unwrap();
+    assert!(
+        rules.contains("version 5.3.") && rules.contains("VAST 5.3 rules"),
+        "{rules}"
+    );
     // The probe object is gone afterwards.
-    assert!(v["steps"][8]["detail"]
+    assert!(v["steps"][9]["detail"]
         .as_str()
         .unwrap()
         .contains("deleted"));

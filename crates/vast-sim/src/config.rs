@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::profile::Profile;
+
 /// Settings of one simulated cluster. `Default` gives loopback, free ports, plain HTTP and the
 /// lifetimes and demo credentials VAST ships with.
 #[derive(Clone, Debug)]
@@ -30,6 +32,8 @@ pub struct SimConfig {
     pub max_api_tokens_per_user: usize,
     /// The cluster's name, as `/clusters/` reports it.
     pub cluster_name: String,
+    /// The VAST release whose API rules the VMS face enforces (default 5.3, see [`Profile`]).
+    pub profile: Profile,
 }
 
 impl SimConfig {
@@ -57,6 +61,7 @@ impl Default for SimConfig {
             max_access_keys_per_user: 2,
             max_api_tokens_per_user: 5,
             cluster_name: "vast-sim".to_owned(),
+            profile: Profile::default(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod config;
 pub mod control;
 pub mod faults;
 pub mod http;
+pub mod profile;
 pub mod s3;
 pub mod serve;
 pub mod tls;
@@ -39,6 +40,7 @@ use tokio::net::TcpListener;
 pub use config::SimConfig;
 pub use control::{BucketUsage, ControlPlane, DataPlane, DataPlaneError, S3Identity};
 pub use faults::{Face, FaceFaults, FaultConfig, Faults};
+pub use profile::Profile;
 
 /// Why a simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +180,7 @@ impl VastSim {
             "admin_user": self.config.admin_user,
             "admin_password": self.config.admin_password,
             "tls": self.config.tls,
+            "profile": self.config.profile.release(),
             "ca_cert": self.ca_cert_path(),
             "data_dir": self.config.data_dir,
         })

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use vast_sim::{SimConfig, VastSim};
+use vast_sim::{Profile, SimConfig, VastSim};
 
 /// A VAST cluster's VMS REST API and S3 endpoint on loopback.
 #[derive(Debug, Parser)]
@@ -32,6 +32,9 @@ struct Args {
     /// Lifetime of JWT refresh tokens, in seconds.
     #[arg(long, default_value_t = 86400)]
     refresh_token_ttl: u64,
+    /// The VAST release whose VMS API rules to enforce: `5.3` or `5.5`.
+    #[arg(long, default_value_t = Profile::default())]
+    profile: Profile,
 }
 
 #[tokio::main]
@@ -51,6 +54,7 @@ async fn main() -> ExitCode {
         tls: args.tls,
         access_token_ttl: Duration::from_secs(args.access_token_ttl),
         refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl),
+        profile: args.profile,
         ..SimConfig::default()
     };
     let sim = match VastSim::start(config).await {

@@ -56,7 +56,8 @@ pub(crate) struct Authorization {
 /// The JWT pair in use.
 struct Session {
     access: Secret,
-    refresh: Secret,
+    /// `None` when VMS never gave one (then the next renewal is a password login).
+    refresh: Option<Secret>,
     renew_at: Instant,
     generation: u64,
 }
@@ -69,11 +70,13 @@ pub(crate) struct Auth {
     generations: AtomicU64,
 }
 
+/// A `/token/` or `/token/refresh/` answer. `refresh` is optional in VAST's schema: a refresh
+/// that does not rotate answers only `access`.
 #[derive(Deserialize)]
 struct TokenPair {
     access: Secret,
     #[serde(default)]
-    refresh: Secret,
+    refresh: Option<Secret>,
 }
 
 #[derive(Deserialize)]
@@ -216,8 +219,7 @@ impl Auth {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .map(|s| s.refresh.clone())
-            .filter(|r| !r.is_empty());
+            .and_then(|s| s.refresh.clone());
         self.obtain(conn, refresh).await
     }
 
@@ -229,7 +231,8 @@ impl Auth {
             match self.token_call(conn, "token/refresh/", &body).await {
                 Ok(pair) => {
                     tracing::debug!("VMS access token refreshed");
-                    self.store(pair);
+                    // Without a new refresh token the one just used stays valid: keep it.
+                    self.store(pair, Some(refresh));
                     return Ok(());
                 }
                 Err(Error::AuthFailed { .. } | Error::Validation { .. }) => {
@@ -244,7 +247,7 @@ impl Auth {
         let body = serde_json::json!({ "username": username, "password": password.expose() });
         let pair = self.token_call(conn, "token/", &body).await?;
         tracing::debug!(user = %username, "logged in to VMS");
-        self.store(pair);
+        self.store(pair, None);
         Ok(())
     }
 
@@ -268,14 +271,20 @@ impl Auth {
         serde_json::from_slice(&response.body).map_err(|e| Error::decode(call(Some(status)), &e))
     }
 
-    fn store(&self, pair: TokenPair) {
+    /// Stores a new session; its refresh token is the answer's, else `previous` (the refresh
+    /// token just used), never an empty one.
+    fn store(&self, pair: TokenPair, previous: Option<Secret>) {
+        let refresh = pair
+            .refresh
+            .filter(|r| !r.is_empty())
+            .or(previous.filter(|r| !r.is_empty()));
         let lifetime = access_lifetime(pair.access.expose());
         let margin = (lifetime / 5).min(MAX_RENEW_MARGIN);
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let mut guard = self.session.lock().unwrap_or_else(PoisonError::into_inner);
         *guard = Some(Session {
             access: pair.access,
-            refresh: pair.refresh,
+            refresh,
             renew_at: Instant::now() + lifetime.saturating_sub(margin),
             generation,
         });

@@ -11,6 +11,7 @@ use crate::resources::users::AccessKeyPair;
 use crate::resources::view_policies::NewViewPolicy;
 use crate::resources::views::NewView;
 use crate::resources::{NewTenant, NewUser, Tenant, User, View, ViewPolicy};
+use crate::rules::ApiProfile;
 
 /// Name of VAST's built-in S3 view policy (matched case-insensitively).
 pub const S3_DEFAULT_POLICY: &str = "s3_default_policy";
@@ -54,9 +55,10 @@ impl<T> Ensured<T> {
 pub struct S3UserSpec {
     /// User name (the bucket owner).
     pub name: String,
-    /// Tenant to create it in.
+    /// Tenant the user is for (used for its S3 keys; a user belongs to a tenant through its
+    /// local provider).
     pub tenant_id: Option<u64>,
-    /// Local provider, for clusters that require one.
+    /// The tenant's local provider, where the user is created (required from VAST 5.5).
     pub local_provider_id: Option<u64>,
     /// uid; a random one in 50000..60000 when `None`, as VAST's provisioner does.
     pub uid: Option<u64>,
@@ -76,6 +78,33 @@ impl S3UserSpec {
     pub fn in_tenant(mut self, tenant_id: u64) -> Self {
         self.tenant_id = Some(tenant_id);
         self
+    }
+
+    /// In `tenant`: its id, and its local provider when it shows one.
+    #[must_use]
+    pub fn for_tenant(mut self, tenant: &Tenant) -> Self {
+        self.tenant_id = Some(tenant.id);
+        self.local_provider_id = tenant.local_provider();
+        self
+    }
+
+    /// In `tenant` under the rules of `profile`: [`S3UserSpec::for_tenant`], failing with
+    /// [`Error::Missing`] when the release creates local users only in a provider
+    /// ([`ApiProfile::user_requires_local_provider`]) and the tenant shows none.
+    pub fn for_tenant_under(self, tenant: &Tenant, profile: ApiProfile) -> Result<Self, Error> {
+        let spec = self.for_tenant(tenant);
+        if spec.local_provider_id.is_none() && profile.user_requires_local_provider() {
+            return Err(Error::Missing {
+                call: Call::new(&Method::GET, &format!("tenants/{}/", tenant.id), Some(200)),
+                what: format!(
+                    "tenant {:?} has no local provider, and VAST {} creates local users only \
+                     in one: assign a local provider to the tenant",
+                    tenant.name,
+                    profile.release()
+                ),
+            });
+        }
+        Ok(spec)
     }
 }
 
@@ -207,10 +236,12 @@ impl Bootstrap {
     }
 
     /// The S3 user `spec.name`, created if missing with `allow_create_bucket` and
-    /// `allow_delete_bucket` (step 1 of VAST's sequence).
+    /// `allow_delete_bucket` (step 1 of VAST's sequence), in `spec.local_provider_id` (send
+    /// the tenant's: VAST 5.5 requires it, see [`S3UserSpec::for_tenant`]).
     pub async fn ensure_s3_user(&self, spec: &S3UserSpec) -> Result<Ensured<User>, Error> {
         let users = self.client.users();
-        if let Some(found) = users.by_name(&spec.name).await? {
+        let provider = spec.local_provider_id;
+        if let Some(found) = users.by_name_in(&spec.name, provider).await? {
             return Ok(Ensured::Existing(found));
         }
         let new = NewUser {
@@ -218,12 +249,11 @@ impl Bootstrap {
             uid: Some(spec.uid.unwrap_or_else(|| rand::random_range(UID_RANGE))),
             allow_create_bucket: Some(true),
             allow_delete_bucket: Some(true),
-            local_provider_id: spec.local_provider_id,
-            tenant_id: spec.tenant_id,
+            local_provider_id: provider,
             password: None,
         };
         let created = users.create(&new).await;
-        settle(created, || users.by_name(&spec.name)).await
+        settle(created, || users.by_name_in(&spec.name, provider)).await
     }
 
     /// The S3_NATIVE policy `name` (step 2), created if missing. Pass [`S3_DEFAULT_POLICY`]

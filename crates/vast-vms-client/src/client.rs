@@ -170,6 +170,31 @@ impl VmsClient {
             .map_err(|e| Error::decode(Call::new(&method, &path, status), &e))
     }
 
+    /// A call whose success answer carries nothing the caller needs: any 2xx body (JSON, a
+    /// plain string, nothing) is accepted unread.
+    pub(crate) async fn call_any_body<B>(
+        &self,
+        method: Method,
+        relative: &str,
+        query: &Query,
+        body: Option<&B>,
+    ) -> Result<(), Error>
+    where
+        B: Serialize + ?Sized,
+    {
+        let path = self.api_path(relative, query);
+        let bytes = match body {
+            Some(body) => {
+                Some(Bytes::from(serde_json::to_vec(body).map_err(|e| {
+                    Error::decode(Call::new(&method, &path, None), &e)
+                })?))
+            }
+            None => None,
+        };
+        self.execute(&method, &path, bytes.as_ref()).await?;
+        Ok(())
+    }
+
     fn api_path(&self, relative: &str, query: &Query) -> String {
         self.inner
             .conn

@@ -39,6 +39,9 @@ struct TokenDesk {
     refresh: String,
     refuse_refresh: bool,
     lifetime: Option<u64>,
+    /// Answer `{access}` only, as a VMS that does not rotate refresh tokens (the refresh
+    /// token issued before stays valid).
+    omit_refresh: bool,
 }
 
 impl TokenDesk {
@@ -50,6 +53,9 @@ impl TokenDesk {
             }
             None => format!("acc-{}", self.issued),
         };
+        if self.omit_refresh {
+            return Reply::json(200, json!({ "access": self.access }));
+        }
         self.refresh = format!("ref-{}", self.issued);
         Reply::json(200, json!({"access": self.access, "refresh": self.refresh}))
     }
@@ -239,6 +245,46 @@ async fn concurrent_callers_share_one_refresh() {
     }
     let desk = desk.lock().unwrap();
     assert_eq!((desk.logins, desk.refreshes), (1, 1));
+}
+
+#[tokio::test]
+async fn a_refresh_answer_without_a_refresh_token_keeps_the_one_in_use() {
+    let desk = Arc::new(Mutex::new(TokenDesk::default()));
+    let server = token_server(desk.clone()).await;
+    let client = client(&server);
+    client.login().await.unwrap();
+    desk.lock().unwrap().omit_refresh = true;
+    for _ in 0..3 {
+        desk.lock().unwrap().expire_all();
+        assert_eq!(client.views().list(&Query::new()).await.unwrap().len(), 1);
+    }
+    let desk = desk.lock().unwrap();
+    assert_eq!(
+        (desk.logins, desk.refreshes),
+        (1, 3),
+        "refreshed with ref-1 each time"
+    );
+}
+
+#[tokio::test]
+async fn a_login_answer_without_a_refresh_token_means_logging_in_again() {
+    let desk = Arc::new(Mutex::new(TokenDesk {
+        omit_refresh: true,
+        ..TokenDesk::default()
+    }));
+    let server = token_server(desk.clone()).await;
+    let client = client(&server);
+    client.login().await.unwrap();
+    desk.lock().unwrap().expire_all();
+    assert_eq!(client.views().list(&Query::new()).await.unwrap().len(), 1);
+    let desk = desk.lock().unwrap();
+    // No refresh call with an empty token: a second password login.
+    assert_eq!((desk.logins, desk.refreshes), (2, 0));
+    assert_eq!(
+        server.count(&Method::POST, "/api/token/refresh/"),
+        0,
+        "an empty refresh token is never sent"
+    );
 }
 
 #[tokio::test]

@@ -61,6 +61,7 @@ mod paging;
 mod query;
 pub mod resources;
 mod retry;
+pub mod rules;
 mod secret;
 mod tls;
 mod transport;
@@ -80,6 +81,7 @@ pub use paging::{ItemStream, Page, PageStream};
 pub use query::Query;
 pub use resources::*;
 pub use retry::RetryPolicy;
+pub use rules::ApiProfile;
 pub use secret::Secret;
 pub use tls::TlsOptions;
 

@@ -59,13 +59,14 @@ impl Server {
     ) -> Result<Arc<Self>, OstError> {
         let VmsSession { vms, .. } = open::connect_vms(&name, &config, credentials).await?;
         let cluster = open::verify_cluster(&vms).await?;
-        let identity = open::ensure_identity(&vms, &config)
+        let profile = vast_vms_client::ApiProfile::for_version(cluster.sw_version.as_deref());
+        let identity = open::ensure_identity(&vms, &config, profile)
             .await
             .map_err(error::vms)?;
         let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
         let DataPath { store, .. } =
             open::build_data_store(&config, &vms, identity.tenant_id(), key, budget).await?;
-        tracing::info!(server = %name, cluster = %cluster.name, data_path = ?config.data_path, "storage server opened");
+        tracing::info!(server = %name, cluster = %cluster.name, version = cluster.sw_version.as_deref().unwrap_or("unknown"), rules = %profile, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {
             lsus: LsuCache::new(config.lsu_cache_ttl()),

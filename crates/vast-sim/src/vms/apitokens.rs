@@ -1,5 +1,6 @@
 //! API tokens (`/apitokens/`, `Authorization: Api-Token <token>`): at most
-//! `max_api_tokens_per_user` active per owner (then 503), shown once, revocable.
+//! `max_api_tokens_per_user` active per owner (then 503), shown once, revocable. Modify and
+//! revoke answer a JSON string, as VAST's schema says, not the token.
 
 use hyper::Method;
 use serde_json::{json, Map, Value};
@@ -143,9 +144,9 @@ pub(crate) fn route(state: &VmsState, ctx: &Ctx, call: &Call, rest: &[&str]) -> 
                 token.expiry_date = Some(text);
                 token.expires_at = Some(now_unix().saturating_add(secs));
             }
-            let shown = show(token);
             state.save(&db)?;
-            Ok(Reply::ok(Value::Object(shown)))
+            // S53 and S55 `apitokens_modify`: 200, a JSON string.
+            Ok(Reply::ok(json!("API token has been modified")))
         }
         (&Method::PATCH, [id, "revoke"]) => {
             let mut db = state.lock();
@@ -156,9 +157,9 @@ pub(crate) fn route(state: &VmsState, ctx: &Ctx, call: &Call, rest: &[&str]) -> 
                 .ok_or_else(ApiError::not_found)?;
             token.revoked = true;
             token.revocation_time = Some(now_iso());
-            let shown = show(token);
             state.save(&db)?;
-            Ok(Reply::ok(Value::Object(shown)))
+            // S53 and S55 `apitokens_revoke`: 200, a JSON string.
+            Ok(Reply::ok(json!("API token has been revoked")))
         }
         (method, [] | [_] | [_, "revoke"]) => Err(ApiError::method_not_allowed(method)),
         _ => Err(ApiError::not_found()),

@@ -139,6 +139,15 @@ impl Jwt {
         }))
     }
 
+    /// A new access token alone (a refresh that does not rotate).
+    pub(crate) fn access_only(
+        &self,
+        principal: &Principal,
+        epoch: u64,
+    ) -> Result<serde_json::Value, ApiError> {
+        Ok(json!({ "access": self.mint(principal, "access", self.access_ttl, epoch)? }))
+    }
+
     fn decode(&self, token: &str) -> Option<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
@@ -180,14 +189,21 @@ impl Jwt {
         Ok((principal_of(&claims), claims.jti))
     }
 
-    /// Rotates a refresh token: the principal it was minted for (401 when expired or spent).
-    pub(crate) fn use_refresh(&self, token: &str) -> Result<Principal, ApiError> {
+    /// Uses a refresh token: the principal it was minted for (401 when expired or spent).
+    /// With `rotate` the token is spent (its successor comes in the reply); without, it stays
+    /// valid until it expires.
+    pub(crate) fn use_refresh(&self, token: &str, rotate: bool) -> Result<Principal, ApiError> {
         let invalid = || ApiError {
             status: hyper::StatusCode::UNAUTHORIZED,
             body: json!({"detail": TOKEN_INVALID, "code": "token_not_valid"}),
         };
         let claims = self.decode(token).ok_or_else(invalid)?;
-        if claims.token_type != "refresh" || claims.exp_ms <= now_ms() || !self.spend(&claims.jti) {
+        let usable = if rotate {
+            self.spend(&claims.jti)
+        } else {
+            !self.is_spent(&claims.jti)
+        };
+        if claims.token_type != "refresh" || claims.exp_ms <= now_ms() || !usable {
             return Err(invalid());
         }
         Ok(principal_of(&claims))

@@ -149,7 +149,7 @@ pub(crate) fn inject(state: &VmsState, ctx: &Ctx, call: &Call) -> ApiResult {
             ("severity", json!(severity)),
             ("alarm_message", json!(message)),
             ("acknowledged", json!(false)),
-            ("event", json!(id)),
+            ("event", json!(id.to_string())),
             ("event_name", json!("USER_INJECTED_EVENT")),
             ("event_type", json!(event_type)),
             ("object_type", json!(object_type)),

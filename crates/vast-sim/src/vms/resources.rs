@@ -15,6 +15,7 @@ use super::store::{Db, Row};
 use super::values::{guid, now_iso};
 use super::{quotas, system, tenancy, views, VmsState};
 use crate::control::{BucketUsage, DataPlaneError};
+use crate::Profile;
 
 /// Bucket bytes and objects by bucket name (read before taking the state lock).
 pub(crate) type Usage = HashMap<String, BucketUsage>;
@@ -100,12 +101,13 @@ impl VmsState {
                 row.insert("tenant_id".to_owned(), json!(tenant));
             }
         }
-        let effects = prepare(&self.lock(), ctx, kind, None, &mut row)?;
+        let profile = self.config.profile;
+        let effects = prepare(&self.lock(), profile, ctx, kind, None, &mut row)?;
         self.bucket_effects(&effects)?;
         let usage = self.usage_for(kind);
         let mut db = self.lock();
         // The lock was let go for the object store: check again before committing.
-        if let Err(error) = prepare(&db, ctx, kind, None, &mut row) {
+        if let Err(error) = prepare(&db, profile, ctx, kind, None, &mut row) {
             drop(db);
             self.undo_create(&effects);
             return Err(error);
@@ -116,7 +118,7 @@ impl VmsState {
         if let Some(password) = effects.password {
             db.passwords.insert(id, password);
         }
-        finish_create(&mut db, kind, id);
+        finish_create(&mut db, profile, kind, id);
         events::record_change(&mut db, &self.config, kind, id, "created");
         self.save(&db)?;
         let row = db.row(kind.name, id).cloned().unwrap_or_default();
@@ -127,6 +129,7 @@ impl VmsState {
 
     fn update(&self, ctx: &Ctx, call: &Call, kind: &'static Kind, id: u64, put: bool) -> ApiResult {
         let patch = schema::validate(kind, &call.body_or_empty(), put)?;
+        let profile = self.config.profile;
         let merge = |old: &Row| {
             let mut merged = old.clone();
             merged.extend(patch.clone());
@@ -136,7 +139,7 @@ impl VmsState {
             let db = self.lock();
             let old = visible(&db, ctx, kind, id)?;
             let mut merged = merge(old);
-            prepare(&db, ctx, kind, Some((id, old)), &mut merged)?
+            prepare(&db, profile, ctx, kind, Some((id, old)), &mut merged)?
         };
         self.bucket_effects(&effects)?;
         let usage = self.usage_for(kind);
@@ -150,7 +153,7 @@ impl VmsState {
             }
         };
         let mut merged = merge(&old);
-        if let Err(error) = prepare(&db, ctx, kind, Some((id, &old)), &mut merged) {
+        if let Err(error) = prepare(&db, profile, ctx, kind, Some((id, &old)), &mut merged) {
             drop(db);
             self.undo_create(&effects);
             return Err(error);
@@ -269,28 +272,32 @@ pub(crate) fn in_scope(ctx: &Ctx, kind: &Kind, row: &Row) -> bool {
 
 fn prepare(
     db: &Db,
+    profile: Profile,
     ctx: &Ctx,
     kind: &Kind,
     old: Option<(u64, &Row)>,
     row: &mut Row,
 ) -> Result<Effects, ApiError> {
+    let me = old.map(|(id, _)| id);
     if kind.unique_name {
-        unique(db, kind, "name", old.map(|(id, _)| id), row)?;
+        unique(db, kind, "name", me, row)?;
     }
     match kind.name {
-        "views" => views::prepare(db, ctx, old, row),
+        "views" => views::prepare(db, profile, ctx, old, row),
         "quotas" => quotas::prepare(db, old, row),
-        "users" => tenancy::prepare_user(db, old, row),
+        "users" => tenancy::prepare_user(db, profile, old, row),
         "tenants" | "viewpolicies" | "vippools" => {
-            tenancy::prepare(db, kind, row).map(|()| Effects::default())
+            tenancy::prepare(db, profile, kind, me, row).map(|()| Effects::default())
         }
         _ => Ok(Effects::default()),
     }
 }
 
-fn finish_create(db: &mut Db, kind: &Kind, id: u64) {
-    if kind.name == "views" {
-        views::finish_create(db, id);
+fn finish_create(db: &mut Db, profile: Profile, kind: &Kind, id: u64) {
+    match kind.name {
+        "views" => views::finish_create(db, id),
+        "tenants" => tenancy::finish_tenant(db, profile, id),
+        _ => {}
     }
 }
 

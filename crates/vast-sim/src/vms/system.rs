@@ -15,8 +15,6 @@ use super::views::bucket_of;
 use super::{Endpoints, VmsState};
 use crate::SimConfig;
 
-/// The software version the simulated cluster reports.
-pub(crate) const SW_VERSION: &str = "5.3.1.0.1";
 /// Simulated raw capacity (1 PiB), physical and logical.
 const CAPACITY: u64 = 1 << 50;
 
@@ -81,8 +79,8 @@ pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
         "clusters",
         1,
         json!({
-            "name": config.cluster_name, "psnt": "VAST-SIM-0001", "sw_version": SW_VERSION,
-            "build": "release-5.3.1-sim", "state": "ONLINE", "leader_state": "UP",
+            "name": config.cluster_name, "psnt": "VAST-SIM-0001", "sw_version": config.profile.sw_version(),
+            "build": config.profile.build(), "state": "ONLINE", "leader_state": "UP",
             "ssd_raid_state": "HEALTHY", "nvram_raid_state": "HEALTHY", "memory_raid_state": "HEALTHY",
             "enable_s3": true, "s3_enable_http": true, "s3_enable_https": true,
             "s3_block_v2_authentication": false, "s3_enable_v2_authentication": false,
@@ -99,7 +97,7 @@ pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
         "versions",
         1,
         json!({
-            "name": "vast-sim", "sys_version": SW_VERSION, "status": "success", "os_version": "sim",
+            "name": "vast-sim", "sys_version": config.profile.sw_version(), "status": "success", "os_version": "sim",
         }),
     );
     seed_row(
@@ -122,6 +120,11 @@ pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
     if let Some(cluster) = db.table("clusters").rows.get_mut(&1) {
         cluster.insert("name".to_owned(), json!(config.cluster_name));
         cluster.insert("mgmt_vip".to_owned(), json!(vms_ip));
+        cluster.insert("sw_version".to_owned(), json!(config.profile.sw_version()));
+        cluster.insert("build".to_owned(), json!(config.profile.build()));
+    }
+    if let Some(version) = db.table("versions").rows.get_mut(&1) {
+        version.insert("sys_version".to_owned(), json!(config.profile.sw_version()));
     }
     let s3_url = format!("{}://{}", endpoints.scheme(), endpoints.s3);
     for pool in db.table("vippools").rows.values_mut() {
@@ -167,22 +170,27 @@ pub(crate) fn obtain_token(state: &VmsState, call: &Call) -> ApiResult {
     ))
 }
 
-/// `POST /token/refresh/ {refresh}` → 200 with a new pair (both rotated).
+/// `POST /token/refresh/ {refresh}` → 200 with a new pair (both rotated), or with a new
+/// `access` only when the profile does not rotate refresh tokens.
 pub(crate) fn refresh_token(state: &VmsState, call: &Call) -> ApiResult {
     let body = call.body_or_empty();
     let mut errors = FieldErrors::default();
     let refresh = text_field(&body, "refresh", &mut errors);
     errors.finish()?;
-    let principal = state.jwt.use_refresh(&refresh)?;
+    let rotate = state.config.profile.refresh_rotates();
+    let principal = state.jwt.use_refresh(&refresh, rotate)?;
     if let Principal::User { id, .. } = &principal {
         if state.lock().row("users", *id).is_none() {
             return Err(ApiError::unauthorized("User not found"));
         }
     }
     state.faults.count("vms.auth.refresh");
-    Ok(Reply::ok(
-        state.jwt.pair(&principal, state.faults.token_epoch())?,
-    ))
+    let epoch = state.faults.token_epoch();
+    Ok(Reply::ok(if rotate {
+        state.jwt.pair(&principal, epoch)?
+    } else {
+        state.jwt.access_only(&principal, epoch)?
+    }))
 }
 
 fn manager_record(ctx: &Ctx) -> Value {
@@ -313,8 +321,8 @@ fn lifetime(d: Duration) -> String {
 pub(crate) fn decorate_vms(state: &VmsState, out: &mut Row) {
     let c = &state.config;
     for (k, v) in [
-        ("sw_version", json!(SW_VERSION)),
-        ("build", json!("release-5.3.1-sim")),
+        ("sw_version", json!(c.profile.sw_version())),
+        ("build", json!(c.profile.build())),
         ("mgmt_vip", json!(state.endpoints.vms.ip().to_string())),
         ("mgmt_ip", json!(state.endpoints.vms.ip().to_string())),
         ("ssl_port", json!(state.endpoints.vms.port())),

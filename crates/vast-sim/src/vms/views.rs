@@ -12,7 +12,7 @@ use super::schema::VIEWS;
 use super::store::{Db, Row};
 use super::values::{guid, now_iso};
 use crate::control::S3Identity;
-use crate::SimConfig;
+use crate::{Profile, SimConfig};
 
 /// The bucket a view row serves, if it is an S3 view.
 pub(crate) fn bucket_of(row: &Row) -> Option<&str> {
@@ -62,6 +62,7 @@ fn valid_path(path: &str) -> bool {
 /// to create and the one to delete.
 pub(crate) fn prepare(
     db: &Db,
+    profile: Profile,
     ctx: &Ctx,
     old: Option<(u64, &Row)>,
     row: &mut Row,
@@ -107,6 +108,20 @@ pub(crate) fn prepare(
             "tenant_id",
             format!("Invalid pk \"{tenant_id}\" - object does not exist."),
         );
+    }
+    let policy_tenant = policy
+        .and_then(|p| p.get("tenant_id"))
+        .and_then(Value::as_u64);
+    if let Some(policy_tenant) = policy_tenant.filter(|pt| *pt != tenant_id) {
+        if profile.view_tenant_matches_policy() {
+            errors.add(
+                "policy_id",
+                format!(
+                    "View policy {policy_id} belongs to tenant {policy_tenant}, \
+                     the view to tenant {tenant_id}."
+                ),
+            );
+        }
     }
     if !row.contains_key("protocols") || row.get("protocols").is_some_and(Value::is_null) {
         row.insert("protocols".to_owned(), json!(["NFS"]));

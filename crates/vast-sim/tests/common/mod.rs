@@ -110,8 +110,25 @@ pub fn config(dir: &Path) -> SimConfig {
     config
 }
 
+/// Starts a VMS face on a fresh data dir answering as VAST release `profile`.
+pub async fn start_profile(profile: vast_sim::Profile) -> TestVms {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let mut config = config(&dir);
+    config.profile = profile;
+    let mut vms = start_with(config, Arc::new(FakeStore::default())).await;
+    vms._tmp = Some(tmp);
+    vms
+}
+
 /// Starts a VMS face on `dir` with `store`.
 pub async fn start_in(dir: &Path, store: Arc<FakeStore>) -> TestVms {
+    start_with(config(dir), store).await
+}
+
+/// Starts a VMS face with `config` and `store`.
+pub async fn start_with(config: SimConfig, store: Arc<FakeStore>) -> TestVms {
+    let dir = config.data_dir.clone();
     let faults = Faults::new();
     let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
@@ -120,7 +137,7 @@ pub async fn start_in(dir: &Path, store: Arc<FakeStore>) -> TestVms {
         s3: FAKE_S3.parse().unwrap(),
         tls: false,
     };
-    let state = VmsState::open(&config(dir), endpoints, store.clone(), faults.clone()).unwrap();
+    let state = VmsState::open(&config, endpoints, store.clone(), faults.clone()).unwrap();
     let handler = faults::with_faults(Face::Vms, faults.clone(), vms::handler(state.clone()));
     let listener = Listener::start_on(tcp, None, handler).unwrap();
     TestVms {
@@ -129,7 +146,7 @@ pub async fn start_in(dir: &Path, store: Arc<FakeStore>) -> TestVms {
         faults,
         listener,
         addr,
-        dir: dir.to_owned(),
+        dir,
         _tmp: None,
         client: Client::builder(TokioExecutor::new()).build_http(),
     }

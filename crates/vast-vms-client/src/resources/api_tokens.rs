@@ -76,6 +76,28 @@ impl NewApiToken {
     }
 }
 
+/// Body of `PATCH /apitokens/<id>/`: what to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ApiTokenChange {
+    /// A new name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new lifetime from now (`365d`, `12M`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<String>,
+}
+
+impl ApiTokenChange {
+    /// Renames the token.
+    pub fn rename(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+}
+
 /// A freshly issued token. VMS shows it only once: keep it now.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
@@ -118,14 +140,28 @@ impl ApiTokensApi {
             .await
     }
 
-    /// Revokes a token (`PATCH /apitokens/<id>/revoke`).
-    pub async fn revoke(&self, id: &str) -> Result<ApiToken, Error> {
+    /// Revokes a token (`PATCH /apitokens/<id>/revoke`). VMS answers a plain string, not the
+    /// token: any 2xx answer is success; [`ApiTokensApi::get`] shows the revoked token.
+    pub async fn revoke(&self, id: &str) -> Result<(), Error> {
         self.client
-            .call(
+            .call_any_body(
                 Method::PATCH,
                 &format!("apitokens/{id}/revoke"),
                 &Query::new(),
                 None::<&()>,
+            )
+            .await
+    }
+
+    /// Renames a token or changes its lifetime (`PATCH /apitokens/<id>/`). VMS answers a
+    /// plain string: any 2xx answer is success.
+    pub async fn modify(&self, id: &str, change: &ApiTokenChange) -> Result<(), Error> {
+        self.client
+            .call_any_body(
+                Method::PATCH,
+                &format!("apitokens/{id}/"),
+                &Query::new(),
+                Some(change),
             )
             .await
     }

@@ -7,8 +7,11 @@ pub mod capacity;
 pub mod clusters;
 pub mod collection;
 pub mod events;
+pub mod local_providers;
 pub mod managers;
 pub mod quotas;
+#[cfg(test)]
+mod schema_shapes;
 pub mod tenants;
 pub mod users;
 pub mod view_policies;
@@ -18,11 +21,12 @@ pub mod vms;
 pub mod vtasks;
 
 pub use alarms::{Alarm, AlarmQuery};
-pub use api_tokens::{ApiToken, ApiTokensApi, IssuedApiToken, NewApiToken};
+pub use api_tokens::{ApiToken, ApiTokenChange, ApiTokensApi, IssuedApiToken, NewApiToken};
 pub use capacity::{Capacity, CapacityApi, CapacityKind, CapacityQuery};
 pub use clusters::Cluster;
 pub use collection::{Collection, Creatable, Mutable, Resource};
 pub use events::{Event, EventQuery};
+pub use local_providers::{LocalProvider, LocalProviderRef};
 pub use managers::Manager;
 pub use quotas::{NewQuota, Quota, QuotaPatch};
 pub use tenants::{NewTenant, Tenant};
@@ -59,6 +63,11 @@ impl VmsClient {
 
     /// `/tenants/`.
     pub fn tenants(&self) -> Collection<Tenant> {
+        Collection::new(self.clone())
+    }
+
+    /// `/localproviders/`.
+    pub fn local_providers(&self) -> Collection<LocalProvider> {
         Collection::new(self.clone())
     }
 

@@ -6,6 +6,16 @@ use crate::de::{lenient_id, lenient_u64, nullable};
 use crate::error::Error;
 use crate::query::Query;
 use crate::resources::collection::{Collection, Creatable, Mutable, Resource};
+use crate::resources::LocalProviderRef;
+
+impl Tenant {
+    /// The tenant's local provider (`local_provider_id`, else `local_provider.id`): where
+    /// its local users are created.
+    pub fn local_provider(&self) -> Option<u64> {
+        self.local_provider_id
+            .or_else(|| self.local_provider.as_ref().and_then(|p| p.id))
+    }
+}
 
 /// A tenant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +33,9 @@ pub struct Tenant {
     /// Local user provider.
     #[serde(deserialize_with = "lenient_id")]
     pub local_provider_id: Option<u64>,
+    /// Local user provider as `{id, name}`.
+    #[serde(deserialize_with = "nullable")]
+    pub local_provider: Option<LocalProviderRef>,
     /// Domain name.
     pub domain_name: Option<String>,
     /// Names of the VIP pools dedicated to it.

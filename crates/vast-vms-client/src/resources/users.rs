@@ -8,6 +8,7 @@ use crate::de::{lenient_id, nullable};
 use crate::error::Error;
 use crate::query::Query;
 use crate::resources::collection::{Collection, Creatable, Mutable, Resource};
+use crate::resources::LocalProviderRef;
 use crate::secret::Secret;
 
 /// A local user.
@@ -34,9 +35,12 @@ pub struct User {
     /// Leading group id.
     #[serde(deserialize_with = "lenient_id")]
     pub leading_gid: Option<u64>,
-    /// Owning tenant.
+    /// Owning tenant (not in VAST's user schema; kept for clusters that show it).
     #[serde(deserialize_with = "lenient_id")]
     pub tenant_id: Option<u64>,
+    /// The local provider the user belongs to (`{id, name}`).
+    #[serde(deserialize_with = "nullable")]
+    pub local_provider: Option<LocalProviderRef>,
     /// May create buckets over S3.
     pub allow_create_bucket: Option<bool>,
     /// May delete buckets over S3.
@@ -68,12 +72,10 @@ pub struct NewUser {
     /// May delete buckets over S3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_delete_bucket: Option<bool>,
-    /// Local provider (required on some VAST releases).
+    /// Local provider: the tenant's (required from VAST 5.5; a user belongs to a tenant
+    /// through its provider, `tenant_id` is not a user field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_provider_id: Option<u64>,
-    /// Owning tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<u64>,
     /// Password for VMS logins as this user (rarely needed for S3 users).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
@@ -160,6 +162,13 @@ pub struct AccessKeyPair {
     pub secret_key: Secret,
 }
 
+impl User {
+    /// The id of the local provider the user belongs to, when VMS shows it.
+    pub fn local_provider_id(&self) -> Option<u64> {
+        self.local_provider.as_ref().and_then(|p| p.id)
+    }
+}
+
 impl Resource for User {
     const COLLECTION: &'static str = "users";
 }
@@ -177,8 +186,29 @@ fn keys_path(user_id: u64) -> String {
 impl Collection<User> {
     /// The user called exactly `name`, if any.
     pub async fn by_name(&self, name: &str) -> Result<Option<User>, Error> {
-        let found = self.list(&Query::new().filter("name", name)).await?;
-        Ok(found.into_iter().find(|u| u.name == name))
+        self.by_name_in(name, None).await
+    }
+
+    /// The user called exactly `name`, preferring the one of local provider `provider`
+    /// (user names are unique per provider); any user of that name when none is there.
+    pub async fn by_name_in(
+        &self,
+        name: &str,
+        provider: Option<u64>,
+    ) -> Result<Option<User>, Error> {
+        let found: Vec<User> = self
+            .list(&Query::new().filter("name", name))
+            .await?
+            .into_iter()
+            .filter(|u| u.name == name)
+            .collect();
+        let in_provider = found
+            .iter()
+            .position(|u| provider.is_some() && u.local_provider_id() == provider);
+        Ok(match in_provider {
+            Some(i) => found.into_iter().nth(i),
+            None => found.into_iter().next(),
+        })
     }
 
     /// Issues a new S3 key pair for the user (`POST /users/<id>/access_keys/`). Not retried:

@@ -36,8 +36,8 @@ pub enum CheckOutcome {
 /// One step of a server check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckStep {
-    /// Short machine name (`dns`, `tcp`, `tls`, `login`, `cluster`, `bootstrap`, `access-key`,
-    /// `s3`, `probe`).
+    /// Short machine name (`dns`, `tcp`, `tls`, `login`, `cluster`, `rules`, `bootstrap`,
+    /// `access-key`, `s3`, `probe`).
     pub name: &'static str,
     /// What the step checks, for people.
     pub title: &'static str,
@@ -157,8 +157,8 @@ async fn steps(
     let (scheme, host) = network::probe(run, config, name).await?;
     let VmsSession { vms, auth } =
         vms::login(run, name, config, credentials, &scheme, &host).await?;
-    vms::cluster(run, &vms, &auth).await?;
-    let identity = vms::identity(run, &vms, config, &auth).await?;
+    let profile = vms::cluster(run, &vms, &auth).await?;
+    let identity = vms::identity(run, &vms, config, &auth, profile).await?;
     let key = data::access_key(run, config, state_dir, name, &vms, &identity).await?;
     let owner = identity.owner();
     let data = data::data_path(run, config, &vms, &identity, key, budget, &owner).await?;

@@ -2,7 +2,7 @@
 //! view policy, with hints for VMS answers.
 
 use ost_model::ServerName;
-use vast_vms_client::VmsClient;
+use vast_vms_client::{ApiProfile, VmsClient};
 
 use super::{Runner, Stop};
 use crate::config::ServerConfig;
@@ -96,24 +96,31 @@ fn tls_passed(run: &mut Runner<'_>, config: &ServerConfig, scheme: &str, host: &
     );
 }
 
-/// Open step 2 ([`open::verify_cluster`]).
+/// Open step 2 ([`open::verify_cluster`]), then the API rules the plugin follows because of
+/// the cluster's version (`rules`).
 pub(super) async fn cluster(
     run: &mut Runner<'_>,
     vms: &VmsClient,
     auth: &VmsAuth,
-) -> Result<(), Stop> {
+) -> Result<ApiProfile, Stop> {
     match open::verify_cluster(vms).await {
         Ok(c) => {
+            let version = c.sw_version.as_deref().unwrap_or("unknown");
             run.ok(
                 "cluster",
                 "cluster state",
+                format!("{} is ONLINE (version {version})", c.name),
+            );
+            let profile = ApiProfile::for_version(c.sw_version.as_deref());
+            run.ok(
+                "rules",
+                "VMS API rules for this version",
                 format!(
-                    "{} is ONLINE (version {})",
-                    c.name,
-                    c.sw_version.as_deref().unwrap_or("unknown")
+                    "version {version}: {profile}: {}",
+                    profile.rules().join("; ")
                 ),
             );
-            Ok(())
+            Ok(profile)
         }
         Err(ClusterError::NotOnline(c)) => run.failed(
             "cluster",
@@ -134,8 +141,9 @@ pub(super) async fn identity(
     vms: &VmsClient,
     config: &ServerConfig,
     auth: &VmsAuth,
+    profile: ApiProfile,
 ) -> Result<Identity, Stop> {
-    match open::ensure_identity(vms, config).await {
+    match open::ensure_identity(vms, config, profile).await {
         Ok(id) => {
             let state = |created: bool| if created { "created" } else { "exists" };
             run.ok(

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ost_model::{OstError, ServerName};
 use vast_vms_client::bootstrap::S3_DEFAULT_POLICY;
-use vast_vms_client::{Ensured, S3UserSpec, Tenant, User, ViewPolicy, VmsClient};
+use vast_vms_client::{ApiProfile, Ensured, S3UserSpec, Tenant, User, ViewPolicy, VmsClient};
 
 use super::LsuOwner;
 use crate::config::{DataPathKind, ServerConfig};
@@ -37,26 +37,44 @@ impl Identity {
     }
 }
 
-/// Step 3: the configured tenant, S3 user (in that tenant) and view policy, created when
-/// missing. A custom policy lives in the tenant; VAST's built-in one is global.
+/// Step 3: the configured tenant, S3 user (in the tenant's local provider) and view policy,
+/// created when missing, following the rules of the cluster's release (`profile`, from its
+/// version). A custom policy lives in the tenant; VAST's built-in `s3_default_policy` lives in
+/// the default tenant, so where a view's policy must be of the view's tenant (5.5) and the
+/// plugin's tenant is another, the plugin uses an S3 policy of its own tenant,
+/// [`tenant_policy_name`].
 pub(crate) async fn ensure_identity(
     vms: &VmsClient,
     config: &ServerConfig,
+    profile: ApiProfile,
 ) -> Result<Identity, vast_vms_client::Error> {
     let boot = vms.bootstrap();
     let tenant = boot.ensure_tenant(&config.tenant).await?;
-    let user = boot
-        .ensure_s3_user(&S3UserSpec::new(&config.s3_user).in_tenant(tenant.get().id))
-        .await?;
-    let policy_tenant = (config.view_policy != S3_DEFAULT_POLICY).then_some(tenant.get().id);
-    let policy = boot
+    let spec = S3UserSpec::new(&config.s3_user).for_tenant_under(tenant.get(), profile)?;
+    let user = boot.ensure_s3_user(&spec).await?;
+    let tenant_id = tenant.get().id;
+    let policy_tenant = (config.view_policy != S3_DEFAULT_POLICY).then_some(tenant_id);
+    let mut policy = boot
         .ensure_s3_policy(&config.view_policy, policy_tenant)
         .await?;
+    let foreign = policy.get().tenant_id.is_some_and(|t| t != tenant_id);
+    if foreign && profile.view_policy_in_view_tenant() {
+        policy = boot
+            .ensure_s3_policy(&tenant_policy_name(config), Some(tenant_id))
+            .await?;
+    }
     Ok(Identity {
         tenant,
         user,
         policy,
     })
+}
+
+/// The S3 view policy the plugin makes in its own tenant when the configured one belongs to
+/// another tenant and the cluster's release wants a view's policy in the view's tenant:
+/// `<view_policy>-<tenant>`.
+pub(crate) fn tenant_policy_name(config: &ServerConfig) -> String {
+    format!("{}-{}", config.view_policy, config.tenant)
 }
 
 /// What the data path authenticates with: an S3 key exactly when `data_path = "s3"`.
