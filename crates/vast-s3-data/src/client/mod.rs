@@ -1,6 +1,7 @@
 //! Building the aws-sdk-s3 client for a VAST S3 endpoint.
 
 mod connector;
+pub(crate) mod list_parts_root;
 mod credentials;
 mod tls;
 
