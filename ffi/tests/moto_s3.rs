@@ -63,9 +63,10 @@ fn full_sequence_with_s3_on_moto() {
 fn checkpoint_resumed_by_another_media_server_with_s3_on_moto() {
     let env = start("moto-resume");
     let (model, bytes) = model_file(&env, "model", 24 * MIB, 16);
-    // Past four whole parts and into the fifth: the resume needs ListParts of the open upload
-    // (segment 2) and the staged tail.
-    let offset = 4 * PART + 3 * MIB + 512;
+    // One completed segment, one whole part of the next (its upload stays open) and a tail:
+    // the resume needs HEAD, ListParts of the open upload (moto lists no part checksums) and
+    // the staged tail.
+    let offset = SEGMENT + PART + 3 * MIB + 512;
     let mut a = env.worker(Media::A, &model);
     a.ok("create moto_ck");
     let acked = a.write_ok(0, offset, CALL);
