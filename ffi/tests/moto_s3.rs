@@ -70,7 +70,11 @@ fn checkpoint_resumed_by_another_media_server_with_s3_on_moto() {
     let mut a = env.worker(Media::A, &model);
     a.ok("create moto_ck");
     let acked = a.write_ok(0, offset, CALL);
-    a.expect("close-incomplete", EOK, "a checkpoint close of a healthy image");
+    a.expect(
+        "close-incomplete",
+        EOK,
+        "a checkpoint close of a healthy image",
+    );
     a.quit();
 
     let mut b = env.worker(Media::B, &model);
@@ -88,7 +92,10 @@ fn checkpoint_resumed_by_another_media_server_with_s3_on_moto() {
     );
     let h = b.ok("hprops");
     if h.num("size") != acked {
-        b.die(&format!("the resumed handle reports `{}`, not {acked}", h.line));
+        b.die(&format!(
+            "the resumed handle reports `{}`, not {acked}",
+            h.line
+        ));
     }
     let end = b.write_ok(acked, 24 * MIB - acked, CALL);
     b.expect("close-complete", EOK, "completing the resumed image");

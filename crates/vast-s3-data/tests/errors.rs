@@ -67,7 +67,10 @@ async fn no_answer_at_all_carries_the_connection_failure() {
         .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.status(), None);
-    assert!(text.starts_with("S3 ListParts on bkt/a/b failed: dispatch failure"), "{text}");
+    assert!(
+        text.starts_with("S3 ListParts on bkt/a/b failed: dispatch failure"),
+        "{text}"
+    );
     assert!(
         text.to_lowercase().contains("connection refused"),
         "the connector's own cause: {text}"

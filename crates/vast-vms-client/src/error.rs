@@ -486,7 +486,10 @@ mod tests {
         let shown = Error::from_response(call(409), br#"{"code":"busy","detail":"x"}"#).to_string();
         assert_eq!(shown.matches("busy").count(), 1, "{shown}");
         let shown = Error::from_response(call(502), b"<html>Bad Gateway</html>").to_string();
-        assert!(shown.contains("-> 502: server error: <html>Bad Gateway</html>"), "{shown}");
+        assert!(
+            shown.contains("-> 502: server error: <html>Bad Gateway</html>"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Building the aws-sdk-s3 client for a VAST S3 endpoint.
 
 mod connector;
-pub(crate) mod list_parts_root;
 mod credentials;
+pub(crate) mod list_parts_root;
 mod tls;
 
 use std::time::Duration;

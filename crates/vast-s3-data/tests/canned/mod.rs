@@ -18,7 +18,11 @@ use vast_s3_data::{S3Client, S3ClientBuilder};
 pub const SECRET: &str = "q+9/Zt0oVb4D8yJ/7kXw+1mNcP2rS5uTvW3xY6zA0B8=";
 
 /// A server that answers every request with `status` and `body` (one request per connection).
-pub async fn canned(status: &'static str, content_type: &'static str, body: &'static str) -> SocketAddr {
+pub async fn canned(
+    status: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -51,4 +55,3 @@ pub fn client(url: &str) -> S3Client {
         .build()
         .unwrap()
 }
-

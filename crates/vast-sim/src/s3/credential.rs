@@ -84,7 +84,10 @@ mod tests {
         let scope = "2h/MzqtiTQSVl8J/4wsDbg==/20260101/us-east-1/s3/aws4_request";
         assert_eq!(
             split_scope(scope),
-            Some(("2h/MzqtiTQSVl8J/4wsDbg==", "20260101/us-east-1/s3/aws4_request"))
+            Some((
+                "2h/MzqtiTQSVl8J/4wsDbg==",
+                "20260101/us-east-1/s3/aws4_request"
+            ))
         );
         assert_eq!(split_scope("short/s3/aws4_request"), None);
     }
@@ -103,7 +106,10 @@ mod tests {
     fn keys_without_slashes_are_untouched() {
         let plain = HEADER.replace("2h/MzqtiTQSVl8J/4wsDbg==", "AKIAIOSFODNN7EXAMPLE+x=");
         assert_eq!(escape_header(&plain), None);
-        assert_eq!(access_key("AKIAIOSFODNN7EXAMPLE+x="), "AKIAIOSFODNN7EXAMPLE+x=");
+        assert_eq!(
+            access_key("AKIAIOSFODNN7EXAMPLE+x="),
+            "AKIAIOSFODNN7EXAMPLE+x="
+        );
         assert_eq!(escape_header("AWS4-HMAC-SHA256 nonsense"), None);
     }
 }
