@@ -53,7 +53,7 @@ impl Intercept for ListPartsRoot {
         };
         let mut again = HttpResponse::new(response.status(), SdkBody::from(fixed));
         *again.headers_mut() = response.headers().clone();
-        let reread = deserializer.deserialize_nonstreaming(&again);
+        let reread = deserializer.deserialize_nonstreaming_with_config(&again, cfg);
         if let Some(slot) = context.output_or_error_mut() {
             *slot = reread;
         }
