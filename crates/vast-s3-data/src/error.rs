@@ -1,6 +1,7 @@
 //! The crate's error type.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// Everything that can go wrong on the data path.
 #[derive(Debug, thiserror::Error)]
@@ -108,12 +109,16 @@ impl DataError {
         let status = err.raw_response().map(HasStatus::status_code);
         let code = err.code().map(str::to_owned);
         let message = match &err {
-            SdkError::ServiceError(se) => se
-                .err()
-                .message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| code.clone().unwrap_or_else(|| "service error".to_owned())),
-            other => describe_chain(other),
+            SdkError::ServiceError(se) => match se.err().message() {
+                Some(message) => message.to_owned(),
+                // No message the SDK could read: the answer was not S3's XML error document,
+                // had no body, or was a success the SDK could not parse. Its start and the
+                // SDK's whole context are the cause.
+                None => unparsed_answer(&err, se.raw().body_excerpt()),
+            },
+            // No answer at all (or one the SDK could not take apart): the SDK's whole chain,
+            // down to the connector's own error, is the cause.
+            other => bounded(DisplayErrorContext(other).to_string()),
         };
         DataError::S3 {
             operation,
@@ -157,15 +162,63 @@ impl DataError {
     }
 }
 
-/// Access to the HTTP status of a raw response, whatever its type.
+/// Access to the HTTP status (and the start of the body) of a raw response, whatever its type.
 pub(crate) trait HasStatus {
     /// The HTTP status code.
     fn status_code(&self) -> u16;
+    /// The start of the body as text, when the SDK kept it in memory and it is not empty.
+    fn body_excerpt(&self) -> Option<String> {
+        None
+    }
 }
 
 impl HasStatus for aws_smithy_runtime_api::client::orchestrator::HttpResponse {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
+    }
+
+    fn body_excerpt(&self) -> Option<String> {
+        excerpt(self.body().bytes()?)
+    }
+}
+
+/// Longest piece of an unparsed error body carried in an error's text.
+const MAX_BODY_EXCERPT: usize = 300;
+
+/// The first [`MAX_BODY_EXCERPT`] characters of a body, on one line; `None` when empty.
+fn excerpt(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.char_indices().nth(MAX_BODY_EXCERPT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    })
+}
+
+/// The cause of a service error the SDK could not read a message from: the start of the body
+/// (when there was one) and the SDK's error context (which names what it could not parse).
+fn unparsed_answer(err: &dyn std::error::Error, body: Option<String>) -> String {
+    let body = match body {
+        Some(text) => format!("body `{text}`"),
+        None => "empty body".to_owned(),
+    };
+    bounded(format!(
+        "the SDK could not read the answer ({body}); SDK: {}",
+        DisplayErrorContext(err)
+    ))
+}
+
+/// Longest SDK context carried in an error's text (its debug view repeats the raw response).
+const MAX_CONTEXT: usize = 2000;
+
+/// `text` cut to [`MAX_CONTEXT`] characters.
+fn bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_CONTEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }
 

@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::checksum;
+use crate::client::list_parts_root::ListPartsRoot;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
@@ -98,6 +99,8 @@ pub async fn list_parts(
             .key(key)
             .upload_id(upload_id)
             .set_part_number_marker(marker.clone())
+            .customize()
+            .interceptor(ListPartsRoot)
             .send()
             .await
             .map_err(|e| DataError::sdk("ListParts", format!("{bucket}/{key}"), e))?;

@@ -227,7 +227,13 @@ impl Error {
     pub(crate) fn from_response(call: Call, body: &[u8]) -> Self {
         let status = call.status.unwrap_or(0);
         let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-        let detail = detail_of(parsed.as_ref(), body);
+        // VMS's reason `code`, when it sent one beside `detail` (409 shows it on its own).
+        let code = parsed
+            .as_ref()
+            .and_then(|v| v.get("code"))
+            .map(value_text)
+            .filter(|_| status != 409);
+        let detail = with_code(detail_of(parsed.as_ref(), body), code);
         match status {
             400 => Error::Validation {
                 call,
@@ -339,6 +345,16 @@ fn detail_of(parsed: Option<&serde_json::Value>, body: &[u8]) -> String {
     match text.char_indices().nth(MAX_DETAIL) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
+    }
+}
+
+/// `detail (code CODE)` when VMS sent a reason code and `detail` does not already show it.
+fn with_code(detail: String, code: Option<String>) -> String {
+    match code {
+        Some(code) if !code.is_empty() && !detail.contains(&code) => {
+            format!("{detail} (code {code})")
+        }
+        _ => detail,
     }
 }
 
@@ -454,6 +470,26 @@ mod tests {
             Error::from_response(call(418), detail),
             Error::Unexpected { .. }
         ));
+    }
+
+    #[test]
+    fn the_vms_reason_code_is_shown_with_the_detail() {
+        let shown = Error::from_response(
+            call(403),
+            br#"{"detail": "You do not have permission", "code": "permission_denied_role"}"#,
+        )
+        .to_string();
+        assert!(
+            shown.contains("POST /api/latest/views/ -> 403: permission denied: You do not have permission (code permission_denied_role)"),
+            "{shown}"
+        );
+        let shown = Error::from_response(call(409), br#"{"code":"busy","detail":"x"}"#).to_string();
+        assert_eq!(shown.matches("busy").count(), 1, "{shown}");
+        let shown = Error::from_response(call(502), b"<html>Bad Gateway</html>").to_string();
+        assert!(
+            shown.contains("-> 502: server error: <html>Bad Gateway</html>"),
+            "{shown}"
+        );
     }
 
     #[test]

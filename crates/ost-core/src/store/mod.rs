@@ -55,6 +55,10 @@ pub(crate) struct StoredCheckpoint {
     pub(crate) crc32c: u32,
     /// CRC32C of each completed segment.
     pub(crate) segment_crcs: Vec<u32>,
+    /// CRC32C of each whole part of the open segment, in order (S3 only): a resume needs them
+    /// when the server lists parts without checksums.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) part_crcs: Vec<u32>,
     /// The bytes after the last whole part, stored as their own object (S3 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) tail: Option<StagedTail>,

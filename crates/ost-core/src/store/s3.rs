@@ -217,6 +217,7 @@ impl DataStore for S3Store {
             offset: c.parts_end(),
             crc32c: c.crc32c,
             segment_crcs: c.segment_crcs.clone(),
+            part_crcs: c.part_crcs.clone(),
         });
         let mut w = SegmentedWriter::resume(
             self.client.clone(),
@@ -375,6 +376,7 @@ impl ImageWriter for S3Writer {
             offset: point.end(),
             crc32c: point.checkpoint.crc32c,
             segment_crcs: point.checkpoint.segment_crcs,
+            part_crcs: point.checkpoint.part_crcs,
             tail,
         })
     }

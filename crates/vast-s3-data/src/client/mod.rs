@@ -2,6 +2,7 @@
 
 mod connector;
 mod credentials;
+pub(crate) mod list_parts_root;
 mod tls;
 
 use std::time::Duration;

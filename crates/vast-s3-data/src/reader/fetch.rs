@@ -133,7 +133,7 @@ async fn get_once(
     while let Some(frame) = body.next().await {
         let frame: Bytes = frame.map_err(|e| DataError::Body {
             key: key.to_owned(),
-            message: e.to_string(),
+            message: crate::error::describe_chain(&e),
         })?;
         if sink.filled() as u64 - start + frame.len() as u64 > len || !sink.put(&frame) {
             return Err(DataError::Body {

@@ -21,8 +21,10 @@ impl SegmentedWriter {
     /// goes back with [`SegmentedWriter::restore_tail`].
     ///
     /// With the suspend-time `checkpoint`, completed segments' checksums come from it;
-    /// without, they are re-read from the server. Parts the server lists without a CRC32C, or
-    /// after a missing part, are treated as not uploaded and get replaced.
+    /// without, they are re-read from the server. A part the server lists without a CRC32C
+    /// takes the one the checkpoint recorded for it (S3 servers such as moto_server list no
+    /// checksums); parts with neither, or after a missing part, are treated as not uploaded and
+    /// get replaced.
     pub async fn resume(
         client: S3Client,
         budget: BufferBudget,
@@ -70,10 +72,17 @@ impl SegmentedWriter {
         if let Some(upload) = open {
             let listed = multipart::list_parts(&client, &bucket, &key, &upload.upload_id).await?;
             let mut parts = BTreeMap::new();
+            // The checkpoint's part CRCs belong to the segment that was open then (the one
+            // after its completed segments); a later segment's parts are not covered.
+            let recorded = checkpoint
+                .filter(|c| c.segment_crcs.len() as u64 == index)
+                .map_or(&[][..], |c| c.part_crcs.as_slice());
             for (expected, p) in (1..).zip(listed) {
-                let usable =
-                    p.part_number == expected && p.size == layout.part_size() && p.crc32c.is_some();
-                let Some(crc) = p.crc32c.filter(|_| usable) else {
+                let crc = p
+                    .crc32c
+                    .or_else(|| recorded.get(expected as usize - 1).copied());
+                let usable = p.part_number == expected && p.size == layout.part_size();
+                let Some(crc) = crc.filter(|_| usable) else {
                     break;
                 };
                 parts.insert(
@@ -148,7 +157,7 @@ async fn read_back_crc(client: &S3Client, bucket: &str, key: &str) -> Result<u32
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| DataError::Body {
             key: key.to_owned(),
-            message: e.to_string(),
+            message: crate::error::describe_chain(&e),
         })?;
         crc.update(&chunk);
     }

@@ -21,7 +21,10 @@ pub(crate) struct KeyAuth {
 #[async_trait::async_trait]
 impl S3Auth for KeyAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match self.control.s3_identity(access_key) {
+        match self
+            .control
+            .s3_identity(&super::credential::access_key(access_key))
+        {
             Some(identity) => Ok(SecretKey::from(identity.secret_key)),
             None => Err(s3_error!(
                 InvalidAccessKeyId,
@@ -73,7 +76,7 @@ impl S3Access for BucketAccess {
         };
         let identity = self
             .control
-            .s3_identity(&credentials.access_key)
+            .s3_identity(&super::credential::access_key(&credentials.access_key))
             .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
         let is_create = cx.s3_op().name() == "CreateBucket";
         match cx.s3_path() {

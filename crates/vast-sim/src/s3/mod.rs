@@ -3,7 +3,8 @@
 //!
 //! - **Auth.** SigV4 secrets are looked up with [`ControlPlane::s3_identity`]: an unknown or
 //!   disabled key gets 403 `InvalidAccessKeyId`, a wrong signature `SignatureDoesNotMatch`, an
-//!   anonymous request `AccessDenied`. Every request naming an existing bucket (and a copy's
+//!   anonymous request `AccessDenied`. Keys may hold `/` and `+`, as VAST's do: the credential
+//!   scope is split from the right (`credential.rs`). Every request naming an existing bucket (and a copy's
 //!   source bucket) must pass [`ControlPlane::may_access`]. The region is not checked.
 //! - **Buckets.** `CreateBucket` needs `allow_create_bucket` and is reported with
 //!   [`ControlPlane::bucket_created_over_s3`]; `DeleteBucket` needs `allow_delete_bucket`, only
@@ -27,6 +28,7 @@
 mod auth;
 mod buckets;
 mod checksum;
+mod credential;
 mod error;
 mod io;
 mod list;
@@ -97,7 +99,8 @@ pub fn handler(
         faults: faults.clone(),
     });
     let service = builder.build();
-    Arc::new(move |req: Request<Incoming>| -> FaceFuture {
+    Arc::new(move |mut req: Request<Incoming>| -> FaceFuture {
+        credential::escape_authorization(req.headers_mut());
         let service = service.clone();
         let faults = faults.clone();
         Box::pin(async move {

@@ -42,20 +42,28 @@ pub(crate) fn guid() -> String {
     )
 }
 
-/// A 24-character base64 access key (16 random bytes), like VAST's. Keys with `/` or `+` are
-/// redrawn: a `/` would break the SigV4 `Credential=<key>/<date>/…` scope.
+/// A 24-character base64 access key (16 random bytes), like VAST's (`2h/MzqtiTQSVl8J/4wsDbg==`).
+/// Drawn until it holds both `/` and `+`, so every client of the simulator meets the characters
+/// real keys carry (a `/` in the SigV4 credential scope, a `+` that URL forms turn into a space).
 pub(crate) fn access_key() -> String {
+    base64_with_slash_and_plus::<16>()
+}
+
+/// A 44-character base64 secret key (32 random bytes), like VAST's; like [`access_key`], it
+/// always holds `/` and `+`.
+pub(crate) fn secret_key() -> String {
+    base64_with_slash_and_plus::<32>()
+}
+
+/// Standard base64 of `N` random bytes that contains both `/` and `+` (about one draw in twelve
+/// for 16 bytes, so a few draws).
+fn base64_with_slash_and_plus<const N: usize>() -> String {
     loop {
-        let key = STANDARD.encode(rand::random::<[u8; 16]>());
-        if !key.contains(['/', '+']) {
+        let key = STANDARD.encode(rand::random::<[u8; N]>());
+        if key.contains('/') && key.contains('+') {
             return key;
         }
     }
-}
-
-/// A 44-character base64 secret key (32 random bytes), like VAST's.
-pub(crate) fn secret_key() -> String {
-    STANDARD.encode(rand::random::<[u8; 32]>())
 }
 
 /// An opaque API token (40 hex characters).
@@ -74,8 +82,10 @@ mod tests {
     fn key_formats() {
         let ak = access_key();
         assert_eq!(ak.len(), 24);
-        assert!(!ak.contains('/'));
-        assert_eq!(secret_key().len(), 44);
+        assert!(ak.contains('/') && ak.contains('+'));
+        let sk = secret_key();
+        assert_eq!(sk.len(), 44);
+        assert!(sk.contains('/') && sk.contains('+'));
         assert_eq!(guid().len(), 36);
         assert!(parse_iso(&now_iso()).is_some());
     }
