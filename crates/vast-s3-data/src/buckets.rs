@@ -2,6 +2,7 @@
 
 use aws_sdk_s3::types::{Tag, Tagging};
 
+use crate::capabilities::ChecksumMode;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
@@ -58,12 +59,18 @@ pub async fn put_tags(client: &S3Client, bucket: &str, tags: &[(String, String)]
         .set_tag_set(Some(tag_set))
         .build()
         .map_err(|e| DataError::Config(format!("bad tagging: {e}")))?;
-    client
+    let req = client
         .sdk()
         .put_bucket_tagging()
         .bucket(bucket)
         .tagging(tagging)
-        .send()
+        .customize();
+    let req = if client.modes().checksum == ChecksumMode::Crc32c {
+        req
+    } else {
+        req.mutate_request(crate::capabilities::md5_instead_of_flexible)
+    };
+    req.send()
         .await
         .map_err(|e| DataError::sdk("PutBucketTagging", bucket, e))?;
     Ok(())

@@ -2,6 +2,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
+use crate::capabilities::{md5_instead_of_flexible, ChecksumMode};
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::listing;
@@ -23,11 +24,18 @@ pub async fn delete_keys(client: &S3Client, bucket: &str, keys: &[String]) -> Re
             .quiet(true)
             .build()
             .map_err(|e| DataError::Config(format!("delete batch: {e}")))?;
-        let out = client
+        let req = client
             .sdk()
             .delete_objects()
             .bucket(bucket)
             .delete(delete)
+            .customize();
+        let req = if client.modes().checksum == ChecksumMode::Crc32c {
+            req
+        } else {
+            req.mutate_request(md5_instead_of_flexible)
+        };
+        let out = req
             .send()
             .await
             .map_err(|e| DataError::sdk("DeleteObjects", bucket, e))?;

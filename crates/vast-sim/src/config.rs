@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::s3_modes::{ChecksumHeaders, ConditionalCreate, QuotaAnswer, S3Modes};
+
 /// Settings of one simulated cluster. `Default` gives loopback, free ports, plain HTTP and the
 /// lifetimes and demo credentials VAST ships with.
 #[derive(Clone, Debug)]
@@ -30,6 +32,12 @@ pub struct SimConfig {
     pub max_api_tokens_per_user: usize,
     /// The cluster's name, as `/clusters/` reports it.
     pub cluster_name: String,
+    /// What S3 writes carrying `If-None-Match: *` get (default: honoured, 412).
+    pub conditional_create: ConditionalCreate,
+    /// What S3 requests carrying flexible-checksum headers get (default: accepted).
+    pub checksum_headers: ChecksumHeaders,
+    /// The answer to an S3 write past a full quota (default: 403 `QuotaExceeded`).
+    pub quota_answer: QuotaAnswer,
 }
 
 impl SimConfig {
@@ -38,6 +46,15 @@ impl SimConfig {
         Self {
             data_dir: data_dir.into(),
             ..Self::default()
+        }
+    }
+
+    /// The S3 face's switches.
+    pub fn s3_modes(&self) -> S3Modes {
+        S3Modes {
+            conditional_create: self.conditional_create,
+            checksum_headers: self.checksum_headers,
+            quota_answer: self.quota_answer,
         }
     }
 }
@@ -57,6 +74,9 @@ impl Default for SimConfig {
             max_access_keys_per_user: 2,
             max_api_tokens_per_user: 5,
             cluster_name: "vast-sim".to_owned(),
+            conditional_create: ConditionalCreate::default(),
+            checksum_headers: ChecksumHeaders::default(),
+            quota_answer: QuotaAnswer::default(),
         }
     }
 }

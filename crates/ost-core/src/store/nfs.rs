@@ -368,6 +368,7 @@ impl ImageWriter for NfsWriter {
             offset: self.written,
             crc32c,
             segment_crcs: Vec::new(),
+            part_crcs: Vec::new(),
             tail: None,
         })
     }

@@ -65,6 +65,10 @@ pub struct Checkpoint {
     pub crc32c: u32,
     /// CRC32C of each completed (full) segment, in order.
     pub segment_crcs: Vec<u32>,
+    /// CRC32C of each whole part of the open segment below `offset`, in part order: a resume
+    /// takes a part's CRC32C from here when the server stores none (Content-MD5 or no
+    /// checksum on the wire, see [`crate::capabilities::ChecksumMode`]).
+    pub part_crcs: Vec<u32>,
 }
 
 /// The result of [`SegmentedWriter::flush`]: the uploaded parts, and the bytes written after
@@ -359,6 +363,7 @@ impl SegmentedWriter {
     fn uploaded(&self) -> Checkpoint {
         let mut crc = RunningCrc::new();
         let mut segment_crcs = Vec::new();
+        let mut part_crcs = Vec::new();
         for (&number, seg) in &self.segments {
             if let Some(c) = seg.completed {
                 segment_crcs.push(c.value());
@@ -369,6 +374,7 @@ impl SegmentedWriter {
             for (&pn, part) in &seg.parts {
                 if first + (pn as u64 - 1) < self.tracker.frontier() {
                     crc.push(part.crc, part.len);
+                    part_crcs.push(part.crc);
                 }
             }
         }
@@ -376,6 +382,7 @@ impl SegmentedWriter {
             offset: self.durable_offset(),
             crc32c: crc.value(),
             segment_crcs,
+            part_crcs,
         }
     }
 

@@ -21,8 +21,9 @@ impl SegmentedWriter {
     /// goes back with [`SegmentedWriter::restore_tail`].
     ///
     /// With the suspend-time `checkpoint`, completed segments' checksums come from it;
-    /// without, they are re-read from the server. Parts the server lists without a CRC32C, or
-    /// after a missing part, are treated as not uploaded and get replaced.
+    /// without, they are re-read from the server. Parts the server lists without a CRC32C (and
+    /// that the checkpoint does not record), or after a missing part, are treated as not
+    /// uploaded and get replaced.
     pub async fn resume(
         client: S3Client,
         budget: BufferBudget,
@@ -70,10 +71,18 @@ impl SegmentedWriter {
         if let Some(upload) = open {
             let listed = multipart::list_parts(&client, &bucket, &key, &upload.upload_id).await?;
             let mut parts = BTreeMap::new();
+            // A part's CRC32C as the server stored it, else as the checkpoint recorded it (when
+            // this segment was the open one at the checkpoint).
+            let recorded = |n: i32| {
+                checkpoint
+                    .filter(|c| c.segment_crcs.len() as u64 == index)
+                    .and_then(|c| c.part_crcs.get(usize::try_from(n - 1).ok()?).copied())
+            };
             for (expected, p) in (1..).zip(listed) {
+                let crc = p.crc32c.or_else(|| recorded(p.part_number));
                 let usable =
-                    p.part_number == expected && p.size == layout.part_size() && p.crc32c.is_some();
-                let Some(crc) = p.crc32c.filter(|_| usable) else {
+                    p.part_number == expected && p.size == layout.part_size() && crc.is_some();
+                let Some(crc) = crc.filter(|_| usable) else {
                     break;
                 };
                 parts.insert(

@@ -101,7 +101,7 @@ pub(super) async fn cluster(
     run: &mut Runner<'_>,
     vms: &VmsClient,
     auth: &VmsAuth,
-) -> Result<(), Stop> {
+) -> Result<vast_vms_client::Cluster, Stop> {
     match open::verify_cluster(vms).await {
         Ok(c) => {
             run.ok(
@@ -113,7 +113,7 @@ pub(super) async fn cluster(
                     c.sw_version.as_deref().unwrap_or("unknown")
                 ),
             );
-            Ok(())
+            Ok(c)
         }
         Err(ClusterError::NotOnline(c)) => run.failed(
             "cluster",
