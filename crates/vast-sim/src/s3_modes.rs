@@ -26,6 +26,21 @@ pub enum ChecksumHeaders {
     /// Refused with 400 `InvalidArgument`, as releases that predate the AWS SDKs' new default
     /// checksums are reported to do. `Content-MD5` is still accepted and verified.
     Refuse,
+    /// Refused with 400 `InvalidArgument`, and `Content-MD5` too (no body checksum at all).
+    RefuseAll,
+}
+
+impl ChecksumHeaders {
+    /// True when a request carrying header `name` (value `value`) is refused.
+    pub fn refuses(self, name: &str, value: &[u8]) -> bool {
+        match self {
+            ChecksumHeaders::Accept => false,
+            ChecksumHeaders::Refuse => is_flexible_checksum_header(name, value),
+            ChecksumHeaders::RefuseAll => {
+                is_flexible_checksum_header(name, value) || name.eq_ignore_ascii_case("content-md5")
+            }
+        }
+    }
 }
 
 /// The answer to a write past a bucket's hard quota (or into a bucket the fault plan marks

@@ -23,7 +23,7 @@
 //!   are our assumption of VAST's answer (not verified on hardware).
 //! - **Modes** ([`S3Modes`], from `SimConfig`): `If-None-Match: *` on writes honoured, ignored
 //!   or refused (501); flexible-checksum headers accepted or refused (400 `InvalidArgument`,
-//!   before the request is read); the quota answer above as 403 `QuotaExceeded` (default),
+//!   before the request is read; `RefuseAll` refuses `Content-MD5` too); the quota answer above as 403 `QuotaExceeded` (default),
 //!   403 `AccessDenied`, 507 `InsufficientStorage` or 500 `InternalError`.
 //! - **Counters.** Each operation counts `s3.op.<Operation>`, each error answer
 //!   `s3.error.<Code>`, in [`Faults`].
@@ -52,7 +52,7 @@ pub use self::store::ObjectStore;
 use crate::control::ControlPlane;
 use crate::faults::Faults;
 use crate::http::{FaceBody, FaceFuture, Handler};
-use crate::s3_modes::{is_flexible_checksum_header, ChecksumHeaders, S3Modes};
+use crate::s3_modes::{ChecksumHeaders, S3Modes};
 
 /// Why the object store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -119,11 +119,11 @@ pub fn handler_with_modes(
         let service = service.clone();
         let faults = faults.clone();
         Box::pin(async move {
-            if modes.checksum_headers == ChecksumHeaders::Refuse {
+            if modes.checksum_headers != ChecksumHeaders::Accept {
                 if let Some(name) = req
                     .headers()
                     .iter()
-                    .find(|(n, v)| is_flexible_checksum_header(n.as_str(), v.as_bytes()))
+                    .find(|(n, v)| modes.checksum_headers.refuses(n.as_str(), v.as_bytes()))
                     .map(|(n, _)| n.as_str().to_owned())
                 {
                     faults.count("s3.error.InvalidArgument");
