@@ -103,7 +103,10 @@ fn conditional_create_ignored() {
     let env = start(|c| c.conditional_create = ConditionalCreate::Ignore);
     all_sequences(&env, "ign");
     let log = env.log_text();
-    assert!(log.contains("conditional_create=\"ignored\"") || log.contains("ignored"), "{log}");
+    assert!(
+        log.contains("conditional_create=\"ignored\"") || log.contains("ignored"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -118,7 +121,10 @@ fn flexible_checksums_refused_md5_instead() {
     all_sequences(&env, "md5");
     let log = env.log_text();
     assert!(log.contains("S3 capabilities probed"), "{log}");
-    assert!(env.stat("s3.error.InvalidArgument") >= 1, "the probe met the refusal");
+    assert!(
+        env.stat("s3.error.InvalidArgument") >= 1,
+        "the probe met the refusal"
+    );
 }
 
 #[test]
@@ -150,7 +156,9 @@ fn quota_full_is_no_space(configure: fn(&mut SimConfig)) {
     assert_eq!(out.status.code(), Some(3), "{t}");
     let code: i32 = match result_line(&t, "WRITE_FAILED ") {
         Some(w) => w[1].parse().unwrap(),
-        None => result_line(&t, "CLOSE_FAILED ").unwrap()[0].parse().unwrap(),
+        None => result_line(&t, "CLOSE_FAILED ").unwrap()[0]
+            .parse()
+            .unwrap(),
     };
     assert_eq!(code, ENOSPC, "{t}\nplugin log:\n{}", env.log_text());
     let (state, _, _, listed_complete) = state_of(&t);
@@ -162,7 +170,11 @@ fn quota_full_is_no_space(configure: fn(&mut SimConfig)) {
         )
         .unwrap();
     let deleted = text(&env.rel(&["delete", "overquota"]));
-    assert_eq!(result_line(&deleted, "DELETE ").unwrap()[0], "0", "{deleted}");
+    assert_eq!(
+        result_line(&deleted, "DELETE ").unwrap()[0],
+        "0",
+        "{deleted}"
+    );
     let again = env.rel(&["backup", "overquota", &(48 * MIB).to_string(), "20"]);
     assert!(again.status.success(), "{}", text(&again));
     assert_restores(&env, "overquota", 48 * MIB, 20);

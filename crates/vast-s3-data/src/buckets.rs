@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::types::{Tag, Tagging};
 
-use crate::capabilities::ChecksumMode;
+use crate::capabilities::required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
@@ -65,10 +65,9 @@ pub async fn put_tags(client: &S3Client, bucket: &str, tags: &[(String, String)]
         .bucket(bucket)
         .tagging(tagging)
         .customize();
-    let req = if client.modes().checksum == ChecksumMode::Crc32c {
-        req
-    } else {
-        req.mutate_request(crate::capabilities::md5_instead_of_flexible)
+    let req = match required_checksum(client.modes().checksum) {
+        Some(shape) => req.mutate_request(shape),
+        None => req,
     };
     req.send()
         .await

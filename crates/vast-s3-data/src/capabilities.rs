@@ -211,12 +211,21 @@ pub async fn probe_checksum(client: &S3Client, bucket: &str, prefix: &str) -> Re
     Ok(found)
 }
 
-/// For a request S3 requires a body checksum on (DeleteObjects, PutBucketTagging): unless the
-/// client sends CRC32C, replaces the flexible checksum the SDK adds by `Content-MD5` (run just
-/// before signing, through `customize().mutate_request`).
-pub(crate) fn md5_instead_of_flexible(
-    req: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-) {
+/// For a request S3 requires a body checksum on (DeleteObjects, PutBucketTagging), as the
+/// client's `mode` wants it: the flexible checksum the SDK adds is kept (CRC32C mode), replaced
+/// by `Content-MD5` (MD5 mode) or dropped (no checksum). Runs just before signing, through
+/// `customize().mutate_request`.
+pub(crate) fn required_checksum(
+    mode: ChecksumMode,
+) -> Option<fn(&mut aws_smithy_runtime_api::client::orchestrator::HttpRequest)> {
+    match mode {
+        ChecksumMode::Crc32c => None,
+        ChecksumMode::Md5 => Some(md5_instead_of_flexible),
+        ChecksumMode::None => Some(strip_flexible),
+    }
+}
+
+fn strip_flexible(req: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) {
     let flexible: Vec<String> = req
         .headers()
         .iter()
@@ -229,6 +238,10 @@ pub(crate) fn md5_instead_of_flexible(
     for name in flexible {
         req.headers_mut().remove(name);
     }
+}
+
+fn md5_instead_of_flexible(req: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) {
+    strip_flexible(req);
     if let Some(body) = req.body().bytes() {
         let md5 = content_md5(body);
         req.headers_mut().insert("content-md5", md5);

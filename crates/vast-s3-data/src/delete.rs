@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::capabilities::{md5_instead_of_flexible, ChecksumMode};
+use crate::capabilities::required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::listing;
@@ -30,10 +30,9 @@ pub async fn delete_keys(client: &S3Client, bucket: &str, keys: &[String]) -> Re
             .bucket(bucket)
             .delete(delete)
             .customize();
-        let req = if client.modes().checksum == ChecksumMode::Crc32c {
-            req
-        } else {
-            req.mutate_request(md5_instead_of_flexible)
+        let req = match required_checksum(client.modes().checksum) {
+            Some(shape) => req.mutate_request(shape),
+            None => req,
         };
         let out = req
             .send()
