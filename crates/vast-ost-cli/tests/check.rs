@@ -4,7 +4,7 @@ mod common;
 
 use common::Env;
 
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 14] = [
     "dns",
     "tcp",
     "tls",
@@ -14,6 +14,11 @@ const STEPS: [&str; 9] = [
     "access-key",
     "s3",
     "probe",
+    "conditional-create",
+    "checksums",
+    "quota-answer",
+    "object-lock",
+    "cluster-version",
 ];
 
 #[test]
