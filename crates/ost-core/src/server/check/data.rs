@@ -55,6 +55,7 @@ pub(super) async fn access_key(
 
 /// Open step 5 ([`open::build_data_store`]), reported as `s3`; on S3, the endpoint must also
 /// answer for a bucket of the plugin (the first LSU, else the default one).
+#[allow(clippy::too_many_arguments)] // open step 5's inputs plus the check's runner and owner
 pub(super) async fn data_path(
     run: &mut Runner<'_>,
     config: &ServerConfig,
