@@ -12,6 +12,16 @@ const NO_SPACE_CODES: &[&str] = &[
     "EntityTooLarge",
 ];
 
+/// True for a write refusal that may also mean a full quota: 403 without a quota code (e.g.
+/// `AccessDenied`) or HTTP 500 / `InternalError`. `store::refusal` asks VMS before answering.
+pub(crate) fn ambiguous_write_refusal(err: &DataError) -> bool {
+    let quota_code = err.code().is_some_and(|c| NO_SPACE_CODES.contains(&c));
+    !quota_code
+        && (err.status() == Some(403)
+            || err.status() == Some(500)
+            || err.code() == Some("InternalError"))
+}
+
 /// Maps a data-path error.
 pub(crate) fn data(err: DataError) -> OstError {
     let cause = err.to_string();

@@ -36,8 +36,30 @@ fn check_server_runs_every_step_and_reports_them_live() {
             "bootstrap",
             "access-key",
             "s3",
-            "probe"
+            "probe",
+            "conditional-create",
+            "checksums",
+            "quota-answer",
+            "object-lock",
+            "cluster-version"
         ]
+    );
+    let detail = |name: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.detail.clone())
+            .unwrap_or_default()
+    };
+    // vast-sim honours If-None-Match and takes CRC32C: the plugin uses both.
+    assert!(
+        detail("conditional-create").starts_with("honoured"),
+        "{report:#?}"
+    );
+    assert!(
+        detail("checksums").contains("x-amz-checksum-crc32c"),
+        "{report:#?}"
     );
     assert_eq!(
         seen,
@@ -51,6 +73,61 @@ fn check_server_runs_every_step_and_reports_them_live() {
     assert!(env
         .s3_keys(default_lsu().as_str(), ost_core::CHECK_PROBE_KEY)
         .is_empty());
+}
+
+#[test]
+fn check_server_reports_what_the_plugin_does_on_a_cluster_without_conditional_creates_or_crc32c() {
+    let env = Env::start_configured(|c| {
+        c.conditional_create = vast_sim::ConditionalCreate::Ignore;
+        c.checksum_headers = vast_sim::ChecksumHeaders::Refuse;
+    });
+    let p = env.plugin();
+    let report = p
+        .check_server(&env.server_name(), None, &mut |_: &CheckStep| {})
+        .unwrap();
+    assert!(report.passed(), "{report:#?}");
+    let detail = |name: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.detail.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        detail("conditional-create").starts_with("ignored")
+            && detail("conditional-create").contains("read back"),
+        "{report:#?}"
+    );
+    assert!(
+        detail("checksums").contains("the cluster takes md5")
+            && detail("checksums").contains("Content-MD5"),
+        "{report:#?}"
+    );
+    // The answer is cached for the plugin's next open (keyed by cluster and version).
+    let cached = std::fs::read_dir(env.state_dir().join("capabilities"))
+        .unwrap()
+        .count();
+    assert_eq!(cached, 1);
+    // An image backs up on such a cluster, and a second create of it is refused.
+    let id = env.open(&p);
+    let lsu = default_lsu();
+    let bytes = data(12 * MIB, 5);
+    let h = p
+        .create_image(id, &lsu, &image("modes"), CreateFlags::empty())
+        .unwrap();
+    write_all(&p, h, &bytes, 0, MIB);
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    let again = p
+        .create_image(id, &lsu, &image("modes"), CreateFlags::empty())
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            ost_model::OstError::AlreadyExists { .. } | ost_model::OstError::Busy { .. }
+        ),
+        "{again}"
+    );
 }
 
 #[test]

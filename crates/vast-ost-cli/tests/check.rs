@@ -4,7 +4,7 @@ mod common;
 
 use common::Env;
 
-const STEPS: [&str; 10] = [
+const STEPS: [&str; 15] = [
     "dns",
     "tcp",
     "tls",
@@ -15,6 +15,11 @@ const STEPS: [&str; 10] = [
     "access-key",
     "s3",
     "probe",
+    "conditional-create",
+    "checksums",
+    "quota-answer",
+    "object-lock",
+    "cluster-version",
 ];
 
 #[test]

@@ -2,6 +2,7 @@
 
 use aws_sdk_s3::types::{Tag, Tagging};
 
+use crate::capabilities::required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
@@ -58,12 +59,17 @@ pub async fn put_tags(client: &S3Client, bucket: &str, tags: &[(String, String)]
         .set_tag_set(Some(tag_set))
         .build()
         .map_err(|e| DataError::Config(format!("bad tagging: {e}")))?;
-    client
+    let req = client
         .sdk()
         .put_bucket_tagging()
         .bucket(bucket)
         .tagging(tagging)
-        .send()
+        .customize();
+    let req = match required_checksum(client.modes().checksum) {
+        Some(shape) => req.mutate_request(shape),
+        None => req,
+    };
+    req.send()
         .await
         .map_err(|e| DataError::sdk("PutBucketTagging", bucket, e))?;
     Ok(())

@@ -2,6 +2,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
+use crate::capabilities::required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::listing;
@@ -23,11 +24,17 @@ pub async fn delete_keys(client: &S3Client, bucket: &str, keys: &[String]) -> Re
             .quiet(true)
             .build()
             .map_err(|e| DataError::Config(format!("delete batch: {e}")))?;
-        let out = client
+        let req = client
             .sdk()
             .delete_objects()
             .bucket(bucket)
             .delete(delete)
+            .customize();
+        let req = match required_checksum(client.modes().checksum) {
+            Some(shape) => req.mutate_request(shape),
+            None => req,
+        };
+        let out = req
             .send()
             .await
             .map_err(|e| DataError::sdk("DeleteObjects", bucket, e))?;

@@ -9,6 +9,8 @@
 //! - [`SegmentedWriter`]: streaming writes into segment objects via concurrent multipart uploads.
 //! - [`ImageReader`]: reads at any offset, with a read-ahead pipeline for sequential restores.
 //! - [`objects`]: small objects stored and read whole, with ETag conditions.
+//! - [`capabilities`]: probes of what the endpoint does with conditional creates and checksum
+//!   headers, and the [`S3Modes`] a client follows.
 //! - [`copy`], [`delete`], [`listing`], [`buckets`] (tags included), [`multipart`] (stale-upload
 //!   sweeps with a dry run): the other calls an OST plugin needs.
 //!
@@ -43,6 +45,7 @@
 
 pub mod buckets;
 pub mod budget;
+pub mod capabilities;
 pub mod checksum;
 pub mod client;
 pub mod copy;
@@ -57,6 +60,7 @@ pub mod reader;
 pub mod writer;
 
 pub use budget::{BudgetStats, BufferBudget};
+pub use capabilities::{ChecksumMode, ConditionalCreate, S3Modes};
 pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, TlsOptions};
 pub use error::{DataError, Result};
 pub use keys::{ImageLocation, SegmentKeys};

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::profile::Profile;
+use crate::s3_modes::{ChecksumHeaders, ConditionalCreate, QuotaAnswer, S3Modes};
 
 /// Settings of one simulated cluster. `Default` gives loopback, free ports, plain HTTP and the
 /// lifetimes and demo credentials VAST ships with.
@@ -34,6 +35,12 @@ pub struct SimConfig {
     pub cluster_name: String,
     /// The VAST release whose API rules the VMS face enforces (default 5.3, see [`Profile`]).
     pub profile: Profile,
+    /// What S3 writes carrying `If-None-Match: *` get (default: honoured, 412).
+    pub conditional_create: ConditionalCreate,
+    /// What S3 requests carrying flexible-checksum headers get (default: accepted).
+    pub checksum_headers: ChecksumHeaders,
+    /// The answer to an S3 write past a full quota (default: 403 `QuotaExceeded`).
+    pub quota_answer: QuotaAnswer,
 }
 
 impl SimConfig {
@@ -42,6 +49,15 @@ impl SimConfig {
         Self {
             data_dir: data_dir.into(),
             ..Self::default()
+        }
+    }
+
+    /// The S3 face's switches.
+    pub fn s3_modes(&self) -> S3Modes {
+        S3Modes {
+            conditional_create: self.conditional_create,
+            checksum_headers: self.checksum_headers,
+            quota_answer: self.quota_answer,
         }
     }
 }
@@ -62,6 +78,9 @@ impl Default for SimConfig {
             max_api_tokens_per_user: 5,
             cluster_name: "vast-sim".to_owned(),
             profile: Profile::default(),
+            conditional_create: ConditionalCreate::default(),
+            checksum_headers: ChecksumHeaders::default(),
+            quota_answer: QuotaAnswer::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod faults;
 pub mod http;
 pub mod profile;
 pub mod s3;
+pub mod s3_modes;
 pub mod serve;
 pub mod tls;
 pub mod vms;
@@ -41,6 +42,7 @@ pub use config::SimConfig;
 pub use control::{BucketUsage, ControlPlane, DataPlane, DataPlaneError, S3Identity};
 pub use faults::{Face, FaceFaults, FaultConfig, Faults};
 pub use profile::Profile;
+pub use s3_modes::{ChecksumHeaders, ConditionalCreate, QuotaAnswer, S3Modes};
 
 /// Why a simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +101,7 @@ impl VastSim {
         let s3_handler = faults::with_faults(
             Face::S3,
             faults.clone(),
-            s3::handler(store, state.clone(), faults.clone()),
+            s3::handler_with_modes(store, state.clone(), faults.clone(), config.s3_modes()),
         );
         let s3 = serve::Listener::start_on(s3_tcp, tls.clone(), s3_handler).map_err(|source| {
             SimError::Io {

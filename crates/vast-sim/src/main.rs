@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use vast_sim::{Profile, SimConfig, VastSim};
+use vast_sim::{ChecksumHeaders, ConditionalCreate, Profile, QuotaAnswer, SimConfig, VastSim};
 
 /// A VAST cluster's VMS REST API and S3 endpoint on loopback.
 #[derive(Debug, Parser)]
@@ -35,6 +35,15 @@ struct Args {
     /// The VAST release whose VMS API rules to enforce: `5.3` or `5.5`.
     #[arg(long, default_value_t = Profile::default())]
     profile: Profile,
+    /// What S3 writes carrying `If-None-Match: *` get.
+    #[arg(long, value_enum, default_value_t = ConditionalCreate::Honour)]
+    conditional_create: ConditionalCreate,
+    /// What S3 requests carrying flexible-checksum headers (`x-amz-checksum-*`) get.
+    #[arg(long, value_enum, default_value_t = ChecksumHeaders::Accept)]
+    checksum_headers: ChecksumHeaders,
+    /// The answer to an S3 write past a full quota.
+    #[arg(long, value_enum, default_value_t = QuotaAnswer::QuotaExceeded)]
+    quota_answer: QuotaAnswer,
 }
 
 #[tokio::main]
@@ -55,6 +64,9 @@ async fn main() -> ExitCode {
         access_token_ttl: Duration::from_secs(args.access_token_ttl),
         refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl),
         profile: args.profile,
+        conditional_create: args.conditional_create,
+        checksum_headers: args.checksum_headers,
+        quota_answer: args.quota_answer,
         ..SimConfig::default()
     };
     let sim = match VastSim::start(config).await {

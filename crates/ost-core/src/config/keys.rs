@@ -412,6 +412,12 @@ pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
         "limit for one S3 request attempt, seconds"
     ),
     key!(
+        s3_checksum,
+        Kind::Choice(&["auto", "crc32c", "md5", "none"]),
+        Read::Plain(|c| Some(Value::Text(c.s3_checksum.as_str().to_owned()))),
+        "body checksum of S3 parts and objects; auto probes the cluster once per version"
+    ),
+    key!(
         connect_timeout_secs,
         Kind::Number,
         plain!(connect_timeout_secs),

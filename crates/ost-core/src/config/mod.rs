@@ -82,6 +82,33 @@ pub enum DataPathKind {
     Nfs,
 }
 
+/// Which body checksum S3 parts and objects carry (`s3_checksum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3ChecksumSetting {
+    /// Probed once per cluster version: CRC32C if the endpoint takes it, else MD5, else none.
+    #[default]
+    Auto,
+    /// `x-amz-checksum-crc32c` (verified and stored by the server).
+    Crc32c,
+    /// `Content-MD5` (verified by the server, nothing stored).
+    Md5,
+    /// No body checksum on the wire.
+    None,
+}
+
+impl S3ChecksumSetting {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            S3ChecksumSetting::Auto => "auto",
+            S3ChecksumSetting::Crc32c => "crc32c",
+            S3ChecksumSetting::Md5 => "md5",
+            S3ChecksumSetting::None => "none",
+        }
+    }
+}
+
 /// `[servers."vast://host"]`: one storage server (VAST cluster).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -137,6 +164,8 @@ pub struct ServerConfig {
     pub vms_timeout_secs: u64,
     /// S3 attempt timeout, seconds.
     pub s3_timeout_secs: u64,
+    /// Body checksum of S3 parts and objects (`auto` probes the cluster).
+    pub s3_checksum: S3ChecksumSetting,
     /// Connect timeout (VMS and S3), seconds.
     pub connect_timeout_secs: u64,
     /// How long LSU lists and properties are cached, seconds (0: no cache).
@@ -197,6 +226,7 @@ impl Default for ServerConfig {
             read_ahead_chunks: 8,
             vms_timeout_secs: 30,
             s3_timeout_secs: 300,
+            s3_checksum: S3ChecksumSetting::Auto,
             connect_timeout_secs: 10,
             lsu_cache_secs: 30,
             orphan_age_secs: 24 * 3600,

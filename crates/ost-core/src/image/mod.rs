@@ -553,6 +553,14 @@ impl ImageHandle {
             }
             return result;
         }
+        // Before the segments are completed: a writer whose lease was replaced (a lapsed lease
+        // taken over, or a create lost on a cluster without conditional creates) must not
+        // complete segment objects the other writer owns.
+        if let Some(mine) = &descriptor.writer_lease {
+            self.server
+                .check_lease(&self.lsu, &self.id, &mine.writer_id)
+                .await?;
+        }
         let written = match writer.finish().await {
             Ok(w) => w,
             Err(e) => {

@@ -64,8 +64,16 @@ impl Server {
             .await
             .map_err(error::vms)?;
         let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
+        let scope = open::GateScope {
+            state_dir: &state_dir,
+            server: &name,
+            cluster: open::ClusterKey {
+                name: cluster.name.clone(),
+                version: cluster.sw_version.clone().unwrap_or_default(),
+            },
+        };
         let DataPath { store, .. } =
-            open::build_data_store(&config, &vms, identity.tenant_id(), key, budget).await?;
+            open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
         tracing::info!(server = %name, cluster = %cluster.name, version = cluster.sw_version.as_deref().unwrap_or("unknown"), rules = %profile, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {

@@ -5,6 +5,7 @@
 //! `ost_model::image_key` object keys; the state machines never know which store they talk to.
 
 pub(crate) mod nfs;
+pub(crate) mod refusal;
 pub(crate) mod s3;
 
 use std::time::SystemTime;
@@ -55,8 +56,8 @@ pub(crate) struct StoredCheckpoint {
     pub(crate) crc32c: u32,
     /// CRC32C of each completed segment.
     pub(crate) segment_crcs: Vec<u32>,
-    /// CRC32C of each whole part of the open segment, in order (S3 only): a resume needs them
-    /// when the server lists parts without checksums.
+    /// CRC32C of each whole part of the open segment (S3 only; kept for clusters that store
+    /// no part checksum, so a resumed writer still knows them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) part_crcs: Vec<u32>,
     /// The bytes after the last whole part, stored as their own object (S3 only).

@@ -3,6 +3,7 @@
 //! and LSU labels (a bucket tag). Every S3 error becomes an [`OstError`] in one place,
 //! [`error::data`].
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -19,17 +20,23 @@ use vast_s3_data::{
     SegmentedWriter, WriterConfig,
 };
 
+use super::refusal::QuotaCheck;
 use super::{
     DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StagedTail,
     StoredCheckpoint, Written,
 };
 use crate::error;
+use crate::server::open::CapabilityGate;
 
 /// The S3 data path of one storage server.
 pub(crate) struct S3Store {
     client: S3Client,
     budget: BufferBudget,
     copy: CopyConfig,
+    /// The endpoint's capabilities, made known before the first write.
+    gate: Option<Arc<CapabilityGate>>,
+    /// Asked when a write is refused ambiguously.
+    quota: Option<Arc<QuotaCheck>>,
 }
 
 impl S3Store {
@@ -39,6 +46,24 @@ impl S3Store {
             client,
             budget,
             copy: CopyConfig::default(),
+            gate: None,
+            quota: None,
+        }
+    }
+
+    /// The same store, probing the endpoint through `gate` before its first write and asking
+    /// `quota` about ambiguous write refusals.
+    pub(crate) fn with_checks(mut self, gate: Arc<CapabilityGate>, quota: Arc<QuotaCheck>) -> Self {
+        self.gate = Some(gate);
+        self.quota = Some(quota);
+        self
+    }
+
+    /// Before a write into `lsu`: the endpoint's capabilities are known.
+    async fn ready(&self, lsu: &LsuName) -> Result<(), OstError> {
+        match &self.gate {
+            Some(gate) => gate.ensure(lsu).await,
+            None => Ok(()),
         }
     }
 
@@ -49,6 +74,7 @@ impl S3Store {
     fn image_writer(&self, writer: SegmentedWriter, lsu: &LsuName, id: &ImageId) -> S3Writer {
         S3Writer {
             writer,
+            quota: self.quota.clone(),
             client: self.client.clone(),
             lsu: lsu.clone(),
             id: id.clone(),
@@ -105,22 +131,36 @@ fn writer_config(layout: DataLayout) -> WriterConfig {
 pub(crate) const LABEL_TAG: &str = "netbackup-label";
 
 /// PutObject of a small object; with `create_only`, an existing one is
-/// [`OstError::AlreadyExists`].
+/// [`OstError::AlreadyExists`]. An ambiguous refusal is put to `quota`.
 async fn put_object(
     client: &S3Client,
     lsu: &LsuName,
     key: &str,
     data: Bytes,
     create_only: bool,
+    quota: Option<&QuotaCheck>,
 ) -> Result<(), OstError> {
     let condition = if create_only {
         PutCondition::CreateOnly
     } else {
         PutCondition::Always
     };
-    vast_s3_data::objects::put(client, lsu.as_str(), key, data, &condition)
-        .await
-        .map_err(error::data)
+    match vast_s3_data::objects::put(client, lsu.as_str(), key, data, &condition).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(write_error(quota, lsu, e).await),
+    }
+}
+
+/// The OST error of a failed write into `lsu` (VMS asked about ambiguous refusals).
+async fn write_error(
+    quota: Option<&QuotaCheck>,
+    lsu: &LsuName,
+    err: vast_s3_data::DataError,
+) -> OstError {
+    match quota {
+        Some(q) => q.write_error(lsu, err).await,
+        None => error::data(err),
+    }
 }
 
 /// GetObject of a small object, or `None` when it does not exist.
@@ -148,7 +188,16 @@ impl DataStore for S3Store {
         data: Vec<u8>,
         create_only: bool,
     ) -> Result<(), OstError> {
-        put_object(&self.client, lsu, key, data.into(), create_only).await
+        self.ready(lsu).await?;
+        put_object(
+            &self.client,
+            lsu,
+            key,
+            data.into(),
+            create_only,
+            self.quota.as_deref(),
+        )
+        .await
     }
 
     async fn get(&self, lsu: &LsuName, key: &str) -> Result<Option<Vec<u8>>, OstError> {
@@ -156,6 +205,7 @@ impl DataStore for S3Store {
     }
 
     async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError> {
+        self.ready(lsu).await?;
         vast_s3_data::delete::delete_keys(&self.client, lsu.as_str(), keys)
             .await
             .map(drop)
@@ -196,6 +246,7 @@ impl DataStore for S3Store {
         id: &ImageId,
         layout: DataLayout,
     ) -> Result<Box<dyn ImageWriter>, OstError> {
+        self.ready(lsu).await?;
         let w = SegmentedWriter::new(
             self.client.clone(),
             self.budget.clone(),
@@ -213,6 +264,7 @@ impl DataStore for S3Store {
         layout: DataLayout,
         checkpoint: Option<&StoredCheckpoint>,
     ) -> Result<Box<dyn ImageWriter>, OstError> {
+        self.ready(lsu).await?;
         let parts = checkpoint.map(|c| Checkpoint {
             offset: c.parts_end(),
             crc32c: c.crc32c,
@@ -269,6 +321,7 @@ impl DataStore for S3Store {
         dst_lsu: &LsuName,
         dst_key: &str,
     ) -> Result<u64, OstError> {
+        self.ready(dst_lsu).await?;
         vast_s3_data::copy::copy_object(
             &self.client,
             ObjectRef {
@@ -324,6 +377,7 @@ impl DataStore for S3Store {
     }
 
     async fn set_lsu_label(&self, lsu: &LsuName, label: &str) -> Result<(), OstError> {
+        self.ready(lsu).await?;
         let mut tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
             .await
             .map_err(error::data)?;
@@ -338,6 +392,7 @@ impl DataStore for S3Store {
 /// An image writer on S3: the segmented writer plus where its staged tails go.
 struct S3Writer {
     writer: SegmentedWriter,
+    quota: Option<Arc<QuotaCheck>>,
     client: S3Client,
     lsu: LsuName,
     id: ImageId,
@@ -346,11 +401,17 @@ struct S3Writer {
 #[async_trait]
 impl ImageWriter for S3Writer {
     async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
-        self.writer.write(offset, data).await.map_err(error::data)
+        match self.writer.write(offset, data).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(write_error(self.quota.as_deref(), &self.lsu, e).await),
+        }
     }
 
     async fn finish(&mut self) -> Result<Written, OstError> {
-        let s = self.writer.finish().await.map_err(error::data)?;
+        let s = match self.writer.finish().await {
+            Ok(s) => s,
+            Err(e) => return Err(write_error(self.quota.as_deref(), &self.lsu, e).await),
+        };
         Ok(Written {
             length: s.length,
             crc32c: s.crc32c,
@@ -358,7 +419,10 @@ impl ImageWriter for S3Writer {
     }
 
     async fn checkpoint(&mut self) -> Result<StoredCheckpoint, OstError> {
-        let point = self.writer.flush().await.map_err(error::data)?;
+        let point = match self.writer.flush().await {
+            Ok(p) => p,
+            Err(e) => return Err(write_error(self.quota.as_deref(), &self.lsu, e).await),
+        };
         let tail = if point.tail.is_empty() {
             None
         } else {
@@ -369,7 +433,15 @@ impl ImageWriter for S3Writer {
                 crc32c: checksum::crc32c(&point.tail),
             };
             let key = staged_tail_key(&self.id, start);
-            put_object(&self.client, &self.lsu, &key, point.tail.clone(), false).await?;
+            put_object(
+                &self.client,
+                &self.lsu,
+                &key,
+                point.tail.clone(),
+                false,
+                self.quota.as_deref(),
+            )
+            .await?;
             Some(staged)
         };
         Ok(StoredCheckpoint {

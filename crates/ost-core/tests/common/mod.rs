@@ -34,6 +34,11 @@ impl Env {
     /// With `tls`, both faces serve HTTPS with the simulator's self-signed certificate and the
     /// plugin trusts it through `ca_bundle`.
     pub fn start_with(tls: bool) -> Env {
+        Self::start_configured(|c| c.tls = tls)
+    }
+
+    /// With the simulator's configuration changed by `configure` (its S3 modes) before start.
+    pub fn start_configured(configure: impl FnOnce(&mut SimConfig)) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -41,7 +46,7 @@ impl Env {
             .build()
             .unwrap();
         let mut config = SimConfig::new(dir.path().join("sim"));
-        config.tls = tls;
+        configure(&mut config);
         let sim = rt.block_on(VastSim::start(config)).unwrap();
         Env { rt, sim, dir }
     }

@@ -16,6 +16,7 @@ use aws_sdk_s3::config::{
 pub use credentials::SwappableCredentials;
 pub use tls::TlsOptions;
 
+use crate::capabilities::S3Modes;
 use crate::error::{DataError, Result};
 
 /// Settings of an [`S3Client`]. Every field has a default but the endpoint and keys.
@@ -169,6 +170,7 @@ impl S3ClientBuilder {
             endpoint: self.endpoint,
             sign_payload,
             max_attempts: self.max_attempts,
+            modes: std::sync::Arc::new(std::sync::RwLock::new(S3Modes::default())),
         })
     }
 }
@@ -181,6 +183,8 @@ pub struct S3Client {
     endpoint: String,
     sign_payload: bool,
     max_attempts: u32,
+    /// Shared by clones: set once the endpoint's capabilities are known.
+    modes: std::sync::Arc<std::sync::RwLock<S3Modes>>,
 }
 
 impl std::fmt::Debug for S3Client {
@@ -222,6 +226,24 @@ impl S3Client {
     /// The access key id in use.
     pub fn access_key(&self) -> String {
         self.credentials.access_key()
+    }
+
+    /// How requests are shaped for this endpoint (default: CRC32C checksums and
+    /// `If-None-Match: *`, what AWS S3 does).
+    pub fn modes(&self) -> S3Modes {
+        *self
+            .modes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets how requests are shaped, for this client and all its clones, from the next request
+    /// on (see [`crate::capabilities`]).
+    pub fn set_modes(&self, modes: S3Modes) {
+        *self
+            .modes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = modes;
     }
 }
 

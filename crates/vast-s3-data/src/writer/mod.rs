@@ -65,9 +65,9 @@ pub struct Checkpoint {
     pub crc32c: u32,
     /// CRC32C of each completed (full) segment, in order.
     pub segment_crcs: Vec<u32>,
-    /// CRC32C of each whole part uploaded after the completed segments (the parts of segment
-    /// number `segment_crcs.len()`, the open one), in part order. A resume takes a part's CRC32C from here when the server's ListParts
-    /// answer does not carry it (moto_server lists no checksums).
+    /// CRC32C of each whole part of the open segment below `offset`, in part order: a resume
+    /// takes a part's CRC32C from here when the server stores none (Content-MD5 or no
+    /// checksum on the wire, see [`crate::capabilities::ChecksumMode`]).
     pub part_crcs: Vec<u32>,
 }
 

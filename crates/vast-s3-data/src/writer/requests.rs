@@ -4,6 +4,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 
+use crate::capabilities::{content_md5, ChecksumMode};
 use crate::checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
@@ -36,14 +37,16 @@ fn conditional(err: DataError, bucket: &str, key: &str) -> DataError {
     }
 }
 
-/// Starts a multipart upload with CRC32C part checksums; returns its upload id.
+/// Starts a multipart upload (with CRC32C part checksums when the client sends them); returns
+/// its upload id.
 pub(crate) async fn create_upload(client: &S3Client, bucket: &str, key: &str) -> Result<String> {
+    let crc32c = client.modes().checksum == ChecksumMode::Crc32c;
     let out = client
         .sdk()
         .create_multipart_upload()
         .bucket(bucket)
         .key(key)
-        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .set_checksum_algorithm(crc32c.then_some(ChecksumAlgorithm::Crc32C))
         .send()
         .await
         .map_err(|e| DataError::sdk("CreateMultipartUpload", target(bucket, key), e))?;
@@ -51,7 +54,8 @@ pub(crate) async fn create_upload(client: &S3Client, bucket: &str, key: &str) ->
         .ok_or_else(|| DataError::Inconsistent(format!("no upload id for {}", target(bucket, key))))
 }
 
-/// Uploads one part with its CRC32C; returns the ETag.
+/// Uploads one part with its CRC32C (or its MD5, or no checksum, as the client's modes say);
+/// returns the ETag.
 pub(crate) async fn upload_part(
     client: &S3Client,
     bucket: &str,
@@ -62,17 +66,20 @@ pub(crate) async fn upload_part(
     crc: u32,
 ) -> Result<String> {
     let len = body.len();
-    let req = client
+    let mut req = client
         .sdk()
         .upload_part()
         .bucket(bucket)
         .key(key)
         .upload_id(upload_id)
         .part_number(part_number)
-        .content_length(i64::try_from(len).unwrap_or(i64::MAX))
-        .checksum_crc32_c(checksum::to_header(crc))
-        .body(ByteStream::from(body))
-        .customize();
+        .content_length(i64::try_from(len).unwrap_or(i64::MAX));
+    req = match client.modes().checksum {
+        ChecksumMode::Crc32c => req.checksum_crc32_c(checksum::to_header(crc)),
+        ChecksumMode::Md5 => req.content_md5(content_md5(&body)),
+        ChecksumMode::None => req,
+    };
+    let req = req.body(ByteStream::from(body)).customize();
     let req = if client.signs_payload() {
         req
     } else {
@@ -97,13 +104,18 @@ pub(crate) async fn complete_upload(
     parts: &[(i32, DonePart)],
     if_none_match: bool,
 ) -> Result<()> {
+    let modes = client.modes();
+    let crc32c = modes.checksum == ChecksumMode::Crc32c;
+    // Without a usable If-None-Match the segment is completed plainly: only the holder of the
+    // image's writer lease writes its segments.
+    let if_none_match = if_none_match && modes.uses_if_none_match();
     let completed = parts
         .iter()
         .map(|(number, p)| {
             CompletedPart::builder()
                 .part_number(*number)
                 .e_tag(p.etag.clone())
-                .checksum_crc32_c(checksum::to_header(p.crc))
+                .set_checksum_crc32_c(crc32c.then(|| checksum::to_header(p.crc)))
                 .build()
         })
         .collect::<Vec<_>>();
@@ -225,7 +237,9 @@ pub(crate) async fn abort_upload(
     }
 }
 
-/// Stores a whole (small) object with one PutObject and its CRC32C, under `condition`.
+/// Stores a whole (small) object with one PutObject and its CRC32C (or MD5, or no checksum,
+/// as the client's modes say), under `condition`. A create-only put on an endpoint that does
+/// not honour `If-None-Match` is [`create_by_read_back`].
 pub(crate) async fn put_single(
     client: &S3Client,
     bucket: &str,
@@ -234,15 +248,23 @@ pub(crate) async fn put_single(
     crc: u32,
     condition: &PutCondition,
 ) -> Result<()> {
+    let modes = client.modes();
+    if *condition == PutCondition::CreateOnly && !modes.uses_if_none_match() {
+        return create_by_read_back(client, bucket, key, body, crc).await;
+    }
     let len = body.len() as u64;
     let mut req = client
         .sdk()
         .put_object()
         .bucket(bucket)
         .key(key)
-        .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX))
-        .checksum_crc32_c(checksum::to_header(crc))
-        .body(ByteStream::from(body));
+        .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX));
+    req = match modes.checksum {
+        ChecksumMode::Crc32c => req.checksum_crc32_c(checksum::to_header(crc)),
+        ChecksumMode::Md5 => req.content_md5(content_md5(&body)),
+        ChecksumMode::None => req,
+    };
+    let mut req = req.body(ByteStream::from(body));
     req = match condition {
         PutCondition::Always => req,
         PutCondition::CreateOnly => req.if_none_match("*"),
@@ -259,7 +281,7 @@ pub(crate) async fn put_single(
         Err(e) => {
             let err = DataError::sdk("PutObject", target(bucket, key), e);
             // As for completions: a retried conditional put may find its own object.
-            if err.is_precondition_failed() {
+            if err.is_precondition_failed() && modes.checksum == ChecksumMode::Crc32c {
                 let expected = (len, Some(checksum::to_header(crc)));
                 if head_checksum(client, bucket, key).await? == Some(expected) {
                     tracing::debug!(key, "conditional put was retried after it succeeded");
@@ -270,6 +292,48 @@ pub(crate) async fn put_single(
                 PutCondition::CreateOnly => Err(conditional(err, bucket, key)),
                 _ => Err(err),
             }
+        }
+    }
+}
+
+/// A create-only put without `If-None-Match` (the endpoint ignores or refuses it): the key
+/// must not exist (HEAD), then the object is written, then read back: it must hold exactly
+/// `body`, else another writer's object replaced ours and the create is lost
+/// ([`DataError::AlreadyExists`]). Two writers whose HEADs both come before either write, and
+/// whose read-backs each come before the other's write lands, both succeed: callers put a unique
+/// token in `body` (an OST writer lease) and check it before their later writes.
+async fn create_by_read_back(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    crc: u32,
+) -> Result<()> {
+    let lost = || DataError::AlreadyExists {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+    };
+    if head_etag(client, bucket, key).await?.is_some() {
+        return Err(lost());
+    }
+    Box::pin(put_single(
+        client,
+        bucket,
+        key,
+        body.clone(),
+        crc,
+        &PutCondition::Always,
+    ))
+    .await?;
+    match crate::objects::get(client, bucket, key, None).await? {
+        Some(back) if back.data == body => Ok(()),
+        _ => {
+            tracing::info!(
+                bucket,
+                key,
+                "create lost: the object read back is another writer's"
+            );
+            Err(lost())
         }
     }
 }

@@ -21,10 +21,9 @@ impl SegmentedWriter {
     /// goes back with [`SegmentedWriter::restore_tail`].
     ///
     /// With the suspend-time `checkpoint`, completed segments' checksums come from it;
-    /// without, they are re-read from the server. A part the server lists without a CRC32C
-    /// takes the one the checkpoint recorded for it (S3 servers such as moto_server list no
-    /// checksums); parts with neither, or after a missing part, are treated as not uploaded and
-    /// get replaced.
+    /// without, they are re-read from the server. Parts the server lists without a CRC32C (and
+    /// that the checkpoint does not record), or after a missing part, are treated as not
+    /// uploaded and get replaced.
     pub async fn resume(
         client: S3Client,
         budget: BufferBudget,
@@ -72,16 +71,17 @@ impl SegmentedWriter {
         if let Some(upload) = open {
             let listed = multipart::list_parts(&client, &bucket, &key, &upload.upload_id).await?;
             let mut parts = BTreeMap::new();
-            // The checkpoint's part CRCs belong to the segment that was open then (the one
-            // after its completed segments); a later segment's parts are not covered.
-            let recorded = checkpoint
-                .filter(|c| c.segment_crcs.len() as u64 == index)
-                .map_or(&[][..], |c| c.part_crcs.as_slice());
+            // A part's CRC32C as the server stored it, else as the checkpoint recorded it (when
+            // this segment was the open one at the checkpoint).
+            let recorded = |n: i32| {
+                checkpoint
+                    .filter(|c| c.segment_crcs.len() as u64 == index)
+                    .and_then(|c| c.part_crcs.get(usize::try_from(n - 1).ok()?).copied())
+            };
             for (expected, p) in (1..).zip(listed) {
-                let crc = p
-                    .crc32c
-                    .or_else(|| recorded.get(expected as usize - 1).copied());
-                let usable = p.part_number == expected && p.size == layout.part_size();
+                let crc = p.crc32c.or_else(|| recorded(p.part_number));
+                let usable =
+                    p.part_number == expected && p.size == layout.part_size() && crc.is_some();
                 let Some(crc) = crc.filter(|_| usable) else {
                     break;
                 };

@@ -49,9 +49,14 @@ impl Env {
     /// With `tls`, both faces serve HTTPS with the simulator's self-signed certificate, which
     /// the client trusts as a CA bundle ([`Env::ca_bundle`]).
     pub async fn start_with(tls: bool) -> Env {
+        Self::start_configured(|c| c.tls = tls).await
+    }
+
+    /// With the simulator's configuration changed by `configure` (its S3 modes) before start.
+    pub async fn start_configured(configure: impl FnOnce(&mut SimConfig)) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let mut config = SimConfig::new(dir.path());
-        config.tls = tls;
+        configure(&mut config);
         let sim = VastSim::start(config).await.unwrap();
         let ca = sim.ca_cert_path().map(|p| std::fs::read(p).unwrap());
         let vms = Vms::new(sim.vms_url(), sim.admin_credentials(), ca.clone());

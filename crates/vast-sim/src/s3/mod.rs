@@ -22,6 +22,10 @@
 //!   [`ControlPlane::bucket_hard_limit`], or any write into a bucket the fault plan marks full,
 //!   fails with **HTTP 403 `QuotaExceeded`** and leaves nothing behind. That status and code
 //!   are our assumption of VAST's answer (not verified on hardware).
+//! - **Modes** ([`S3Modes`], from `SimConfig`): `If-None-Match: *` on writes honoured, ignored
+//!   or refused (501); flexible-checksum headers accepted or refused (400 `InvalidArgument`,
+//!   before the request is read; `RefuseAll` refuses `Content-MD5` too); the quota answer above as 403 `QuotaExceeded` (default),
+//!   403 `AccessDenied`, 507 `InsufficientStorage` or 500 `InternalError`.
 //! - **Counters.** Each operation counts `s3.op.<Operation>`, each error answer
 //!   `s3.error.<Code>`, in [`Faults`].
 
@@ -50,6 +54,7 @@ pub use self::store::ObjectStore;
 use crate::control::ControlPlane;
 use crate::faults::Faults;
 use crate::http::{FaceBody, FaceFuture, Handler};
+use crate::s3_modes::{ChecksumHeaders, S3Modes};
 
 /// Why the object store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,7 @@ pub(crate) struct SimS3 {
     pub(crate) store: Arc<ObjectStore>,
     pub(crate) control: Arc<dyn ControlPlane>,
     pub(crate) faults: Arc<Faults>,
+    pub(crate) modes: S3Modes,
 }
 
 impl SimS3 {
@@ -72,6 +78,7 @@ impl SimS3 {
         Limits {
             hard_limit: self.control.bucket_hard_limit(bucket).filter(|l| *l > 0),
             full: self.faults.bucket_full(bucket),
+            answer: self.modes.quota_answer,
         }
     }
 }
@@ -79,16 +86,27 @@ impl SimS3 {
 /// Largest error body read back to count its code.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
-/// The S3 face's request handler.
+/// The S3 face's request handler, with the default [`S3Modes`].
 pub fn handler(
     store: Arc<ObjectStore>,
     control: Arc<dyn ControlPlane>,
     faults: Arc<Faults>,
 ) -> Handler {
+    handler_with_modes(store, control, faults, S3Modes::default())
+}
+
+/// The S3 face's request handler, answering as `modes` says.
+pub fn handler_with_modes(
+    store: Arc<ObjectStore>,
+    control: Arc<dyn ControlPlane>,
+    faults: Arc<Faults>,
+    modes: S3Modes,
+) -> Handler {
     let mut builder = s3s::service::S3ServiceBuilder::new(SimS3 {
         store: store.clone(),
         control: control.clone(),
         faults: faults.clone(),
+        modes,
     });
     builder.set_auth(auth::KeyAuth {
         control: control.clone(),
@@ -104,6 +122,24 @@ pub fn handler(
         let service = service.clone();
         let faults = faults.clone();
         Box::pin(async move {
+            if modes.checksum_headers != ChecksumHeaders::Accept {
+                if let Some(name) = req
+                    .headers()
+                    .iter()
+                    .find(|(n, v)| modes.checksum_headers.refuses(n.as_str(), v.as_bytes()))
+                    .map(|(n, _)| n.as_str().to_owned())
+                {
+                    faults.count("s3.error.InvalidArgument");
+                    return Ok(crate::http::xml_response(
+                        hyper::StatusCode::BAD_REQUEST,
+                        format!(
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidArgument</Code>\
+                             <Message>Unsupported header {}</Message></Error>",
+                            xml_escape(&name)
+                        ),
+                    ));
+                }
+            }
             let response = match service.call(req.map(s3s::Body::from)).await {
                 Ok(response) => response,
                 Err(e) => {

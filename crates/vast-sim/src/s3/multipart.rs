@@ -248,7 +248,8 @@ impl SimS3 {
         let (upload, stored) = self
             .store
             .upload(&input.bucket, &input.key, &input.upload_id)?;
-        let if_none_match = create_only(input.if_none_match.as_ref())?;
+        let if_none_match =
+            create_only(input.if_none_match.as_ref(), self.modes.conditional_create)?;
         let if_match = match_etag(input.if_match.as_ref());
         let requested = input
             .multipart_upload

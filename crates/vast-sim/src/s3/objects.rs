@@ -10,6 +10,7 @@ use super::meta::{now_ms, timestamp, Checksums, ContentHeaders, ObjectMeta};
 use super::store::Replacing;
 use super::upload::receive_verified;
 use super::SimS3;
+use crate::s3_modes::ConditionalCreate;
 
 /// VAST's key limits: at most 1024 characters and 200 slashes.
 pub(crate) fn check_key(key: &str) -> S3Result<()> {
@@ -33,12 +34,21 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `If-None-Match: *` (create only); other forms are not supported on writes.
-pub(crate) fn create_only(condition: Option<&ETagCondition>) -> S3Result<bool> {
-    match condition {
-        None => Ok(false),
-        Some(c) if c.is_any() => Ok(true),
-        Some(_) => Err(s3_error!(
+/// `If-None-Match: *` (create only) as `mode` treats it; other forms are not supported on
+/// writes.
+pub(crate) fn create_only(
+    condition: Option<&ETagCondition>,
+    mode: ConditionalCreate,
+) -> S3Result<bool> {
+    match (condition, mode) {
+        (None, _) => Ok(false),
+        (Some(_), ConditionalCreate::Ignore) => Ok(false),
+        (Some(_), ConditionalCreate::Refuse) => Err(s3_error!(
+            NotImplemented,
+            "If-None-Match is not supported on writes"
+        )),
+        (Some(c), ConditionalCreate::Honour) if c.is_any() => Ok(true),
+        (Some(_), ConditionalCreate::Honour) => Err(s3_error!(
             NotImplemented,
             "If-None-Match on writes supports only *"
         )),
@@ -122,7 +132,8 @@ impl SimS3 {
         let limits = self.limits(&bucket);
         let checked = (|| {
             check_key(&key)?;
-            let if_none_match = create_only(input.if_none_match.as_ref())?;
+            let if_none_match =
+                create_only(input.if_none_match.as_ref(), self.modes.conditional_create)?;
             let if_match = match_etag(input.if_match.as_ref());
             match self.store.object(&bucket, &key) {
                 Ok(_) if if_none_match => return Err(precondition_failed()),

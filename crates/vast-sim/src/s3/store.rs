@@ -100,6 +100,8 @@ pub(crate) struct Limits {
     pub(crate) hard_limit: Option<u64>,
     /// The fault plan marks the bucket as full.
     pub(crate) full: bool,
+    /// How a refused write is answered.
+    pub(crate) answer: crate::s3_modes::QuotaAnswer,
 }
 
 /// What replaces what in a quota check.
@@ -294,11 +296,11 @@ impl ObjectStore {
             .get_mut(bucket)
             .ok_or_else(|| s3_error!(NoSuchBucket))?;
         if limits.full {
-            return Err(quota_exceeded(bucket));
+            return Err(quota_exceeded(bucket, limits.answer));
         }
         if let Some(limit) = limits.hard_limit {
             if b.used().saturating_sub(freed).saturating_add(bytes) > limit {
-                return Err(quota_exceeded(bucket));
+                return Err(quota_exceeded(bucket, limits.answer));
             }
         }
         b.reserved += bytes;
@@ -573,8 +575,9 @@ impl DataPlane for ObjectStore {
 
     fn bucket_usage(&self, name: &str) -> Option<BucketUsage> {
         let state = self.lock();
+        // A file system counts the parts of open uploads as used space, as the quota does.
         state.buckets.get(name).map(|b| BucketUsage {
-            bytes: b.bytes,
+            bytes: b.bytes + b.pending,
             objects: b.objects.len() as u64,
         })
     }

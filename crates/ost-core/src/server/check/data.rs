@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ost_model::{OstError, ServerName};
+use ost_model::{LsuName, OstError, ServerName};
 use vast_s3_data::BufferBudget;
 use vast_vms_client::VmsClient;
 
@@ -55,6 +55,7 @@ pub(super) async fn access_key(
 
 /// Open step 5 ([`open::build_data_store`]), reported as `s3`; on S3, the endpoint must also
 /// answer for a bucket of the plugin (the first LSU, else the default one).
+#[allow(clippy::too_many_arguments)] // open step 5's inputs plus the check's runner and owner
 pub(super) async fn data_path(
     run: &mut Runner<'_>,
     config: &ServerConfig,
@@ -63,10 +64,12 @@ pub(super) async fn data_path(
     key: DataKey,
     budget: BufferBudget,
     owner: &LsuOwner,
+    scope: open::GateScope<'_>,
 ) -> Result<DataPath, Stop> {
     const NFS: &str = "data path reachable";
     const S3: &str = "S3 endpoint reachable";
-    let data = match open::build_data_store(config, vms, identity.tenant_id(), key, budget).await {
+    let built = open::build_data_store(config, vms, identity.tenant_id(), key, budget, scope).await;
+    let data = match built {
         Ok(d) => d,
         Err(e) => {
             let (title, hint) = match &e {
@@ -138,7 +141,7 @@ pub(super) async fn probe_object(
     vms: &VmsClient,
     owner: &LsuOwner,
     store: &dyn DataStore,
-) -> Result<(), Stop> {
+) -> Result<LsuName, Stop> {
     const TITLE: &str = "probe object write/read/delete";
     let lsus = owner.ensure_lsus(vms, store, config).await;
     let Some(lsu) = lsus.as_ref().ok().and_then(|l| l.first()).cloned() else {
@@ -179,7 +182,7 @@ pub(super) async fn probe_object(
                     payload.len()
                 ),
             );
-            Ok(())
+            Ok(lsu)
         }
         Err(e) => {
             let hint = match &e {

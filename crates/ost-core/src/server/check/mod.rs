@@ -4,8 +4,11 @@
 //! hint of what to fix. Stops at the first failure.
 //!
 //! `network.rs`: DNS and TCP; `vms.rs`: open steps 1 to 3 (TLS and login, cluster, tenant /
-//! user / policy); `data.rs`: open steps 4 to 6 (S3 key, data path, LSUs) and the probe object.
+//! user / policy); `data.rs`: open steps 4 to 6 (S3 key, data path, LSUs) and the probe object;
+//! `capabilities.rs`: the S3 capabilities probed afresh (conditional create, checksums, quota
+//! answer, object lock, cluster version) and what the plugin does because of each.
 
+mod capabilities;
 mod data;
 mod network;
 mod vms;
@@ -37,7 +40,8 @@ pub enum CheckOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckStep {
     /// Short machine name (`dns`, `tcp`, `tls`, `login`, `cluster`, `rules`, `bootstrap`,
-    /// `access-key`, `s3`, `probe`).
+    /// `access-key`, `s3`, `probe`, `conditional-create`, `checksums`, `quota-answer`,
+    /// `object-lock`, `cluster-version`).
     pub name: &'static str,
     /// What the step checks, for people.
     pub title: &'static str,
@@ -157,10 +161,20 @@ async fn steps(
     let (scheme, host) = network::probe(run, config, name).await?;
     let VmsSession { vms, auth } =
         vms::login(run, name, config, credentials, &scheme, &host).await?;
-    let profile = vms::cluster(run, &vms, &auth).await?;
+    let (cluster, profile) = vms::cluster(run, &vms, &auth).await?;
     let identity = vms::identity(run, &vms, config, &auth, profile).await?;
     let key = data::access_key(run, config, state_dir, name, &vms, &identity).await?;
     let owner = identity.owner();
-    let data = data::data_path(run, config, &vms, &identity, key, budget, &owner).await?;
-    data::probe_object(run, config, &vms, &owner, data.store.as_ref()).await
+    let version = cluster.sw_version.clone().unwrap_or_default();
+    let scope = super::open::GateScope {
+        state_dir,
+        server: name,
+        cluster: super::open::ClusterKey {
+            name: cluster.name.clone(),
+            version: version.clone(),
+        },
+    };
+    let data = data::data_path(run, config, &vms, &identity, key, budget, &owner, scope).await?;
+    let lsu = data::probe_object(run, config, &vms, &owner, data.store.as_ref()).await?;
+    capabilities::report(run, &data, &lsu, &vms, &version).await
 }

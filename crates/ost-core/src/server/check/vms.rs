@@ -102,7 +102,7 @@ pub(super) async fn cluster(
     run: &mut Runner<'_>,
     vms: &VmsClient,
     auth: &VmsAuth,
-) -> Result<ApiProfile, Stop> {
+) -> Result<(vast_vms_client::Cluster, ApiProfile), Stop> {
     match open::verify_cluster(vms).await {
         Ok(c) => {
             let version = c.sw_version.as_deref().unwrap_or("unknown");
@@ -120,7 +120,7 @@ pub(super) async fn cluster(
                     profile.rules().join("; ")
                 ),
             );
-            Ok(profile)
+            Ok((c, profile))
         }
         Err(ClusterError::NotOnline(c)) => run.failed(
             "cluster",

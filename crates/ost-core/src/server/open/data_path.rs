@@ -1,19 +1,21 @@
 //! Step 5: the data store, over S3 (a configured or resolved endpoint, the server's key) or
 //! over files under an NFS-mounted view root.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ost_model::OstError;
+use ost_model::{OstError, ServerName};
 use vast_s3_data::{BufferBudget, S3Client, S3ClientBuilder, TlsOptions};
 use vast_vms_client::{EndpointSpec, VmsClient};
 
+use super::capabilities::{CapabilityGate, ClusterKey};
 use super::DataKey;
 use crate::config::ServerConfig;
 use crate::error;
 use crate::server::keys::StoredKey;
 use crate::store::nfs::NfsStore;
+use crate::store::refusal::QuotaCheck;
 use crate::store::s3::S3Store;
 use crate::store::DataStore;
 
@@ -25,6 +27,18 @@ pub(crate) struct DataPath {
     pub(crate) s3: Option<S3Client>,
     /// The S3 endpoint URL, or the NFS root, for people.
     pub(crate) location: String,
+    /// The S3 endpoint's capabilities (S3 data path only).
+    pub(crate) gate: Option<Arc<CapabilityGate>>,
+}
+
+/// Whose capabilities a data store's gate caches: the state dir, the server and its cluster.
+pub(crate) struct GateScope<'a> {
+    /// The plugin's state directory.
+    pub(crate) state_dir: &'a Path,
+    /// The server being opened.
+    pub(crate) server: &'a ServerName,
+    /// Its cluster's name and version.
+    pub(crate) cluster: ClusterKey,
 }
 
 /// Why [`build_data_store`] failed.
@@ -67,6 +81,7 @@ pub(crate) async fn build_data_store(
     tenant_id: u64,
     key: DataKey,
     budget: BufferBudget,
+    scope: GateScope<'_>,
 ) -> Result<DataPath, DataPathError> {
     let key = match key {
         DataKey::S3(key) => key,
@@ -79,6 +94,7 @@ pub(crate) async fn build_data_store(
                 location: root.display().to_string(),
                 store: Arc::new(NfsStore::new(root)),
                 s3: None,
+                gate: None,
             });
         }
     };
@@ -89,10 +105,19 @@ pub(crate) async fn build_data_store(
             .map_err(DataPathError::S3Endpoint)?,
     };
     let client = build_s3(config, &url, &key).map_err(DataPathError::S3Client)?;
+    let gate = Arc::new(CapabilityGate::new(
+        client.clone(),
+        scope.state_dir.to_path_buf(),
+        scope.server.clone(),
+        scope.cluster,
+        config.s3_checksum,
+    ));
+    let quota = Arc::new(QuotaCheck::new(vms.clone(), config.part_size));
     Ok(DataPath {
-        store: Arc::new(S3Store::new(client.clone(), budget)),
+        store: Arc::new(S3Store::new(client.clone(), budget).with_checks(gate.clone(), quota)),
         s3: Some(client),
         location: url,
+        gate: Some(gate),
     })
 }
 

@@ -8,19 +8,23 @@
 //!    missing).
 //! 4. [`obtain_data_key`]: the stored S3 key of the server, reused or issued (S3 data path only).
 //! 5. [`build_data_store`]: the S3 endpoint (configured or resolved from a VIP pool) and client,
-//!    or the NFS root.
+//!    or the NFS root; on S3 with its [`CapabilityGate`] (`capabilities.rs`: conditional
+//!    create and checksums, from the state-dir cache or probed before the first write) and the
+//!    quota check of ambiguous write refusals (`store::refusal`).
 //! 6. [`LsuOwner::ensure_lsus`]: the LSUs, the default one created when there is none (run at
 //!    the first LSU listing, not at open).
 //!
 //! `vast-ost check` (`super::check`) runs these very functions and adds only its probes (DNS,
 //! TCP, TLS, S3 reachability, a probe object) and hints, so each step's logic exists once.
 
+mod capabilities;
 mod data_path;
 mod identity;
 mod lsus;
 mod vms;
 
-pub(crate) use data_path::{build_data_store, DataPath, DataPathError};
+pub(crate) use capabilities::{CapabilityGate, ClusterKey, PROBE_PREFIX};
+pub(crate) use data_path::{build_data_store, DataPath, DataPathError, GateScope};
 pub(crate) use identity::{ensure_identity, obtain_data_key, DataKey, Identity};
 pub(crate) use lsus::LsuOwner;
 pub(crate) use vms::{connect_vms, verify_cluster, ClusterError, ConnectError, VmsSession};
