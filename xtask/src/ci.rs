@@ -7,7 +7,8 @@ use crate::command::{cargo, run as run_step};
 /// Runs format check, header check, crate layering check, clippy, then the tests: with
 /// `--quick` a plain `cargo test`; otherwise the tests on a build linked against the glibc
 /// baseline, the package checks on that same build (glibc baseline, exports, rpm/deb), the
-/// compat scripts, a bounded cargo-fuzz run and cargo-deny.
+/// compat scripts and cargo-deny. The fuzz targets' properties run in the tests as bounded
+/// proptests; `cargo xtask fuzz` runs cargo-fuzz on them (outside CI's time budget).
 pub(crate) fn run_ci(quick: bool) -> Result<()> {
     run_step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("==> header --check");
@@ -37,8 +38,7 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
         let built = crate::zigbuild::test_workspace()?;
         eprintln!("==> package (the tested debug build)");
         crate::package::ship(&built, false)?;
-        crate::compat::run_with(built.sim.as_deref())?;
-        crate::fuzz::run_targets(crate::fuzz::DEFAULT_SECONDS)?;
+        crate::compat::run_with(built.sim.as_deref(), built.moto_tests.as_deref())?;
         crate::deny::run()?;
     }
     eprintln!("==> ci: all green");

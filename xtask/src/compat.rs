@@ -10,12 +10,12 @@ use crate::command::{run as run_step, workspace_root};
 /// Runs the compatibility script, which builds vast-sim, starts it and drives vastpy and the AWS
 /// CLI from a virtualenv.
 pub(crate) fn run() -> Result<()> {
-    run_with(None)
+    run_with(None, None)
 }
 
-/// Runs the compatibility script with a vast-sim binary already built (`sim`), or lets the
-/// script build one.
-pub(crate) fn run_with(sim: Option<&Path>) -> Result<()> {
+/// Runs the compatibility script with binaries already built (`vast-sim` and the `moto_s3`
+/// test binary of the ffi crate), or lets the script build them.
+pub(crate) fn run_with(sim: Option<&Path>, moto_tests: Option<&Path>) -> Result<()> {
     let root = workspace_root();
     let mut command = Command::new("bash");
     command
@@ -23,6 +23,9 @@ pub(crate) fn run_with(sim: Option<&Path>) -> Result<()> {
         .current_dir(&root);
     if let Some(sim) = sim {
         command.env("VAST_SIM_BIN", sim);
+    }
+    if let Some(tests) = moto_tests {
+        command.env("MOTO_TEST_BIN", tests);
     }
     run_step("compat", &mut command)
 }

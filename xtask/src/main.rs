@@ -1,8 +1,8 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! Tasks:
-//! - `ci`: everything CI checks (format, lints, tests, package checks, compatibility scripts,
-//!   fuzzing, licence policy).
+//! - `ci`: everything CI checks (format, lints, tests on the glibc 2.17 build, package checks
+//!   on that build, compatibility scripts, licence policy).
 //! - `deny`: the cargo-deny policy in `deny.toml` (licences, bans, sources, yanked crates).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` for a bounded time (`--seconds N` each).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
@@ -66,9 +66,9 @@ fn print_help() {
     eprintln!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci       format check, clippy -D warnings, tests, package checks (debug), compat scripts,\n           \
-         fuzz (45 s each), cargo-deny\n           \
-         (`ci --quick` skips package, compat, fuzz and deny)\n  \
+         ci       format check, clippy -D warnings, tests on the glibc 2.17 build, package checks\n           \
+         on that build, compat scripts (vastpy, AWS CLI, moto_server), cargo-deny\n           \
+         (`ci --quick`: plain cargo test; no package, compat or deny)\n  \
          deny     licence/bans/sources policy (deny.toml) and yanked crates\n  \
          fuzz     cargo-fuzz targets `parsers` and `descriptor`, N s each ([--seconds N], default 45)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \

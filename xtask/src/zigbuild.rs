@@ -27,6 +27,8 @@ pub(crate) struct Built {
     pub(crate) tool: PathBuf,
     /// The `vast-sim` simulator, when the build made one (a test build does).
     pub(crate) sim: Option<PathBuf>,
+    /// The ffi crate's `moto_s3` test binary, when the build made one (a test build does).
+    pub(crate) moto_tests: Option<PathBuf>,
 }
 
 /// Builds `ost-ffi` and `vast-ost-cli` for [`RUST_TARGET`] at the glibc baseline, in release
@@ -43,6 +45,7 @@ pub(crate) fn build(release: bool) -> Result<Built> {
         lib: dir.join("libstspiVastDataMT.so"),
         tool: dir.join("vast-ost"),
         sim: None,
+        moto_tests: None,
     })
 }
 
@@ -63,7 +66,28 @@ pub(crate) fn test_workspace() -> Result<Built> {
         lib: dir.join("deps").join("libstspiVastDataMT.so"),
         tool: dir.join("vast-ost"),
         sim: Some(dir.join("vast-sim")),
+        moto_tests: newest_test_binary(&dir.join("deps"), "moto_s3")?,
     })
+}
+
+/// The newest test executable `<name>-<hash>` in `deps` (cargo keeps older builds beside it).
+fn newest_test_binary(deps: &std::path::Path, name: &str) -> Result<Option<PathBuf>> {
+    let prefix = format!("{name}-");
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(deps)? {
+        let entry = entry?;
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        // Test executables have no extension; `.d` and `.o` files beside them do.
+        if !file.starts_with(&prefix) || file.contains('.') {
+            continue;
+        }
+        let modified = entry.metadata()?.modified()?;
+        if newest.as_ref().is_none_or(|(time, _)| modified > *time) {
+            newest = Some((modified, entry.path()));
+        }
+    }
+    Ok(newest.map(|(_, path)| path))
 }
 
 /// `cargo-zigbuild <subcommand> --target <RUST_TARGET>.<baseline>`, with Zig and cargo-zigbuild
