@@ -181,7 +181,6 @@ fn quota_full_is_no_space(configure: fn(&mut SimConfig)) {
 }
 
 #[test]
-#[ignore = "open: vast-sim's quota used_capacity still reads 4 MiB when the refusal comes, so the plugin answers permission denied"]
 fn quota_full_answered_403_access_denied() {
     quota_full_is_no_space(|c| c.quota_answer = QuotaAnswer::AccessDenied);
 }

@@ -13,7 +13,8 @@ use crate::error;
 /// Asks VMS about the quota of a refused write's bucket.
 pub(crate) struct QuotaCheck {
     vms: VmsClient,
-    /// Used bytes this close to the hard limit count as full (the largest single write, a part).
+    /// Used bytes this close to the hard limit count as full (the most one writer has in
+    /// flight: `max_in_flight` parts).
     margin: u64,
 }
 
@@ -39,7 +40,7 @@ impl QuotaState {
 }
 
 impl QuotaCheck {
-    /// A check through `vms`; `margin` is the largest single write (the part size).
+    /// A check through `vms`; `margin` is the most one writer has in flight (parts × part size).
     pub(crate) fn new(vms: VmsClient, margin: u64) -> Self {
         Self { vms, margin }
     }

@@ -112,7 +112,13 @@ pub(crate) async fn build_data_store(
         scope.cluster,
         config.s3_checksum,
     ));
-    let quota = Arc::new(QuotaCheck::new(vms.clone(), config.part_size));
+    // One writer may have `max_in_flight` parts on the wire when the quota fills: the refused
+    // part's siblings hold space that VMS does not count yet (on VAST either, whose quota usage
+    // lags the writes), so "full" means that much room or less is left.
+    let in_flight = config
+        .part_size
+        .saturating_mul(u64::try_from(config.max_in_flight).unwrap_or(u64::MAX));
+    let quota = Arc::new(QuotaCheck::new(vms.clone(), in_flight));
     Ok(DataPath {
         store: Arc::new(S3Store::new(client.clone(), budget).with_checks(gate.clone(), quota)),
         s3: Some(client),
