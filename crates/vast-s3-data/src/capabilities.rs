@@ -108,13 +108,24 @@ pub fn content_md5(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Md5::digest(data))
 }
 
-/// True when an answer means "this request shape is not supported" (400, 501, or the codes
-/// S3 stores give for an unsupported header), as opposed to a failure worth reporting.
+/// True when an answer means "this request shape is not supported" (501, the codes S3 stores
+/// give for an unsupported header, or a 400 without a code), as opposed to a failure worth
+/// reporting. A 400 with another code (`EntityTooLarge`, `InvalidBucketName`, ...) is not a
+/// verdict on the header: a probe must not cache "refused" because of it.
 pub fn is_refusal(err: &DataError) -> bool {
-    matches!(
-        err.code(),
-        Some("NotImplemented" | "InvalidArgument" | "InvalidRequest" | "UnsupportedHeader")
-    ) || matches!(err.status(), Some(400 | 501))
+    match err.code() {
+        Some("NotImplemented" | "InvalidArgument" | "InvalidRequest" | "UnsupportedHeader") => true,
+        Some(_) => err.status() == Some(501),
+        None => matches!(err.status(), Some(400 | 501)),
+    }
+}
+
+/// Deletes a probe object; a failure leaves only a small object under the probe prefix, so it
+/// is logged and does not change what the probe found.
+async fn remove_probe(client: &S3Client, bucket: &str, key: &str) {
+    if let Err(e) = crate::writer::requests::delete_object(client, bucket, key).await {
+        tracing::warn!(bucket, key, error = %e, "deleting an S3 capability probe object failed; it stays");
+    }
 }
 
 fn probe_key(prefix: &str, what: &str) -> String {
@@ -178,10 +189,8 @@ pub async fn probe_conditional_create(
         }
     }
     .await;
-    let cleanup = crate::writer::requests::delete_object(client, bucket, &key).await;
-    let found = outcome?;
-    cleanup?;
-    Ok(found)
+    remove_probe(client, bucket, &key).await;
+    outcome
 }
 
 /// Probes the body checksums: a PUT with `x-amz-checksum-crc32c`, else one with `Content-MD5`,
@@ -205,10 +214,8 @@ pub async fn probe_checksum(client: &S3Client, bucket: &str, prefix: &str) -> Re
         Ok(ChecksumMode::None)
     }
     .await;
-    let cleanup = crate::writer::requests::delete_object(client, bucket, &key).await;
-    let found = outcome?;
-    cleanup?;
-    Ok(found)
+    remove_probe(client, bucket, &key).await;
+    outcome
 }
 
 /// For a request S3 requires a body checksum on (DeleteObjects, PutBucketTagging), as the

@@ -67,9 +67,7 @@ fn rename_root(body: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(body).ok()?;
     let start = root_start(text)?;
     let after = &text[start + 1..];
-    if !after.starts_with(RESPONSE)
-        || !after[RESPONSE.len()..].starts_with(|c: char| c == '>' || c == ' ' || c == '/')
-    {
+    if !after.starts_with(RESPONSE) || !after[RESPONSE.len()..].starts_with(['>', ' ', '/']) {
         return None;
     }
     let close = format!("</{RESPONSE}>");
