@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::requests::DonePart;
+use super::requests::{self, DonePart};
 use super::{Checkpoint, Segment, SegmentedWriter, WriterConfig};
 use crate::budget::BufferBudget;
 use crate::checksum::RunningCrc;
@@ -35,12 +35,24 @@ impl SegmentedWriter {
         let bucket = location.bucket.clone();
         let mut segments = BTreeMap::new();
         let mut index = 0u64;
+        // With a checkpoint, the writer resumes exactly there: what was uploaded after it (by a
+        // writer that crashed before its next checkpoint) was never reported durable, so the
+        // caller resends it and it is replaced, never silently adopted (the image's size would
+        // then differ from what the descriptor told every other process).
+        let limit = checkpoint.map(|c| c.offset);
         // Completed segments: all full, in order.
         loop {
             let key = location.key(index);
             let Some(size) = head_size(&client, &bucket, &key).await? else {
                 break;
             };
+            if limit.is_some_and(|l| (index + 1) * layout.segment_size() > l) {
+                // Completed after the checkpoint: removed, so the resent bytes can complete it
+                // again (segments are created only when absent).
+                tracing::info!(bucket = %bucket, key = %key, "segment completed after the checkpoint; removed so it is written again");
+                requests::delete_object(&client, &bucket, &key).await?;
+                break;
+            }
             if size != layout.segment_size() {
                 return Err(DataError::Inconsistent(format!(
                     "segment {key} is complete with {size} bytes: the image is already finished"
@@ -78,7 +90,14 @@ impl SegmentedWriter {
                     .filter(|c| c.segment_crcs.len() as u64 == index)
                     .and_then(|c| c.part_crcs.get(usize::try_from(n - 1).ok()?).copied())
             };
+            let segment_start = index * layout.segment_size();
             for (expected, p) in (1..).zip(listed) {
+                let part_end =
+                    segment_start + u64::from(p.part_number.unsigned_abs()) * layout.part_size();
+                if limit.is_some_and(|l| part_end > l) {
+                    // Uploaded after the checkpoint: replaced when the caller resends it.
+                    break;
+                }
                 let crc = p.crc32c.or_else(|| recorded(p.part_number));
                 let usable =
                     p.part_number == expected && p.size == layout.part_size() && crc.is_some();
