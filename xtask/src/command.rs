@@ -62,6 +62,15 @@ pub(crate) fn ensure_cargo_tool(krate: &str, version: &str) -> Result<()> {
     }
     run(
         &format!("install {wanted}"),
-        cargo().args(["install", krate, "--locked", "--version", version]),
+        // `--debug`: a debug build of the tool compiles in a fraction of the release build's
+        // time on a cold CI machine, and what these tools do here takes seconds either way.
+        cargo().args([
+            "install",
+            krate,
+            "--locked",
+            "--debug",
+            "--version",
+            version,
+        ]),
     )
 }
