@@ -151,14 +151,7 @@ impl VmsClient {
         T: DeserializeOwned,
     {
         let path = self.api_path(relative, query);
-        let bytes = match body {
-            Some(body) => {
-                Some(Bytes::from(serde_json::to_vec(body).map_err(|e| {
-                    Error::decode(Call::new(&method, &path, None), &e)
-                })?))
-            }
-            None => None,
-        };
+        let bytes = encode_body(&method, &path, body)?;
         let response = self.execute(&method, &path, bytes.as_ref()).await?;
         let status = Some(response.status.as_u16());
         let text: &[u8] = if response.body.iter().all(u8::is_ascii_whitespace) {
@@ -183,14 +176,7 @@ impl VmsClient {
         B: Serialize + ?Sized,
     {
         let path = self.api_path(relative, query);
-        let bytes = match body {
-            Some(body) => {
-                Some(Bytes::from(serde_json::to_vec(body).map_err(|e| {
-                    Error::decode(Call::new(&method, &path, None), &e)
-                })?))
-            }
-            None => None,
-        };
+        let bytes = encode_body(&method, &path, body)?;
         self.execute(&method, &path, bytes.as_ref()).await?;
         Ok(())
     }
@@ -242,4 +228,19 @@ impl VmsClient {
             return Ok(response);
         }
     }
+}
+
+/// A request body as JSON bytes (`None` for no body); a body that cannot be encoded is a
+/// decode error of the call.
+fn encode_body<B: Serialize + ?Sized>(
+    method: &Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<Option<Bytes>, Error> {
+    body.map(|body| {
+        serde_json::to_vec(body)
+            .map(Bytes::from)
+            .map_err(|e| Error::decode(Call::new(method, path, None), &e))
+    })
+    .transpose()
 }
