@@ -266,20 +266,12 @@ impl DataStore for S3Store {
     ) -> Result<Box<dyn ImageWriter>, OstError> {
         self.ready(lsu).await?;
         // No checkpoint yet: nothing was reported durable, so the writer resumes at 0.
-        let parts = Some(checkpoint.map_or_else(
-            || Checkpoint {
-                offset: 0,
-                crc32c: 0,
-                segment_crcs: Vec::new(),
-                part_crcs: Vec::new(),
-            },
-            |c| Checkpoint {
-                offset: c.parts_end(),
-                crc32c: c.crc32c,
-                segment_crcs: c.segment_crcs.clone(),
-                part_crcs: c.part_crcs.clone(),
-            },
-        ));
+        let parts = Some(checkpoint.map_or_else(Checkpoint::default, |c| Checkpoint {
+            offset: c.parts_end(),
+            crc32c: c.crc32c,
+            segment_crcs: c.segment_crcs.clone(),
+            part_crcs: c.part_crcs.clone(),
+        }));
         let mut w = SegmentedWriter::resume(
             self.client.clone(),
             self.budget.clone(),

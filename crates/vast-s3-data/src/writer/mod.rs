@@ -57,7 +57,8 @@ pub struct WriteSummary {
 /// What is uploaded: keep it (e.g. in the image's checkpoint record) and pass it to
 /// [`SegmentedWriter::resume`]; resuming without it works too but re-reads completed segments to
 /// rebuild the image checksum.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Default` is the checkpoint of an empty image (nothing uploaded; CRC32C of no bytes is 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Bytes durably uploaded (whole parts) from the start of the image.
     pub offset: u64,
