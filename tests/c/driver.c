@@ -13,7 +13,8 @@
  *   driver LIB SERVER bench-put FILE NAME CALL [STREAMS [LIMIT]]   STREAMS threads each back FILE
  *                                    (its first LIMIT bytes) up as image NAME_s<i> in CALL-byte
  *                                    write_image calls (timed)
- *   driver LIB SERVER bench-get NAME FILE CALL   restore NAME_s0 into FILE ("-": discard), timed
+ *   driver LIB SERVER bench-get NAME FILE CALL [STREAMS]   STREAMS threads each restore NAME_s<i>
+ *                                    (one stream: into FILE; "-" discards), timed
  *   driver LIB SERVER bench-delete NAME [STREAMS]   delete NAME_s0 .. NAME_s<STREAMS-1>
  *   driver LIB SERVER bench-small PREFIX COUNT SIZE  create, list and delete COUNT small images
  *
@@ -973,11 +974,12 @@ static void *bench_get_main(void *arg) {
 }
 
 /* put: STREAMS threads each write FILE (its first LIMIT bytes when LIMIT > 0) as image NAME_s<i>;
-   get: read NAME_s0 into FILE ("-": discard). */
+   get: STREAMS threads each read NAME_s<i>, into FILE with one stream, else discarded ("-"). */
 static int run_bench_transfer(int put, const char *file, const char *name, uint64_t call, int streams,
                               uint64_t limit) {
     if (call == 0 || call % BLOCK || call > STS_MAX_IO) fail("call size must be a 256 KiB multiple");
     if (streams < 1 || streams > 256) fail("streams must be 1..256");
+    if (!put && streams > 1 && strcmp(file, "-") != 0) fail("several streams read into \"-\" only");
     start(0);
     bench_job_t *jobs = calloc((size_t)streams, sizeof *jobs);
     pthread_t *tids = calloc((size_t)streams, sizeof *tids);
@@ -1073,7 +1075,7 @@ static void *open_plugin(const char *path) {
     return lib;
 }
 
-/* bench-put FILE NAME CALL [STREAMS [LIMIT]] | bench-get NAME FILE CALL | bench-delete NAME [STREAMS] |
+/* bench-put FILE NAME CALL [STREAMS [LIMIT]] | bench-get NAME FILE CALL [STREAMS] | bench-delete NAME [STREAMS] |
    bench-small PREFIX COUNT SIZE */
 static int bench_main(int argc, char **argv) {
     void *lib = open_plugin(argv[1]);
@@ -1082,7 +1084,8 @@ static int bench_main(int argc, char **argv) {
         rc = run_bench_transfer(1, argv[4], argv[5], strtoull(argv[6], NULL, 10),
                                 argc > 7 ? atoi(argv[7]) : 1, argc > 8 ? strtoull(argv[8], NULL, 10) : 0);
     else if (strcmp(mode, "bench-get") == 0 && argc >= 7)
-        rc = run_bench_transfer(0, argv[5], argv[4], strtoull(argv[6], NULL, 10), 1, 0);
+        rc = run_bench_transfer(0, argv[5], argv[4], strtoull(argv[6], NULL, 10),
+                                argc > 7 ? atoi(argv[7]) : 1, 0);
     else if (strcmp(mode, "bench-delete") == 0 && argc >= 5)
         rc = run_bench_delete(argv[4], argc > 5 ? atoi(argv[5]) : 1);
     else if (strcmp(mode, "bench-small") == 0 && argc >= 7)

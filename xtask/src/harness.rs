@@ -71,9 +71,19 @@ pub(crate) fn build_library_and_sim(release: bool) -> Result<(PathBuf, PathBuf)>
 
 /// Starts vast-sim with its data in `data_dir` and reads its startup line.
 pub(crate) fn start_sim(bin: &Path, data_dir: &Path) -> Result<(SimProcess, SimInfo)> {
+    start_sim_with(bin, data_dir, &[])
+}
+
+/// [`start_sim`] with more command-line arguments (`--s3-vips 4`, ...).
+pub(crate) fn start_sim_with(
+    bin: &Path,
+    data_dir: &Path,
+    extra: &[String],
+) -> Result<(SimProcess, SimInfo)> {
     let mut child = Command::new(bin)
         .arg("--data-dir")
         .arg(data_dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -106,6 +116,17 @@ pub(crate) fn server_name(sim: &SimInfo) -> String {
     format!("vast://{}", sim.vms_addr)
 }
 
+/// What a plugin configuration written by [`write_plugin_config_for`] adds to the basics.
+pub(crate) struct PluginConfig {
+    /// Appended to the `[plugin]` section.
+    pub(crate) plugin_extra: String,
+    /// Appended to the server's section.
+    pub(crate) server_extra: String,
+    /// `s3_url` = the simulator's first S3 listener (one endpoint); otherwise only its port
+    /// is configured and the plugin resolves the S3 VIPs through VMS, as on a real cluster.
+    pub(crate) pinned_s3_url: bool,
+}
+
 /// Writes the plugin's TOML configuration for `sim` into `dir` (log, state directory and config
 /// file there); `plugin_extra` is appended to the `[plugin]` section. Returns the config path.
 pub(crate) fn write_plugin_config(
@@ -113,17 +134,46 @@ pub(crate) fn write_plugin_config(
     sim: &SimInfo,
     plugin_extra: &str,
 ) -> Result<PathBuf> {
+    write_plugin_config_for(
+        dir,
+        sim,
+        &PluginConfig {
+            plugin_extra: plugin_extra.to_owned(),
+            server_extra: String::new(),
+            pinned_s3_url: true,
+        },
+    )
+}
+
+/// [`write_plugin_config`] with the choices of [`PluginConfig`].
+pub(crate) fn write_plugin_config_for(
+    dir: &Path,
+    sim: &SimInfo,
+    choice: &PluginConfig,
+) -> Result<PathBuf> {
     let config = dir.join("vast-ost.toml");
+    let s3 = if choice.pinned_s3_url {
+        format!("s3_url = \"{}\"\n", sim.s3_url)
+    } else {
+        let port = sim
+            .s3_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+            .with_context(|| format!("no port in vast-sim's S3 URL {}", sim.s3_url))?;
+        format!("s3_port = {port}\n")
+    };
     std::fs::write(
         &config,
         format!(
-            "[plugin]\nlog_file = \"{}\"\nlog_level = \"info\"\nstate_dir = \"{}\"\n{plugin_extra}\n\
-             [servers.\"{}\"]\nvms_url = \"{}\"\ns3_url = \"{}\"\nsweep_on_open = false\n",
+            "[plugin]\nlog_file = \"{}\"\nlog_level = \"info\"\nstate_dir = \"{}\"\n{}\n\
+             [servers.\"{}\"]\nvms_url = \"{}\"\n{s3}sweep_on_open = false\n{}",
             dir.join("vast-ost.log").display(),
             dir.join("state").display(),
+            choice.plugin_extra,
             server_name(sim),
             sim.vms_url,
-            sim.s3_url,
+            choice.server_extra,
         ),
     )?;
     Ok(config)

@@ -100,7 +100,7 @@ fn describe(command: &Command) -> String {
 }
 
 /// User + system CPU seconds a live process has used so far (0 when unreadable).
-fn process_cpu_seconds(pid: u32) -> f64 {
+pub(crate) fn process_cpu_seconds(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };

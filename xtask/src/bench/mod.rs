@@ -9,10 +9,14 @@
 //! library; 10,000 small images (create, list, delete); and curl's single PUT/GET as the ceiling.
 //! Every row: median MiB/s, client CPU s/GiB (the client process alone, from `wait4`), server
 //! CPU s/GiB, client peak RSS. Output: `target/bench/bench.{md,json,svg}`.
+//!
+//! `--scale` runs the scale-out table instead (VIPs × media-server processes × streams, see
+//! `scale.rs`).
 
 #[allow(unsafe_code)] // wait4 and sysconf: see the module documentation
 mod measure;
 mod report;
+mod scale;
 mod tools;
 
 use std::io::{Read, Write};
@@ -145,6 +149,9 @@ fn say(group: &str, client: &str, bytes: u64, s: &Sample) {
 
 /// Entry point with the task's arguments.
 pub(crate) fn run(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--scale") {
+        return scale::run(args);
+    }
     let o = parse(args)?;
     let started = std::time::Instant::now();
     let (lib, sim_bin) = build_library_and_sim(true)?;
