@@ -189,7 +189,8 @@ fn run_in(o: &Options, lib: &Path, sim_bin: &Path, work: &Path) -> Result<Vec<Sc
         // Warm-up (untimed): each media server bootstraps its user, key and the LSU.
         for p in 0..max_procs {
             let name = format!("warmup{p}_");
-            let cmd = |c: &Cluster| driver_in(c, &driver, lib, p, &["bench-small", &name, "1", "262144"]);
+            let cmd =
+                |c: &Cluster| driver_in(c, &driver, lib, p, &["bench-small", &name, "1", "262144"]);
             run_all(&cluster, vec![cmd(&cluster)], &format!("warm-up ms{p}"))?;
         }
         for procs in PROCS {
@@ -337,8 +338,12 @@ fn vip_counters(sim: &SimInfo) -> Result<Vec<(String, serde_json::Value)>> {
     if !out.status.success() {
         bail!("GET {url} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .with_context(|| format!("GET {url} answered {:?}", String::from_utf8_lossy(&out.stdout)))?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "GET {url} answered {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
     let list = v.as_array().context("/_sim/vips is not a JSON array")?;
     Ok(list
         .iter()
