@@ -13,7 +13,7 @@ use ost_model::image_key::data_segment_key;
 use ost_model::{ImageId, LsuName, OstError};
 
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
+    DataLayout, KeyRange, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
     Written,
 };
 use crate::error;
@@ -215,7 +215,7 @@ impl DataStore for NfsStore {
     async fn sweep_uploads(
         &self,
         _lsu: &LsuName,
-        _prefix: &str,
+        _range: &KeyRange,
         _older_than: Option<SystemTime>,
         _keep: &[String],
         _dry_run: bool,

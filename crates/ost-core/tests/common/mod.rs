@@ -95,6 +95,33 @@ impl Env {
         config
     }
 
+    /// A plugin like [`Env::config_with`]'s but with its own state directory `state` (another
+    /// media server: its own stored key, capabilities cache and sweep markers).
+    pub fn plugin_at(
+        &self,
+        state: PathBuf,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Arc<Plugin> {
+        let mut config = self.config_with(adjust);
+        config.plugin.state_dir = state;
+        Plugin::init(config).unwrap()
+    }
+
+    /// The simulator's counter `name` (`s3.requests`, `s3.op.GetObject`, `vms.api.requests`).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.sim.faults().counter(name)
+    }
+
+    /// An object's bytes straight from the simulator's S3 (with the plugin's stored key), or
+    /// `None` when it does not exist.
+    pub fn s3_get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let client = self.s3_client();
+        self.rt
+            .block_on(vast_s3_data::objects::get(&client, bucket, key, None))
+            .unwrap()
+            .map(|o| o.data.to_vec())
+    }
+
     pub fn plugin(&self) -> Arc<Plugin> {
         Plugin::init(self.config_with(|_| {})).unwrap()
     }
