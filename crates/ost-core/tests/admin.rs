@@ -388,3 +388,53 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
         12
     );
 }
+
+/// The scale figures (not run in CI: `cargo test --test admin -- --ignored scale`): opening a
+/// server whose LSU holds `VAST_OST_SCALE_IMAGES` images (default 10,000) 200 times, and
+/// listing those images through an image list.
+#[test]
+#[ignore = "a measurement, minutes long"]
+fn scale_opens_and_listing() {
+    let images: usize = std::env::var("VAST_OST_SCALE_IMAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let env = Env::start();
+    let bucket = default_lsu().to_string();
+    let setup = env.plugin();
+    let s = env.open(&setup);
+    write_images(&setup, s, "templat", 1);
+    let started = std::time::Instant::now();
+    env.clone_descriptors(&bucket, "templat000", images, 64);
+    println!("MEASURED stored {images} descriptors in {:?}", started.elapsed());
+
+    let opener = env.plugin_with(|c| {
+        c.sweep_on_open = true;
+        c.sweep_interval_secs = 1_000_000;
+    });
+    let (s3, vms) = (env.counter("s3.requests"), env.counter("vms.api.requests"));
+    let started = std::time::Instant::now();
+    for _ in 0..200 {
+        let id = env.open(&opener);
+        opener.close_server(id).unwrap();
+    }
+    let took = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = finished_lease(&env, &bucket);
+    println!(
+        "MEASURED 200 opens, {images} images: {took:?}, {} S3 requests, {} VMS requests",
+        env.counter("s3.requests") - s3,
+        env.counter("vms.api.requests") - vms
+    );
+
+    let started = std::time::Instant::now();
+    let list = setup
+        .open_image_list(s, &default_lsu(), &ost_core::ImageFilter::all())
+        .unwrap();
+    let mut n = 0;
+    while setup.next_image(list).is_ok() {
+        n += 1;
+    }
+    println!("MEASURED listed {n} images in {:?}", started.elapsed());
+    assert_eq!(n, images + 1);
+}

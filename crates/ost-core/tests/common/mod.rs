@@ -122,6 +122,39 @@ impl Env {
             .map(|o| o.data.to_vec())
     }
 
+    /// Stores `count` copies of the descriptor of image `template` (a name of 10 characters)
+    /// as the descriptors of images `img_NNNNNN` (same length), `parallel` PUTs at a time,
+    /// straight through the simulator's S3: a large catalogue without writing each image.
+    pub fn clone_descriptors(&self, bucket: &str, template: &str, count: usize, parallel: usize) {
+        use futures::StreamExt as _;
+        assert_eq!(template.len(), 10);
+        let key = format!("netbackup/{template}/20261125120000/metadata");
+        let text = String::from_utf8(self.s3_get(bucket, &key).unwrap()).unwrap();
+        let client = self.s3_client();
+        self.rt.block_on(
+            futures::stream::iter(0..count)
+                .map(|i| {
+                    let name = format!("img_{i:06}");
+                    let body = text.replace(template, &name);
+                    let key = key.replace(template, &name);
+                    let client = client.clone();
+                    async move {
+                        vast_s3_data::objects::put(
+                            &client,
+                            bucket,
+                            &key,
+                            body.into_bytes().into(),
+                            &vast_s3_data::objects::PutCondition::Always,
+                        )
+                        .await
+                        .unwrap();
+                    }
+                })
+                .buffer_unordered(parallel)
+                .collect::<Vec<()>>(),
+        );
+    }
+
     pub fn plugin(&self) -> Arc<Plugin> {
         Plugin::init(self.config_with(|_| {})).unwrap()
     }
