@@ -342,8 +342,7 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
     env.open(&a);
     let lease = finished_lease(&env, &bucket);
     assert_eq!(
-        lease["next_after"],
-        "netbackup/img_004/20261125120000/metadata",
+        lease["next_after"], "netbackup/img_004/20261125120000/metadata",
         "{lease}"
     );
     assert_eq!(env.s3_uploads(&bucket, "netbackup/"), 1);
@@ -364,7 +363,10 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
     // A sweep would list, read 12 descriptors and list uploads at each open; the lease costs
     // the other media server a create attempt (and its capability probe), the repeated opens
     // nothing.
-    assert!(b_spent <= 12, "{b_spent} S3 requests for the other media server's open");
+    assert!(
+        b_spent <= 12,
+        "{b_spent} S3 requests for the other media server's open"
+    );
     assert_eq!(spent, b_spent, "the repeated opens made S3 requests");
     assert_eq!(
         env.s3_uploads(&bucket, late),
@@ -377,7 +379,9 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
         "one lease object per interval"
     );
     // The explicit sweep stays a full sweep.
-    let r = setup.sweep_lsu(s, &default_lsu(), Duration::ZERO, false).unwrap();
+    let r = setup
+        .sweep_lsu(s, &default_lsu(), Duration::ZERO, false)
+        .unwrap();
     assert_eq!(r.uploads_aborted, 1);
     // And lease objects never show as images.
     assert_eq!(
@@ -407,7 +411,10 @@ fn scale_opens_and_listing() {
     write_images(&setup, s, "templat", 1);
     let started = std::time::Instant::now();
     env.clone_descriptors(&bucket, "templat000", images, 64);
-    println!("MEASURED stored {images} descriptors in {:?}", started.elapsed());
+    println!(
+        "MEASURED stored {images} descriptors in {:?}",
+        started.elapsed()
+    );
 
     let opener = env.plugin_with(|c| {
         c.sweep_on_open = true;
@@ -431,7 +438,9 @@ fn scale_opens_and_listing() {
     let concurrencies =
         std::env::var("VAST_OST_SCALE_CONCURRENCY").unwrap_or_else(|_| "1,32".to_owned());
     for concurrency in concurrencies.split(',') {
-        setup.set_config(s, "list_concurrency", concurrency).unwrap();
+        setup
+            .set_config(s, "list_concurrency", concurrency)
+            .unwrap();
         let gets = env.counter("s3.op.GetObject");
         let started = std::time::Instant::now();
         let list = setup

@@ -68,16 +68,23 @@ impl Server {
         while !pager.done {
             let page = self
                 .store()
-                .list_page(&pager.lsu, &pager.prefix, pager.after.as_deref(), pager.batch)
+                .list_page(
+                    &pager.lsu,
+                    &pager.prefix,
+                    pager.after.as_deref(),
+                    pager.batch,
+                )
                 .await?;
             pager.done = page.len() < pager.batch;
             if let Some(last) = page.last() {
                 pager.after = Some(last.key.clone());
             }
-            let ids = page.into_iter().filter_map(|o| match ImageKey::parse(&o.key) {
-                Ok(k) if k.kind == ObjectKind::Descriptor => Some(k.id),
-                _ => None,
-            });
+            let ids = page
+                .into_iter()
+                .filter_map(|o| match ImageKey::parse(&o.key) {
+                    Ok(k) if k.kind == ObjectKind::Descriptor => Some(k.id),
+                    _ => None,
+                });
             let lsu = &pager.lsu;
             let filter = &pager.filter;
             let found: Vec<Option<ImageInfo>> = futures::stream::iter(ids)
@@ -110,8 +117,7 @@ impl Server {
             }
             Err(e) => return Err(e),
         };
-        if !filter.matches(d.def()) || (d.state == ImageState::Pending && !filter.include_pending)
-        {
+        if !filter.matches(d.def()) || (d.state == ImageState::Pending && !filter.include_pending) {
             return Ok(None);
         }
         Ok(Some(self.stored_info(lsu, &id, &d)))

@@ -1,9 +1,7 @@
 //! Images by name: descriptors (the source of truth), properties, deletion and lists.
 
 use ost_model::image_key::{descriptor_key, image_prefix};
-use ost_model::{
-    ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, LsuName, OstError,
-};
+use ost_model::{ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, LsuName, OstError};
 
 use super::{Busy, Server};
 use crate::events::image_event;
@@ -103,7 +101,12 @@ impl Server {
 
     /// What NetBackup sees of a stored image: its durable size and whether it is busy, open in
     /// this process or held by the live writer lease of another.
-    pub(super) fn stored_info(&self, lsu: &LsuName, id: &ImageId, d: &ImageDescriptor) -> ImageInfo {
+    pub(super) fn stored_info(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        d: &ImageDescriptor,
+    ) -> ImageInfo {
         let mut info = ImageInfo::from_descriptor(d);
         if let Some(cp) = checkpoint_of(d) {
             info.size = cp.offset;

@@ -78,7 +78,9 @@ impl Server {
                 if k.kind != ObjectKind::Descriptor {
                     continue;
                 }
-                let judged = self.judge(lsu, &k.id, o.modified_unix > cutoff_unix).await?;
+                let judged = self
+                    .judge(lsu, &k.id, o.modified_unix > cutoff_unix)
+                    .await?;
                 match judged {
                     Judged::NotPending => {}
                     Judged::Alive => skip.push(image_prefix(&k.id)),

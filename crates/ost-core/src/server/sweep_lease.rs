@@ -97,7 +97,13 @@ impl Server {
             }
         }
         let run = self
-            .sweep_run(lsu, self.config().orphan_age(), false, start, Some(max_images))
+            .sweep_run(
+                lsu,
+                self.config().orphan_age(),
+                false,
+                start,
+                Some(max_images),
+            )
             .await?;
         body.done = true;
         body.next_after = run.next;
@@ -121,7 +127,7 @@ impl Server {
             .filter_map(|o| parse_sweep_lease_key(&o.key).map(|w| (w, o.key)))
             .filter(|(w, _)| *w < window)
             .collect();
-        older.sort_by(|a, b| b.0.cmp(&a.0));
+        older.sort_by_key(|o| std::cmp::Reverse(o.0));
         Ok(older)
     }
 

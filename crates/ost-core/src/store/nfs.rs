@@ -13,8 +13,8 @@ use ost_model::image_key::data_segment_key;
 use ost_model::{ImageId, LsuName, OstError};
 
 use super::{
-    DataLayout, KeyRange, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
-    Written,
+    DataLayout, DataStore, ImageRead, ImageWriter, KeyRange, ObjectEntry, ReadAhead,
+    StoredCheckpoint, Written,
 };
 use crate::error;
 

@@ -97,11 +97,7 @@ impl Env {
 
     /// A plugin like [`Env::config_with`]'s but with its own state directory `state` (another
     /// media server: its own stored key, capabilities cache and sweep markers).
-    pub fn plugin_at(
-        &self,
-        state: PathBuf,
-        adjust: impl FnOnce(&mut ServerConfig),
-    ) -> Arc<Plugin> {
+    pub fn plugin_at(&self, state: PathBuf, adjust: impl FnOnce(&mut ServerConfig)) -> Arc<Plugin> {
         let mut config = self.config_with(adjust);
         config.plugin.state_dir = state;
         Plugin::init(config).unwrap()
