@@ -164,8 +164,8 @@ pub(crate) trait DataStore: Send + Sync {
     /// Objects under `prefix`.
     async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError>;
     /// One page of the objects under `prefix` in key order: those after `after`, at most
-    /// `max` (fewer only at the end). This default lists everything and cuts the page out
-    /// (the NFS directory walk); the S3 store asks for just the page.
+    /// `max` (fewer only at the end). This default lists everything and cuts the page out;
+    /// both stores do better (S3 asks for just the page, NFS walks directories in key order).
     async fn list_page(
         &self,
         lsu: &LsuName,
