@@ -1,7 +1,8 @@
 //! The orphan sweep: Pending images with no live handle here and no live writer lease elsewhere
 //! whose descriptor is older than `orphan_age_secs` (a crashed writer, or a checkpoint nobody
-//! resumed), and multipart uploads
-//! older than that which belong to no live Pending image.
+//! resumed), and multipart uploads older than that which belong to no live Pending image. A
+//! run is full (`vast-ost sweep`) or bounded to a number of descriptors from a start key (the
+//! sweep at open, `sweep_lease.rs`); listings go page by page either way.
 
 use std::time::{Duration, SystemTime};
 
