@@ -10,10 +10,12 @@ use common::{DataPath, Env, Options};
 #[test]
 fn sigkill_mid_backup_then_sweep_removes_it_and_the_name_is_reusable() {
     // Writers refresh their descriptor every orphan_age/4 = 1 s; a dead one stops doing so.
+    // The sweep at open runs once per LSU per interval: 1 s here, so a later open sweeps again.
     let env = Env::start_with(
         Options::new(DataPath::S3)
             .server_key("orphan_age_secs", 4)
-            .server_key("sweep_on_open", true),
+            .server_key("sweep_on_open", true)
+            .server_key("sweep_interval_secs", 1),
     );
     let size = 64 * MIB;
     let mut d = env.spawn_rel(

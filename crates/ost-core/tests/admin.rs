@@ -281,3 +281,180 @@ fn sweep_dry_run_counts_the_uploads_the_real_sweep_aborts() {
         "the young upload stays"
     );
 }
+
+/// Writes `count` small complete images named `{prefix}{i:03}` into the default LSU.
+fn write_images(p: &ost_core::Plugin, id: ost_core::ServerId, prefix: &str, count: usize) {
+    for i in 0..count {
+        let h = p
+            .create_image(
+                id,
+                &default_lsu(),
+                &image(&format!("{prefix}{i:03}")),
+                CreateFlags::empty(),
+            )
+            .unwrap();
+        p.write_image(h, 0, b"bytes").unwrap();
+        p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    }
+}
+
+/// The lease object of the sweep at open, once its run has finished (waits for it).
+fn finished_lease(env: &Env, bucket: &str) -> serde_json::Value {
+    for _ in 0..200 {
+        let keys = env.s3_keys(bucket, "netbackup/.vast-ost-sweep/");
+        if let [key] = keys.as_slice() {
+            let body: serde_json::Value =
+                serde_json::from_slice(&env.s3_get(bucket, key).unwrap()).unwrap();
+            if body["done"] == true {
+                return body;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the sweep at open did not finish");
+}
+
+/// Opening a server is cheap however many images its LSU holds: the sweep at open runs once
+/// per LSU per interval across processes and media servers (a lease object), examines at most
+/// `sweep_max_images` descriptors, and every other open of the interval skips it (with no
+/// request at all from a state directory that already tried it).
+#[test]
+fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
+    let env = Env::start();
+    let bucket = default_lsu().to_string();
+    let setup = env.plugin();
+    let s = env.open(&setup);
+    write_images(&setup, s, "img_", 12);
+    // Abandoned uploads a crashed writer left: one sorting before every image, one after.
+    env.start_upload(&bucket, "netbackup/aaa_crashed/20261125120000/data/000000");
+    let late = "netbackup/zzz_crashed/20261125120000/data/000000";
+    env.start_upload(&bucket, late);
+    let sweeping = |c: &mut ost_core::ServerConfig| {
+        c.sweep_on_open = true;
+        c.orphan_age_secs = 0;
+        c.sweep_interval_secs = 1_000_000;
+        c.sweep_max_images = 5;
+    };
+
+    // The first open of the interval takes the lease and sweeps 5 descriptors: the upload
+    // before them goes, the one after them stays for a later interval.
+    let a = env.plugin_with(sweeping);
+    env.open(&a);
+    let lease = finished_lease(&env, &bucket);
+    assert_eq!(
+        lease["next_after"], "netbackup/img_004/20261125120000/metadata",
+        "{lease}"
+    );
+    assert_eq!(env.s3_uploads(&bucket, "netbackup/"), 1);
+
+    // 20 more opens from the same state directory and 1 from another media server's.
+    let before = env.counter("s3.requests");
+    for _ in 0..20 {
+        env.open(&a);
+    }
+    let b = env.plugin_at(env.dir.path().join("state-b"), sweeping);
+    let b_requests_before = env.counter("s3.requests");
+    env.open(&b);
+    // Give the background step of those opens time to do whatever it would do.
+    std::thread::sleep(Duration::from_millis(1500));
+    let spent = env.counter("s3.requests") - before;
+    let b_spent = env.counter("s3.requests") - b_requests_before;
+    println!("MEASURED 20 repeated opens + 1 other media server: {spent} S3 requests ({b_spent} by the other)");
+    // A sweep would list, read 12 descriptors and list uploads at each open; the lease costs
+    // the other media server a create attempt (and its capability probe), the repeated opens
+    // nothing.
+    assert!(
+        b_spent <= 12,
+        "{b_spent} S3 requests for the other media server's open"
+    );
+    assert_eq!(spent, b_spent, "the repeated opens made S3 requests");
+    assert_eq!(
+        env.s3_uploads(&bucket, late),
+        1,
+        "no second sweep in the interval"
+    );
+    assert_eq!(
+        env.s3_keys(&bucket, "netbackup/.vast-ost-sweep/").len(),
+        1,
+        "one lease object per interval"
+    );
+    // The explicit sweep stays a full sweep.
+    let r = setup
+        .sweep_lsu(s, &default_lsu(), Duration::ZERO, false)
+        .unwrap();
+    assert_eq!(r.uploads_aborted, 1);
+    // And lease objects never show as images.
+    assert_eq!(
+        setup
+            .list_images(s, &default_lsu(), &ost_core::ImageFilter::all())
+            .unwrap()
+            .len(),
+        12
+    );
+}
+
+/// The scale figures (not run in CI: `cargo test --test admin -- --ignored scale`): opening a
+/// server whose LSU holds `VAST_OST_SCALE_IMAGES` images (default 10,000) 200 times, and
+/// listing those images through an image list with each `list_concurrency` of
+/// `VAST_OST_SCALE_CONCURRENCY` (default `1,32`).
+#[test]
+#[ignore = "a measurement, minutes long"]
+fn scale_opens_and_listing() {
+    let images: usize = std::env::var("VAST_OST_SCALE_IMAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let env = Env::start();
+    let bucket = default_lsu().to_string();
+    let setup = env.plugin();
+    let s = env.open(&setup);
+    write_images(&setup, s, "templat", 1);
+    let started = std::time::Instant::now();
+    env.clone_descriptors(&bucket, "templat000", images, 64);
+    println!(
+        "MEASURED stored {images} descriptors in {:?}",
+        started.elapsed()
+    );
+
+    let opener = env.plugin_with(|c| {
+        c.sweep_on_open = true;
+        c.sweep_interval_secs = 1_000_000;
+    });
+    let (s3, vms) = (env.counter("s3.requests"), env.counter("vms.api.requests"));
+    let started = std::time::Instant::now();
+    for _ in 0..200 {
+        let id = env.open(&opener);
+        opener.close_server(id).unwrap();
+    }
+    let took = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = finished_lease(&env, &bucket);
+    println!(
+        "MEASURED 200 opens, {images} images: {took:?}, {} S3 requests, {} VMS requests",
+        env.counter("s3.requests") - s3,
+        env.counter("vms.api.requests") - vms
+    );
+
+    let concurrencies =
+        std::env::var("VAST_OST_SCALE_CONCURRENCY").unwrap_or_else(|_| "1,32".to_owned());
+    for concurrency in concurrencies.split(',') {
+        setup
+            .set_config(s, "list_concurrency", concurrency)
+            .unwrap();
+        let gets = env.counter("s3.op.GetObject");
+        let started = std::time::Instant::now();
+        let list = setup
+            .open_image_list(s, &default_lsu(), &ost_core::ImageFilter::all())
+            .unwrap();
+        let mut n = 0;
+        while setup.next_image(list).is_ok() {
+            n += 1;
+        }
+        println!(
+            "MEASURED listed {n} images in {:?} ({concurrency} descriptor GETs at once, {} GETs)",
+            started.elapsed(),
+            env.counter("s3.op.GetObject") - gets
+        );
+        assert_eq!(n, images + 1);
+    }
+}

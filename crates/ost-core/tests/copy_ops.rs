@@ -279,3 +279,47 @@ fn cluster_events_reach_the_channel_and_opens_share_state() {
     assert!(!cluster.message.is_empty(), "{cluster:?}");
     assert_eq!(p.statistics(s2).unwrap().server.images_completed, 1);
 }
+
+/// NetBackup may open several event channels on one server in one process: each sees a cluster
+/// event exactly once (one VMS poller per server, not one per channel), and nothing more
+/// arrives in the following poll intervals.
+#[test]
+fn a_cluster_event_reaches_each_of_three_channels_once() {
+    let env = Env::start();
+    let p = env.plugin_with(|c| c.event_poll_secs = 1);
+    let s1 = env.open(&p);
+    let s2 = env.open(&p);
+    let channels = [
+        p.open_event_channel(s1).unwrap(),
+        p.open_event_channel(s1).unwrap(),
+        p.open_event_channel(s2).unwrap(),
+    ];
+    // Let the poller take its starting point (events before the first channel are not news).
+    std::thread::sleep(Duration::from_millis(1200));
+    let message = "injected for the three channels";
+    env.vms(async |c| {
+        c.send_json::<_, serde_json::Value>(
+            vast_vms_client::Method::POST,
+            "events/",
+            &vast_vms_client::Query::default(),
+            Some(&serde_json::json!({
+                "object_type": "cluster",
+                "object_id": 1,
+                "event_message": message,
+            })),
+        )
+        .await
+    })
+    .unwrap();
+    for ch in channels {
+        // The event arrives, then no copy of it for two poll intervals and more.
+        let mut seen = 0;
+        while let Ok(e) = p.next_event(ch, Duration::from_millis(2500)) {
+            if e.kind == EventKind::Cluster && e.message == message {
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 1, "channel {ch:?} saw the event {seen} times");
+        p.close_event_channel(ch).unwrap();
+    }
+}

@@ -403,3 +403,73 @@ fn tls_with_the_cluster_ca_bundle() {
         .unwrap_err();
     assert!(matches!(err, OstError::Network { .. }), "{err}");
 }
+
+/// An image list goes batch by batch (here 7 keys per listing request, 3 descriptors fetched
+/// at once, so batches end inside images): every image comes exactly once, pending ones only
+/// when asked for, and a name filter holds across batches.
+#[test]
+fn image_lists_are_exact_across_batch_boundaries() {
+    let env = Env::start();
+    let p = env.plugin_with(|c| {
+        c.list_batch = 7;
+        c.list_concurrency = 3;
+    });
+    let s = env.open(&p);
+    let l = default_lsu();
+    let count = 150;
+    let mut complete = Vec::new();
+    let mut pending = Vec::new();
+    for i in 0..count {
+        let name = format!("img_{i:03}");
+        let h = p
+            .create_image(s, &l, &image(&name), CreateFlags::empty())
+            .unwrap();
+        p.write_image(h, 0, name.as_bytes()).unwrap();
+        if i % 10 == 3 {
+            // A checkpoint close: Pending, resumable.
+            p.close_image(h, CloseFlags::empty()).unwrap();
+            pending.push(name);
+        } else {
+            p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+            complete.push(name);
+        }
+    }
+    let listed = |f: &ImageFilter| -> Vec<String> {
+        let list = p.open_image_list(s, &l, f).unwrap();
+        let mut out = Vec::new();
+        loop {
+            match p.next_image(list) {
+                Ok(i) => out.push(i.def.basename.to_string()),
+                Err(e) => {
+                    assert_eq!(e.code(), 2_060_013, "{e}");
+                    break;
+                }
+            }
+        }
+        p.close_list(list).unwrap();
+        out.sort();
+        out
+    };
+    assert_eq!(listed(&ImageFilter::all()), complete);
+    let mut everything: Vec<String> = complete.iter().chain(&pending).cloned().collect();
+    everything.sort();
+    let with_pending = ImageFilter {
+        include_pending: true,
+        ..ImageFilter::default()
+    };
+    assert_eq!(listed(&with_pending), everything);
+    let named = ImageFilter {
+        basename_prefix: Some("img_1".into()),
+        ..ImageFilter::default()
+    };
+    let expected: Vec<String> = complete
+        .iter()
+        .filter(|n| n.starts_with("img_1"))
+        .cloned()
+        .collect();
+    assert_eq!(listed(&named), expected);
+    assert_eq!(
+        p.list_images(s, &l, &ImageFilter::all()).unwrap().len(),
+        complete.len()
+    );
+}

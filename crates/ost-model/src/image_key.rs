@@ -6,8 +6,11 @@
 //! netbackup/{basename}/{date}/nbmeta              NetBackup's own image metadata
 //! netbackup/{basename}/{date}/tail/{offset:020}   staged tail of a pending image (bytes from
 //!                                                 `offset` that are not a whole part yet)
+//! netbackup/.vast-ost-sweep/{window}              the orphan sweep's lease of one interval
+//!                                                 (not an image: two components, a dot name)
 //! ```
-//! Every key parses back into the image identity, the object kind and the segment number.
+//! Every image key parses back into the image identity, the object kind and the segment
+//! number; the sweep lease keys never parse as image keys.
 
 use std::fmt;
 use std::str::FromStr;
@@ -109,6 +112,25 @@ pub fn staged_tail_key(id: &ImageId, offset: u64) -> String {
 /// Key of the image descriptor.
 pub fn descriptor_key(id: &ImageId) -> String {
     format!("{}{KEY_DESCRIPTOR}", image_prefix(id))
+}
+
+/// Prefix of the orphan sweep's lease objects: `netbackup/.vast-ost-sweep/`.
+pub fn sweep_lease_prefix() -> String {
+    format!("{KEY_ROOT}/.vast-ost-sweep/")
+}
+
+/// Key of the orphan sweep's lease for interval number `window`.
+pub fn sweep_lease_key(window: u64) -> String {
+    format!("{}{window}", sweep_lease_prefix())
+}
+
+/// The interval number a sweep lease key names, `None` for any other key.
+pub fn parse_sweep_lease_key(key: &str) -> Option<u64> {
+    let window = key.strip_prefix(&sweep_lease_prefix())?;
+    if window.is_empty() || !window.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    window.parse().ok()
 }
 
 /// Key of NetBackup's image metadata.
@@ -241,6 +263,19 @@ mod tests {
             ImageKey::parse("netbackup/client1_1638486030_C1_F1/20211202223030/tail/17"),
             Err(KeyError::BadTailOffset(_))
         ));
+    }
+
+    #[test]
+    fn sweep_lease_keys_are_no_image_keys() {
+        for window in [0, 491_234, u64::MAX] {
+            let key = sweep_lease_key(window);
+            assert!(key.starts_with(&root_prefix()));
+            assert!(ImageKey::parse(&key).is_err(), "{key}");
+            assert_eq!(parse_sweep_lease_key(&key), Some(window));
+        }
+        assert_eq!(parse_sweep_lease_key("netbackup/.vast-ost-sweep/"), None);
+        assert_eq!(parse_sweep_lease_key("netbackup/.vast-ost-sweep/1x"), None);
+        assert_eq!(parse_sweep_lease_key(&descriptor_key(&id())), None);
     }
 
     #[test]

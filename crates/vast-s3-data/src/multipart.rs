@@ -38,8 +38,38 @@ pub async fn list_uploads(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<UploadInfo>> {
+    list_uploads_in(client, bucket, prefix, &UploadRange::default()).await
+}
+
+/// A run of keys a bounded listing or sweep of uploads covers, in key order: keys after
+/// `after` up to and including `until`, at most `max_uploads` uploads (each bound off when
+/// `None`). The listing stops at the first page that goes past `until` or fills `max_uploads`,
+/// so a bounded sweep of a huge bucket costs a bounded number of requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadRange {
+    /// Only keys after this one (S3's `key-marker`).
+    pub after: Option<String>,
+    /// Only keys up to this one, itself included.
+    pub until: Option<String>,
+    /// At most this many uploads.
+    pub max_uploads: Option<usize>,
+}
+
+impl UploadRange {
+    fn past_end(&self, key: &str) -> bool {
+        self.until.as_deref().is_some_and(|u| key > u)
+    }
+}
+
+/// The open multipart uploads whose key starts with `prefix`, within `range`.
+pub async fn list_uploads_in(
+    client: &S3Client,
+    bucket: &str,
+    prefix: &str,
+    range: &UploadRange,
+) -> Result<Vec<UploadInfo>> {
     let mut out = Vec::new();
-    let mut key_marker: Option<String> = None;
+    let mut key_marker: Option<String> = range.after.clone();
     let mut id_marker: Option<String> = None;
     loop {
         let page = client
@@ -56,6 +86,9 @@ pub async fn list_uploads(
             let (Some(key), Some(id)) = (u.key(), u.upload_id()) else {
                 continue;
             };
+            if range.past_end(key) || range.max_uploads.is_some_and(|m| out.len() >= m) {
+                return Ok(out);
+            }
             out.push(UploadInfo {
                 key: key.to_owned(),
                 upload_id: id.to_owned(),
@@ -187,8 +220,19 @@ pub async fn sweep_stale(
     which: &StaleUploads,
     mode: SweepMode,
 ) -> Result<Vec<UploadInfo>> {
+    sweep_stale_in(client, bucket, which, &UploadRange::default(), mode).await
+}
+
+/// [`sweep_stale`] over the uploads of one [`UploadRange`] only (a bounded sweep).
+pub async fn sweep_stale_in(
+    client: &S3Client,
+    bucket: &str,
+    which: &StaleUploads,
+    range: &UploadRange,
+    mode: SweepMode,
+) -> Result<Vec<UploadInfo>> {
     let mut taken = Vec::new();
-    for upload in list_uploads(client, bucket, &which.prefix).await? {
+    for upload in list_uploads_in(client, bucket, &which.prefix, range).await? {
         if !which.is_stale(&upload) {
             continue;
         }

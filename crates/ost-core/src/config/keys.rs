@@ -458,6 +458,40 @@ pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
         "run the orphan sweep when the server is opened"
     ),
     key!(
+        sweep_interval_secs,
+        Kind::Number,
+        plain!(sweep_interval_secs),
+        "the sweep at open runs once per LSU per this many seconds, all processes together"
+    ),
+    key!(
+        sweep_max_images,
+        Kind::Number,
+        plain!(sweep_max_images),
+        "image descriptors one sweep at open examines per LSU (the next continues after them)"
+    ),
+    key!(
+        list_concurrency,
+        Kind::Number,
+        plain!(list_concurrency),
+        set | c,
+        v | {
+            c.list_concurrency = to_usize(whole(v)?.max(1));
+            Ok(())
+        },
+        "image descriptors fetched at once while listing images (lists opened from then on)"
+    ),
+    key!(
+        list_batch,
+        Kind::Number,
+        plain!(list_batch),
+        set | c,
+        v | {
+            c.list_batch = to_usize(whole(v)?.max(1));
+            Ok(())
+        },
+        "object keys per listing request while listing images; a list holds one batch"
+    ),
+    key!(
         event_poll_secs,
         Kind::Number,
         plain!(event_poll_secs),

@@ -178,6 +178,17 @@ pub struct ServerConfig {
     pub writer_lease_secs: u64,
     /// Run the orphan sweep when the server is opened.
     pub sweep_on_open: bool,
+    /// The sweep at open runs at most once per LSU per this many seconds, across every
+    /// process and media server (a lease object per interval).
+    pub sweep_interval_secs: u64,
+    /// Image descriptors one sweep at open examines at most per LSU (the next run continues
+    /// where it stopped).
+    pub sweep_max_images: usize,
+    /// Image descriptors fetched at once while listing images.
+    pub list_concurrency: usize,
+    /// Object keys fetched per listing request while listing images (an image list holds one
+    /// such batch at a time).
+    pub list_batch: usize,
     /// How often the event channel polls VMS events and alarms, seconds.
     pub event_poll_secs: u64,
 }
@@ -232,6 +243,10 @@ impl Default for ServerConfig {
             orphan_age_secs: 24 * 3600,
             writer_lease_secs: 600,
             sweep_on_open: true,
+            sweep_interval_secs: 3600,
+            sweep_max_images: 1000,
+            list_concurrency: 32,
+            list_batch: 1000,
             event_poll_secs: 60,
         }
     }

@@ -1,13 +1,14 @@
 //! [`Plugin`]'s OST calls on one kind of object. Images: create, open, write, read, flush, close,
 //! properties, delete, lists, metadata.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use ost_model::{
     CloseFlags, CreateFlags, ImageDef, ImageId, ImageInfo, LsuName, OpenMode, OstError,
 };
 
-use super::{no_more, wrong_list, ListCursor, Plugin};
+use super::{no_more, wrong_list, ImageCursor, ListCursor, Plugin};
 use crate::handles::{ImageHandleId, ListId, ServerId};
 use crate::image::ImageHandle;
 use crate::server::Server;
@@ -144,17 +145,27 @@ impl Plugin {
         })
     }
 
-    /// `stspi_open_image_list`: a cursor over [`Plugin::list_images`].
+    /// `stspi_open_image_list`: a cursor over the images of `lsu` matching `filter`. It holds
+    /// one batch of images at a time (`list_batch` keys listed, their descriptors fetched
+    /// `list_concurrency` at a time) and fetches the next when the caller has taken the last;
+    /// images come in key order.
     pub fn open_image_list(
         &self,
         server: ServerId,
         lsu: &LsuName,
         filter: &ImageFilter,
     ) -> Result<ListId, OstError> {
-        let images = self.list_images(server, lsu, filter)?;
+        let s = self.server(server)?;
+        let pager = self.on_server(server, Some(lsu), async |s| {
+            s.start_image_list(lsu, filter).await
+        })?;
         Ok(self
             .lists
-            .insert(Arc::new(Mutex::new(ListCursor::Images(images.into())))))
+            .insert(Arc::new(Mutex::new(ListCursor::Images(ImageCursor {
+                server: s,
+                pager,
+                batch: VecDeque::new(),
+            })))))
     }
 
     /// `stspi_list_image`: the next image, or [`OstError::NoMoreEntries`].
@@ -163,10 +174,17 @@ impl Plugin {
         let mut guard = cursor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match &mut *guard {
-            ListCursor::Images(items) => items.pop_front().ok_or_else(|| no_more("image list")),
-            ListCursor::Lsus(_) => Err(wrong_list(list, "an LSU list")),
+        let c = match &mut *guard {
+            ListCursor::Images(c) => c,
+            ListCursor::Lsus(_) => return Err(wrong_list(list, "an LSU list")),
+        };
+        if c.batch.is_empty() && !c.pager.is_done() {
+            let server = c.server.clone();
+            let result = self.block_on(server.next_image_batch(&mut c.pager));
+            server.stats().op(Some(c.pager.lsu()), result.is_err());
+            c.batch = result?.into();
         }
+        c.batch.pop_front().ok_or_else(|| no_more("image list"))
     }
 
     /// `stspi_write_image_meta`: writes NetBackup's own metadata at `offset` (its own object

@@ -47,7 +47,15 @@ use crate::types::Credentials;
 /// An open list cursor.
 enum ListCursor {
     Lsus(VecDeque<LsuName>),
-    Images(VecDeque<ImageInfo>),
+    Images(ImageCursor),
+}
+
+/// An open image list: the server it lists, where the listing stands, and the batch of images
+/// fetched and not yet handed out.
+struct ImageCursor {
+    server: Arc<Server>,
+    pager: crate::server::ImagePager,
+    batch: VecDeque<ImageInfo>,
 }
 
 /// What a plugin is to its process.

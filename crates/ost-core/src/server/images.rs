@@ -1,16 +1,14 @@
 //! Images by name: descriptors (the source of truth), properties, deletion and lists.
 
-use ost_model::image_key::{descriptor_key, image_prefix, root_prefix};
-use ost_model::{
-    ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, ImageKey, LsuName, ObjectKind, OstError,
-};
+use ost_model::image_key::{descriptor_key, image_prefix};
+use ost_model::{ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, LsuName, OstError};
 
 use super::{Busy, Server};
 use crate::events::image_event;
 use crate::image::{lease_busy, other_live_writer};
 use crate::stats::Tally;
-use crate::store::StoredCheckpoint;
-use crate::types::{unix_now, EventKind, ImageFilter};
+use crate::store::{KeyRange, StoredCheckpoint};
+use crate::types::{unix_now, EventKind};
 
 /// Descriptor field holding the resume point of a checkpoint-closed image.
 pub(crate) const CHECKPOINT_FIELD: &str = "checkpoint";
@@ -103,7 +101,12 @@ impl Server {
 
     /// What NetBackup sees of a stored image: its durable size and whether it is busy, open in
     /// this process or held by the live writer lease of another.
-    fn stored_info(&self, lsu: &LsuName, id: &ImageId, d: &ImageDescriptor) -> ImageInfo {
+    pub(super) fn stored_info(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        d: &ImageDescriptor,
+    ) -> ImageInfo {
         let mut info = ImageInfo::from_descriptor(d);
         if let Some(cp) = checkpoint_of(d) {
             info.size = cp.offset;
@@ -159,7 +162,7 @@ impl Server {
     ) -> Result<(), OstError> {
         let prefix = image_prefix(id);
         self.store()
-            .sweep_uploads(lsu, &prefix, None, &[], false)
+            .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
             .await?;
         let desc = descriptor_key(id);
         let keys: Vec<String> = self
@@ -212,55 +215,5 @@ impl Server {
         ));
         tracing::info!(%lsu, image = %id, "image deleted");
         Ok(())
-    }
-
-    /// Every image id with a descriptor under `prefix` (a key prefix below `netbackup/`).
-    pub(crate) async fn image_ids(
-        &self,
-        lsu: &LsuName,
-        prefix: &str,
-    ) -> Result<Vec<(ImageId, u64)>, OstError> {
-        let mut out = Vec::new();
-        for o in self.store().list(lsu, prefix).await? {
-            if let Ok(k) = ImageKey::parse(&o.key) {
-                if k.kind == ObjectKind::Descriptor {
-                    out.push((k.id, o.modified_unix));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Images of `lsu` matching `filter`.
-    pub(crate) async fn list_images(
-        &self,
-        lsu: &LsuName,
-        filter: &ImageFilter,
-    ) -> Result<Vec<ImageInfo>, OstError> {
-        self.check_lsu(lsu).await?;
-        let prefix = match &filter.basename_prefix {
-            Some(p) if !p.contains('/') => format!("{}{p}", root_prefix()),
-            _ => root_prefix(),
-        };
-        let mut out = Vec::new();
-        for (id, _) in self.image_ids(lsu, &prefix).await? {
-            let d = match self.load_descriptor(lsu, &id).await {
-                Ok(Some(d)) => d,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(%lsu, image = %id, error = %e, "skipping an unreadable descriptor");
-                    continue;
-                }
-            };
-            if !filter.matches(d.def()) {
-                continue;
-            }
-            if d.state == ost_model::ImageState::Pending && !filter.include_pending {
-                continue;
-            }
-            out.push(self.stored_info(lsu, &id, &d));
-        }
-        out.sort_by_key(|a| a.def.id());
-        Ok(out)
     }
 }

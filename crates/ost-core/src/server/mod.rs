@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod check;
 mod copy;
 mod health;
+mod image_list;
 pub(crate) mod images;
 mod keys;
 mod lsu;
@@ -13,6 +14,7 @@ mod meta;
 pub(crate) mod open;
 mod runtime_config;
 mod sweep;
+mod sweep_lease;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,6 +35,7 @@ use crate::store::{DataLayout, DataStore, ReadAhead};
 use crate::types::{Credentials, ServerProps, Statistics};
 use open::{DataPath, LsuOwner, VmsSession};
 
+pub(crate) use image_list::ImagePager;
 pub(crate) use lsu::LsuCache;
 
 /// An open storage server.
@@ -48,7 +51,8 @@ pub(crate) struct Server {
 
 impl Server {
     /// Opens the server: the steps of [`open`] in order (VMS session, cluster ONLINE,
-    /// tenant / user / policy, S3 key, data store), then the orphan sweep when configured.
+    /// tenant / user / policy, S3 key, data store), then, when configured, the orphan sweep at
+    /// open in the background (at most once per LSU per interval, bounded: `sweep_lease`).
     pub(crate) async fn open(
         name: ServerName,
         config: ServerConfig,
@@ -88,7 +92,7 @@ impl Server {
         if sweep {
             let s = server.clone();
             tokio::spawn(async move {
-                match s.sweep_orphans().await {
+                match s.sweep_at_open(&state_dir).await {
                     Ok(r) => tracing::info!(
                         images = r.images_removed.len(),
                         uploads = r.uploads_aborted,
@@ -117,6 +121,11 @@ impl Server {
     /// The data store.
     pub(crate) fn store(&self) -> &Arc<dyn DataStore> {
         &self.store
+    }
+
+    /// What every open of this server in the process shares.
+    pub(crate) fn shared(&self) -> &Arc<ServerShared> {
+        &self.shared
     }
 
     /// The event hub.
@@ -260,8 +269,9 @@ impl Server {
     }
 }
 
-/// Polls VMS events for an event channel until the channel is closed. Events already present
-/// when the channel opens are not delivered; each event is delivered once (by id).
+/// Polls VMS events for the event channels of a server until the last one is closed (one
+/// poller per server per process, see [`crate::events`]). Events already present when the
+/// first channel opens are not delivered; each event is published once (by id).
 pub(crate) async fn poll_cluster_events(server: Arc<Server>) {
     // Whole-second time filters: overlap each window a little and dedup by id.
     let overlap = Duration::from_secs(2);

@@ -25,6 +25,30 @@ pub(crate) struct ObjectEntry {
     pub(crate) modified_unix: u64,
 }
 
+/// Which open uploads of an LSU an upload sweep covers: keys under `prefix`, after `after`, up
+/// to and including `until`, at most `max` uploads (each bound off when `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct KeyRange {
+    /// Only keys starting with this.
+    pub(crate) prefix: String,
+    /// Only keys after this one.
+    pub(crate) after: Option<String>,
+    /// Only keys up to this one, itself included.
+    pub(crate) until: Option<String>,
+    /// At most this many uploads.
+    pub(crate) max: Option<usize>,
+}
+
+impl KeyRange {
+    /// Every key under `prefix`.
+    pub(crate) fn under(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Geometry of an image's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DataLayout {
@@ -139,6 +163,22 @@ pub(crate) trait DataStore: Send + Sync {
     async fn delete(&self, lsu: &LsuName, keys: &[String]) -> Result<(), OstError>;
     /// Objects under `prefix`.
     async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError>;
+    /// One page of the objects under `prefix` in key order: those after `after`, at most
+    /// `max` (fewer only at the end). This default lists everything and cuts the page out;
+    /// both stores do better (S3 asks for just the page, NFS walks directories in key order).
+    async fn list_page(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<ObjectEntry>, OstError> {
+        let mut all = self.list(lsu, prefix).await?;
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        all.retain(|o| after.is_none_or(|a| o.key.as_str() > a));
+        all.truncate(max);
+        Ok(all)
+    }
     /// A writer for a new image.
     async fn create_writer(
         &self,
@@ -173,13 +213,13 @@ pub(crate) trait DataStore: Send + Sync {
         dst_lsu: &LsuName,
         dst_key: &str,
     ) -> Result<u64, OstError>;
-    /// The unfinished uploads under `prefix` started at or before `older_than` (all when
+    /// The unfinished uploads in `range` started at or before `older_than` (all when
     /// `None`), except those whose key starts with one of `keep`: aborted, or with `dry_run`
     /// only counted, by the same rule; returns how many.
     async fn sweep_uploads(
         &self,
         lsu: &LsuName,
-        prefix: &str,
+        range: &KeyRange,
         older_than: Option<SystemTime>,
         keep: &[String],
         dry_run: bool,

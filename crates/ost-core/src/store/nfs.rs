@@ -13,8 +13,8 @@ use ost_model::image_key::data_segment_key;
 use ost_model::{ImageId, LsuName, OstError};
 
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StoredCheckpoint,
-    Written,
+    DataLayout, DataStore, ImageRead, ImageWriter, KeyRange, ObjectEntry, ReadAhead,
+    StoredCheckpoint, Written,
 };
 use crate::error;
 
@@ -40,6 +40,74 @@ fn parent_dirs(path: &Path) -> Result<(), OstError> {
             .map_err(|e| error::io(&format!("creating {}", dir.display()), &e))?;
     }
     Ok(())
+}
+
+/// One page of a listing: the files below `dir` whose key (path below `base`) starts with
+/// `prefix` and sorts after `after`, in key order, until `out` holds `max`. Directories are
+/// visited in the order of their keys (a directory `d` sorts as `d/`), and a directory whose
+/// keys all sort before `after` is not entered, so a page costs about one page of entries.
+fn walk_page(
+    dir: &Path,
+    base: &Path,
+    page: &PageWanted<'_>,
+    out: &mut Vec<ObjectEntry>,
+) -> std::io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut named = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let Ok(rel) = path.strip_prefix(base) else {
+            continue;
+        };
+        let is_dir = entry.file_type()?.is_dir();
+        let mut key = rel.to_string_lossy().into_owned();
+        if is_dir {
+            key.push('/');
+        }
+        named.push((key, path, is_dir));
+    }
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, path, is_dir) in named {
+        if out.len() >= page.max {
+            break;
+        }
+        if is_dir {
+            let before_after = page
+                .after
+                .is_some_and(|a| a > key.as_str() && !a.starts_with(key.as_str()));
+            let outside = !key.starts_with(page.prefix) && !page.prefix.starts_with(key.as_str());
+            if !before_after && !outside {
+                walk_page(&path, base, page, out)?;
+            }
+        } else if key.starts_with(page.prefix)
+            && !key.ends_with(".tmp")
+            && page.after.is_none_or(|a| key.as_str() > a)
+        {
+            let meta = fs::metadata(&path)?;
+            out.push(ObjectEntry {
+                key,
+                size: meta.len(),
+                modified_unix: meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What [`walk_page`] collects.
+struct PageWanted<'a> {
+    prefix: &'a str,
+    after: Option<&'a str>,
+    max: usize,
 }
 
 fn walk(dir: &Path, base: &Path, out: &mut Vec<ObjectEntry>) -> std::io::Result<()> {
@@ -151,6 +219,24 @@ impl DataStore for NfsStore {
         Ok(out)
     }
 
+    async fn list_page(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<ObjectEntry>, OstError> {
+        let base = self.root.join(lsu.as_str());
+        let start = match prefix.rfind('/') {
+            Some(i) => base.join(&prefix[..i]),
+            None => base.clone(),
+        };
+        let wanted = PageWanted { prefix, after, max };
+        let mut out = Vec::new();
+        walk_page(&start, &base, &wanted, &mut out).map_err(|e| error::io("listing", &e))?;
+        Ok(out)
+    }
+
     async fn create_writer(
         &self,
         lsu: &LsuName,
@@ -215,7 +301,7 @@ impl DataStore for NfsStore {
     async fn sweep_uploads(
         &self,
         _lsu: &LsuName,
-        _prefix: &str,
+        _range: &KeyRange,
         _older_than: Option<SystemTime>,
         _keep: &[String],
         _dry_run: bool,
@@ -403,5 +489,59 @@ impl ImageRead for NfsReader {
             at += n;
         }
         Ok(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pages of any size, concatenated, are the whole listing in key order (names chosen so
+    /// that directory order and key order differ: `a-b` sorts before `a/`).
+    #[tokio::test]
+    async fn pages_put_together_are_the_sorted_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = NfsStore::new(dir.path().to_path_buf());
+        let lsu = LsuName::new("pool").unwrap();
+        let keys = [
+            "netbackup/a/1/data/000000",
+            "netbackup/a/1/metadata",
+            "netbackup/a-b/1/metadata",
+            "netbackup/a0/1/metadata",
+            "netbackup/b/2/data/000000",
+            "netbackup/b/2/data/000001",
+            "netbackup/b/2/metadata",
+            "netbackup/b/2/nbmeta",
+            "netbackup/.vast-ost-sweep/9",
+            "other/x",
+        ];
+        for k in keys {
+            store.put(&lsu, k, b"x".to_vec(), false).await.unwrap();
+        }
+        for prefix in ["netbackup/", "netbackup/a", "netbackup/b/"] {
+            let mut all: Vec<String> = store
+                .list(&lsu, prefix)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.key)
+                .collect();
+            all.sort();
+            for max in [1, 2, 3, 100] {
+                let mut paged = Vec::new();
+                loop {
+                    let page = store
+                        .list_page(&lsu, prefix, paged.last().map(String::as_str), max)
+                        .await
+                        .unwrap();
+                    let n = page.len();
+                    paged.extend(page.into_iter().map(|o| o.key));
+                    if n < max {
+                        break;
+                    }
+                }
+                assert_eq!(paged, all, "prefix {prefix}, pages of {max}");
+            }
+        }
     }
 }

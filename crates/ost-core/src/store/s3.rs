@@ -8,12 +8,12 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::image_key::{data_prefix, staged_tail_key};
 use ost_model::{ImageId, LsuName, OstError};
 use vast_s3_data::copy::{CopyConfig, ObjectRef};
 use vast_s3_data::listing::{ListEntry, ListRequest};
-use vast_s3_data::multipart::{StaleUploads, SweepMode};
+use vast_s3_data::multipart::{StaleUploads, SweepMode, UploadRange};
 use vast_s3_data::objects::PutCondition;
 use vast_s3_data::{
     checksum, BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client,
@@ -22,7 +22,7 @@ use vast_s3_data::{
 
 use super::refusal::QuotaCheck;
 use super::{
-    DataLayout, DataStore, ImageRead, ImageWriter, ObjectEntry, ReadAhead, StagedTail,
+    DataLayout, DataStore, ImageRead, ImageWriter, KeyRange, ObjectEntry, ReadAhead, StagedTail,
     StoredCheckpoint, Written,
 };
 use crate::error;
@@ -151,6 +151,26 @@ async fn put_object(
     }
 }
 
+/// Keys S3 returns per ListObjectsV2 page at most.
+const S3_MAX_KEYS: usize = 1000;
+
+/// An object of a listing as the store reports it (prefixes are not objects).
+fn object_entry(e: ListEntry) -> Option<ObjectEntry> {
+    match e {
+        ListEntry::Object {
+            key,
+            size,
+            last_modified_ms,
+            ..
+        } => Some(ObjectEntry {
+            key,
+            size,
+            modified_unix: u64::try_from(last_modified_ms / 1000).unwrap_or(0),
+        }),
+        ListEntry::Prefix(_) => None,
+    }
+}
+
 /// The OST error of a failed write into `lsu` (VMS asked about ambiguous refusals).
 async fn write_error(
     quota: Option<&QuotaCheck>,
@@ -222,22 +242,32 @@ impl DataStore for S3Store {
                 .try_collect()
                 .await
                 .map_err(error::data)?;
-        Ok(entries
-            .into_iter()
-            .filter_map(|e| match e {
-                ListEntry::Object {
-                    key,
-                    size,
-                    last_modified_ms,
-                    ..
-                } => Some(ObjectEntry {
-                    key,
-                    size,
-                    modified_unix: u64::try_from(last_modified_ms / 1000).unwrap_or(0),
-                }),
-                ListEntry::Prefix(_) => None,
-            })
-            .collect())
+        Ok(entries.into_iter().filter_map(object_entry).collect())
+    }
+
+    async fn list_page(
+        &self,
+        lsu: &LsuName,
+        prefix: &str,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<ObjectEntry>, OstError> {
+        let request = ListRequest {
+            prefix: Some(prefix.to_owned()),
+            start_after: after.map(str::to_owned),
+            page_size: Some(i32::try_from(max.min(S3_MAX_KEYS)).unwrap_or(1000)),
+            ..ListRequest::default()
+        };
+        // The stream fetches a page only when the one before is used up: taking `max` entries
+        // asks for no page beyond them.
+        let entries: Vec<ListEntry> =
+            vast_s3_data::listing::list(&self.client, lsu.as_str(), request)
+                .try_filter(|e| std::future::ready(matches!(e, ListEntry::Object { .. })))
+                .take(max)
+                .try_collect()
+                .await
+                .map_err(error::data)?;
+        Ok(entries.into_iter().filter_map(object_entry).collect())
     }
 
     async fn create_writer(
@@ -342,22 +372,27 @@ impl DataStore for S3Store {
     async fn sweep_uploads(
         &self,
         lsu: &LsuName,
-        prefix: &str,
+        range: &KeyRange,
         older_than: Option<SystemTime>,
         keep: &[String],
         dry_run: bool,
     ) -> Result<usize, OstError> {
         let which = StaleUploads {
-            prefix: prefix.to_owned(),
+            prefix: range.prefix.clone(),
             cutoff: older_than,
             keep: keep.to_vec(),
+        };
+        let bounds = UploadRange {
+            after: range.after.clone(),
+            until: range.until.clone(),
+            max_uploads: range.max,
         };
         let mode = if dry_run {
             SweepMode::DryRun
         } else {
             SweepMode::Abort
         };
-        vast_s3_data::multipart::sweep_stale(&self.client, lsu.as_str(), &which, mode)
+        vast_s3_data::multipart::sweep_stale_in(&self.client, lsu.as_str(), &which, &bounds, mode)
             .await
             .map(|taken| taken.len())
             .map_err(error::data)

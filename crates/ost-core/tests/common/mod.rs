@@ -95,6 +95,62 @@ impl Env {
         config
     }
 
+    /// A plugin like [`Env::config_with`]'s but with its own state directory `state` (another
+    /// media server: its own stored key, capabilities cache and sweep markers).
+    pub fn plugin_at(&self, state: PathBuf, adjust: impl FnOnce(&mut ServerConfig)) -> Arc<Plugin> {
+        let mut config = self.config_with(adjust);
+        config.plugin.state_dir = state;
+        Plugin::init(config).unwrap()
+    }
+
+    /// The simulator's counter `name` (`s3.requests`, `s3.op.GetObject`, `vms.api.requests`).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.sim.faults().counter(name)
+    }
+
+    /// An object's bytes straight from the simulator's S3 (with the plugin's stored key), or
+    /// `None` when it does not exist.
+    pub fn s3_get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let client = self.s3_client();
+        self.rt
+            .block_on(vast_s3_data::objects::get(&client, bucket, key, None))
+            .unwrap()
+            .map(|o| o.data.to_vec())
+    }
+
+    /// Stores `count` copies of the descriptor of image `template` (a name of 10 characters)
+    /// as the descriptors of images `img_NNNNNN` (same length), `parallel` PUTs at a time,
+    /// straight through the simulator's S3: a large catalogue without writing each image.
+    pub fn clone_descriptors(&self, bucket: &str, template: &str, count: usize, parallel: usize) {
+        use futures::StreamExt as _;
+        assert_eq!(template.len(), 10);
+        let key = format!("netbackup/{template}/20261125120000/metadata");
+        let text = String::from_utf8(self.s3_get(bucket, &key).unwrap()).unwrap();
+        let client = self.s3_client();
+        self.rt.block_on(
+            futures::stream::iter(0..count)
+                .map(|i| {
+                    let name = format!("img_{i:06}");
+                    let body = text.replace(template, &name);
+                    let key = key.replace(template, &name);
+                    let client = client.clone();
+                    async move {
+                        vast_s3_data::objects::put(
+                            &client,
+                            bucket,
+                            &key,
+                            body.into_bytes().into(),
+                            &vast_s3_data::objects::PutCondition::Always,
+                        )
+                        .await
+                        .unwrap();
+                    }
+                })
+                .buffer_unordered(parallel)
+                .collect::<Vec<()>>(),
+        );
+    }
+
     pub fn plugin(&self) -> Arc<Plugin> {
         Plugin::init(self.config_with(|_| {})).unwrap()
     }
