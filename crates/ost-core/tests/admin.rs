@@ -34,6 +34,7 @@ fn check_server_runs_every_step_and_reports_them_live() {
             "cluster",
             "rules",
             "bootstrap",
+            "media-server",
             "access-key",
             "s3",
             "probe",

@@ -376,8 +376,8 @@ impl ControlPlane for Control {
     fn bucket_hard_limit(&self, _bucket: &str) -> Option<u64> {
         None
     }
-    fn may_access(&self, _identity: &S3Identity, bucket: &str) -> bool {
-        self.grants.lock().unwrap().contains_key(bucket)
+    fn may_access(&self, _identity: &S3Identity, request: &AccessRequest<'_>) -> bool {
+        self.grants.lock().unwrap().contains_key(request.bucket)
     }
     fn bucket_created_over_s3(&self, bucket: &str, _owner: &S3Identity) {
         self.grants.lock().unwrap().insert(bucket.to_owned(), true);
