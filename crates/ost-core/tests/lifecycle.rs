@@ -24,11 +24,16 @@ fn open_reuses_the_stored_key_and_reports_the_cluster() {
     let p2 = env.plugin();
     let s = env.open(&p2);
     p2.close_server(s).unwrap();
-    let keys = env.vms(async |c| {
-        let user = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
-        c.users().access_keys(user.id).await.unwrap()
+    let (keys, owner_keys) = env.vms(async |c| {
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
+        let owner = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
+        (
+            c.users().access_keys(user.id).await.unwrap(),
+            owner.access_keys,
+        )
     });
     assert_eq!(keys.len(), 1, "one key however many opens: {keys:?}");
+    assert!(owner_keys.is_empty(), "the buckets' owner needs no key");
     // The server is gone after close.
     assert!(matches!(
         p.server_props(s),
@@ -43,7 +48,7 @@ fn a_revoked_stored_key_is_replaced() {
     let s = env.open(&p);
     p.close_server(s).unwrap();
     env.vms(async |c| {
-        let user = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
         for k in c.users().access_keys(user.id).await.unwrap() {
             c.users()
                 .delete_access_key(user.id, &k.access_key)

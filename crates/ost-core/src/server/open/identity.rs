@@ -13,7 +13,6 @@ use vast_vms_client::{
 };
 
 use super::media_server::{data_policy_document, data_policy_name, media_server_user};
-
 use super::LsuOwner;
 use crate::config::{DataPathKind, ServerConfig};
 use crate::server::keys::{KeyStore, StoredKey};
