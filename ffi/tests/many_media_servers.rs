@@ -81,7 +81,10 @@ fn four_media_servers_share_the_lsu_with_one_key_each() {
         let text = stdout(out);
         for j in 0..MEDIA_SERVERS {
             let line = format!("IMAGE {}_s0 {}", image(j), 2u32 << 20);
-            assert!(text.contains(&line), "media server {i} misses {line}:\n{text}");
+            assert!(
+                text.contains(&line),
+                "media server {i} misses {line}:\n{text}"
+            );
         }
     }
 
@@ -89,7 +92,12 @@ fn four_media_servers_share_the_lsu_with_one_key_each() {
     all_at_once(&env, &configs, |i| {
         let out = env.dir.path().join(format!("restored-{i}"));
         let peer = image((i + 1) % MEDIA_SERVERS);
-        vec!["bench-get".into(), peer, out.display().to_string(), CALL.into()]
+        vec![
+            "bench-get".into(),
+            peer,
+            out.display().to_string(),
+            CALL.into(),
+        ]
     });
     for i in 0..MEDIA_SERVERS {
         let got = std::fs::read(env.dir.path().join(format!("restored-{i}"))).unwrap();
@@ -154,7 +162,10 @@ fn a_third_state_dir_with_a_taken_name_is_refused_without_breaking_the_others() 
         .map(|dir| {
             let config = env.media_server_config(&format!("twin-{dir}"));
             let text = std::fs::read_to_string(&config).unwrap();
-            let text = text.replace(&format!("media_server = \"twin-{dir}\""), "media_server = \"twin\"");
+            let text = text.replace(
+                &format!("media_server = \"twin-{dir}\""),
+                "media_server = \"twin\"",
+            );
             std::fs::write(&config, text).unwrap();
             config
         })
@@ -180,7 +191,9 @@ fn a_third_state_dir_with_a_taken_name_is_refused_without_breaking_the_others() 
     assert!(env.run_as(&twins[0], &["list", "twin"]).status.success());
     let listed = env.run_as(&twins[1], &["list", "twin"]);
     assert!(listed.status.success());
-    assert!(stdout(&listed).contains("IMAGE twin-a_s0") && stdout(&listed).contains("IMAGE twin-b_s0"));
+    assert!(
+        stdout(&listed).contains("IMAGE twin-a_s0") && stdout(&listed).contains("IMAGE twin-b_s0")
+    );
 }
 
 /// An installation from before the user per media server stored a key of the buckets' owner
@@ -204,7 +217,10 @@ fn an_upgraded_media_server_switches_to_its_own_user_and_revokes_its_old_key() {
     });
     let keys = env.dir.path().join("state-upgraded").join("keys");
     std::fs::create_dir_all(&keys).unwrap();
-    let stem = env.server_name().trim_start_matches("vast://").replace(':', "_");
+    let stem = env
+        .server_name()
+        .trim_start_matches("vast://")
+        .replace(':', "_");
     std::fs::write(
         keys.join(format!("{stem}.json")),
         serde_json::json!({
@@ -225,8 +241,7 @@ fn an_upgraded_media_server_switches_to_its_own_user_and_revokes_its_old_key() {
     assert!(out.status.success(), "{}\n{}", stdout(&out), env.log_text());
 
     let stored: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(keys.join(format!("{stem}.json"))).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(keys.join(format!("{stem}.json"))).unwrap()).unwrap();
     assert_ne!(stored["access_key"], old.access_key.as_str());
     let (owner, mine) = env.rt.block_on(async {
         let owner = vms.users().get(owner_id).await.unwrap();
@@ -238,8 +253,15 @@ fn an_upgraded_media_server_switches_to_its_own_user_and_revokes_its_old_key() {
             .unwrap();
         (owner, mine)
     });
-    assert!(owner.access_keys.is_empty(), "old key left: {:?}", owner.access_keys);
+    assert!(
+        owner.access_keys.is_empty(),
+        "old key left: {:?}",
+        owner.access_keys
+    );
     assert_eq!(stored["user_id"].as_u64(), Some(mine.id));
     assert_eq!(mine.access_keys.len(), 1);
-    assert_eq!(mine.access_keys[0].access_key, stored["access_key"].as_str().unwrap());
+    assert_eq!(
+        mine.access_keys[0].access_key,
+        stored["access_key"].as_str().unwrap()
+    );
 }

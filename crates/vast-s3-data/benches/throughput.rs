@@ -23,7 +23,7 @@ use vast_s3_data::{
     buckets, BufferBudget, ImageLocation, ImageReader, ReaderConfig, S3ClientBuilder,
     SegmentedWriter, WriterConfig,
 };
-use vast_sim::control::{ControlPlane, S3Identity};
+use vast_sim::control::{AccessRequest, ControlPlane, S3Identity};
 
 const AK: &str = "AKIDBENCH000000000000000";
 const SK: &str = "bench-secret-000000000000000000000000000000";

@@ -453,12 +453,18 @@ async fn identity_policies_decide_what_a_non_owner_may_do() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{user}");
-    assert_eq!(user["s3_policies"], json!([{"id": pid, "name": "backup-rw"}]));
+    assert_eq!(
+        user["s3_policies"],
+        json!([{"id": pid, "name": "backup-rw"}])
+    );
     let (_, listed) = call(&vms, Method::GET, "/api/s3policies/", None).await;
     assert_eq!(listed[0]["users"], json!(["media-1"]));
 
     let got = get().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"image");
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"image"
+    );
     s3.put_object()
         .bucket("shared-bucket")
         .key("img/2")
@@ -520,9 +526,21 @@ async fn identity_policies_decide_what_a_non_owner_may_do() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(s3_code(&get().await.unwrap_err()), "AccessDenied");
-    let (status, _) = call(&vms, Method::DELETE, &format!("/api/s3policies/{pid}/"), None).await;
+    let (status, _) = call(
+        &vms,
+        Method::DELETE,
+        &format!("/api/s3policies/{pid}/"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, user) = call(&vms, Method::GET, &format!("/api/users/{}/", other.user_id), None).await;
+    let (_, user) = call(
+        &vms,
+        Method::GET,
+        &format!("/api/users/{}/", other.user_id),
+        None,
+    )
+    .await;
     assert_eq!(user["s3_policies_ids"], json!([denying["id"]]));
     // The owner is unaffected by all of it.
     s3_client(&sim.s3_url(), &owner)

@@ -121,9 +121,13 @@ async fn identity_policy_and_policy_user_converge() -> anyhow::Result<()> {
     let tenant = boot.ensure_tenant("nbu").await?.into_inner();
     let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::*"]}]}"#;
 
-    let first = boot.ensure_identity_policy("nbu-data", doc, tenant.id).await?;
+    let first = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
     assert!(first.policy.was_created() && !first.restored);
-    let again = boot.ensure_identity_policy("nbu-data", doc, tenant.id).await?;
+    let again = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
     assert!(!again.policy.was_created() && !again.restored);
     let policy_id = first.policy.get().id;
     assert_eq!(again.policy.get().id, policy_id);
@@ -136,7 +140,9 @@ async fn identity_policy_and_policy_user_converge() -> anyhow::Result<()> {
             &serde_json::json!({"enabled": false, "policy": r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#}),
         )
         .await?;
-    let repaired = boot.ensure_identity_policy("nbu-data", doc, tenant.id).await?;
+    let repaired = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
     assert!(repaired.restored);
     let stored = client.s3_policies().get(policy_id).await?;
     assert!(stored.is_enabled());

@@ -237,7 +237,11 @@ impl Env {
                 &format!("state_dir = \"{}\"", own.display()),
                 1,
             )
-            .replacen("[plugin]\n", &format!("[plugin]\nmedia_server = \"{name}\"\n"), 1);
+            .replacen(
+                "[plugin]\n",
+                &format!("[plugin]\nmedia_server = \"{name}\"\n"),
+                1,
+            );
         let path = self.dir.path().join(format!("vast-ost-{name}.toml"));
         std::fs::write(&path, text).unwrap();
         path

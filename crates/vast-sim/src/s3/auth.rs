@@ -73,8 +73,12 @@ impl BucketAccess {
 pub(crate) fn iam_action(operation: &str) -> String {
     let action = match operation {
         "HeadObject" | "GetObject" => "GetObject",
-        "PutObject" | "CopyObject" | "CreateMultipartUpload" | "UploadPart"
-        | "UploadPartCopy" | "CompleteMultipartUpload" => "PutObject",
+        "PutObject"
+        | "CopyObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload" => "PutObject",
         "DeleteObjects" => "DeleteObject",
         "ListParts" => "ListMultipartUploadParts",
         "ListMultipartUploads" => "ListBucketMultipartUploads",

@@ -57,9 +57,10 @@ impl SimS3 {
         match self.store.create_bucket_checked(&bucket) {
             Ok(()) => {}
             Err(DataPlaneError::BucketExists(_))
-                if self
-                    .control
-                    .may_access(&identity, &AccessRequest::bucket("s3:CreateBucket", &bucket)) =>
+                if self.control.may_access(
+                    &identity,
+                    &AccessRequest::bucket("s3:CreateBucket", &bucket),
+                ) =>
             {
                 return Err(s3_error!(BucketAlreadyOwnedByYou));
             }

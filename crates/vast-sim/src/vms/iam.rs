@@ -70,7 +70,12 @@ pub(crate) fn decide(text: &str, request: &Request<'_>) -> Decision {
             .iter()
             .any(|f| s.get(*f).is_some());
         if unsupported
-            || !any_matches(s.get("Action"), |p| glob(&p.to_ascii_lowercase(), &request.action.to_ascii_lowercase()))
+            || !any_matches(s.get("Action"), |p| {
+                glob(
+                    &p.to_ascii_lowercase(),
+                    &request.action.to_ascii_lowercase(),
+                )
+            })
             || !any_matches(s.get("Resource"), |p| glob(p, &arn))
         {
             continue;
@@ -153,9 +158,18 @@ mod tests {
 
     #[test]
     fn allow_deny_and_wildcards() {
-        assert_eq!(decide(DOC, &req("s3:GetObject", "b1", Some("a/b"))), Decision::Allow);
-        assert_eq!(decide(DOC, &req("S3:getobject", "b1", Some("x"))), Decision::Allow);
-        assert_eq!(decide(DOC, &req("s3:ListBucket", "b1", None)), Decision::Allow);
+        assert_eq!(
+            decide(DOC, &req("s3:GetObject", "b1", Some("a/b"))),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(DOC, &req("S3:getobject", "b1", Some("x"))),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(DOC, &req("s3:ListBucket", "b1", None)),
+            Decision::Allow
+        );
         assert_eq!(
             decide(DOC, &req("s3:PutObject", "b1", Some("x"))),
             Decision::NotApplicable
@@ -164,7 +178,10 @@ mod tests {
             decide(DOC, &req("s3:GetObject", "b3", Some("x"))),
             Decision::NotApplicable
         );
-        assert_eq!(decide(DOC, &req("s3:DeleteObject", "b2", Some("a"))), Decision::Allow);
+        assert_eq!(
+            decide(DOC, &req("s3:DeleteObject", "b2", Some("a"))),
+            Decision::Allow
+        );
         assert_eq!(
             decide(DOC, &req("s3:DeleteObject", "b2", Some("keep/a"))),
             Decision::Deny

@@ -40,8 +40,8 @@ pub enum CheckOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckStep {
     /// Short machine name (`dns`, `tcp`, `tls`, `login`, `cluster`, `rules`, `bootstrap`,
-    /// `media-server`, `access-key`, `s3`, `probe`, `conditional-create`, `checksums`, `quota-answer`,
-    /// `object-lock`, `cluster-version`).
+    /// `media-server`, `access-key`, `s3`, `probe`, `conditional-create`, `checksums`,
+    /// `quota-answer`, `object-lock`, `cluster-version`).
     pub name: &'static str,
     /// What the step checks, for people.
     pub title: &'static str,

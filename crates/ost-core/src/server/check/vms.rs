@@ -166,9 +166,9 @@ pub(super) async fn identity(
         Err(e) => {
             let hint = match &e {
                 vast_vms_client::Error::PermissionDenied { .. } => format!(
-                    "{} may not create tenants, users, view policies or S3 identity policies: run `vast-ost \
-                     bootstrap` with an admin account once, or create tenant {:?} and user {:?} \
-                     by hand",
+                    "{} may not create tenants, users, view policies or S3 identity policies: \
+                     run `vast-ost bootstrap` with an admin account once, or create tenant {:?} \
+                     and user {:?} by hand",
                     auth.who(),
                     config.tenant,
                     config.s3_user
