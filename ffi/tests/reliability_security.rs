@@ -157,8 +157,13 @@ fn access_keys_the_plugin_creates_belong_to_its_own_user_and_tenant() {
         .filter(|u| u.access_keys.iter().any(|k| k.access_key == access_key))
         .collect();
     assert_eq!(holders.len(), 1, "key listed under {} users", holders.len());
+    // The media server's own user (`<s3_user>-<media_server>`), not the buckets' owner.
     let owner = holders[0];
-    assert_eq!(owner.name, "netbackup-s3");
+    assert!(
+        owner.name.starts_with("netbackup-s3-"),
+        "key of user {}",
+        owner.name
+    );
     assert_eq!(stored["user_id"].as_u64(), Some(owner.id));
     assert_ne!(
         owner.s3_superuser,
@@ -178,8 +183,9 @@ fn access_keys_the_plugin_creates_belong_to_its_own_user_and_tenant() {
         "the plugin left more than one key on its user"
     );
     println!(
-        "CHECKED VMS: access key {access_key} is listed only under user {} (id {}) and maps to \
-         tenant netbackup (id {tenant_id}); it is the user's only key; not an S3 superuser",
+        "CHECKED VMS: access key {access_key} is listed only under the media server's user {} \
+         (id {}) and maps to tenant netbackup (id {tenant_id}); it is the user's only key; not an \
+         S3 superuser",
         owner.name, owner.id
     );
 

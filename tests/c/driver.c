@@ -17,6 +17,8 @@
  *                                    (one stream: into FILE; "-" discards), timed
  *   driver LIB SERVER bench-delete NAME [STREAMS]   delete NAME_s0 .. NAME_s<STREAMS-1>
  *   driver LIB SERVER bench-small PREFIX COUNT SIZE  create, list and delete COUNT small images
+ *   driver LIB SERVER list PREFIX    print `IMAGE <basename> <size>` for each image of the first LSU
+ *                                    whose name starts with PREFIX (one media server's view)
  *
  * Credentials: VAST_OST_USER / VAST_OST_PASSWORD when set (STS_CRED_CLEAR), else the plugin's
  * configured ones. The plugin reads its configuration from VAST_OST_CONFIG.
@@ -1068,6 +1070,25 @@ static int run_bench_small(const char *prefix, uint64_t count, uint64_t size) {
     return 0;
 }
 
+/* list PREFIX: the images of the first LSU whose names start with PREFIX, one line each. */
+static int run_list(const char *prefix) {
+    start(0);
+    sts_list_handle_t list = 0;
+    sts_image_filter_t filter;
+    memset(&filter, 0, sizeof filter);
+    snprintf(filter.if_prefix, sizeof filter.if_prefix, "%s", prefix);
+    OK(api.stspi_open_image_list_v10(&lsu, &filter, &list));
+    sts_image_info_t info;
+    sts_status_t rc;
+    while ((rc = api.stspi_list_image_v10(list, &info)) == STS_EOK)
+        if (strncmp(info.imo_def.img_basename, prefix, strlen(prefix)) == 0)
+            printf("IMAGE %s %" PRIu64 "\n", info.imo_def.img_basename, (uint64_t)info.imo_size);
+    expect("stspi_list_image_v10 at the end", rc, STS_ENO_MORE_ENTRIES);
+    OK(api.stspi_close_image_list(list));
+    finish();
+    return 0;
+}
+
 static void *open_plugin(const char *path) {
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib) fail("dlopen %s: %s", path, dlerror());
@@ -1106,6 +1127,12 @@ int main(int argc, char **argv) {
     server_name = argv[2];
     mode = argv[3];
     if (strncmp(mode, "bench-", 6) == 0) return bench_main(argc, argv);
+    if (strcmp(mode, "list") == 0 && argc >= 5) {
+        void *lib = open_plugin(argv[1]);
+        int rc = run_list(argv[4]);
+        dlclose(lib);
+        return rc;
+    }
     uint64_t size = argc > 4 ? strtoull(argv[4], NULL, 10) : (24u << 20);
     if (size == 0 || size % BLOCK) {
         fprintf(stderr, "SIZE must be a non-zero multiple of 256 KiB\n");

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{data, default_lsu, image, write_all, Env, MIB, PART};
+use common::{data, default_lsu, image, write_all, Env, MEDIA_USER, MIB, PART};
 use ost_core::{CheckOutcome, CheckStep, CloseFlags, CreateFlags, Credentials};
 
 fn names(steps: &[CheckStep]) -> Vec<&'static str> {
@@ -34,6 +34,7 @@ fn check_server_runs_every_step_and_reports_them_live() {
             "cluster",
             "rules",
             "bootstrap",
+            "media-server",
             "access-key",
             "s3",
             "probe",
@@ -60,6 +61,12 @@ fn check_server_runs_every_step_and_reports_them_live() {
     assert!(
         detail("checksums").contains("x-amz-checksum-crc32c"),
         "{report:#?}"
+    );
+    // The media server's own S3 user and the identity policy that lets it use the buckets.
+    let media = detail("media-server");
+    assert!(
+        media.contains(MEDIA_USER) && media.contains("netbackup-s3-data (created)"),
+        "{media}"
     );
     assert_eq!(
         seen,

@@ -24,11 +24,16 @@ fn open_reuses_the_stored_key_and_reports_the_cluster() {
     let p2 = env.plugin();
     let s = env.open(&p2);
     p2.close_server(s).unwrap();
-    let keys = env.vms(async |c| {
-        let user = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
-        c.users().access_keys(user.id).await.unwrap()
+    let (keys, owner_keys) = env.vms(async |c| {
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
+        let owner = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
+        (
+            c.users().access_keys(user.id).await.unwrap(),
+            owner.access_keys,
+        )
     });
     assert_eq!(keys.len(), 1, "one key however many opens: {keys:?}");
+    assert!(owner_keys.is_empty(), "the buckets' owner needs no key");
     // The server is gone after close.
     assert!(matches!(
         p.server_props(s),
@@ -43,7 +48,7 @@ fn a_revoked_stored_key_is_replaced() {
     let s = env.open(&p);
     p.close_server(s).unwrap();
     env.vms(async |c| {
-        let user = c.users().by_name("netbackup-s3").await.unwrap().unwrap();
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
         for k in c.users().access_keys(user.id).await.unwrap() {
             c.users()
                 .delete_access_key(user.id, &k.access_key)
@@ -472,4 +477,49 @@ fn image_lists_are_exact_across_batch_boundaries() {
         p.list_images(s, &l, &ImageFilter::all()).unwrap().len(),
         complete.len()
     );
+}
+
+/// An administrator deletes the media server's S3 user (and with it its key) and disables the
+/// plugin's identity policy: the next open creates the user again with the policy attached,
+/// issues a key, enables the policy, and backups work.
+#[test]
+fn a_deleted_media_server_user_and_a_disabled_policy_are_repaired_at_the_next_open() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s = env.open(&p);
+    p.close_server(s).unwrap();
+    env.vms(async |c| {
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
+        c.users().delete(user.id).await.unwrap();
+        let policy = c
+            .s3_policies()
+            .by_name("netbackup-s3-data", None)
+            .await
+            .unwrap()
+            .unwrap();
+        c.s3_policies()
+            .update(policy.id, &serde_json::json!({"enabled": false}))
+            .await
+            .unwrap();
+    });
+    let s = env.open(&p);
+    let lsus = p.list_lsus(s).unwrap();
+    let h = p
+        .create_image(s, &lsus[0], &image("after_repair"), CreateFlags::empty())
+        .unwrap();
+    p.write_image(h, 0, b"x").unwrap();
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    let (user, policy) = env.vms(async |c| {
+        let user = c.users().by_name(MEDIA_USER).await.unwrap().unwrap();
+        let policy = c
+            .s3_policies()
+            .by_name("netbackup-s3-data", None)
+            .await
+            .unwrap()
+            .unwrap();
+        (user, policy)
+    });
+    assert!(policy.is_enabled());
+    assert!(user.has_s3_policy(policy.id));
+    assert_eq!(user.access_keys.len(), 1, "{:?}", user.access_keys);
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::Env;
 
-const STEPS: [&str; 15] = [
+const STEPS: [&str; 16] = [
     "dns",
     "tcp",
     "tls",
@@ -12,6 +12,7 @@ const STEPS: [&str; 15] = [
     "cluster",
     "rules",
     "bootstrap",
+    "media-server",
     "access-key",
     "s3",
     "probe",
@@ -54,7 +55,7 @@ fn check_passes_every_step_and_reports_json() {
         "{rules}"
     );
     // The probe object is gone afterwards.
-    assert!(v["steps"][9]["detail"]
+    assert!(v["steps"][10]["detail"]
         .as_str()
         .unwrap()
         .contains("deleted"));

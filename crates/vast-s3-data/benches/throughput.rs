@@ -23,7 +23,7 @@ use vast_s3_data::{
     buckets, BufferBudget, ImageLocation, ImageReader, ReaderConfig, S3ClientBuilder,
     SegmentedWriter, WriterConfig,
 };
-use vast_sim::control::{ControlPlane, S3Identity};
+use vast_sim::control::{AccessRequest, ControlPlane, S3Identity};
 
 const AK: &str = "AKIDBENCH000000000000000";
 const SK: &str = "bench-secret-000000000000000000000000000000";
@@ -376,8 +376,8 @@ impl ControlPlane for Control {
     fn bucket_hard_limit(&self, _bucket: &str) -> Option<u64> {
         None
     }
-    fn may_access(&self, _identity: &S3Identity, bucket: &str) -> bool {
-        self.grants.lock().unwrap().contains_key(bucket)
+    fn may_access(&self, _identity: &S3Identity, request: &AccessRequest<'_>) -> bool {
+        self.grants.lock().unwrap().contains_key(request.bucket)
     }
     fn bucket_created_over_s3(&self, bucket: &str, _owner: &S3Identity) {
         self.grants.lock().unwrap().insert(bucket.to_owned(), true);

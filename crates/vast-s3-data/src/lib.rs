@@ -43,6 +43,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod buckets;
 pub mod budget;
 pub mod capabilities;
@@ -59,6 +60,7 @@ pub mod objects;
 pub mod reader;
 pub mod writer;
 
+pub use actions::DATA_PATH_ACTIONS;
 pub use budget::{BudgetStats, BufferBudget};
 pub use capabilities::{ChecksumMode, ConditionalCreate, S3Modes};
 pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, TlsOptions};

@@ -43,6 +43,37 @@ impl fmt::Debug for S3Identity {
     }
 }
 
+/// One S3 request as authorisation sees it: an IAM action on a bucket, or on an object of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRequest<'a> {
+    /// The IAM action, `s3:GetObject`, `s3:ListBucket`, ...
+    pub action: String,
+    /// The bucket.
+    pub bucket: &'a str,
+    /// The object key, for object requests.
+    pub key: Option<&'a str>,
+}
+
+impl<'a> AccessRequest<'a> {
+    /// `action` on the bucket itself.
+    pub fn bucket(action: impl Into<String>, bucket: &'a str) -> Self {
+        Self {
+            action: action.into(),
+            bucket,
+            key: None,
+        }
+    }
+
+    /// `action` on the object `key` of `bucket`.
+    pub fn object(action: impl Into<String>, bucket: &'a str, key: &'a str) -> Self {
+        Self {
+            action: action.into(),
+            bucket,
+            key: Some(key),
+        }
+    }
+}
+
 /// Bytes and objects a bucket holds now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BucketUsage {
@@ -86,8 +117,10 @@ pub trait ControlPlane: Send + Sync + 'static {
     /// The hard limit in bytes of the quota that covers this bucket's view, if one is enforced
     /// (a limit of 0 or null is not enforced, as on VAST).
     fn bucket_hard_limit(&self, bucket: &str) -> Option<u64>;
-    /// Whether `identity` may use `bucket` (it owns it, or the bucket is in its tenant).
-    fn may_access(&self, identity: &S3Identity, bucket: &str) -> bool;
+    /// Whether `identity` may do `request` (it owns the bucket, is an S3 superuser of the
+    /// bucket's tenant, or an identity policy attached to it allows the action; a Deny in an
+    /// attached policy wins).
+    fn may_access(&self, identity: &S3Identity, request: &AccessRequest<'_>) -> bool;
     /// A bucket was created over S3 `CreateBucket`: the VMS side records its view (under `/`
     /// with the S3 default policy, as VAST does without an ENDPOINT view).
     fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity);

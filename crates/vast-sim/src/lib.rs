@@ -39,7 +39,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use config::SimConfig;
-pub use control::{BucketUsage, ControlPlane, DataPlane, DataPlaneError, S3Identity};
+pub use control::{
+    AccessRequest, BucketUsage, ControlPlane, DataPlane, DataPlaneError, S3Identity,
+};
 pub use faults::{Face, FaceFaults, FaultConfig, Faults};
 pub use profile::Profile;
 pub use s3_modes::{ChecksumHeaders, ConditionalCreate, QuotaAnswer, S3Modes};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::{start, start_in, FakeStore};
 use serde_json::json;
-use vast_sim::ControlPlane;
+use vast_sim::{AccessRequest, ControlPlane};
 
 #[tokio::test]
 async fn access_keys_create_disable_delete_and_limit() {
@@ -136,8 +136,8 @@ async fn s3_side_callbacks_and_access() {
     assert_eq!(views[0]["path"], "/from-s3");
     assert_eq!(views[0]["policy"], "s3_default_policy");
     assert_eq!(views[0]["bucket_owner"], "s3user");
-    assert!(vms.state.may_access(&identity, "from-s3"));
-    assert!(!vms.state.may_access(&identity, "unknown-bucket"));
+    assert!(vms.state.may_access(&identity, &list("from-s3")));
+    assert!(!vms.state.may_access(&identity, &list("unknown-bucket")));
 
     // Someone in another tenant who does not own it may not.
     let t2 = vms.create("/api/tenants/", json!({"name": "other"})).await;
@@ -154,7 +154,7 @@ async fn s3_side_callbacks_and_access() {
         .s3_identity(key2["access_key"].as_str().unwrap())
         .unwrap();
     assert_eq!(stranger.tenant_id, t2["id"].as_u64().unwrap());
-    assert!(!vms.state.may_access(&stranger, "from-s3"));
+    assert!(!vms.state.may_access(&stranger, &list("from-s3")));
 
     vms.state.bucket_deleted_over_s3("from-s3");
     let (_, views) = vms.admin("GET", "/api/views/?bucket=from-s3", None).await;
@@ -205,4 +205,9 @@ async fn state_persists_across_reopen() {
     assert_eq!(tenants.as_array().unwrap().len(), 2);
     let next = vms.create("/api/tenants/", json!({"name": "after"})).await;
     assert_eq!(next["id"], tenant_id + 1);
+}
+
+/// `s3:ListBucket` on `bucket`.
+fn list(bucket: &str) -> AccessRequest<'_> {
+    AccessRequest::bucket("s3:ListBucket", bucket)
 }

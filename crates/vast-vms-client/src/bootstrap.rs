@@ -10,7 +10,9 @@ use crate::query::Query;
 use crate::resources::users::AccessKeyPair;
 use crate::resources::view_policies::NewViewPolicy;
 use crate::resources::views::NewView;
-use crate::resources::{NewTenant, NewUser, Tenant, User, View, ViewPolicy};
+use crate::resources::{
+    NewS3Policy, NewTenant, NewUser, S3Policy, S3PolicyPatch, Tenant, User, View, ViewPolicy,
+};
 use crate::rules::ApiProfile;
 
 /// Name of VAST's built-in S3 view policy (matched case-insensitively).
@@ -106,6 +108,26 @@ impl S3UserSpec {
         }
         Ok(spec)
     }
+}
+
+/// What [`Bootstrap::ensure_identity_policy`] found.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EnsuredPolicy {
+    /// The policy, as found, created or restored.
+    pub policy: Ensured<S3Policy>,
+    /// It existed with another document or disabled, and was put back.
+    pub restored: bool,
+}
+
+/// What [`Bootstrap::ensure_policy_user`] found.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EnsuredPolicyUser {
+    /// The user, as found or created (with the policy attached).
+    pub user: Ensured<User>,
+    /// It existed without the policy, which was attached now.
+    pub attached: bool,
 }
 
 /// The bucket view to ensure.
@@ -251,6 +273,7 @@ impl Bootstrap {
             allow_delete_bucket: Some(true),
             local_provider_id: provider,
             password: None,
+            s3_policies_ids: None,
         };
         let created = users.create(&new).await;
         settle(created, || users.by_name_in(&spec.name, provider)).await
@@ -269,6 +292,111 @@ impl Bootstrap {
         }
         let created = policies.create(&NewViewPolicy::s3(name, tenant_id)).await;
         settle(created, || policies.by_name(name, tenant_id)).await
+    }
+
+    /// The S3 identity policy `name` of tenant `tenant_id` with the JSON document `document`:
+    /// created when missing; one that exists with another document (compared as JSON) or
+    /// disabled is put back to `document`, enabled (the caller owns the policy by its name).
+    pub async fn ensure_identity_policy(
+        &self,
+        name: &str,
+        document: &str,
+        tenant_id: u64,
+    ) -> Result<EnsuredPolicy, Error> {
+        let policies = self.client.s3_policies();
+        let found = match policies.by_name(name, Some(tenant_id)).await? {
+            Some(found) => found,
+            None => {
+                let new = NewS3Policy::new(name, document, Some(tenant_id));
+                let created = policies.create(&new).await;
+                match settle(created, || policies.by_name(name, Some(tenant_id))).await? {
+                    Ensured::Created(p) => {
+                        return Ok(EnsuredPolicy {
+                            policy: Ensured::Created(p),
+                            restored: false,
+                        })
+                    }
+                    Ensured::Existing(p) => p,
+                }
+            }
+        };
+        if found.is_enabled() && same_document(&found.policy, document) {
+            return Ok(EnsuredPolicy {
+                policy: Ensured::Existing(found),
+                restored: false,
+            });
+        }
+        let path = format!("s3policies/{}/", found.id);
+        let _: Option<serde_json::Value> = self
+            .client
+            .call(
+                Method::PATCH,
+                &path,
+                &Query::new(),
+                Some(&S3PolicyPatch::restore(document)),
+            )
+            .await?;
+        Ok(EnsuredPolicy {
+            policy: Ensured::Existing(policies.get(found.id).await?),
+            restored: true,
+        })
+    }
+
+    /// The S3 user `spec.name` with S3 identity policy `policy_id` attached: created with it
+    /// when missing (without `allow_create_bucket` / `allow_delete_bucket`: its rights come
+    /// from the policy), or the policy added to the user's `s3_policies_ids` (the others kept)
+    /// when it is not attached.
+    pub async fn ensure_policy_user(
+        &self,
+        spec: &S3UserSpec,
+        policy_id: u64,
+    ) -> Result<EnsuredPolicyUser, Error> {
+        let users = self.client.users();
+        let provider = spec.local_provider_id;
+        let found = match users.by_name_in(&spec.name, provider).await? {
+            Some(found) => found,
+            None => {
+                let new = NewUser {
+                    name: spec.name.clone(),
+                    uid: Some(spec.uid.unwrap_or_else(|| rand::random_range(UID_RANGE))),
+                    local_provider_id: provider,
+                    s3_policies_ids: Some(vec![policy_id]),
+                    ..NewUser::default()
+                };
+                let created = users.create(&new).await;
+                match settle(created, || users.by_name_in(&spec.name, provider)).await? {
+                    Ensured::Created(u) => {
+                        return Ok(EnsuredPolicyUser {
+                            user: Ensured::Created(u),
+                            attached: false,
+                        })
+                    }
+                    Ensured::Existing(u) => u,
+                }
+            }
+        };
+        if found.has_s3_policy(policy_id) {
+            return Ok(EnsuredPolicyUser {
+                user: Ensured::Existing(found),
+                attached: false,
+            });
+        }
+        let mut ids = found.s3_policy_ids();
+        ids.push(policy_id);
+        let patch = serde_json::json!({ "s3_policies_ids": ids });
+        let _: Option<serde_json::Value> = self
+            .client
+            .call(
+                Method::PATCH,
+                &format!("users/{}/", found.id),
+                &Query::new(),
+                Some(&patch),
+            )
+            .await?;
+        Ok(EnsuredPolicyUser {
+            user: Ensured::Existing(users.get(found.id).await?),
+            attached: true,
+        })
     }
 
     /// The bucket view for `spec` (step 3), created if missing. An existing view for the same
@@ -391,6 +519,17 @@ where
             None => Err(err),
         },
         Err(err) => Err(err),
+    }
+}
+
+/// Whether two policy documents say the same (compared as JSON, so VMS may reformat).
+fn same_document(stored: &str, wanted: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(stored),
+        serde_json::from_str::<serde_json::Value>(wanted),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => stored == wanted,
     }
 }
 

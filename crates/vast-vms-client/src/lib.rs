@@ -72,7 +72,10 @@ mod client_tests;
 mod mock;
 
 pub use auth::Credentials;
-pub use bootstrap::{Bootstrap, BucketSpec, EndpointSpec, Ensured, S3Endpoint, S3UserSpec};
+pub use bootstrap::{
+    Bootstrap, BucketSpec, EndpointSpec, Ensured, EnsuredPolicy, EnsuredPolicyUser, S3Endpoint,
+    S3UserSpec,
+};
 pub use builder::ClientBuilder;
 pub use client::VmsClient;
 pub use config::{ClientConfig, DEFAULT_API_VERSION, DEFAULT_USER_AGENT};

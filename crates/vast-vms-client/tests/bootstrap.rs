@@ -109,3 +109,72 @@ async fn keys_are_issued_and_revoked_and_the_endpoint_resolves() -> anyhow::Resu
     assert!(matches!(missing, Error::Missing { .. }), "{missing}");
     Ok(())
 }
+
+/// The plugin's S3 identity policy and a media server's user: created once, found the second
+/// time; an administrator's edit (document changed, policy disabled) is put back; a detached
+/// policy is attached again without dropping the other policies the user holds.
+#[tokio::test]
+async fn identity_policy_and_policy_user_converge() -> anyhow::Result<()> {
+    let h = Harness::start().await?;
+    let client = h.admin()?;
+    let boot = client.bootstrap();
+    let tenant = boot.ensure_tenant("nbu").await?.into_inner();
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::*"]}]}"#;
+
+    let first = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
+    assert!(first.policy.was_created() && !first.restored);
+    let again = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
+    assert!(!again.policy.was_created() && !again.restored);
+    let policy_id = first.policy.get().id;
+    assert_eq!(again.policy.get().id, policy_id);
+    assert_eq!(again.policy.get().tenant_id, Some(tenant.id));
+
+    client
+        .s3_policies()
+        .update(
+            policy_id,
+            &serde_json::json!({"enabled": false, "policy": r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#}),
+        )
+        .await?;
+    let repaired = boot
+        .ensure_identity_policy("nbu-data", doc, tenant.id)
+        .await?;
+    assert!(repaired.restored);
+    let stored = client.s3_policies().get(policy_id).await?;
+    assert!(stored.is_enabled());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stored.policy)?,
+        serde_json::from_str::<serde_json::Value>(doc)?
+    );
+
+    let spec = S3UserSpec::new("nbu-s3-media1").for_tenant(&tenant);
+    let user = boot.ensure_policy_user(&spec, policy_id).await?;
+    assert!(user.user.was_created());
+    assert!(user.user.get().has_s3_policy(policy_id));
+    assert_eq!(user.user.get().allow_create_bucket, Some(false));
+    let same = boot.ensure_policy_user(&spec, policy_id).await?;
+    assert!(!same.user.was_created() && !same.attached);
+
+    let other = boot
+        .ensure_identity_policy("admin-extra", doc, tenant.id)
+        .await?
+        .policy
+        .into_inner();
+    let uid = user.user.get().id;
+    client
+        .users()
+        .update(uid, &serde_json::json!({"s3_policies_ids": [other.id]}))
+        .await?;
+    let reattached = boot.ensure_policy_user(&spec, policy_id).await?;
+    assert!(reattached.attached);
+    let mut ids = reattached.user.get().s3_policy_ids();
+    ids.sort_unstable();
+    assert_eq!(ids, [policy_id, other.id]);
+    let listed = client.s3_policies().get(policy_id).await?;
+    assert_eq!(listed.users, ["nbu-s3-media1"]);
+    Ok(())
+}

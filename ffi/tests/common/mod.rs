@@ -222,12 +222,39 @@ impl Env {
 
     /// Runs the driver in `mode` with NetBackup-style credentials (the sim's admin).
     pub fn run(&self, mode: &[&str]) -> Output {
+        self.run_as(&self.config, mode)
+    }
+
+    /// A configuration file for another media server on the same cluster: this one's, with
+    /// its own `state_dir` (`<dir>/state-<name>`) and `media_server = "<name>"`.
+    pub fn media_server_config(&self, name: &str) -> PathBuf {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let state = self.dir.path().join("state");
+        let own = self.dir.path().join(format!("state-{name}"));
+        let text = text
+            .replacen(
+                &format!("state_dir = \"{}\"", state.display()),
+                &format!("state_dir = \"{}\"", own.display()),
+                1,
+            )
+            .replacen(
+                "[plugin]\n",
+                &format!("[plugin]\nmedia_server = \"{name}\"\n"),
+                1,
+            );
+        let path = self.dir.path().join(format!("vast-ost-{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs the driver in `mode` with the configuration file `config` (one media server's).
+    pub fn run_as(&self, config: &Path, mode: &[&str]) -> Output {
         let (user, password) = self.sim.admin_credentials();
         let out = Command::new(&self.driver)
             .arg(library())
             .arg(self.server_name())
             .args(mode)
-            .env("VAST_OST_CONFIG", &self.config)
+            .env("VAST_OST_CONFIG", config)
             .env("VAST_OST_USER", user)
             .env("VAST_OST_PASSWORD", password)
             .output()

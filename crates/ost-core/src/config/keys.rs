@@ -243,6 +243,12 @@ pub static PLUGIN_KEYS: &[Key<PluginSection>] = &[
         plain!(buffer_budget),
         "bytes all data-path buffers of the process may hold together"
     ),
+    key!(
+        media_server,
+        Kind::Text,
+        plain!(opt media_server),
+        "this media server's name; its S3 user is <s3_user>-<media_server> (host name when unset)"
+    ),
 ];
 
 /// The keys of a `[servers."vast://..."]` section, in the order `docs/configuration.md`

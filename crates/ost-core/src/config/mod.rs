@@ -58,6 +58,19 @@ pub struct PluginSection {
     pub worker_threads: usize,
     /// Bytes all data-path buffers of the process may hold together.
     pub buffer_budget: u64,
+    /// This media server's name on the cluster (its S3 user is `<s3_user>-<media_server>`);
+    /// the host name when unset.
+    pub media_server: Option<String>,
+}
+
+impl PluginSection {
+    /// The media server's name: `media_server`, else this host's name.
+    pub fn media_server_name(&self) -> String {
+        self.media_server
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(crate::image::host_name)
+    }
 }
 
 impl Default for PluginSection {
@@ -68,6 +81,7 @@ impl Default for PluginSection {
             state_dir: PathBuf::from("/usr/openv/var/vast-ost"),
             worker_threads: 4,
             buffer_budget: 1 << 30,
+            media_server: None,
         }
     }
 }

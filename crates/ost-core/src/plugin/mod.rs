@@ -203,11 +203,13 @@ impl Plugin {
         credentials: Option<Credentials>,
     ) -> Result<Arc<Server>, OstError> {
         let shared = self.shared.for_server(&name);
+        let media_server = self.config.plugin.media_server_name();
         self.block_on(Server::open(
             name,
             config,
             credentials,
             self.config.plugin.state_dir.clone(),
+            &media_server,
             self.budget.clone(),
             shared,
         ))

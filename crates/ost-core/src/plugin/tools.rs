@@ -57,9 +57,11 @@ impl Plugin {
         let name = self.claim(name)?;
         let config = self.config.server(&name);
         let state_dir = self.config.plugin.state_dir.clone();
+        let media_server = self.config.plugin.media_server_name();
         let budget = self.budget().clone();
         self.block_on(async move {
-            Ok(check_server(&name, &config, credentials, state_dir, budget, on_step).await)
+            let local = (state_dir, media_server.as_str());
+            Ok(check_server(&name, &config, credentials, local, budget, on_step).await)
         })
     }
 

@@ -1,9 +1,11 @@
 //! The S3 key of a storage server, stored in the state directory so that every open reuses it
-//! (a new key per open would leak keys: VAST allows two per user).
+//! (a new key per open would leak keys: VAST allows two per user). The key belongs to this
+//! media server's own S3 user (`open/media_server.rs`), so each media server holds one key.
 //!
 //! File: `<state_dir>/keys/<server>.json`, mode 0600, written atomically (`private_file`); a
 //! lock file around the check-issue-save sequence keeps concurrent processes from issuing two
-//! keys.
+//! keys. Only the key stored here is ever revoked (after its replacement is stored): a key
+//! another state directory issued, maybe in use by a running job elsewhere, is never touched.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -11,11 +13,14 @@ use std::sync::Arc;
 
 use ost_model::{OstError, ServerName};
 use serde::{Deserialize, Serialize};
-use vast_vms_client::{Secret, VmsClient};
+use vast_vms_client::{Secret, User, VmsClient};
 
 use crate::error;
 use crate::plugin::ChildCloses;
 use crate::private_file;
+
+/// The number of S3 keys VAST lets one user hold.
+pub(crate) const MAX_KEYS_PER_USER: usize = 2;
 
 /// A stored key pair.
 #[derive(Clone, Serialize, Deserialize)]
@@ -74,12 +79,14 @@ impl KeyStore {
         private_file::write_private(&self.file, &body, "the S3 key file")
     }
 
-    /// The key to use for `user_id`: the stored one when VMS still lists it enabled for that
-    /// user, else a new one (the old stored one is revoked). Serialised across processes.
+    /// The key to use for `user`: the stored one when VMS still lists it enabled for that
+    /// user, else a new one (the old stored one, of this user or of another, e.g. the bucket
+    /// owner's before the upgrade to a user per media server, is then revoked). Serialised
+    /// across processes.
     pub(crate) async fn obtain(
         &self,
         vms: &VmsClient,
-        user_id: u64,
+        user: &User,
         tenant_id: Option<u64>,
     ) -> Result<StoredKey, OstError> {
         private_file::ensure_private_dir(&self.dir)?;
@@ -96,7 +103,7 @@ impl KeyStore {
                 cause: e.to_string(),
             })?
             .map_err(|e| error::io("locking the key file", &e))?;
-        let result = self.obtain_locked(vms, user_id, tenant_id).await;
+        let result = self.obtain_locked(vms, user, tenant_id).await;
         // Unlocked before the descriptor leaves the registry, closed after.
         if let Err(e) = lock.unlock() {
             tracing::warn!(error = %e, "unlocking the key file failed; closing it releases it");
@@ -109,9 +116,10 @@ impl KeyStore {
     async fn obtain_locked(
         &self,
         vms: &VmsClient,
-        user_id: u64,
+        user: &User,
         tenant_id: Option<u64>,
     ) -> Result<StoredKey, OstError> {
+        let user_id = user.id;
         let stored = self.load();
         if let Some(key) = stored.as_ref().filter(|k| k.user_id == user_id) {
             let listed = vms.users().access_keys(user_id).await.map_err(error::vms)?;
@@ -125,10 +133,10 @@ impl KeyStore {
             tracing::info!(access_key = %key.access_key, "the stored S3 key is gone or disabled; issuing a new one");
         }
         let boot = vms.bootstrap();
-        let pair = boot
-            .issue_access_key(user_id, tenant_id)
-            .await
-            .map_err(error::vms)?;
+        let pair = match boot.issue_access_key(user_id, tenant_id).await {
+            Ok(pair) => pair,
+            Err(e) => return Err(self.refused(vms, user, e).await),
+        };
         let key = StoredKey {
             user_id,
             access_key: pair.access_key,
@@ -148,6 +156,34 @@ impl KeyStore {
         }
         tracing::info!(access_key = %key.access_key, "issued and stored a new S3 key");
         Ok(key)
+    }
+}
+
+impl KeyStore {
+    /// Why VMS refused a new key for `user`: at VAST's limit of keys per user, an error that
+    /// names the cause and the fix (no key held by someone else is revoked to make room); else
+    /// VMS's answer as it came.
+    async fn refused(&self, vms: &VmsClient, user: &User, err: vast_vms_client::Error) -> OstError {
+        let held = match vms.users().access_keys(user.id).await {
+            Ok(keys) => keys,
+            Err(_) => return error::vms(err),
+        };
+        if held.len() < MAX_KEYS_PER_USER {
+            return error::vms(err);
+        }
+        let keys: Vec<&str> = held.iter().map(|k| k.access_key.as_str()).collect();
+        OstError::PermissionDenied {
+            cause: format!(
+                "S3 user {:?} already holds VAST's {MAX_KEYS_PER_USER} keys ({}), none of them \
+                 stored in {}: another media server uses the same media_server name (give each \
+                 media server its own media_server in [plugin]), or a key is stale (delete it \
+                 in VMS: Users > {} > S3 keys); VMS answered: {err}",
+                user.name,
+                keys.join(", "),
+                self.dir.display(),
+                user.name,
+            ),
+        }
     }
 }
 

@@ -51,23 +51,25 @@ pub(crate) struct Server {
 
 impl Server {
     /// Opens the server: the steps of [`open`] in order (VMS session, cluster ONLINE,
-    /// tenant / user / policy, S3 key, data store), then, when configured, the orphan sweep at
-    /// open in the background (at most once per LSU per interval, bounded: `sweep_lease`).
+    /// tenant / users / policies, S3 key, data store), then, when configured, the orphan sweep
+    /// at open in the background (at most once per LSU per interval, bounded: `sweep_lease`).
+    /// `media_server` names this media server on the cluster (its S3 user).
     pub(crate) async fn open(
         name: ServerName,
         config: ServerConfig,
         credentials: Option<Credentials>,
         state_dir: PathBuf,
+        media_server: &str,
         budget: BufferBudget,
         shared: Arc<ServerShared>,
     ) -> Result<Arc<Self>, OstError> {
         let VmsSession { vms, .. } = open::connect_vms(&name, &config, credentials).await?;
         let cluster = open::verify_cluster(&vms).await?;
         let profile = vast_vms_client::ApiProfile::for_version(cluster.sw_version.as_deref());
-        let identity = open::ensure_identity(&vms, &config, profile)
+        let identity = open::ensure_identity(&vms, &config, profile, media_server)
             .await
             .map_err(error::vms)?;
-        let key = open::obtain_data_key(&config, &state_dir, &name, &vms, &identity).await?;
+        let key = open::obtain_data_key(&state_dir, &name, &vms, &identity).await?;
         let scope = open::GateScope {
             state_dir: &state_dir,
             server: &name,

@@ -16,6 +16,9 @@ use vast_sim::faults::FaultConfig;
 use vast_sim::{SimConfig, VastSim};
 
 pub const MIB: usize = 1 << 20;
+/// The `media_server` of the tests' plugins, and the S3 user it reads and writes with.
+pub const MEDIA_SERVER: &str = "ms-test";
+pub const MEDIA_USER: &str = "netbackup-s3-ms-test";
 /// The simulator's smallest multipart part.
 pub const PART: u64 = 5 << 20;
 
@@ -88,6 +91,7 @@ impl Env {
         adjust(&mut server);
         let mut config = PluginConfig::default();
         config.plugin.state_dir = self.state_dir();
+        config.plugin.media_server = Some(MEDIA_SERVER.to_owned());
         config.plugin.worker_threads = 2;
         config.plugin.buffer_budget = 256 << 20;
         config.plugin.log_level = "warn".to_owned();

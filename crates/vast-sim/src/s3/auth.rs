@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
-use s3s::dto::{CopyObjectInput, CopySource, UploadPartCopyInput};
+use s3s::dto::{CopyObjectInput, CopySource, DeleteObjectsInput, UploadPartCopyInput};
 use s3s::path::S3Path;
 use s3s::{s3_error, S3Request, S3Result};
 
 use super::store::ObjectStore;
-use crate::control::{ControlPlane, S3Identity};
+use crate::control::{AccessRequest, ControlPlane, S3Identity};
 use crate::faults::Faults;
 
 /// Looks secrets up by access key (unknown or disabled: `InvalidAccessKeyId`).
@@ -34,9 +34,10 @@ impl S3Auth for KeyAuth {
     }
 }
 
-/// Counts each operation, refuses anonymous requests, and checks the bucket (and a copy's
-/// source bucket) against `ControlPlane::may_access`. The identity is left in the request's
-/// extensions for the operation.
+/// Counts each operation, refuses anonymous requests, and asks `ControlPlane::may_access`
+/// whether the identity may do the operation's IAM action ([`iam_action`]) on the bucket or
+/// key it names (and `s3:GetObject` on a copy's source; `s3:DeleteObject` on every key of a
+/// DeleteObjects). The identity is left in the request's extensions for the operation.
 pub(crate) struct BucketAccess {
     pub(crate) control: Arc<dyn ControlPlane>,
     pub(crate) store: Arc<ObjectStore>,
@@ -44,21 +45,21 @@ pub(crate) struct BucketAccess {
 }
 
 impl BucketAccess {
-    fn check_bucket(&self, identity: &S3Identity, bucket: &str) -> S3Result<()> {
+    fn check(&self, identity: &S3Identity, request: &AccessRequest<'_>) -> S3Result<()> {
         // A bucket that does not exist is left to the operation (NoSuchBucket).
-        if self.store.has_bucket(bucket) && !self.control.may_access(identity, bucket) {
+        if self.store.has_bucket(request.bucket) && !self.control.may_access(identity, request) {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
         Ok(())
     }
 
     fn check_source<T>(&self, req: &S3Request<T>, source: &CopySource) -> S3Result<()> {
-        let identity = req
-            .extensions
-            .get::<S3Identity>()
-            .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))?;
+        let identity = identity(req)?;
         match source {
-            CopySource::Bucket { bucket, .. } => self.check_bucket(identity, bucket),
+            CopySource::Bucket { bucket, key, .. } => self.check(
+                &identity,
+                &AccessRequest::object("s3:GetObject", bucket, key),
+            ),
             _ => Err(s3_error!(
                 NotImplemented,
                 "Only bucket/key copy sources are supported"
@@ -67,10 +68,33 @@ impl BucketAccess {
     }
 }
 
+/// The IAM action of an S3 operation (AWS's table for the operations the simulator serves;
+/// any other is `s3:<Operation>`).
+pub(crate) fn iam_action(operation: &str) -> String {
+    let action = match operation {
+        "HeadObject" | "GetObject" => "GetObject",
+        "PutObject"
+        | "CopyObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload" => "PutObject",
+        "DeleteObjects" => "DeleteObject",
+        "ListParts" => "ListMultipartUploadParts",
+        "ListMultipartUploads" => "ListBucketMultipartUploads",
+        "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
+        "ListBuckets" => "ListAllMyBuckets",
+        "DeleteBucketTagging" => "PutBucketTagging",
+        other => other,
+    };
+    format!("s3:{action}")
+}
+
 #[async_trait::async_trait]
 impl S3Access for BucketAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        self.faults.count(&format!("s3.op.{}", cx.s3_op().name()));
+        let operation = cx.s3_op().name();
+        self.faults.count(&format!("s3.op.{operation}"));
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Anonymous access is not allowed"));
         };
@@ -78,12 +102,16 @@ impl S3Access for BucketAccess {
             .control
             .s3_identity(&super::credential::access_key(&credentials.access_key))
             .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
-        let is_create = cx.s3_op().name() == "CreateBucket";
-        match cx.s3_path() {
-            S3Path::Root => {}
-            S3Path::Bucket { bucket } | S3Path::Object { bucket, .. } => {
-                if !is_create {
-                    self.check_bucket(&identity, bucket)?;
+        // CreateBucket is decided by `allow_create_bucket`, DeleteObjects key by key.
+        if !matches!(operation, "CreateBucket" | "DeleteObjects") {
+            let action = iam_action(operation);
+            match cx.s3_path() {
+                S3Path::Root => {}
+                S3Path::Bucket { bucket } => {
+                    self.check(&identity, &AccessRequest::bucket(action, bucket))?;
+                }
+                S3Path::Object { bucket, key } => {
+                    self.check(&identity, &AccessRequest::object(action, bucket, key))?;
                 }
             }
         }
@@ -97,6 +125,20 @@ impl S3Access for BucketAccess {
 
     async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
         self.check_source(req, &req.input.copy_source)
+    }
+
+    /// Every key must be deletable; one that is not refuses the whole request (AWS would
+    /// answer per key inside a 200; the plugin treats both as a failed delete).
+    async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
+        let identity = identity(req)?;
+        let bucket = &req.input.bucket;
+        for object in &req.input.delete.objects {
+            self.check(
+                &identity,
+                &AccessRequest::object("s3:DeleteObject", bucket, &object.key),
+            )?;
+        }
+        Ok(())
     }
 }
 

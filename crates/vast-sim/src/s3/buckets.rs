@@ -7,7 +7,7 @@ use super::auth::identity;
 use super::meta::timestamp;
 use super::store::data_plane_error;
 use super::SimS3;
-use crate::control::DataPlaneError;
+use crate::control::{AccessRequest, DataPlaneError};
 
 impl SimS3 {
     pub(crate) async fn list_buckets(
@@ -25,7 +25,10 @@ impl SimS3 {
         };
         let buckets = all
             .into_iter()
-            .filter(|(name, _)| self.control.may_access(&identity, name))
+            .filter(|(name, _)| {
+                self.control
+                    .may_access(&identity, &AccessRequest::bucket("s3:ListBucket", name))
+            })
             .map(|(name, created)| Bucket {
                 name: Some(name),
                 creation_date: Some(timestamp(created)),
@@ -53,7 +56,12 @@ impl SimS3 {
         }
         match self.store.create_bucket_checked(&bucket) {
             Ok(()) => {}
-            Err(DataPlaneError::BucketExists(_)) if self.control.may_access(&identity, &bucket) => {
+            Err(DataPlaneError::BucketExists(_))
+                if self.control.may_access(
+                    &identity,
+                    &AccessRequest::bucket("s3:CreateBucket", &bucket),
+                ) =>
+            {
                 return Err(s3_error!(BucketAlreadyOwnedByYou));
             }
             Err(e) => return Err(data_plane_error(e)),

@@ -5,7 +5,9 @@
 //!   disabled key gets 403 `InvalidAccessKeyId`, a wrong signature `SignatureDoesNotMatch`, an
 //!   anonymous request `AccessDenied`. Keys may hold `/` and `+`, as VAST's do: the credential
 //!   scope is split from the right (`credential.rs`). Every request naming an existing bucket (and a copy's
-//!   source bucket) must pass [`ControlPlane::may_access`]. The region is not checked.
+//!   source, and every key of a DeleteObjects) must pass [`ControlPlane::may_access`] for the
+//!   operation's IAM action (`auth::iam_action`): the bucket's owner, an S3 superuser of its
+//!   tenant, or an identity policy grant, a Deny winning. The region is not checked.
 //! - **Buckets.** `CreateBucket` needs `allow_create_bucket` and is reported with
 //!   [`ControlPlane::bucket_created_over_s3`]; `DeleteBucket` needs `allow_delete_bucket`, only
 //!   empties a bucket with no objects and no open multipart uploads, and is reported with

@@ -7,7 +7,8 @@
 //!
 //! Collections: `clusters`, `vms`, `versions`, `tenants`, `viewpolicies`, `views` (a view with
 //! the S3 protocol *is* a bucket: the object store's bucket appears and disappears with it),
-//! `quotas`, `users` (+ `users/<id>/access_keys/`), `locals3keys`, `s3keys`, `apitokens`,
+//! `quotas`, `users` (+ `users/<id>/access_keys/`), `s3policies` (S3 identity policies,
+//! which with bucket ownership decide S3 authorisation: `s3policies.rs`), `locals3keys`, `s3keys`, `apitokens`,
 //! `vippools`, `events`, `alarms`, `vtasks` and `capacity`. See `shared/reference/vms-api.md`.
 //!
 //! **Simulator extension:** every `PROTOCOLS` VIP pool the simulator seeds carries
@@ -23,11 +24,13 @@ mod apitokens;
 mod auth;
 mod error;
 mod events;
+mod iam;
 mod paths;
 mod query;
 mod quotas;
 mod resources;
 mod router;
+mod s3policies;
 mod schema;
 mod store;
 mod system;
@@ -42,7 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use hyper::body::Incoming;
 use hyper::Request;
 
-use crate::control::{BucketUsage, ControlPlane, DataPlane, S3Identity};
+use crate::control::{AccessRequest, BucketUsage, ControlPlane, DataPlane, S3Identity};
 use crate::faults::Faults;
 use crate::http::{FaceFuture, Handler};
 use crate::SimConfig;
@@ -155,8 +158,8 @@ impl ControlPlane for VmsState {
         quotas::bucket_hard_limit(&self.lock(), bucket)
     }
 
-    fn may_access(&self, identity: &S3Identity, bucket: &str) -> bool {
-        views::may_access(&self.lock(), identity, bucket)
+    fn may_access(&self, identity: &S3Identity, request: &AccessRequest<'_>) -> bool {
+        s3policies::may_access(&self.lock(), identity, request)
     }
 
     fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {

@@ -13,7 +13,7 @@ use super::router::{Call, Ctx};
 use super::schema::{self, Kind};
 use super::store::{Db, Row};
 use super::values::{guid, now_iso};
-use super::{quotas, system, tenancy, views, VmsState};
+use super::{quotas, s3policies, system, tenancy, views, VmsState};
 use crate::control::{BucketUsage, DataPlaneError};
 use crate::Profile;
 
@@ -184,6 +184,9 @@ impl VmsState {
         }
         events::record_change(&mut db, &self.config, kind, id, "deleted");
         db.table(kind.name).rows.remove(&id);
+        if kind.name == "s3policies" {
+            s3policies::detach_everywhere(&mut db, id);
+        }
         if kind.name == "users" {
             db.access_keys.retain(|k| k.user_id != id);
             db.passwords.remove(&id);
@@ -285,7 +288,11 @@ fn prepare(
     match kind.name {
         "views" => views::prepare(db, profile, ctx, old, row),
         "quotas" => quotas::prepare(db, old, row),
-        "users" => tenancy::prepare_user(db, profile, old, row),
+        "users" => {
+            s3policies::check_user_policies(db, row)?;
+            tenancy::prepare_user(db, profile, old, row)
+        }
+        "s3policies" => s3policies::prepare(db, row).map(|()| Effects::default()),
         "tenants" | "viewpolicies" | "vippools" => {
             tenancy::prepare(db, profile, kind, me, row).map(|()| Effects::default())
         }
@@ -357,6 +364,7 @@ pub(crate) fn decorate(
         "views" => views::decorate(db, usage, &mut out),
         "quotas" => quotas::decorate(db, usage, &mut out),
         "users" => tenancy::decorate_user(db, id, &mut out),
+        "s3policies" => s3policies::decorate(db, id, &mut out),
         "tenants" => tenancy::decorate_tenant(db, id, &mut out),
         "viewpolicies" | "vippools" => tenancy::decorate_cluster_object(&state.config, &mut out),
         "clusters" => system::decorate_cluster(state, usage, &mut out),

@@ -236,6 +236,25 @@ pub(crate) const USERS: Kind = Kind {
     tenant_scoped: false,
 };
 
+/// S3 identity policies (`/s3policies/`): an IAM-style JSON document (`policy`, a string)
+/// attached to users through their `s3_policies_ids`.
+pub(crate) const S3_POLICIES: Kind = Kind {
+    name: "s3policies",
+    noun: "s3 policy",
+    fields: &[
+        req("name", Ty::Str),
+        req("policy", Ty::Str),
+        opt("tenant_id", Ty::Int),
+        opt("enabled", Ty::Bool),
+    ],
+    create: true,
+    patch: true,
+    put: false,
+    delete: true,
+    unique_name: true,
+    tenant_scoped: true,
+};
+
 /// VIP pools.
 pub(crate) const VIP_POOLS: Kind = Kind {
     name: "vippools",
@@ -393,6 +412,7 @@ pub(crate) const KINDS: &[&Kind] = &[
     &VIEWS,
     &QUOTAS,
     &USERS,
+    &S3_POLICIES,
     &VIP_POOLS,
     &CLUSTERS,
     &VMS,

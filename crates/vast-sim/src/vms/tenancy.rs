@@ -218,7 +218,10 @@ pub(crate) fn decorate_user(db: &Db, id: u64, out: &mut Row) {
     out.insert("sid".to_owned(), json!(format!("S-1-5-21-vast-sim-{id}")));
     out.insert("groups".to_owned(), json!([]));
     out.insert("leading_group_name".to_owned(), Value::Null);
-    out.insert("s3_policies".to_owned(), json!([]));
+    out.insert(
+        "s3_policies".to_owned(),
+        super::s3policies::user_policies(db, id),
+    );
 }
 
 /// Computed tenant fields: its VIP pools and provider.

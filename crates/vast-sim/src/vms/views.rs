@@ -210,14 +210,6 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
     out.insert("sync".to_owned(), json!("SYNCED"));
 }
 
-/// Whether an S3 identity may use a bucket: it owns it, or it is in the bucket's tenant.
-pub(crate) fn may_access(db: &Db, identity: &S3Identity, bucket: &str) -> bool {
-    bucket_view(db, bucket).is_some_and(|(_, row)| {
-        row.get("bucket_owner").and_then(Value::as_str) == Some(identity.user_name.as_str())
-            || row.get("tenant_id").and_then(Value::as_u64) == Some(identity.tenant_id)
-    })
-}
-
 /// Records the view of a bucket created over S3 (under `/`, S3 default policy). `false` when
 /// a view already serves it.
 pub(crate) fn record_s3_bucket(

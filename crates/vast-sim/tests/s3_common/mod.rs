@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
-use vast_sim::control::{ControlPlane, S3Identity};
+use vast_sim::control::{AccessRequest, ControlPlane, S3Identity};
 use vast_sim::faults::{self, Face, Faults};
 use vast_sim::s3::{self, ObjectStore};
 use vast_sim::serve::Listener;
@@ -72,12 +72,12 @@ impl ControlPlane for FakeControl {
     fn bucket_hard_limit(&self, bucket: &str) -> Option<u64> {
         self.limits.lock().unwrap().get(bucket).copied()
     }
-    fn may_access(&self, identity: &S3Identity, bucket: &str) -> bool {
+    fn may_access(&self, identity: &S3Identity, request: &AccessRequest<'_>) -> bool {
         self.grants
             .lock()
             .unwrap()
             .get(&identity.user_name)
-            .is_some_and(|b| b.contains(bucket))
+            .is_some_and(|b| b.contains(request.bucket))
     }
     fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {
         self.created

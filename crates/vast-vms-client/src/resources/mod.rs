@@ -10,6 +10,7 @@ pub mod events;
 pub mod local_providers;
 pub mod managers;
 pub mod quotas;
+pub mod s3_policies;
 #[cfg(test)]
 mod schema_shapes;
 pub mod tenants;
@@ -29,8 +30,9 @@ pub use events::{Event, EventQuery};
 pub use local_providers::{LocalProvider, LocalProviderRef};
 pub use managers::Manager;
 pub use quotas::{NewQuota, Quota, QuotaPatch};
+pub use s3_policies::{NewS3Policy, S3Policy, S3PolicyPatch};
 pub use tenants::{NewTenant, Tenant};
-pub use users::{AccessKey, AccessKeyPair, NewUser, User};
+pub use users::{AccessKey, AccessKeyPair, NewUser, S3PolicyRef, User};
 pub use view_policies::{NewViewPolicy, ViewPolicy};
 pub use views::{NewView, View};
 pub use vippools::VipPool;
@@ -88,6 +90,11 @@ impl VmsClient {
 
     /// `/users/` and their access keys.
     pub fn users(&self) -> Collection<User> {
+        Collection::new(self.clone())
+    }
+
+    /// `/s3policies/` (S3 identity policies).
+    pub fn s3_policies(&self) -> Collection<S3Policy> {
         Collection::new(self.clone())
     }
 

@@ -1,6 +1,6 @@
 //! The models read records shaped as VAST's published OpenAPI schemas (5.3 and 5.5) declare
 //! them: the field names and JSON types of `View`, `Quota`, `VIPPool`, `Event`, `Alarm`,
-//! `Manager`, `User`, `Tenant` and `LocalProvider`. The records below use the schemas' types
+//! `Manager`, `User`, `Tenant`, `LocalProvider` and `S3Policy`. The records below use the schemas' types
 //! where vast-sim answers differently (an alarm's `event` is a string; a manager's `roles` and
 //! `permissions` are objects; `percent_capacity` is an integer). docs/vast-sim.md lists what
 //! was checked.
@@ -75,10 +75,21 @@ fn records_in_the_schemas_shapes_are_read() {
     let user: User = serde_json::from_value(json!({
         "id": 5, "name": "u", "uid": 50001, "vid": 5, "sid": "S-1", "leading_gid": 1,
         "allow_create_bucket": true, "allow_delete_bucket": true, "s3_superuser": false,
-        "access_keys": [], "local_provider": {"id": 3, "name": "nbu-local"}
+        "access_keys": [], "local_provider": {"id": 3, "name": "nbu-local"},
+        "s3_policies_ids": [7], "s3_policies": [{"id": 7, "name": "nbu-data"}]
     }))
     .unwrap();
     assert_eq!(user.local_provider_id(), Some(3));
+    assert!(user.has_s3_policy(7) && !user.has_s3_policy(8));
+    assert_eq!(user.s3_policy_ids(), [7]);
+
+    let policy: S3Policy = serde_json::from_value(json!({
+        "id": 7, "guid": "g", "name": "nbu-data", "policy": "{}", "enabled": true,
+        "tenant_id": 2, "tenant_name": "nbu", "title": "nbu-data", "is_replicated": false,
+        "users": ["u"], "groups": [], "url": "https://vms/api/s3policies/7/"
+    }))
+    .unwrap();
+    assert_eq!((policy.tenant_id, policy.users.len()), (Some(2), 1));
 
     let tenant: Tenant = serde_json::from_value(json!({
         "id": 2, "name": "nbu", "local_provider": {"id": 3, "name": "nbu-local"},

@@ -47,6 +47,12 @@ pub struct User {
     pub allow_delete_bucket: Option<bool>,
     /// S3 superuser.
     pub s3_superuser: Option<bool>,
+    /// Ids of the S3 identity policies attached to the user.
+    #[serde(deserialize_with = "nullable")]
+    pub s3_policies_ids: Vec<u64>,
+    /// The attached S3 identity policies, `{id, name}`.
+    #[serde(deserialize_with = "nullable")]
+    pub s3_policies: Vec<S3PolicyRef>,
     /// The user's S3 access keys (secrets are never listed).
     #[serde(deserialize_with = "nullable")]
     pub access_keys: Vec<AccessKey>,
@@ -79,6 +85,22 @@ pub struct NewUser {
     /// Password for VMS logins as this user (rarely needed for S3 users).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
+    /// S3 identity policies to attach (`/s3policies/` ids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_policies_ids: Option<Vec<u64>>,
+}
+
+/// An attached S3 identity policy as a user record shows it (`PartialS3PolicyInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct S3PolicyRef {
+    /// Policy id.
+    #[serde(deserialize_with = "nullable")]
+    pub id: u64,
+    /// Policy name.
+    #[serde(deserialize_with = "nullable")]
+    pub name: String,
 }
 
 impl NewUser {
@@ -166,6 +188,22 @@ impl User {
     /// The id of the local provider the user belongs to, when VMS shows it.
     pub fn local_provider_id(&self) -> Option<u64> {
         self.local_provider.as_ref().and_then(|p| p.id)
+    }
+
+    /// Whether S3 identity policy `policy_id` is attached (by `s3_policies_ids`, or by
+    /// `s3_policies` where VMS shows only that).
+    pub fn has_s3_policy(&self, policy_id: u64) -> bool {
+        self.s3_policies_ids.contains(&policy_id)
+            || self.s3_policies.iter().any(|p| p.id == policy_id)
+    }
+
+    /// The attached policy ids, from whichever of the two fields VMS filled.
+    pub fn s3_policy_ids(&self) -> Vec<u64> {
+        let mut ids = self.s3_policies_ids.clone();
+        ids.extend(self.s3_policies.iter().map(|p| p.id));
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 }
 

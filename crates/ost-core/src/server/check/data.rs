@@ -16,14 +16,16 @@ use crate::store::DataStore;
 /// Open step 4 ([`open::obtain_data_key`]).
 pub(super) async fn access_key(
     run: &mut Runner<'_>,
-    config: &ServerConfig,
     state_dir: &Path,
     name: &ServerName,
     vms: &VmsClient,
     identity: &Identity,
 ) -> Result<DataKey, Stop> {
-    let user = &identity.user.get().name;
-    match open::obtain_data_key(config, state_dir, name, vms, identity).await {
+    let user = identity
+        .data
+        .as_ref()
+        .map_or(&identity.user.get().name, |d| &d.user.user.get().name);
+    match open::obtain_data_key(state_dir, name, vms, identity).await {
         Ok(DataKey::NotNeeded) => {
             run.skipped("access-key", "S3 access key", "data_path = nfs");
             Ok(DataKey::NotNeeded)
@@ -46,7 +48,8 @@ pub(super) async fn access_key(
             e.to_string(),
             format!(
                 "the state directory {} must be writable, and user {user} may hold at most \
-                     two keys: remove a stale one in VMS",
+                     two keys: give every media server its own media_server name, or remove a \
+                     stale key in VMS",
                 state_dir.display(),
             ),
         ),

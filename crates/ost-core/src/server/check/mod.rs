@@ -40,8 +40,8 @@ pub enum CheckOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckStep {
     /// Short machine name (`dns`, `tcp`, `tls`, `login`, `cluster`, `rules`, `bootstrap`,
-    /// `access-key`, `s3`, `probe`, `conditional-create`, `checksums`, `quota-answer`,
-    /// `object-lock`, `cluster-version`).
+    /// `media-server`, `access-key`, `s3`, `probe`, `conditional-create`, `checksums`,
+    /// `quota-answer`, `object-lock`, `cluster-version`).
     pub name: &'static str,
     /// What the step checks, for people.
     pub title: &'static str,
@@ -127,14 +127,15 @@ impl Runner<'_> {
 
 /// Runs the open-server path for `name` step by step: the steps of [`Server::open`]
 /// (`super::open`) with probes and hints around them. Never fails as a call: a failure is the
-/// report's last step. `on_step` sees each step as it ends (for live output).
+/// report's last step. `on_step` sees each step as it ends (for live output). `local` is the
+/// state directory and this media server's name.
 ///
 /// [`Server::open`]: super::Server::open
 pub(crate) async fn check_server(
     name: &ServerName,
     config: &ServerConfig,
     credentials: Option<Credentials>,
-    state_dir: PathBuf,
+    local: (PathBuf, &str),
     budget: BufferBudget,
     on_step: &mut (dyn FnMut(&CheckStep) + Send),
 ) -> CheckReport {
@@ -143,7 +144,9 @@ pub(crate) async fn check_server(
         on_step,
     };
     // A failure is already the report's last step.
-    let _stopped = steps(&mut run, name, config, credentials, &state_dir, budget).await;
+    let (state_dir, media_server) = local;
+    let local = (state_dir.as_path(), media_server);
+    let _stopped = steps(&mut run, name, config, credentials, local, budget).await;
     run.report
 }
 
@@ -155,15 +158,15 @@ async fn steps(
     name: &ServerName,
     config: &ServerConfig,
     credentials: Option<Credentials>,
-    state_dir: &Path,
+    (state_dir, media_server): (&Path, &str),
     budget: BufferBudget,
 ) -> Result<(), Stop> {
     let (scheme, host) = network::probe(run, config, name).await?;
     let VmsSession { vms, auth } =
         vms::login(run, name, config, credentials, &scheme, &host).await?;
     let (cluster, profile) = vms::cluster(run, &vms, &auth).await?;
-    let identity = vms::identity(run, &vms, config, &auth, profile).await?;
-    let key = data::access_key(run, config, state_dir, name, &vms, &identity).await?;
+    let identity = vms::identity(run, &vms, config, &auth, profile, media_server).await?;
+    let key = data::access_key(run, state_dir, name, &vms, &identity).await?;
     let owner = identity.owner();
     let version = cluster.sw_version.clone().unwrap_or_default();
     let scope = super::open::GateScope {

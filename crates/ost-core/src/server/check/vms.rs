@@ -142,8 +142,9 @@ pub(super) async fn identity(
     config: &ServerConfig,
     auth: &VmsAuth,
     profile: ApiProfile,
+    media_server: &str,
 ) -> Result<Identity, Stop> {
-    match open::ensure_identity(vms, config, profile).await {
+    match open::ensure_identity(vms, config, profile, media_server).await {
         Ok(id) => {
             let state = |created: bool| if created { "created" } else { "exists" };
             run.ok(
@@ -159,14 +160,15 @@ pub(super) async fn identity(
                     state(id.policy.was_created())
                 ),
             );
+            media_server_step(run, &id, media_server);
             Ok(id)
         }
         Err(e) => {
             let hint = match &e {
                 vast_vms_client::Error::PermissionDenied { .. } => format!(
-                    "{} may not create tenants, users or view policies: run `vast-ost \
-                     bootstrap` with an admin account once, or create tenant {:?} and user {:?} \
-                     by hand",
+                    "{} may not create tenants, users, view policies or S3 identity policies: \
+                     run `vast-ost bootstrap` with an admin account once, or create tenant {:?} \
+                     and user {:?} by hand",
                     auth.who(),
                     config.tenant,
                     config.s3_user
@@ -181,6 +183,36 @@ pub(super) async fn identity(
             )
         }
     }
+}
+
+/// The media server's own S3 user and the identity policy that lets it use the buckets
+/// (`media-server`; S3 data path only).
+fn media_server_step(run: &mut Runner<'_>, id: &Identity, media_server: &str) {
+    const TITLE: &str = "media server's S3 user and identity policy";
+    let Some(data) = &id.data else {
+        run.skipped("media-server", TITLE, "data_path = nfs");
+        return;
+    };
+    let user = match (data.user.user.was_created(), data.user.attached) {
+        (true, _) => "created",
+        (false, true) => "exists, policy attached now",
+        (false, false) => "exists",
+    };
+    let policy = match (data.policy.policy.was_created(), data.policy.restored) {
+        (true, _) => "created",
+        (false, true) => "exists, restored: it had been changed or disabled",
+        (false, false) => "exists",
+    };
+    run.ok(
+        "media-server",
+        TITLE,
+        format!(
+            "media server {media_server}: user {} ({user}), identity policy {} ({policy}) \
+             allowing the data path's S3 actions on the tenant's buckets",
+            data.user.user.get().name,
+            data.policy.policy.get().name,
+        ),
+    );
 }
 
 fn trust_hint(config: &ServerConfig) -> String {

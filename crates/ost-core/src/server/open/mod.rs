@@ -5,8 +5,10 @@
 //!    client (URL, timeouts, TLS trust) and proof that VMS accepts them.
 //! 2. [`verify_cluster`]: the cluster is ONLINE.
 //! 3. [`ensure_identity`]: the plugin's tenant, S3 user and view policy exist (created when
-//!    missing).
-//! 4. [`obtain_data_key`]: the stored S3 key of the server, reused or issued (S3 data path only).
+//!    missing); on S3 also this media server's S3 user with the plugin's identity policy
+//!    attached (`media_server.rs`).
+//! 4. [`obtain_data_key`]: the stored S3 key of the media server's user, reused or issued (S3
+//!    data path only).
 //! 5. [`build_data_store`]: the S3 endpoint (configured or resolved from a VIP pool) and client,
 //!    or the NFS root; on S3 with its [`CapabilityGate`] (`capabilities.rs`: conditional
 //!    create and checksums, from the state-dir cache or probed before the first write) and the
@@ -21,6 +23,7 @@ mod capabilities;
 mod data_path;
 mod identity;
 mod lsus;
+mod media_server;
 mod vms;
 
 pub(crate) use capabilities::{CapabilityGate, ClusterKey, PROBE_PREFIX};
