@@ -173,8 +173,11 @@ fn run_in(o: &Options, lib: &Path, sim_bin: &Path, work: &Path) -> Result<Vec<Sc
                 &ms,
                 &sim,
                 &PluginConfig {
-                    plugin_extra: format!("buffer_budget = {}\n", o.budget_mib * MIB),
-                    server_extra: format!("media_server = \"bench-ms{p}\"\n"),
+                    plugin_extra: format!(
+                        "buffer_budget = {}\nmedia_server = \"bench-ms{p}\"\n",
+                        o.budget_mib * MIB
+                    ),
+                    server_extra: String::new(),
                     pinned_s3_url: false,
                 },
             )?);
