@@ -51,7 +51,7 @@ fn assert_spread(what: &str, vips: &[VipStatus], field: fn(&VipStatus) -> u64) {
         .iter()
         .map(|v| format!("{}={}", v.ip, field(v)))
         .collect();
-    println!("CHECKED {what} over {VIPS} VIPs: {}", counts.join(" "));
+    println!("CHECKED {what} over {} VIPs: {}", vips.len(), counts.join(" "));
 }
 
 fn difference(after: &[VipStatus], before: &[VipStatus]) -> Vec<VipStatus> {

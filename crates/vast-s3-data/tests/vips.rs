@@ -81,7 +81,7 @@ async fn read(client: &S3Client, env: &Env, name: &str, len: u64) -> Vec<u8> {
 async fn parts_and_read_ahead_gets_go_to_every_vip_over_tls() {
     let env = four_vips(true).await;
     let client = spread_client(&env);
-    let bytes = data((32 * PART) as usize, 7);
+    let bytes = data((16 * PART) as usize, 7);
     let crc = write(&client, &env, "spread", &bytes).await;
     assert_eq!(crc, checksum::crc32c(&bytes));
     let back = read(&client, &env, "spread", bytes.len() as u64).await;
@@ -111,7 +111,7 @@ async fn parts_and_read_ahead_gets_go_to_every_vip_over_tls() {
 async fn a_vip_that_goes_down_mid_backup_is_left_out_and_taken_back() {
     let env = four_vips(false).await;
     let client = spread_client(&env);
-    let bytes = data((24 * PART) as usize, 11);
+    let bytes = data((12 * PART) as usize, 11);
     let victim = env.sim().s3_vip_ips()[1];
 
     let mut w = SegmentedWriter::new(
@@ -146,7 +146,7 @@ async fn a_vip_that_goes_down_mid_backup_is_left_out_and_taken_back() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let again = data((8 * PART) as usize, 12);
+    let again = data((4 * PART) as usize, 12);
     write(&client, &env, "after", &again).await;
     assert!(env.sim().vip_counters()[1].requests > served_while_down);
 }
