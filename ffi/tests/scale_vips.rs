@@ -51,7 +51,11 @@ fn assert_spread(what: &str, vips: &[VipStatus], field: fn(&VipStatus) -> u64) {
         .iter()
         .map(|v| format!("{}={}", v.ip, field(v)))
         .collect();
-    println!("CHECKED {what} over {} VIPs: {}", vips.len(), counts.join(" "));
+    println!(
+        "CHECKED {what} over {} VIPs: {}",
+        vips.len(),
+        counts.join(" ")
+    );
 }
 
 fn difference(after: &[VipStatus], before: &[VipStatus]) -> Vec<VipStatus> {
@@ -118,7 +122,10 @@ fn a_vip_that_goes_down_mid_backup_costs_nothing() {
 
     let vips = env.sim.vip_counters();
     assert!(!vips[2].up);
-    assert_eq!(vips[2].requests, served_before, "nothing reached the stopped VIP");
+    assert_eq!(
+        vips[2].requests, served_before,
+        "nothing reached the stopped VIP"
+    );
     let others: Vec<VipStatus> = vips
         .iter()
         .filter(|v| v.ip != victim.to_string())

@@ -41,9 +41,13 @@ fn config() -> WriterConfig {
 }
 
 async fn write(client: &S3Client, env: &Env, name: &str, bytes: &[u8]) -> u32 {
-    let mut w =
-        SegmentedWriter::new(client.clone(), env.budget.clone(), env.image(name), config())
-            .unwrap();
+    let mut w = SegmentedWriter::new(
+        client.clone(),
+        env.budget.clone(),
+        env.image(name),
+        config(),
+    )
+    .unwrap();
     for (i, piece) in bytes.chunks(1 << 20).enumerate() {
         w.write((i << 20) as u64, piece).await.unwrap();
     }
@@ -104,7 +108,10 @@ async fn parts_and_read_ahead_gets_go_to_every_vip_over_tls() {
     }
     let stats = client.endpoint_stats();
     assert_eq!(stats.len(), VIPS);
-    assert!(stats.iter().all(|s| s.up && s.outstanding == 0), "{stats:?}");
+    assert!(
+        stats.iter().all(|s| s.up && s.outstanding == 0),
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]

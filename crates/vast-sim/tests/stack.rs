@@ -380,7 +380,10 @@ async fn s3_is_served_on_every_vip_of_the_pool_and_one_vip_can_go_down() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"x");
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"x"
+    );
     let down = sim.vip_counters();
     assert!(!down[1].up && down[0].up && down[2].up, "{down:?}");
     assert_eq!(down[2].gets, 1, "{down:?}");

@@ -120,7 +120,9 @@ async fn every_vip_of_the_protocols_pool_resolves_and_vips_lists_them() -> anyho
         .resolve_s3_endpoints(&EndpointSpec::new().port(port))
         .await?;
     let urls: Vec<&str> = all.iter().map(|e| e.url.as_str()).collect();
-    let want: Vec<String> = (1..=3).map(|i| format!("http://127.0.0.{i}:{port}")).collect();
+    let want: Vec<String> = (1..=3)
+        .map(|i| format!("http://127.0.0.{i}:{port}"))
+        .collect();
     assert_eq!(urls, want);
     assert!(all.iter().all(|e| e.pool == "vippool-1"));
     let one = admin
@@ -131,10 +133,7 @@ async fn every_vip_of_the_protocols_pool_resolves_and_vips_lists_them() -> anyho
 
     // `/vips/` in the real shape, filtered by pool name, lists the same addresses.
     let answer: serde_json::Value = admin
-        .get_json(
-            "vips/",
-            &Query::new().filter("vippool__name", "vippool-1"),
-        )
+        .get_json("vips/", &Query::new().filter("vippool__name", "vippool-1"))
         .await?;
     let vips = answer
         .as_array()
@@ -143,7 +142,9 @@ async fn every_vip_of_the_protocols_pool_resolves_and_vips_lists_them() -> anyho
         .unwrap_or_default();
     let ips: Vec<&str> = vips.iter().filter_map(|v| v["ip"].as_str()).collect();
     assert_eq!(ips, ["127.0.0.1", "127.0.0.2", "127.0.0.3"]);
-    for field in ["id", "vippool", "cnode", "hostname", "cluster", "name", "guid", "url"] {
+    for field in [
+        "id", "vippool", "cnode", "hostname", "cluster", "name", "guid", "url",
+    ] {
         assert!(vips[0].get(field).is_some(), "{field} in {}", vips[0]);
     }
     Ok(())

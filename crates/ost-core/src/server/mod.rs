@@ -76,8 +76,7 @@ impl Server {
         };
         let DataPath {
             store, vip_refresh, ..
-        } =
-            open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
+        } = open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
         tracing::info!(server = %name, cluster = %cluster.name, version = cluster.sw_version.as_deref().unwrap_or("unknown"), rules = %profile, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {

@@ -73,11 +73,17 @@ impl Slot {
     }
 
     fn down_since(&self) -> Option<Instant> {
-        *self.down_since.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .down_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn set_down(&self, down: bool) -> bool {
-        let mut since = self.down_since.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut since = self
+            .down_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let changed = since.is_some() != down;
         if changed {
             *since = down.then(Instant::now);
@@ -93,11 +99,14 @@ impl Slot {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let port = self.authority.port_u16().unwrap_or(if self.scheme == Scheme::HTTPS {
-            443
-        } else {
-            80
-        });
+        let port = self
+            .authority
+            .port_u16()
+            .unwrap_or(if self.scheme == Scheme::HTTPS {
+                443
+            } else {
+                80
+            });
         (host, port)
     }
 }
@@ -205,7 +214,8 @@ impl EndpointPool {
         Some(SlotGuard::new(slot.clone()))
     }
 
-    /// Takes `slot` out of rotation and makes sure a probe will bring it back.
+    /// Takes `slot` out of rotation and makes sure a probe will bring it back. A pool of one
+    /// endpoint only counts the failure: there is nowhere else to go.
     fn mark_down(self: &Arc<Self>, slot: &Slot) {
         slot.failures.fetch_add(1, Ordering::Relaxed);
         let several = self
@@ -214,10 +224,13 @@ impl EndpointPool {
             .unwrap_or_else(PoisonError::into_inner)
             .len()
             > 1;
+        if !several {
+            return;
+        }
         if slot.set_down(true) {
             tracing::warn!(endpoint = %slot.url, "S3 endpoint out of rotation (connect failure or timeout)");
         }
-        if several && !self.probing.swap(true, Ordering::AcqRel) {
+        if !self.probing.swap(true, Ordering::AcqRel) {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {
                     runtime.spawn(probe(Arc::downgrade(self)));
@@ -362,7 +375,9 @@ mod tests {
     use super::*;
 
     fn urls(n: usize) -> Vec<String> {
-        (1..=n).map(|i| format!("http://127.0.0.{i}:9000")).collect()
+        (1..=n)
+            .map(|i| format!("http://127.0.0.{i}:9000"))
+            .collect()
     }
 
     fn pool(n: usize) -> Arc<EndpointPool> {
@@ -390,7 +405,11 @@ mod tests {
         let c = pool.pick().unwrap();
         let busy = pool.pick().unwrap();
         drop(b);
-        let freed = pool.stats().into_iter().find(|s| s.outstanding == 0).unwrap();
+        let freed = pool
+            .stats()
+            .into_iter()
+            .find(|s| s.outstanding == 0)
+            .unwrap();
         let next = pool.pick().unwrap();
         assert_eq!(picked(&next), freed.url);
         drop((a, c, busy, next));
@@ -407,7 +426,11 @@ mod tests {
         for _ in 0..9 {
             assert_ne!(picked(&pool.pick().unwrap()), down_url);
         }
-        let stat = pool.stats().into_iter().find(|s| s.url == down_url).unwrap();
+        let stat = pool
+            .stats()
+            .into_iter()
+            .find(|s| s.url == down_url)
+            .unwrap();
         assert!(!stat.up);
         assert_eq!(stat.failures, 1);
         let slot = pool
@@ -423,6 +446,16 @@ mod tests {
             .map(|_| picked(&pool.pick().unwrap()).to_owned())
             .collect();
         assert!(seen.contains(&down_url), "{seen:?}");
+    }
+
+    #[test]
+    fn a_single_endpoint_stays_in_rotation_and_counts_its_failures() {
+        let pool = pool(1);
+        let only = pool.pick().unwrap();
+        pool.mark_down(&only.0);
+        drop(only);
+        let stat = &pool.stats()[0];
+        assert!(stat.up && stat.failures == 1, "{stat:?}");
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl Env {
 
     /// `http(s)://IP:PORT` of every S3 VIP of the simulator.
     pub fn vip_urls(&self) -> Vec<String> {
-        let scheme = if self.url.starts_with("https://") { "https" } else { "http" };
+        let scheme = if self.url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
         let port = self.sim.s3_addr().port();
         self.sim
             .s3_vip_ips()

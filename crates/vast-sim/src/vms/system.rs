@@ -158,7 +158,9 @@ fn seed_vips(db: &mut Db, config: &SimConfig, ips: &[String]) {
         row.insert("created".to_owned(), json!(now_iso()));
         table.rows.insert(id, row);
     }
-    table.next_id = u64::try_from(ips.len()).unwrap_or(u64::MAX).saturating_add(1);
+    table.next_id = u64::try_from(ips.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
 }
 
 fn text_field(body: &Value, field: &str, errors: &mut FieldErrors) -> String {

@@ -207,7 +207,12 @@ async fn resolve_s3_urls(
             .into_iter()
             .map(|e| e.url)
             .collect(),
-        S3VipsSetting::One => vec![boot.resolve_s3_endpoint(spec).await.map_err(error::vms)?.url],
+        S3VipsSetting::One => vec![
+            boot.resolve_s3_endpoint(spec)
+                .await
+                .map_err(error::vms)?
+                .url,
+        ],
     };
     Ok(urls)
 }
@@ -237,7 +242,9 @@ fn spawn_vip_refresh(
             }
             match client.set_endpoints(&urls) {
                 Ok(()) => tracing::info!(%server, "s3 VIPs in use: {urls:?}"),
-                Err(error) => tracing::warn!(%server, %error, "the VIP list VMS gave is unusable; keeping the list in use"),
+                Err(error) => {
+                    tracing::warn!(%server, %error, "the VIP list VMS gave is unusable; keeping the list in use")
+                }
             }
         }
     }))
