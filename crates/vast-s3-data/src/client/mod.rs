@@ -80,7 +80,7 @@ impl S3ClientBuilder {
     /// `http(s)://host[:port]`) instead of sending them all to the builder's endpoint: each
     /// attempt goes to the endpoint with the fewest requests in flight, and one that fails to
     /// connect or times out is left out until it answers again (see [`vips`]). Empty (the
-    /// default): the builder's endpoint only.
+    /// default): the builder's endpoint only. Needs path-style addressing (the default).
     pub fn endpoints(mut self, urls: Vec<String>) -> Self {
         self.endpoints = urls;
         self
@@ -152,7 +152,9 @@ impl S3ClientBuilder {
                 self.endpoint
             )));
         }
-        let pool = if self.endpoints.is_empty() {
+        // Spreading rewrites each request's host, which virtual-hosted addressing uses for the
+        // bucket: it needs path style, else the builder's endpoint alone is used.
+        let pool = if self.endpoints.is_empty() || !self.path_style {
             EndpointPool::new(std::slice::from_ref(&self.endpoint))?
         } else {
             EndpointPool::new(&self.endpoints)?
@@ -166,7 +168,11 @@ impl S3ClientBuilder {
         if let Some(t) = self.operation_timeout {
             timeouts = timeouts.operation_timeout(t);
         }
-        let config = aws_sdk_s3::Config::builder()
+        let mut config = aws_sdk_s3::Config::builder();
+        if self.path_style {
+            config = config.interceptor(vips::SpreadInterceptor { pool: pool.clone() });
+        }
+        let config = config
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(self.endpoint.trim_end_matches('/'))
             .region(Region::new(self.region.clone()))
@@ -180,7 +186,6 @@ impl S3ClientBuilder {
             // This crate computes and sends CRC32C itself; no extra SDK checksums on the wire.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .interceptor(vips::SpreadInterceptor { pool: pool.clone() })
             .build();
         let sign_payload = self
             .sign_payload
