@@ -523,3 +523,38 @@ fn a_deleted_media_server_user_and_a_disabled_policy_are_repaired_at_the_next_op
     assert!(user.has_s3_policy(policy.id));
     assert_eq!(user.access_keys.len(), 1, "{:?}", user.access_keys);
 }
+
+#[test]
+fn s3_vips_one_sends_everything_of_an_open_to_one_vip_and_all_to_every_vip() {
+    let env = Env::start_configured(|c| c.s3_vips = 3);
+    let port = env.sim.s3_addr().port();
+    let mut seen = Vec::new();
+    for (setting, name) in [
+        (ost_core::config::S3VipsSetting::One, "one_vip"),
+        (ost_core::config::S3VipsSetting::All, "all_vips"),
+    ] {
+        let before = env.sim.vip_counters();
+        let p = env.plugin_with(|c| {
+            c.s3_url = None;
+            c.s3_https = false;
+            c.s3_port = Some(port);
+            c.s3_vips = setting;
+        });
+        let s = env.open(&p);
+        let h = p
+            .create_image(s, &default_lsu(), &image(name), CreateFlags::empty())
+            .unwrap();
+        write_all(&p, h, &data(64 << 10, 5), 0, 8 << 10);
+        p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+        p.close_server(s).unwrap();
+        let used = env
+            .sim
+            .vip_counters()
+            .iter()
+            .zip(&before)
+            .filter(|(after, before)| after.requests > before.requests)
+            .count();
+        seen.push(used);
+    }
+    assert_eq!(seen, [1, 3], "VIPs that served the open's requests");
+}

@@ -10,6 +10,9 @@
 //! | `POST /_sim/expire-tokens` | every JWT access token issued so far expires now |
 //! | `POST /_sim/s3/stop?for_ms=N` | stop the S3 face (for N ms, else until started) |
 //! | `POST /_sim/s3/start` | start the S3 face again on the same port |
+//! | `GET /_sim/vips` | each S3 VIP: `[{ip, up, requests, part_uploads, gets}]` |
+//! | `POST /_sim/vips/{ip}/stop` | stop one VIP's S3 listener ("a CNode goes down") |
+//! | `POST /_sim/vips/{ip}/start` | start it again on the same port |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,12 +24,12 @@ use serde_json::json;
 
 use crate::faults::{FaultConfig, Faults};
 use crate::http::{json_response, FaceBody, FaceFuture, Handler};
-use crate::serve::Listener;
+use crate::vips::VipSet;
 
 const PREFIX: &str = "/_sim/";
 
 /// Serves `/_sim/...` itself and passes every other request to `vms`.
-pub(crate) fn handler(faults: Arc<Faults>, s3: Arc<Listener>, vms: Handler) -> Handler {
+pub(crate) fn handler(faults: Arc<Faults>, s3: Arc<VipSet>, vms: Handler) -> Handler {
     Arc::new(move |req: Request<Incoming>| -> FaceFuture {
         if !req.uri().path().starts_with(PREFIX) {
             return vms(req);
@@ -40,7 +43,7 @@ pub(crate) fn handler(faults: Arc<Faults>, s3: Arc<Listener>, vms: Handler) -> H
 async fn admin(
     req: Request<Incoming>,
     faults: &Faults,
-    s3: &Arc<Listener>,
+    s3: &Arc<VipSet>,
 ) -> hyper::Response<FaceBody> {
     let path = req
         .uri()
@@ -67,8 +70,10 @@ async fn admin(
             faults.expire_tokens_now();
             ok(json!({ "token_epoch": faults.token_epoch() }))
         }
+        (Method::GET, "vips") => ok(json!(s3.status())),
+        (Method::POST, vip) if vip.starts_with("vips/") => one_vip(vip, s3).await,
         (Method::POST, "s3/stop") => {
-            s3.stop();
+            s3.stop_all();
             let for_ms = query
                 .split('&')
                 .find_map(|kv| kv.strip_prefix("for_ms="))
@@ -77,14 +82,14 @@ async fn admin(
                 let s3 = s3.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
-                    if let Err(error) = s3.restart().await {
+                    if let Err(error) = s3.start_all().await {
                         tracing::error!(%error, "restarting the S3 face");
                     }
                 });
             }
             ok(json!({ "s3": "stopped", "for_ms": for_ms }))
         }
-        (Method::POST, "s3/start") => match s3.restart().await {
+        (Method::POST, "s3/start") => match s3.start_all().await {
             Ok(()) => ok(json!({ "s3": "running" })),
             Err(error) => json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +97,37 @@ async fn admin(
             ),
         },
         _ => json_response(StatusCode::NOT_FOUND, &json!({ "detail": "Not found." })),
+    }
+}
+
+/// `vips/{ip}/stop` or `vips/{ip}/start`.
+async fn one_vip(path: &str, s3: &VipSet) -> hyper::Response<FaceBody> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (ip, action) = match parts.as_slice() {
+        ["vips", ip, action] => (*ip, *action),
+        _ => return json_response(StatusCode::NOT_FOUND, &json!({ "detail": "Not found." })),
+    };
+    let Ok(addr) = ip.parse::<std::net::IpAddr>() else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "detail": format!("{ip:?} is not an IP address") }),
+        );
+    };
+    let found = match action {
+        "stop" => Ok(s3.stop(addr)),
+        "start" => s3.start_vip(addr).await,
+        _ => return json_response(StatusCode::NOT_FOUND, &json!({ "detail": "Not found." })),
+    };
+    match found {
+        Ok(true) => ok(json!(s3.status())),
+        Ok(false) => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "detail": format!("no S3 VIP {ip}") }),
+        ),
+        Err(error) => json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "detail": format!("starting the S3 listener of {ip}: {error}") }),
+        ),
     }
 }
 

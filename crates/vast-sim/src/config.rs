@@ -41,6 +41,10 @@ pub struct SimConfig {
     pub checksum_headers: ChecksumHeaders,
     /// The answer to an S3 write past a full quota (default: 403 `QuotaExceeded`).
     pub quota_answer: QuotaAnswer,
+    /// How many VIPs the S3 face serves on (default 1): listeners on `s3_addr`'s address and
+    /// the next ones (`127.0.0.1 ..= 127.0.0.N`), all on one port, behind one store; the
+    /// PROTOCOLS VIP pool and `/vips/` list them.
+    pub s3_vips: usize,
 }
 
 impl SimConfig {
@@ -81,6 +85,7 @@ impl Default for SimConfig {
             conditional_create: ConditionalCreate::default(),
             checksum_headers: ChecksumHeaders::default(),
             quota_answer: QuotaAnswer::default(),
+            s3_vips: 1,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod s3;
 pub mod s3_modes;
 pub mod serve;
 pub mod tls;
+pub mod vips;
 pub mod vms;
 
 mod admin;
@@ -45,6 +46,7 @@ pub use control::{
 pub use faults::{Face, FaceFaults, FaultConfig, Faults};
 pub use profile::Profile;
 pub use s3_modes::{ChecksumHeaders, ConditionalCreate, QuotaAnswer, S3Modes};
+pub use vips::VipStatus;
 
 /// Why a simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,7 @@ pub struct VastSim {
     config: SimConfig,
     faults: Arc<Faults>,
     vms: Arc<serve::Listener>,
-    s3: Arc<serve::Listener>,
+    s3: Arc<vips::VipSet>,
 }
 
 impl VastSim {
@@ -83,11 +85,6 @@ impl VastSim {
             what: format!("creating data dir {}", config.data_dir.display()),
             source,
         })?;
-        let tls = if config.tls {
-            Some(tls::server_config(&config.data_dir)?)
-        } else {
-            None
-        };
         let faults = Faults::new();
         let s3_tcp = bind(config.s3_addr, "S3").await?;
         let vms_tcp = bind(config.vms_addr, "VMS").await?;
@@ -95,6 +92,13 @@ impl VastSim {
             vms: local_addr(&vms_tcp)?,
             s3: local_addr(&s3_tcp)?,
             tls: config.tls,
+            s3_vips: config.s3_vips.max(1),
+        };
+        let tls = if config.tls {
+            let vip_ips = vips::vip_addresses(endpoints.s3.ip(), endpoints.s3_vips);
+            Some(tls::server_config(&config.data_dir, &vip_ips)?)
+        } else {
+            None
         };
 
         let store = s3::ObjectStore::open(&config.data_dir.join("s3"), faults.clone())?;
@@ -105,12 +109,13 @@ impl VastSim {
             faults.clone(),
             s3::handler_with_modes(store, state.clone(), faults.clone(), config.s3_modes()),
         );
-        let s3 = serve::Listener::start_on(s3_tcp, tls.clone(), s3_handler).map_err(|source| {
-            SimError::Io {
-                what: "starting the S3 listener".to_owned(),
+        let s3 = vips::VipSet::start(s3_tcp, endpoints.s3_vips, tls.clone(), &s3_handler)
+            .await
+            .map(Arc::new)
+            .map_err(|source| SimError::Io {
+                what: format!("starting the S3 listeners ({} VIPs)", endpoints.s3_vips),
                 source,
-            }
-        })?;
+            })?;
         let vms_handler = faults::with_faults(Face::Vms, faults.clone(), vms::handler(state));
         let vms_handler = admin::handler(faults.clone(), s3.clone(), vms_handler);
         let vms = serve::Listener::start_on(vms_tcp, tls, vms_handler).map_err(|source| {
@@ -132,9 +137,30 @@ impl VastSim {
         self.vms.local_addr()
     }
 
-    /// The S3 listener's address.
+    /// The S3 listener's address (the first VIP's).
     pub fn s3_addr(&self) -> SocketAddr {
-        self.s3.local_addr()
+        self.s3.first_addr().unwrap_or(self.config.s3_addr)
+    }
+
+    /// Every S3 VIP's address (`127.0.0.1 ..= 127.0.0.N`, all on [`VastSim::s3_addr`]'s port).
+    pub fn s3_vip_ips(&self) -> Vec<std::net::IpAddr> {
+        self.s3.ips()
+    }
+
+    /// Each S3 VIP's state and counters (what `GET /_sim/vips` answers).
+    pub fn vip_counters(&self) -> Vec<VipStatus> {
+        self.s3.status()
+    }
+
+    /// Stops the S3 listener of one VIP ("a CNode goes down"). False when no VIP has `ip`.
+    pub fn stop_vip(&self, ip: std::net::IpAddr) -> bool {
+        self.s3.stop(ip)
+    }
+
+    /// Starts the S3 listener of one VIP again on the same port. `Ok(false)` when no VIP has
+    /// `ip`.
+    pub async fn start_vip(&self, ip: std::net::IpAddr) -> std::io::Result<bool> {
+        self.s3.start_vip(ip).await
     }
 
     /// `http(s)://127.0.0.1:PORT` of the VMS REST API (append `/api/...`).
@@ -164,14 +190,14 @@ impl VastSim {
         &self.faults
     }
 
-    /// Takes the S3 face away: its socket closes and open connections drop.
+    /// Takes the S3 face away (every VIP): its sockets close and open connections drop.
     pub fn stop_s3(&self) {
-        self.s3.stop();
+        self.s3.stop_all();
     }
 
-    /// Brings the S3 face back on the same port.
+    /// Brings the S3 face (every VIP) back on the same port.
     pub async fn restart_s3(&self) -> std::io::Result<()> {
-        self.s3.restart().await
+        self.s3.start_all().await
     }
 
     /// The one JSON line the binary prints on start: addresses, URLs and seed credentials.
@@ -181,6 +207,7 @@ impl VastSim {
             "s3_addr": self.s3_addr().to_string(),
             "vms_url": self.vms_url(),
             "s3_url": self.s3_url(),
+            "s3_vips": self.s3_vip_ips(),
             "admin_user": self.config.admin_user,
             "admin_password": self.config.admin_password,
             "tls": self.config.tls,
@@ -193,7 +220,7 @@ impl VastSim {
     /// Stops both faces.
     pub fn shutdown(self) {
         self.vms.stop();
-        self.s3.stop();
+        self.s3.stop_all();
     }
 
     fn scheme(&self) -> &'static str {

@@ -44,6 +44,9 @@ struct Args {
     /// The answer to an S3 write past a full quota.
     #[arg(long, value_enum, default_value_t = QuotaAnswer::QuotaExceeded)]
     quota_answer: QuotaAnswer,
+    /// How many VIPs the S3 face serves on: 127.0.0.1 ..= 127.0.0.N, one port.
+    #[arg(long, default_value_t = 1)]
+    s3_vips: usize,
 }
 
 #[tokio::main]
@@ -67,6 +70,7 @@ async fn main() -> ExitCode {
         conditional_create: args.conditional_create,
         checksum_headers: args.checksum_headers,
         quota_answer: args.quota_answer,
+        s3_vips: args.s3_vips,
         ..SimConfig::default()
     };
     let sim = match VastSim::start(config).await {

@@ -33,20 +33,39 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+/// File name of the list of names the certificate carries (one a line), beside it.
+const NAMES_FILE: &str = "tls-names.txt";
+
 /// Loads the certificate from `data_dir`, generating it on first use (kept across restarts so
-/// clients that trust it keep trusting it), and returns a rustls server configuration.
-pub fn server_config(data_dir: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+/// clients that trust it keep trusting it, unless the names it must carry changed), and returns
+/// a rustls server configuration. The certificate names `localhost`, `127.0.0.1`, `::1` and
+/// every address of `vips` (each S3 listener's IP, so a client verifies whichever VIP it uses).
+pub fn server_config(
+    data_dir: &Path,
+    vips: &[std::net::IpAddr],
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let cert_path = data_dir.join(CERT_FILE);
     let key_path = data_dir.join(KEY_FILE);
-    if !cert_path.exists() || !key_path.exists() {
-        let names = vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "::1".to_owned(),
-        ];
+    let names_path = data_dir.join(NAMES_FILE);
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    for ip in vips {
+        let ip = ip.to_string();
+        if !names.contains(&ip) {
+            names.push(ip);
+        }
+    }
+    let listed = names.join("\n");
+    let same_names = std::fs::read_to_string(&names_path).is_ok_and(|old| old == listed)
+        || (!names_path.exists() && names.len() == 3);
+    if !cert_path.exists() || !key_path.exists() || !same_names {
         let generated = rcgen::generate_simple_self_signed(names)?;
         write(&cert_path, generated.cert.pem().as_bytes())?;
         write(&key_path, generated.signing_key.serialize_pem().as_bytes())?;
+        write(&names_path, listed.as_bytes())?;
     }
     let certs = CertificateDer::pem_file_iter(&cert_path)?.collect::<Result<Vec<_>, _>>()?;
     let key = PrivateKeyDer::from_pem_file(&key_path)?;

@@ -326,6 +326,79 @@ async fn admin_endpoints_inject_faults_and_count_requests() {
 }
 
 #[tokio::test]
+async fn s3_is_served_on_every_vip_of_the_pool_and_one_vip_can_go_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SimConfig::new(dir.path());
+    config.s3_vips = 3;
+    let sim = VastSim::start(config).await.unwrap();
+    let vms = sim.vms_url();
+    let key = provision(&vms, "vip-user", "vip-bucket").await;
+    let port = sim.s3_addr().port();
+
+    // The PROTOCOLS pool lists the three VIPs; each one serves S3 on the same port.
+    let (_, pools) = call(&vms, Method::GET, "/api/vippools/?name=vippool-1", None).await;
+    assert_eq!(
+        pools[0]["ip_ranges"],
+        json!([["127.0.0.1", "127.0.0.3"]]),
+        "{pools}"
+    );
+    for i in 1..=3 {
+        s3_client(&format!("http://127.0.0.{i}:{port}"), &key)
+            .put_object()
+            .bucket("vip-bucket")
+            .key(format!("k{i}"))
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (status, vips) = call(&vms, Method::GET, "/_sim/vips", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ips: Vec<&str> = vips
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(ips, ["127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+    for vip in vips.as_array().unwrap() {
+        assert_eq!(vip["up"], json!(true), "{vips}");
+        assert!(vip["requests"].as_u64().unwrap() >= 1, "{vips}");
+    }
+
+    // One CNode goes down: its VIP refuses connections, the others still serve.
+    let (status, _) = call(&vms, Method::POST, "/_sim/vips/127.0.0.2/stop", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tokio::net::TcpStream::connect(("127.0.0.2", port))
+        .await
+        .is_err());
+    let s3_on_3 = s3_client(&format!("http://127.0.0.3:{port}"), &key);
+    let got = s3_on_3
+        .get_object()
+        .bucket("vip-bucket")
+        .key("k2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"x"
+    );
+    let down = sim.vip_counters();
+    assert!(!down[1].up && down[0].up && down[2].up, "{down:?}");
+    assert_eq!(down[2].gets, 1, "{down:?}");
+
+    // And comes back on the same address and port.
+    let (status, _) = call(&vms, Method::POST, "/_sim/vips/127.0.0.2/start", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tokio::net::TcpStream::connect(("127.0.0.2", port))
+        .await
+        .is_ok());
+    let (status, _) = call(&vms, Method::POST, "/_sim/vips/10.9.9.9/stop", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn state_survives_a_restart_on_the_same_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let key = {

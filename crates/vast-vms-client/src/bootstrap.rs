@@ -442,53 +442,59 @@ impl Bootstrap {
     }
 
     /// Picks an S3 endpoint: a random VIP of the named (or any enabled) PROTOCOLS pool
-    /// (step 4).
+    /// (step 4); one pick from [`Bootstrap::resolve_s3_endpoints`].
     pub async fn resolve_s3_endpoint(&self, spec: &EndpointSpec) -> Result<S3Endpoint, Error> {
+        let all = self.resolve_s3_endpoints(spec).await?;
+        let index = rand::random_range(0..all.len());
+        all.into_iter().nth(index).ok_or_else(|| no_pool(spec))
+    }
+
+    /// Every S3 endpoint of the named (or every enabled) PROTOCOLS pool open to the spec's
+    /// tenant: one per VIP (a VAST cluster serves S3 on all of them, one CNode each), in the
+    /// pools' order, duplicates dropped. Never empty: no usable VIP is [`Error::Missing`].
+    pub async fn resolve_s3_endpoints(
+        &self,
+        spec: &EndpointSpec,
+    ) -> Result<Vec<S3Endpoint>, Error> {
         let pools = self.client.vip_pools();
         let candidates = match &spec.pool {
             Some(name) => pools.by_name(name).await?.into_iter().collect::<Vec<_>>(),
             None => pools.protocols().await?,
         };
-        let usable: Vec<_> = candidates
+        let scheme = if spec.https { "https" } else { "http" };
+        let mut out: Vec<S3Endpoint> = Vec::new();
+        for pool in candidates
             .into_iter()
             .filter(|p| p.is_protocols() && p.is_enabled())
             .filter(|p| {
                 spec.tenant_id
                     .is_none_or(|t| p.tenant_id.is_none_or(|pt| pt == t))
             })
-            .filter_map(|p| {
-                let addresses = p.addresses();
-                (!addresses.is_empty()).then_some((p.name, addresses))
-            })
-            .collect();
-        let Some((pool, addresses)) = pick(&usable) else {
-            let what = match &spec.pool {
-                Some(name) => {
-                    format!("no enabled PROTOCOLS VIP pool named {name:?} with addresses")
+        {
+            for address in pool.addresses() {
+                if out.iter().any(|e| e.address == address) {
+                    continue;
                 }
-                None => "no enabled PROTOCOLS VIP pool with addresses".to_owned(),
-            };
-            return Err(Error::Missing {
-                call: Call::new(&Method::GET, "vippools/", Some(200)),
-                what,
-            });
-        };
-        let address = pick(addresses).cloned().unwrap_or_default();
-        let scheme = if spec.https { "https" } else { "http" };
-        let host = if address.contains(':') {
-            format!("[{address}]")
-        } else {
-            address.clone()
-        };
-        let url = match spec.port {
-            Some(port) => format!("{scheme}://{host}:{port}"),
-            None => format!("{scheme}://{host}"),
-        };
-        Ok(S3Endpoint {
-            url,
-            address,
-            pool: pool.clone(),
-        })
+                let host = if address.contains(':') {
+                    format!("[{address}]")
+                } else {
+                    address.clone()
+                };
+                let url = match spec.port {
+                    Some(port) => format!("{scheme}://{host}:{port}"),
+                    None => format!("{scheme}://{host}"),
+                };
+                out.push(S3Endpoint {
+                    url,
+                    address,
+                    pool: pool.name.clone(),
+                });
+            }
+        }
+        if out.is_empty() {
+            return Err(no_pool(spec));
+        }
+        Ok(out)
     }
 
     /// Every view of the cluster that serves S3 for `owner`.
@@ -555,10 +561,13 @@ fn check_bucket(view: View, spec: &BucketSpec) -> Result<View, Error> {
     })
 }
 
-fn pick<T>(items: &[T]) -> Option<&T> {
-    if items.is_empty() {
-        None
-    } else {
-        items.get(rand::random_range(0..items.len()))
+fn no_pool(spec: &EndpointSpec) -> Error {
+    let what = match &spec.pool {
+        Some(name) => format!("no enabled PROTOCOLS VIP pool named {name:?} with addresses"),
+        None => "no enabled PROTOCOLS VIP pool with addresses".to_owned(),
+    };
+    Error::Missing {
+        call: Call::new(&Method::GET, "vippools/", Some(200)),
+        what,
     }
 }

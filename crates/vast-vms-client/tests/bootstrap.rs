@@ -178,3 +178,43 @@ async fn identity_policy_and_policy_user_converge() -> anyhow::Result<()> {
     assert_eq!(listed.users, ["nbu-s3-media1"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn every_vip_of_the_protocols_pool_resolves_and_vips_lists_them() -> anyhow::Result<()> {
+    let h = Harness::start_with(|c| c.s3_vips = 3).await?;
+    let admin = h.admin()?;
+    let port = h.sim.s3_addr().port();
+    let all = admin
+        .bootstrap()
+        .resolve_s3_endpoints(&EndpointSpec::new().port(port))
+        .await?;
+    let urls: Vec<&str> = all.iter().map(|e| e.url.as_str()).collect();
+    let want: Vec<String> = (1..=3)
+        .map(|i| format!("http://127.0.0.{i}:{port}"))
+        .collect();
+    assert_eq!(urls, want);
+    assert!(all.iter().all(|e| e.pool == "vippool-1"));
+    let one = admin
+        .bootstrap()
+        .resolve_s3_endpoint(&EndpointSpec::new().port(port))
+        .await?;
+    assert!(want.contains(&one.url), "{one:?}");
+
+    // `/vips/` in the real shape, filtered by pool name, lists the same addresses.
+    let answer: serde_json::Value = admin
+        .get_json("vips/", &Query::new().filter("vippool__name", "vippool-1"))
+        .await?;
+    let vips = answer
+        .as_array()
+        .or_else(|| answer["results"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let ips: Vec<&str> = vips.iter().filter_map(|v| v["ip"].as_str()).collect();
+    assert_eq!(ips, ["127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+    for field in [
+        "id", "vippool", "cnode", "hostname", "cluster", "name", "guid", "url",
+    ] {
+        assert!(vips[0].get(field).is_some(), "{field} in {}", vips[0]);
+    }
+    Ok(())
+}

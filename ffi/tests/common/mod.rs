@@ -87,6 +87,9 @@ pub struct Options {
     pub server: Vec<(String, String)>,
     /// Changes to the simulator's configuration (its behaviour switches) before it starts.
     pub sim: fn(&mut SimConfig),
+    /// On S3: no `s3_url`; the plugin resolves the S3 endpoints through VMS (the PROTOCOLS
+    /// pool's VIPs, on the simulator's S3 port).
+    pub resolve_s3: bool,
 }
 
 /// How the plugin trusts the cluster's certificate.
@@ -110,6 +113,7 @@ impl Options {
             log_level: "info".to_owned(),
             server: Vec::new(),
             sim: |_| {},
+            resolve_s3: false,
         }
     }
 
@@ -161,6 +165,10 @@ impl Env {
         let quote = |s: String| format!("\"{s}\"");
         let mut server: Vec<(String, String)> = vec![("vms_url".to_owned(), quote(sim.vms_url()))];
         match options.path {
+            DataPath::S3 if options.resolve_s3 => {
+                server.push(("s3_port".to_owned(), sim.s3_addr().port().to_string()));
+                server.push(("s3_https".to_owned(), options.tls.to_string()));
+            }
             DataPath::S3 => server.push(("s3_url".to_owned(), quote(sim.s3_url()))),
             DataPath::Nfs => {
                 server.push(("data_path".to_owned(), quote("nfs".to_owned())));

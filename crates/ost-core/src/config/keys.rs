@@ -285,6 +285,18 @@ pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
         "port of a resolved S3 endpoint (scheme default when unset)"
     ),
     key!(
+        s3_vips,
+        Kind::Choice(&["all", "one"]),
+        Read::Plain(|c| Some(Value::Text(c.s3_vips.as_str().to_owned()))),
+        "S3 requests spread over every VIP of the pool(s) (all) or go to one picked at open (one)"
+    ),
+    key!(
+        s3_vip_refresh_secs,
+        Kind::Number,
+        plain!(s3_vip_refresh_secs),
+        "how often an open server re-reads the VIP list from VMS (s3_vips = all), seconds"
+    ),
+    key!(
         ca_bundle,
         Kind::Path,
         plain!(opt ca_bundle),

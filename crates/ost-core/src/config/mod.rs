@@ -96,6 +96,27 @@ pub enum DataPathKind {
     Nfs,
 }
 
+/// How many of the pool's VIPs S3 requests use (`s3_vips`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3VipsSetting {
+    /// Every VIP: requests spread over them, a VIP that does not answer is left out.
+    #[default]
+    All,
+    /// One VIP picked at random when the server is opened.
+    One,
+}
+
+impl S3VipsSetting {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            S3VipsSetting::All => "all",
+            S3VipsSetting::One => "one",
+        }
+    }
+}
+
 /// Which body checksum S3 parts and objects carry (`s3_checksum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -137,6 +158,10 @@ pub struct ServerConfig {
     pub s3_https: bool,
     /// Port of a resolved S3 endpoint (scheme default when unset).
     pub s3_port: Option<u16>,
+    /// Spread S3 requests over every VIP (default) or use one per open.
+    pub s3_vips: S3VipsSetting,
+    /// How often an open server re-reads the VIP list from VMS, seconds (default 300).
+    pub s3_vip_refresh_secs: u64,
     /// PEM CA bundle trusted for VMS and S3 (system roots when unset).
     pub ca_bundle: Option<PathBuf>,
     /// Accept any certificate (labs only; logged as a warning).
@@ -231,6 +256,8 @@ impl Default for ServerConfig {
             s3_vippool: None,
             s3_https: true,
             s3_port: None,
+            s3_vips: S3VipsSetting::All,
+            s3_vip_refresh_secs: 300,
             ca_bundle: None,
             insecure: false,
             tenant: "netbackup".to_owned(),

@@ -47,6 +47,8 @@ pub(crate) struct Server {
     owner: LsuOwner,
     lsus: LsuCache,
     shared: Arc<ServerShared>,
+    /// Keeps the S3 client's VIP list current while the server is open.
+    vip_refresh: std::sync::Mutex<Option<open::VipRefresh>>,
 }
 
 impl Server {
@@ -78,8 +80,9 @@ impl Server {
                 version: cluster.sw_version.clone().unwrap_or_default(),
             },
         };
-        let DataPath { store, .. } =
-            open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
+        let DataPath {
+            store, vip_refresh, ..
+        } = open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
         tracing::info!(server = %name, cluster = %cluster.name, version = cluster.sw_version.as_deref().unwrap_or("unknown"), rules = %profile, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {
@@ -90,6 +93,7 @@ impl Server {
             store,
             owner: identity.owner(),
             shared,
+            vip_refresh: std::sync::Mutex::new(vip_refresh),
         });
         if sweep {
             let s = server.clone();
@@ -109,6 +113,12 @@ impl Server {
 
     /// Logs out of VMS.
     pub(crate) async fn close(&self) {
+        drop(
+            self.vip_refresh
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
         if let Err(e) = self.vms.close().await {
             tracing::warn!(server = %self.name, error = %e, "VMS logout failed");
         }

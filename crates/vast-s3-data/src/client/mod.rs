@@ -4,6 +4,7 @@ mod connector;
 mod credentials;
 pub(crate) mod list_parts_root;
 mod tls;
+pub mod vips;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use aws_sdk_s3::config::{
 
 pub use credentials::SwappableCredentials;
 pub use tls::TlsOptions;
+pub use vips::{EndpointPool, EndpointStat};
 
 use crate::capabilities::S3Modes;
 use crate::error::{DataError, Result};
@@ -23,6 +25,7 @@ use crate::error::{DataError, Result};
 #[derive(Clone)]
 pub struct S3ClientBuilder {
     endpoint: String,
+    endpoints: Vec<String>,
     access_key: String,
     secret_key: String,
     region: String,
@@ -40,6 +43,7 @@ impl std::fmt::Debug for S3ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3ClientBuilder")
             .field("endpoint", &self.endpoint)
+            .field("endpoints", &self.endpoints)
             .field("access_key", &self.access_key)
             .field("region", &self.region)
             .field("path_style", &self.path_style)
@@ -57,6 +61,7 @@ impl S3ClientBuilder {
     pub fn new(endpoint: impl Into<String>, access_key: &str, secret_key: &str) -> Self {
         Self {
             endpoint: endpoint.into(),
+            endpoints: Vec::new(),
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
             region: "us-east-1".to_owned(),
@@ -69,6 +74,16 @@ impl S3ClientBuilder {
             max_idle_per_host: 64,
             sign_payload: None,
         }
+    }
+
+    /// Spreads requests over these endpoints of the same service (a cluster's VIPs, each
+    /// `http(s)://host[:port]`) instead of sending them all to the builder's endpoint: each
+    /// attempt goes to the endpoint with the fewest requests in flight, and one that fails to
+    /// connect or times out is left out until it answers again (see [`vips`]). Empty (the
+    /// default): the builder's endpoint only. Needs path-style addressing (the default).
+    pub fn endpoints(mut self, urls: Vec<String>) -> Self {
+        self.endpoints = urls;
+        self
     }
 
     /// The SigV4 region (VAST does not check it; default `us-east-1`).
@@ -137,6 +152,13 @@ impl S3ClientBuilder {
                 self.endpoint
             )));
         }
+        // Spreading rewrites each request's host, which virtual-hosted addressing uses for the
+        // bucket: it needs path style, else the builder's endpoint alone is used.
+        let pool = if self.endpoints.is_empty() || !self.path_style {
+            EndpointPool::new(std::slice::from_ref(&self.endpoint))?
+        } else {
+            EndpointPool::new(&self.endpoints)?
+        };
         let credentials = SwappableCredentials::new(&self.access_key, &self.secret_key);
         let http = connector::http_client(&self.tls, self.connect_timeout, self.max_idle_per_host)?;
         let mut timeouts = TimeoutConfig::builder().connect_timeout(self.connect_timeout);
@@ -146,7 +168,11 @@ impl S3ClientBuilder {
         if let Some(t) = self.operation_timeout {
             timeouts = timeouts.operation_timeout(t);
         }
-        let config = aws_sdk_s3::Config::builder()
+        let mut config = aws_sdk_s3::Config::builder();
+        if self.path_style {
+            config = config.interceptor(vips::SpreadInterceptor { pool: pool.clone() });
+        }
+        let config = config
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(self.endpoint.trim_end_matches('/'))
             .region(Region::new(self.region.clone()))
@@ -168,6 +194,7 @@ impl S3ClientBuilder {
             sdk: aws_sdk_s3::Client::from_conf(config),
             credentials,
             endpoint: self.endpoint,
+            pool,
             sign_payload,
             max_attempts: self.max_attempts,
             modes: std::sync::Arc::new(std::sync::RwLock::new(S3Modes::default())),
@@ -181,6 +208,8 @@ pub struct S3Client {
     sdk: aws_sdk_s3::Client,
     credentials: SwappableCredentials,
     endpoint: String,
+    /// The endpoints requests are spread over (shared by clones).
+    pool: std::sync::Arc<EndpointPool>,
     sign_payload: bool,
     max_attempts: u32,
     /// Shared by clones: set once the endpoint's capabilities are known.
@@ -213,9 +242,20 @@ impl S3Client {
         self.sign_payload
     }
 
-    /// The endpoint URL.
+    /// The endpoint URL the client was built for.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Replaces the endpoints requests are spread over (see [`S3ClientBuilder::endpoints`]),
+    /// for this client and its clones. Endpoints already in use keep their state and counters.
+    pub fn set_endpoints(&self, urls: &[String]) -> Result<()> {
+        self.pool.set(urls)
+    }
+
+    /// Each endpoint's state and counters, in list order.
+    pub fn endpoint_stats(&self) -> Vec<EndpointStat> {
+        self.pool.stats()
     }
 
     /// Replaces the key pair; requests sent from now on use the new keys.

@@ -83,6 +83,26 @@ impl Env {
         }
     }
 
+    /// The simulated cluster (its VIPs, their counters and switches).
+    pub fn sim(&self) -> &VastSim {
+        &self.sim
+    }
+
+    /// `http(s)://IP:PORT` of every S3 VIP of the simulator.
+    pub fn vip_urls(&self) -> Vec<String> {
+        let scheme = if self.url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        let port = self.sim.s3_addr().port();
+        self.sim
+            .s3_vip_ips()
+            .iter()
+            .map(|ip| format!("{scheme}://{ip}:{port}"))
+            .collect()
+    }
+
     /// Issues another S3 key pair for the user over VMS (as a key rotation does).
     pub async fn issue_key(&self) -> (String, String) {
         self.vms.issue_key(self.user_id).await

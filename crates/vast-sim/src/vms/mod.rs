@@ -63,6 +63,8 @@ pub struct Endpoints {
     pub s3: SocketAddr,
     /// Whether both faces speak HTTPS.
     pub tls: bool,
+    /// How many S3 VIPs serve from `s3`'s address on (see [`crate::vips::vip_addresses`]).
+    pub s3_vips: usize,
 }
 
 impl Endpoints {

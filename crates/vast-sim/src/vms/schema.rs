@@ -289,6 +289,19 @@ pub(crate) const VIP_POOLS: Kind = Kind {
     tenant_scoped: true,
 };
 
+/// Virtual IPs of the VIP pools (read-only, seeded: one per S3 listener).
+pub(crate) const VIPS: Kind = Kind {
+    name: "vips",
+    noun: "vip",
+    fields: &[],
+    create: false,
+    patch: false,
+    put: false,
+    delete: false,
+    unique_name: false,
+    tenant_scoped: false,
+};
+
 /// The cluster (one row, seeded).
 pub(crate) const CLUSTERS: Kind = Kind {
     name: "clusters",
@@ -414,6 +427,7 @@ pub(crate) const KINDS: &[&Kind] = &[
     &USERS,
     &S3_POLICIES,
     &VIP_POOLS,
+    &VIPS,
     &CLUSTERS,
     &VMS,
     &EVENTS,

@@ -127,12 +127,40 @@ pub(crate) fn seed(db: &mut Db, config: &SimConfig, endpoints: &Endpoints) {
         version.insert("sys_version".to_owned(), json!(config.profile.sw_version()));
     }
     let s3_url = format!("{}://{}", endpoints.scheme(), endpoints.s3);
+    let vip_ips: Vec<String> = crate::vips::vip_addresses(endpoints.s3.ip(), endpoints.s3_vips)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let last_ip = vip_ips.last().cloned().unwrap_or_else(|| s3_ip.clone());
     for pool in db.table("vippools").rows.values_mut() {
         if pool.contains_key("vast_sim_s3_url") {
-            pool.insert("ip_ranges".to_owned(), json!([[s3_ip, s3_ip]]));
+            pool.insert("ip_ranges".to_owned(), json!([[s3_ip, last_ip]]));
             pool.insert("vast_sim_s3_url".to_owned(), json!(s3_url));
         }
     }
+    seed_vips(db, config, &vip_ips);
+}
+
+/// `/vips/`: one row per S3 VIP of the seeded pool, each on its own CNode, rebuilt on every
+/// start (the listeners are this run's). Rows carry `vippool_id` and `cnode_id` beside the
+/// real names so `vippool__id` and `cnode__id` filter them.
+fn seed_vips(db: &mut Db, config: &SimConfig, ips: &[String]) {
+    let pool_name = db.name_of("vippools", 1);
+    let table = db.table("vips");
+    table.rows.clear();
+    for (i, ip) in ips.iter().enumerate() {
+        let id = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(1);
+        let mut row = object(json!({
+            "id": id, "ip": ip, "vippool": pool_name, "vippool_id": 1,
+            "cnode": format!("cnode-{id}"), "cnode_id": id, "hostname": format!("cnode-{id}"),
+            "cluster": config.cluster_name, "name": format!("vip-{id}"), "guid": guid(),
+        }));
+        row.insert("created".to_owned(), json!(now_iso()));
+        table.rows.insert(id, row);
+    }
+    table.next_id = u64::try_from(ips.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
 }
 
 fn text_field(body: &Value, field: &str, errors: &mut FieldErrors) -> String {

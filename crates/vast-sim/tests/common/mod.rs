@@ -136,6 +136,7 @@ pub async fn start_with(config: SimConfig, store: Arc<FakeStore>) -> TestVms {
         vms: addr,
         s3: FAKE_S3.parse().unwrap(),
         tls: false,
+        s3_vips: 1,
     };
     let state = VmsState::open(&config, endpoints, store.clone(), faults.clone()).unwrap();
     let handler = faults::with_faults(Face::Vms, faults.clone(), vms::handler(state.clone()));

@@ -11,7 +11,7 @@ use vast_vms_client::{EndpointSpec, VmsClient};
 
 use super::capabilities::{CapabilityGate, ClusterKey};
 use super::DataKey;
-use crate::config::ServerConfig;
+use crate::config::{S3VipsSetting, ServerConfig};
 use crate::error;
 use crate::server::keys::StoredKey;
 use crate::store::nfs::NfsStore;
@@ -29,6 +29,18 @@ pub(crate) struct DataPath {
     pub(crate) location: String,
     /// The S3 endpoint's capabilities (S3 data path only).
     pub(crate) gate: Option<Arc<CapabilityGate>>,
+    /// The task that keeps the client's VIP list current (`s3_vips = "all"` through VMS).
+    pub(crate) vip_refresh: Option<VipRefresh>,
+}
+
+/// A task re-reading the VIP list from VMS every `s3_vip_refresh_secs`; it stops when this is
+/// dropped (the server closes).
+pub(crate) struct VipRefresh(tokio::task::JoinHandle<()>);
+
+impl Drop for VipRefresh {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Whose capabilities a data store's gate caches: the state dir, the server and its cluster.
@@ -95,16 +107,32 @@ pub(crate) async fn build_data_store(
                 store: Arc::new(NfsStore::new(root)),
                 s3: None,
                 gate: None,
+                vip_refresh: None,
             });
         }
     };
-    let url = match &config.s3_url {
-        Some(u) => u.clone(),
-        None => resolve_s3_url(vms, config, tenant_id)
+    let spec = endpoint_spec(config, tenant_id);
+    let urls = match &config.s3_url {
+        Some(u) => vec![u.clone()],
+        None => resolve_s3_urls(vms, config.s3_vips, &spec)
             .await
             .map_err(DataPathError::S3Endpoint)?,
     };
-    let client = build_s3(config, &url, &key).map_err(DataPathError::S3Client)?;
+    let url = urls.first().cloned().unwrap_or_default();
+    let client = build_s3(config, &urls, &key).map_err(DataPathError::S3Client)?;
+    tracing::info!(server = %scope.server, "s3 VIPs in use: {urls:?}");
+    let vip_refresh = (config.s3_url.is_none()
+        && config.s3_vips == S3VipsSetting::All
+        && config.s3_vip_refresh_secs > 0)
+        .then(|| {
+            spawn_vip_refresh(
+                client.clone(),
+                vms.clone(),
+                spec,
+                Duration::from_secs(config.s3_vip_refresh_secs),
+                scope.server.to_string(),
+            )
+        });
     let gate = Arc::new(CapabilityGate::new(
         client.clone(),
         scope.state_dir.to_path_buf(),
@@ -124,10 +152,13 @@ pub(crate) async fn build_data_store(
         s3: Some(client),
         location: url,
         gate: Some(gate),
+        vip_refresh,
     })
 }
 
-fn build_s3(config: &ServerConfig, url: &str, key: &StoredKey) -> Result<S3Client, OstError> {
+/// The client, spread over `urls` (the first one names it).
+fn build_s3(config: &ServerConfig, urls: &[String], key: &StoredKey) -> Result<S3Client, OstError> {
+    let url = urls.first().map_or("", String::as_str);
     let tls = if config.insecure {
         TlsOptions::Insecure
     } else if let Some(ca) = &config.ca_bundle {
@@ -140,15 +171,14 @@ fn build_s3(config: &ServerConfig, url: &str, key: &StoredKey) -> Result<S3Clien
         .tls(tls)
         .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
         .attempt_timeout(Some(Duration::from_secs(config.s3_timeout_secs)))
+        .endpoints(urls.to_vec())
         .build()
         .map_err(error::data)
 }
 
-async fn resolve_s3_url(
-    vms: &VmsClient,
-    config: &ServerConfig,
-    tenant_id: u64,
-) -> Result<String, OstError> {
+/// Which VIPs the configuration allows: its pool (or any PROTOCOLS pool open to the tenant),
+/// scheme and port.
+fn endpoint_spec(config: &ServerConfig, tenant_id: u64) -> EndpointSpec {
     let mut spec = EndpointSpec::new().for_tenant(tenant_id);
     if let Some(pool) = &config.s3_vippool {
         spec = spec.pool(pool);
@@ -159,10 +189,63 @@ async fn resolve_s3_url(
     if let Some(port) = config.s3_port {
         spec = spec.port(port);
     }
-    let ep = vms
-        .bootstrap()
-        .resolve_s3_endpoint(&spec)
-        .await
-        .map_err(error::vms)?;
-    Ok(ep.url)
+    spec
+}
+
+/// The S3 endpoint URLs of the pool's VIPs: all of them, or one picked at random.
+async fn resolve_s3_urls(
+    vms: &VmsClient,
+    vips: S3VipsSetting,
+    spec: &EndpointSpec,
+) -> Result<Vec<String>, OstError> {
+    let boot = vms.bootstrap();
+    let urls = match vips {
+        S3VipsSetting::All => boot
+            .resolve_s3_endpoints(spec)
+            .await
+            .map_err(error::vms)?
+            .into_iter()
+            .map(|e| e.url)
+            .collect(),
+        S3VipsSetting::One => vec![
+            boot.resolve_s3_endpoint(spec)
+                .await
+                .map_err(error::vms)?
+                .url,
+        ],
+    };
+    Ok(urls)
+}
+
+/// Re-reads the VIP list every `every` and hands a changed one to the client (endpoints it
+/// keeps keep their state); a failed read keeps the list in use.
+fn spawn_vip_refresh(
+    client: S3Client,
+    vms: VmsClient,
+    spec: EndpointSpec,
+    every: Duration,
+    server: String,
+) -> VipRefresh {
+    VipRefresh(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let urls = match resolve_s3_urls(&vms, S3VipsSetting::All, &spec).await {
+                Ok(urls) => urls,
+                Err(error) => {
+                    tracing::warn!(%server, %error, "re-reading the S3 VIPs failed; keeping the list in use");
+                    continue;
+                }
+            };
+            let current: Vec<String> = client.endpoint_stats().into_iter().map(|s| s.url).collect();
+            if urls == current {
+                continue;
+            }
+            match client.set_endpoints(&urls) {
+                Ok(()) => tracing::info!(%server, "s3 VIPs in use: {urls:?}"),
+                Err(error) => {
+                    tracing::warn!(%server, %error, "the VIP list VMS gave is unusable; keeping the list in use")
+                }
+            }
+        }
+    }))
 }

@@ -27,7 +27,7 @@ mod media_server;
 mod vms;
 
 pub(crate) use capabilities::{CapabilityGate, ClusterKey, PROBE_PREFIX};
-pub(crate) use data_path::{build_data_store, DataPath, DataPathError, GateScope};
+pub(crate) use data_path::{build_data_store, DataPath, DataPathError, GateScope, VipRefresh};
 pub(crate) use identity::{ensure_identity, obtain_data_key, DataKey, Identity};
 pub(crate) use lsus::LsuOwner;
 pub(crate) use vms::{connect_vms, verify_cluster, ClusterError, ConnectError, VmsSession};
