@@ -817,7 +817,7 @@ sts_status_t stspi_terminate(void);
 
 /*
  Opens a storage server. `cred` may be NULL (configured credentials); `interfaces` may be
- NULL (it is checked, then unused: the data endpoints come from the configuration and VMS).
+ NULL (its addresses are the S3 endpoints when the server's `s3_vips = "interfaces"`).
 
  # Safety
  Pointers must be NULL or valid: strings readable, `cred` readable, `server` writable.

@@ -139,3 +139,31 @@ fn a_vip_that_goes_down_mid_backup_costs_nothing() {
         "the plugin logs the VIP it left out"
     );
 }
+
+/// `s3_vips = "interfaces"`: the addresses NetBackup passes in `stspi_open_server`'s
+/// `interfaces` are the S3 endpoints (here two of the four VIPs), and only they carry data.
+#[test]
+fn the_interfaces_netbackup_passes_carry_the_data_when_configured() {
+    let mut options = Options::new(DataPath::S3).sim(|c| c.s3_vips = VIPS);
+    options.resolve_s3 = true;
+    options
+        .server
+        .push(("s3_vips".to_owned(), "\"interfaces\"".to_owned()));
+    let env = Env::start_with(options);
+    let ips = env.sim.s3_vip_ips();
+    let chosen = format!("{}, {}", ips[1], ips[3]);
+    let size = 64 * MIB;
+    let out = env.rel_env(
+        &["backup", "chosen", &size.to_string(), "7"],
+        &[("VAST_OST_INTERFACES", &chosen)],
+    );
+    assert!(out.status.success(), "backup failed:\n{}", text(&out));
+    let vips = env.sim.vip_counters();
+    for (i, vip) in vips.iter().enumerate() {
+        if i == 1 || i == 3 {
+            assert!(vip.part_uploads > 0, "{} carried no part: {vips:?}", vip.ip);
+        } else {
+            assert_eq!(vip.requests, 0, "{} is not in interfaces: {vips:?}", vip.ip);
+        }
+    }
+}

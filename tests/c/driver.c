@@ -20,6 +20,7 @@
  *   driver LIB SERVER list PREFIX    print `IMAGE <basename> <size>` for each image of the first LSU
  *                                    whose name starts with PREFIX (one media server's view)
  *
+ * Interfaces: VAST_OST_INTERFACES, when set, is stspi_open_server's interfaces argument.
  * Credentials: VAST_OST_USER / VAST_OST_PASSWORD when set (STS_CRED_CLEAR), else the plugin's
  * configured ones. The plugin reads its configuration from VAST_OST_CONFIG.
  *
@@ -308,7 +309,8 @@ static void start(int show_info) {
     expect("stspi_claim(pd://other)", api.stspi_claim("PureDisk:other.example.com"), STS_ECLAIM);
     if (show_info) step("stspi_claim: accepts %s, refuses PureDisk:other.example.com", server_name);
     sts_cred_t cred = credentials();
-    OK(api.stspi_open_server(server_name, &cred, NULL, &server));
+    /* NetBackup's interfaces argument: VAST_OST_INTERFACES when set, else NULL. */
+    OK(api.stspi_open_server(server_name, &cred, getenv("VAST_OST_INTERFACES"), &server));
     if (show_info)
         step("stspi_open_server: %s (%s credentials)", server_name,
              cred.cr_type == STS_CRED_CLEAR ? "NetBackup" : "configured");

@@ -191,6 +191,21 @@ impl EndpointSpec {
         Self::default()
     }
 
+    /// The S3 endpoint URL of `address` (an IP, IPv6 in brackets, or a host name) with this
+    /// spec's scheme and port.
+    pub fn url_for(&self, address: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        let host = if address.contains(':') && !address.starts_with('[') {
+            format!("[{address}]")
+        } else {
+            address.to_owned()
+        };
+        match self.port {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        }
+    }
+
     /// Only the pool called `name`.
     #[must_use]
     pub fn pool(mut self, name: impl Into<String>) -> Self {
@@ -461,7 +476,6 @@ impl Bootstrap {
             Some(name) => pools.by_name(name).await?.into_iter().collect::<Vec<_>>(),
             None => pools.protocols().await?,
         };
-        let scheme = if spec.https { "https" } else { "http" };
         let mut out: Vec<S3Endpoint> = Vec::new();
         for pool in candidates
             .into_iter()
@@ -475,17 +489,8 @@ impl Bootstrap {
                 if out.iter().any(|e| e.address == address) {
                     continue;
                 }
-                let host = if address.contains(':') {
-                    format!("[{address}]")
-                } else {
-                    address.clone()
-                };
-                let url = match spec.port {
-                    Some(port) => format!("{scheme}://{host}:{port}"),
-                    None => format!("{scheme}://{host}"),
-                };
                 out.push(S3Endpoint {
-                    url,
+                    url: spec.url_for(&address),
                     address,
                     pool: pool.name.clone(),
                 });

@@ -58,7 +58,7 @@ unsafe fn name_and_cred<'a>(
 }
 
 /// Opens a storage server. `cred` may be NULL (configured credentials); `interfaces` may be
-/// NULL (it is checked, then unused: the data endpoints come from the configuration and VMS).
+/// NULL (its addresses are the S3 endpoints when the server's `s3_vips = "interfaces"`).
 ///
 /// # Safety
 /// Pointers must be NULL or valid: strings readable, `cred` readable, `server` writable.
@@ -74,11 +74,13 @@ pub unsafe extern "C" fn stspi_open_server(
         let server = unsafe { marshal::out(server, "server") }?;
         // SAFETY: forwarded contract.
         let (name, cred) = unsafe { name_and_cred(server_name, cred, ctx) }?;
-        if !interfaces.is_null() {
+        let interfaces = if interfaces.is_null() {
+            ""
+        } else {
             // SAFETY: forwarded contract.
-            unsafe { marshal::c_str(interfaces, STS_MAX_IF - 1, "interfaces") }?;
-        }
-        let id = guard::plugin()?.open_server(name, cred)?;
+            unsafe { marshal::c_str(interfaces, STS_MAX_IF - 1, "interfaces") }?
+        };
+        let id = guard::plugin()?.open_server_on(name, cred, interfaces)?;
         server.set(id.raw());
         Ok(())
     })

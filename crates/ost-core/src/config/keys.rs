@@ -286,9 +286,9 @@ pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
     ),
     key!(
         s3_vips,
-        Kind::Choice(&["all", "one"]),
+        Kind::Choice(&["all", "one", "interfaces"]),
         Read::Plain(|c| Some(Value::Text(c.s3_vips.as_str().to_owned()))),
-        "S3 requests spread over every VIP of the pool(s) (all) or go to one picked at open (one)"
+        "S3 requests spread over every VIP of the pool(s) (all), go to one picked at open (one), or spread over the addresses NetBackup passes as interfaces (interfaces)"
     ),
     key!(
         s3_vip_refresh_secs,

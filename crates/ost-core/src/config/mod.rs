@@ -105,6 +105,9 @@ pub enum S3VipsSetting {
     All,
     /// One VIP picked at random when the server is opened.
     One,
+    /// The addresses NetBackup passes in `stspi_open_server`'s `interfaces` (spread as with
+    /// `All`); the pool's VIPs when it passes none.
+    Interfaces,
 }
 
 impl S3VipsSetting {
@@ -113,6 +116,7 @@ impl S3VipsSetting {
         match self {
             S3VipsSetting::All => "all",
             S3VipsSetting::One => "one",
+            S3VipsSetting::Interfaces => "interfaces",
         }
     }
 }
@@ -162,6 +166,10 @@ pub struct ServerConfig {
     pub s3_vips: S3VipsSetting,
     /// How often an open server re-reads the VIP list from VMS, seconds (default 300).
     pub s3_vip_refresh_secs: u64,
+    /// The addresses NetBackup passed in `stspi_open_server`'s `interfaces` for this open (not
+    /// a configuration key; used with `s3_vips = "interfaces"`).
+    #[serde(skip)]
+    pub interfaces: Vec<String>,
     /// PEM CA bundle trusted for VMS and S3 (system roots when unset).
     pub ca_bundle: Option<PathBuf>,
     /// Accept any certificate (labs only; logged as a warning).
@@ -257,6 +265,7 @@ impl Default for ServerConfig {
             s3_https: true,
             s3_port: None,
             s3_vips: S3VipsSetting::All,
+            interfaces: Vec::new(),
             s3_vip_refresh_secs: 300,
             ca_bundle: None,
             insecure: false,

@@ -28,6 +28,8 @@ pub(crate) struct OpenParams {
     pub(crate) name: ServerName,
     /// NetBackup's credentials, if it passed any (the password stays a redacting `Secret`).
     pub(crate) credentials: Option<Credentials>,
+    /// The addresses NetBackup passed as `interfaces`.
+    pub(crate) interfaces: Vec<String>,
 }
 
 /// The slot behind [`Plugin::global`].

@@ -31,13 +31,19 @@ impl Plugin {
         if let Ok(s) = self.servers.get(id) {
             return Ok(s);
         }
-        let Some(OpenParams { name, credentials }) = global::open_params(id) else {
+        let Some(OpenParams {
+            name,
+            credentials,
+            interfaces,
+        }) = global::open_params(id)
+        else {
             return Err(missing);
         };
         tracing::info!(server = %name, %id, parent_pid, "re-opening the parent's storage server in the forked child");
         let mut config = self.config.server(&name);
         // The parent swept when it opened the server.
         config.sweep_on_open = false;
+        config.interfaces = interfaces;
         let server = self.open_on_runtime(name, config, credentials)?;
         self.servers.insert_at(id, server.clone());
         Ok(server)

@@ -22,8 +22,21 @@ impl Plugin {
         name: &str,
         credentials: Option<Credentials>,
     ) -> Result<ServerId, OstError> {
+        self.open_server_on(name, credentials, "")
+    }
+
+    /// [`Plugin::open_server`] with the `interfaces` string NetBackup passes: addresses
+    /// separated by commas, semicolons or white space, used as the S3 endpoints when the
+    /// server's `s3_vips = "interfaces"` (see [`parse_interfaces`]).
+    pub fn open_server_on(
+        &self,
+        name: &str,
+        credentials: Option<Credentials>,
+        interfaces: &str,
+    ) -> Result<ServerId, OstError> {
         let name = self.claim(name)?;
-        let config = self.config.server(&name);
+        let mut config = self.config.server(&name);
+        config.interfaces = parse_interfaces(interfaces);
         self.open_with(name, config, credentials)
     }
 
@@ -36,6 +49,7 @@ impl Plugin {
         let params = (self.role != Role::Own).then(|| global::OpenParams {
             name: name.clone(),
             credentials: credentials.clone(),
+            interfaces: config.interfaces.clone(),
         });
         let server = self.open_on_runtime(name, config, credentials)?;
         let id = self.servers.insert(server);
@@ -95,5 +109,30 @@ impl Plugin {
             s.close().await;
             Ok(())
         })
+    }
+}
+
+/// The addresses in NetBackup's `interfaces` string: separated by commas, semicolons or white
+/// space, empty pieces dropped.
+pub(crate) fn parse_interfaces(interfaces: &str) -> Vec<String> {
+    interfaces
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_interfaces;
+
+    #[test]
+    fn interfaces_split_on_commas_semicolons_and_spaces() {
+        assert_eq!(
+            parse_interfaces(" 10.0.0.1,10.0.0.2 ; fd00::3\tvip4.example "),
+            ["10.0.0.1", "10.0.0.2", "fd00::3", "vip4.example"]
+        );
+        assert!(parse_interfaces("").is_empty());
+        assert!(parse_interfaces(" , ;").is_empty());
     }
 }

@@ -112,17 +112,24 @@ pub(crate) async fn build_data_store(
         }
     };
     let spec = endpoint_spec(config, tenant_id);
+    let from_interfaces =
+        config.s3_vips == S3VipsSetting::Interfaces && !config.interfaces.is_empty();
     let urls = match &config.s3_url {
         Some(u) => vec![u.clone()],
+        None if from_interfaces => config.interfaces.iter().map(|a| spec.url_for(a)).collect(),
         None => resolve_s3_urls(vms, config.s3_vips, &spec)
             .await
             .map_err(DataPathError::S3Endpoint)?,
     };
+    if !config.interfaces.is_empty() && !from_interfaces {
+        tracing::info!(server = %scope.server, interfaces = ?config.interfaces, "NetBackup passed interfaces; not used for S3 (s3_vips = \"interfaces\" would)");
+    }
     let url = urls.first().cloned().unwrap_or_default();
     let client = build_s3(config, &urls, &key).map_err(DataPathError::S3Client)?;
     tracing::info!(server = %scope.server, "s3 VIPs in use: {urls:?}");
     let vip_refresh = (config.s3_url.is_none()
-        && config.s3_vips == S3VipsSetting::All
+        && !from_interfaces
+        && config.s3_vips != S3VipsSetting::One
         && config.s3_vip_refresh_secs > 0)
         .then(|| {
             spawn_vip_refresh(
@@ -200,7 +207,8 @@ async fn resolve_s3_urls(
 ) -> Result<Vec<String>, OstError> {
     let boot = vms.bootstrap();
     let urls = match vips {
-        S3VipsSetting::All => boot
+        // Interfaces without addresses from NetBackup: the pool's VIPs.
+        S3VipsSetting::All | S3VipsSetting::Interfaces => boot
             .resolve_s3_endpoints(spec)
             .await
             .map_err(error::vms)?
