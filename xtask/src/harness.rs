@@ -161,7 +161,7 @@ pub(crate) fn write_plugin_config_for(
             .next()
             .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
             .with_context(|| format!("no port in vast-sim's S3 URL {}", sim.s3_url))?;
-        format!("s3_port = {port}\n")
+        format!("s3_https = false\ns3_port = {port}\n")
     };
     std::fs::write(
         &config,

@@ -125,7 +125,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let work = base.join(format!("vast-ost-scale-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = run_in(&o, &lib, &sim_bin, &work);
-    let _ = std::fs::remove_dir_all(&work);
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        eprintln!("kept {} (logs, plugin logs) for a look", work.display());
+    }
     let rows = result?;
     let md = markdown(&o, &rows, started.elapsed().as_secs_f64());
     let out_dir = target_dir().join("bench");
