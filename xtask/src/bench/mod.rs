@@ -50,15 +50,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options> {
     let quick = args.iter().any(|a| a == "--quick");
-    let num = |flag: &str, default: u64| -> Result<u64> {
-        match args.iter().position(|a| a == flag) {
-            Some(i) => args
-                .get(i + 1)
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("{flag} needs a number")),
-            None => Ok(default),
-        }
-    };
+    let num = |flag: &str, default: u64| number_arg(args, flag, default);
     let o = Options {
         quick,
         size_mib: num("--size-mib", if quick { 128 } else { 4096 })?,
@@ -74,6 +66,17 @@ fn parse(args: &[String]) -> Result<Options> {
         bail!("--runs must be at least 1");
     }
     Ok(o)
+}
+
+/// The number after `flag` in `args`, `default` when the flag is absent.
+fn number_arg(args: &[String], flag: &str, default: u64) -> Result<u64> {
+    match args.iter().position(|a| a == flag) {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{flag} needs a number")),
+        None => Ok(default),
+    }
 }
 
 /// Everything a measurement needs.

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::measure::{process_cpu_seconds, run_measured, Sample};
-use super::{generate, MIB};
+use super::{generate, number_arg, MIB};
 use crate::harness::{
     build_library_and_sim, compile_driver, driver_command, start_sim_with, target_dir,
     write_plugin_config_for, PluginConfig, SimInfo,
@@ -40,15 +40,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options> {
     let quick = args.iter().any(|a| a == "--quick");
-    let num = |flag: &str, default: u64| -> Result<u64> {
-        match args.iter().position(|a| a == flag) {
-            Some(i) => args
-                .get(i + 1)
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("{flag} needs a number")),
-            None => Ok(default),
-        }
-    };
+    let num = |flag: &str, default: u64| number_arg(args, flag, default);
     let o = Options {
         size_mib: num("--size-mib", if quick { 256 } else { 1024 })?,
         runs: usize::try_from(num("--runs", 1)?)?,

@@ -164,21 +164,15 @@ pub(crate) trait DataStore: Send + Sync {
     /// Objects under `prefix`.
     async fn list(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<ObjectEntry>, OstError>;
     /// One page of the objects under `prefix` in key order: those after `after`, at most
-    /// `max` (fewer only at the end). This default lists everything and cuts the page out;
-    /// both stores do better (S3 asks for just the page, NFS walks directories in key order).
+    /// `max` (fewer only at the end). S3 asks for just the page, NFS walks directories in key
+    /// order.
     async fn list_page(
         &self,
         lsu: &LsuName,
         prefix: &str,
         after: Option<&str>,
         max: usize,
-    ) -> Result<Vec<ObjectEntry>, OstError> {
-        let mut all = self.list(lsu, prefix).await?;
-        all.sort_by(|a, b| a.key.cmp(&b.key));
-        all.retain(|o| after.is_none_or(|a| o.key.as_str() > a));
-        all.truncate(max);
-        Ok(all)
-    }
+    ) -> Result<Vec<ObjectEntry>, OstError>;
     /// A writer for a new image.
     async fn create_writer(
         &self,

@@ -88,16 +88,7 @@ fn walk_page(
             && !key.ends_with(".tmp")
             && page.after.is_none_or(|a| key.as_str() > a)
         {
-            let meta = fs::metadata(&path)?;
-            out.push(ObjectEntry {
-                key,
-                size: meta.len(),
-                modified_unix: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_secs()),
-            });
+            out.push(entry_of(key, &fs::metadata(&path)?));
         }
     }
     Ok(())
@@ -108,6 +99,19 @@ struct PageWanted<'a> {
     prefix: &'a str,
     after: Option<&'a str>,
     max: usize,
+}
+
+/// The listing entry of the file at `key` with metadata `meta`.
+fn entry_of(key: String, meta: &fs::Metadata) -> ObjectEntry {
+    ObjectEntry {
+        key,
+        size: meta.len(),
+        modified_unix: meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs()),
+    }
 }
 
 fn walk(dir: &Path, base: &Path, out: &mut Vec<ObjectEntry>) -> std::io::Result<()> {
@@ -127,15 +131,7 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<ObjectEntry>) -> std::io::Result<
             if key.ends_with(".tmp") {
                 continue;
             }
-            out.push(ObjectEntry {
-                key,
-                size: meta.len(),
-                modified_unix: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_secs()),
-            });
+            out.push(entry_of(key, &meta));
         }
     }
     Ok(())
