@@ -154,6 +154,16 @@ impl ImageKey {
         }
     }
 
+    /// The image whose descriptor `key` is; `None` for every other key (data, tails,
+    /// metadata, the plugin's own objects, foreign keys), as listings that look for images
+    /// want it.
+    pub fn descriptor_id(key: &str) -> Option<ImageId> {
+        match Self::parse(key) {
+            Ok(k) if k.kind == ObjectKind::Descriptor => Some(k.id),
+            _ => None,
+        }
+    }
+
     /// Parses an object key.
     pub fn parse(key: &str) -> Result<Self, KeyError> {
         let rest = key
@@ -276,6 +286,25 @@ mod tests {
         assert_eq!(parse_sweep_lease_key("netbackup/.vast-ost-sweep/"), None);
         assert_eq!(parse_sweep_lease_key("netbackup/.vast-ost-sweep/1x"), None);
         assert_eq!(parse_sweep_lease_key(&descriptor_key(&id())), None);
+    }
+
+    #[test]
+    fn only_a_descriptor_key_names_an_image_in_a_listing() {
+        let id = id();
+        assert_eq!(
+            ImageKey::descriptor_id(&descriptor_key(&id)),
+            Some(id.clone())
+        );
+        for other in [
+            data_segment_key(&id, 0),
+            nbmeta_key(&id),
+            staged_tail_key(&id, 0),
+            sweep_lease_key(7),
+            "netbackup/.vast-ost-probe/x".to_owned(),
+            "elsewhere/metadata".to_owned(),
+        ] {
+            assert_eq!(ImageKey::descriptor_id(&other), None, "{other}");
+        }
     }
 
     #[test]

@@ -79,6 +79,20 @@ fn number_arg(args: &[String], flag: &str, default: u64) -> Result<u64> {
     }
 }
 
+/// A fresh work directory `vast-ost-<what>-<pid>` in `/dev/shm` when there is one (so the
+/// simulator's store is in memory), else in the temporary directory.
+fn scratch_dir(what: &str) -> Result<PathBuf> {
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let work = base.join(format!("vast-ost-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    Ok(work)
+}
+
 /// Everything a measurement needs.
 struct Bench {
     work: PathBuf,
@@ -158,14 +172,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let started = std::time::Instant::now();
     let (lib, sim_bin) = build_library_and_sim(true)?;
-    let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = base.join(format!("vast-ost-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
+    let work = scratch_dir("bench")?;
     let result = run_in(&o, &lib, &sim_bin, &work, started);
     let _ = std::fs::remove_dir_all(&work);
     result

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::measure::{process_cpu_seconds, run_measured, Sample};
-use super::{generate, number_arg, MIB};
+use super::{generate, number_arg, scratch_dir, MIB};
 use crate::harness::{
     build_library_and_sim, compile_driver, driver_command, start_sim_with, target_dir,
     write_plugin_config_for, PluginConfig, SimInfo,
@@ -108,14 +108,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let started = Instant::now();
     let (lib, sim_bin) = build_library_and_sim(true)?;
-    let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = base.join(format!("vast-ost-scale-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
+    let work = scratch_dir("scale")?;
     let result = run_in(&o, &lib, &sim_bin, &work);
     if result.is_ok() {
         let _ = std::fs::remove_dir_all(&work);

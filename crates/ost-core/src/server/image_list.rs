@@ -6,7 +6,7 @@
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::image_key::root_prefix;
-use ost_model::{ImageId, ImageInfo, ImageKey, ImageState, LsuName, ObjectKind, OstError};
+use ost_model::{ImageId, ImageInfo, ImageKey, ImageState, LsuName, OstError};
 
 use super::Server;
 use crate::types::ImageFilter;
@@ -81,10 +81,7 @@ impl Server {
             }
             let ids = page
                 .into_iter()
-                .filter_map(|o| match ImageKey::parse(&o.key) {
-                    Ok(k) if k.kind == ObjectKind::Descriptor => Some(k.id),
-                    _ => None,
-                });
+                .filter_map(|o| ImageKey::descriptor_id(&o.key));
             let lsu = &pager.lsu;
             let filter = &pager.filter;
             let found: Vec<Option<ImageInfo>> = futures::stream::iter(ids)

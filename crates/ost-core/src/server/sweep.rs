@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use ost_model::image_key::{image_prefix, root_prefix};
-use ost_model::{ImageId, ImageKey, ImageState, LsuName, ObjectKind, OstError};
+use ost_model::{ImageId, ImageKey, ImageState, LsuName, OstError};
 
 use super::Server;
 use crate::image::other_live_writer;
@@ -73,25 +73,20 @@ impl Server {
             let last_page = page.len() < SWEEP_PAGE;
             for o in page {
                 cursor = Some(o.key.clone());
-                let Ok(k) = ImageKey::parse(&o.key) else {
+                let Some(id) = ImageKey::descriptor_id(&o.key) else {
                     continue;
                 };
-                if k.kind != ObjectKind::Descriptor {
-                    continue;
-                }
-                let judged = self
-                    .judge(lsu, &k.id, o.modified_unix > cutoff_unix)
-                    .await?;
+                let judged = self.judge(lsu, &id, o.modified_unix > cutoff_unix).await?;
                 match judged {
                     Judged::NotPending => {}
-                    Judged::Alive => skip.push(image_prefix(&k.id)),
+                    Judged::Alive => skip.push(image_prefix(&id)),
                     Judged::Orphan => {
-                        skip.push(image_prefix(&k.id));
+                        skip.push(image_prefix(&id));
                         if !dry_run {
-                            tracing::info!(%lsu, image = %k.id, "sweep removes an orphaned pending image");
-                            self.remove_image_objects(lsu, &k.id).await?;
+                            tracing::info!(%lsu, image = %id, "sweep removes an orphaned pending image");
+                            self.remove_image_objects(lsu, &id).await?;
                         }
-                        report.images_removed.push((lsu.clone(), k.id));
+                        report.images_removed.push((lsu.clone(), id));
                     }
                 }
                 examined += 1;
