@@ -13,6 +13,7 @@
 //! that is not V lives in this crate so it can be corrected in one place.
 #![forbid(unsafe_code)]
 
+pub mod catalogue_key;
 pub mod descriptor;
 pub mod endpoint;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod lsu_name;
 pub mod server_name;
 pub mod status;
 
+pub use catalogue_key::CatalogueEntry;
 pub use descriptor::{
     Checksum, ChecksumAlgorithm, DescriptorError, FormatVersion, ImageDescriptor, ImageRecord,
     ImageState, Layout, WriterLease,

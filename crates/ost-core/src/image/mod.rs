@@ -109,7 +109,9 @@ impl ImageHandle {
             match server.store().create_writer(&lsu, &id, layout).await {
                 Ok(writer) => Ok((writer, descriptor)),
                 Err(e) => {
-                    let _ = server.remove_image_objects(&lsu, &id).await;
+                    let _ = server
+                        .remove_image_objects(&lsu, &id, Some(&descriptor))
+                        .await;
                     Err(e)
                 }
             }

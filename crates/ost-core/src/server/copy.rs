@@ -45,7 +45,10 @@ impl Server {
             Ok(()) => {
                 let r = self.copy_objects(req, &src, progress).await;
                 if r.is_err() {
-                    if let Err(e) = self.remove_image_objects(&req.dst_lsu, &dst_id).await {
+                    if let Err(e) = self
+                        .remove_image_objects(&req.dst_lsu, &dst_id, Some(&pending))
+                        .await
+                    {
                         tracing::warn!(error = %e, image = %dst_id, "removing a failed copy was incomplete");
                     }
                 }

@@ -1,15 +1,27 @@
 //! Image lists in batches: an LSU may hold hundreds of thousands of images, so a list fetches
-//! one listing page of `list_batch` keys at a time, reads the descriptors among them
-//! `list_concurrency` at a time, and hands out the matching images before it fetches the next
-//! page. Memory is one batch, whatever the LSU holds; images come in key order, which is not
-//! the order of [`ost_model::ImageId`] (OST does not promise an order).
+//! one listing page of `list_batch` keys at a time and hands out the matching images before it
+//! fetches the next page. Memory is one batch, whatever the LSU holds; images come in key
+//! order, which is not the order of [`ost_model::ImageId`] (OST does not promise an order).
+//!
+//! Where the LSU's listing catalogue is complete (`catalogue.rs`), a page is catalogue entries:
+//! a Complete image is reported from its entry's name alone, and only images with a `pending`
+//! hint and no Complete entry (being written, or caught by a crash) have their descriptor
+//! read. Elsewhere a page is the LSU's keys and every descriptor among them is read,
+//! `list_concurrency` at a time.
+
+use std::time::Duration;
 
 use futures::{StreamExt as _, TryStreamExt as _};
+use ost_model::catalogue_key::{catalogue_name_prefix, catalogue_prefix};
 use ost_model::image_key::root_prefix;
-use ost_model::{ImageId, ImageInfo, ImageKey, ImageState, LsuName, OstError};
+use ost_model::{
+    CatalogueEntry, ImageId, ImageInfo, ImageInfoFlags, ImageKey, ImageState, LsuName, OstError,
+};
 
+use super::images::with_busy;
 use super::Server;
-use crate::types::ImageFilter;
+use crate::store::ObjectEntry;
+use crate::types::{unix_now, ImageFilter};
 
 /// Where a list of one LSU's images stands.
 #[derive(Debug)]
@@ -21,6 +33,19 @@ pub(crate) struct ImagePager {
     done: bool,
     batch: usize,
     concurrency: usize,
+    /// Whether the list reads the catalogue (else every descriptor).
+    catalogue: bool,
+    /// Catalogue entries of the last image of the previous page: its next entry may be on
+    /// the next page.
+    carry: Vec<(CatalogueEntry, u64)>,
+}
+
+/// What a list makes of one image's catalogue entries.
+enum Listed {
+    /// Complete, from its entry.
+    Known(ImageInfo),
+    /// Only its descriptor can tell; `hint_age` is how old its `pending` hint is (seconds).
+    Read { id: ImageId, hint_age: u64 },
 }
 
 impl ImagePager {
@@ -44,9 +69,16 @@ impl Server {
         filter: &ImageFilter,
     ) -> Result<ImagePager, OstError> {
         self.check_lsu(lsu).await?;
-        let prefix = match &filter.basename_prefix {
-            Some(p) if !p.contains('/') => format!("{}{p}", root_prefix()),
-            _ => root_prefix(),
+        let catalogue = self.catalogue_ready(lsu).await?;
+        let name_start = filter
+            .basename_prefix
+            .as_deref()
+            .filter(|p| !p.contains('/'));
+        let prefix = match (catalogue, name_start) {
+            (true, Some(p)) => catalogue_name_prefix(p),
+            (true, None) => catalogue_prefix(),
+            (false, Some(p)) => format!("{}{p}", root_prefix()),
+            (false, None) => root_prefix(),
         };
         let config = self.config();
         Ok(ImagePager {
@@ -57,6 +89,8 @@ impl Server {
             done: false,
             batch: config.list_batch.max(1),
             concurrency: config.list_concurrency.max(1),
+            catalogue,
+            carry: Vec::new(),
         })
     }
 
@@ -79,22 +113,117 @@ impl Server {
             if let Some(last) = page.last() {
                 pager.after = Some(last.key.clone());
             }
-            let ids = page
-                .into_iter()
-                .filter_map(|o| ImageKey::descriptor_id(&o.key));
-            let lsu = &pager.lsu;
-            let filter = &pager.filter;
-            let found: Vec<Option<ImageInfo>> = futures::stream::iter(ids)
-                .map(|id| self.listed_image(lsu, id, filter))
-                .buffered(pager.concurrency)
-                .try_collect()
-                .await?;
-            let found: Vec<ImageInfo> = found.into_iter().flatten().collect();
+            let found = if pager.catalogue {
+                self.catalogue_batch(pager, page).await?
+            } else {
+                self.descriptor_batch(pager, page).await?
+            };
             if !found.is_empty() {
                 return Ok(found);
             }
         }
         Ok(Vec::new())
+    }
+
+    /// The images of one page of keys of the LSU: every descriptor among them, read.
+    async fn descriptor_batch(
+        &self,
+        pager: &ImagePager,
+        page: Vec<ObjectEntry>,
+    ) -> Result<Vec<ImageInfo>, OstError> {
+        let ids = page
+            .into_iter()
+            .filter_map(|o| ImageKey::descriptor_id(&o.key));
+        let found: Vec<Option<ImageInfo>> = futures::stream::iter(ids)
+            .map(|id| self.listed_image(&pager.lsu, id, &pager.filter))
+            .buffered(pager.concurrency)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// The images of one page of catalogue entries; the last image's entries wait for the
+    /// next page unless this page is the last.
+    async fn catalogue_batch(
+        &self,
+        pager: &mut ImagePager,
+        page: Vec<ObjectEntry>,
+    ) -> Result<Vec<ImageInfo>, OstError> {
+        let now = unix_now();
+        let mut entries = std::mem::take(&mut pager.carry);
+        entries.extend(page.into_iter().filter_map(|o| {
+            CatalogueEntry::parse(&o.key).map(|e| (e, now.saturating_sub(o.modified_unix)))
+        }));
+        let mut groups: Vec<Vec<(CatalogueEntry, u64)>> = Vec::new();
+        for entry in entries {
+            match groups.last_mut() {
+                Some(g) if g[0].0.id() == entry.0.id() => g.push(entry),
+                _ => groups.push(vec![entry]),
+            }
+        }
+        if !pager.done {
+            pager.carry = groups.pop().unwrap_or_default();
+        }
+        let lsu = &pager.lsu;
+        let filter = &pager.filter;
+        let found: Vec<Option<ImageInfo>> = futures::stream::iter(groups)
+            .map(|g| async move {
+                match self.from_entries(lsu, g) {
+                    Listed::Known(info) => Ok(filter.matches(&info.def).then_some(info)),
+                    Listed::Read { id, hint_age } => {
+                        self.listed_hint(lsu, id, hint_age, filter).await
+                    }
+                }
+            })
+            .buffered(pager.concurrency)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// What one image's entries say: exactly one Complete entry is the image; anything else
+    /// is left to its descriptor.
+    fn from_entries(&self, lsu: &LsuName, group: Vec<(CatalogueEntry, u64)>) -> Listed {
+        let mut complete = group
+            .iter()
+            .filter(|(e, _)| matches!(e, CatalogueEntry::Complete { .. }));
+        if let (Some((CatalogueEntry::Complete { def, size }, _)), None) =
+            (complete.next(), complete.next())
+        {
+            let busy = self.busy_state(lsu, &def.id());
+            let info = ImageInfo {
+                def: def.clone(),
+                size: *size,
+                flags: ImageInfoFlags::IMAGE_CREATED,
+            };
+            return Listed::Known(with_busy(info, busy));
+        }
+        let id = group[0].0.id();
+        let hint_age = group.iter().map(|(_, age)| *age).min().unwrap_or(0);
+        Listed::Read { id, hint_age }
+    }
+
+    /// An image known only by its `pending` hint: listed from its descriptor. A hint older
+    /// than the orphan age with no descriptor is left from a create that failed before its
+    /// descriptor was written, and goes (a younger one may be a create under way).
+    async fn listed_hint(
+        &self,
+        lsu: &LsuName,
+        id: ImageId,
+        hint_age: u64,
+        filter: &ImageFilter,
+    ) -> Result<Option<ImageInfo>, OstError> {
+        if let Some(info) = self.listed_image(lsu, id.clone(), filter).await? {
+            return Ok(Some(info));
+        }
+        let stale = Duration::from_secs(hint_age) > self.config().orphan_age();
+        if stale && matches!(self.load_descriptor(lsu, &id).await, Ok(None)) {
+            let entries = self.catalogue_entries(lsu, &id, None).await?;
+            if let Err(e) = self.store().delete(lsu, &entries).await {
+                tracing::debug!(%lsu, image = %id, error = %e, "removing a stale listing hint failed");
+            }
+        }
+        Ok(None)
     }
 
     /// One image of a list: `None` when its descriptor is gone, unreadable (logged) or does

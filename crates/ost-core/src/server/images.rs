@@ -1,7 +1,10 @@
 //! Images by name: descriptors (the source of truth), properties, deletion and lists.
 
 use ost_model::image_key::{descriptor_key, image_prefix};
-use ost_model::{ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, LsuName, OstError};
+use ost_model::CatalogueEntry;
+use ost_model::{
+    ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, ImageState, LsuName, OstError,
+};
 
 use super::{Busy, Server};
 use crate::events::image_event;
@@ -70,6 +73,8 @@ impl Server {
     }
 
     /// Writes a descriptor; with `create_only`, an existing one is [`OstError::AlreadyExists`].
+    /// Keeps the listing catalogue (`catalogue.rs`): a new image's `pending` entry goes
+    /// before its descriptor, a Complete image's entry after it.
     pub(crate) async fn save_descriptor(
         &self,
         lsu: &LsuName,
@@ -78,6 +83,9 @@ impl Server {
     ) -> Result<(), OstError> {
         let id = d.def().id();
         let body = d.to_json_vec()?;
+        if create_only {
+            self.note_pending(lsu, &id).await?;
+        }
         self.store()
             .put(lsu, &descriptor_key(&id), body, create_only)
             .await
@@ -86,7 +94,11 @@ impl Server {
                     cause: format!("image {id} already exists in {lsu}"),
                 },
                 other => other,
-            })
+            })?;
+        if d.state == ImageState::Complete {
+            self.note_complete(lsu, d).await;
+        }
+        Ok(())
     }
 
     /// `get_image_prop_byname`.
@@ -153,13 +165,28 @@ impl Server {
         }
     }
 
-    /// Removes every object of an image (data, descriptor, metadata) and its open uploads.
-    /// The descriptor goes last, so an interrupted removal is still found by the sweep.
+    /// Removes every object of an image (data, descriptor, metadata), its open uploads and
+    /// its listing entries (from the descriptor when it is `known`). The `complete-*` entry
+    /// goes first and the descriptor after the data, so an interrupted removal is still found
+    /// by the sweep and listed only by reading the descriptor; the entries go last.
     pub(crate) async fn remove_image_objects(
         &self,
         lsu: &LsuName,
         id: &ImageId,
+        known: Option<&ImageDescriptor>,
     ) -> Result<(), OstError> {
+        let entries = self.catalogue_entries(lsu, id, known).await?;
+        let complete: Vec<String> = entries
+            .iter()
+            .filter(|k| {
+                matches!(
+                    CatalogueEntry::parse(k),
+                    Some(CatalogueEntry::Complete { .. })
+                )
+            })
+            .cloned()
+            .collect();
+        self.store().delete(lsu, &complete).await?;
         let prefix = image_prefix(id);
         self.store()
             .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
@@ -174,7 +201,8 @@ impl Server {
             .filter(|k| *k != desc)
             .collect();
         self.store().delete(lsu, &keys).await?;
-        self.store().delete(lsu, &[desc]).await
+        self.store().delete(lsu, &[desc]).await?;
+        self.store().delete(lsu, &entries).await
     }
 
     /// `delete_image`: refused while the image is open in this process or held by another
@@ -187,15 +215,15 @@ impl Server {
         }
         // Expiring an image needs only to know it exists: an unreadable descriptor must not make
         // it impossible for NetBackup to expire the image.
-        let has_descriptor = match self.load_descriptor(lsu, id).await {
+        let (has_descriptor, known) = match self.load_descriptor(lsu, id).await {
             Ok(Some(d)) => {
                 self.refuse_if_written_elsewhere(id, &d)?;
-                true
+                (true, Some(d))
             }
-            Ok(None) => false,
+            Ok(None) => (false, None),
             Err(OstError::Corrupt { cause }) => {
                 tracing::warn!(%lsu, image = %id, %cause, "deleting an image whose descriptor is unreadable");
-                true
+                (true, None)
             }
             Err(e) => return Err(e),
         };
@@ -205,7 +233,7 @@ impl Server {
                 cause: format!("image {id} does not exist in {lsu}"),
             });
         }
-        self.remove_image_objects(lsu, id).await?;
+        self.remove_image_objects(lsu, id, known.as_ref()).await?;
         self.stats().add(lsu, Tally::Deleted);
         self.events().publish(image_event(
             EventKind::ImageDeleted,

@@ -119,7 +119,7 @@ impl Server {
             .create_lsu(self.vms(), self.store().as_ref(), &prefix, lsu)
             .await?;
         self.lsus.invalidate();
-        Ok(())
+        self.catalogue_ready(lsu).await.map(drop)
     }
 
     /// Capacity, use, label and flags of `lsu`.

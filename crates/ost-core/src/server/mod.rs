@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 mod auth;
+mod catalogue;
 pub(crate) mod check;
 mod copy;
 mod health;
@@ -16,7 +17,7 @@ mod runtime_config;
 mod sweep;
 mod sweep_lease;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -49,6 +50,8 @@ pub(crate) struct Server {
     shared: Arc<ServerShared>,
     /// Keeps the S3 client's VIP list current while the server is open.
     vip_refresh: std::sync::Mutex<Option<open::VipRefresh>>,
+    /// LSUs whose listing catalogue is known to cover every image.
+    catalogued: std::sync::Mutex<HashSet<LsuName>>,
 }
 
 impl Server {
@@ -94,6 +97,7 @@ impl Server {
             owner: identity.owner(),
             shared,
             vip_refresh: std::sync::Mutex::new(vip_refresh),
+            catalogued: std::sync::Mutex::new(HashSet::new()),
         });
         if sweep {
             let s = server.clone();
@@ -175,6 +179,13 @@ impl Server {
             chunk_size: c.read_chunk_size,
             chunks: c.read_ahead_chunks,
         }
+    }
+
+    /// The LSUs whose listing catalogue is known to be complete.
+    fn catalogued_lsus(&self) -> std::sync::MutexGuard<'_, HashSet<LsuName>> {
+        self.catalogued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     // ---- busy registry ----------------------------------------------------------------------

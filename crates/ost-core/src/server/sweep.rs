@@ -2,7 +2,8 @@
 //! whose descriptor is older than `orphan_age_secs` (a crashed writer, or a checkpoint nobody
 //! resumed), and multipart uploads older than that which belong to no live Pending image. A
 //! run is full (`vast-ost sweep`) or bounded to a number of descriptors from a start key (the
-//! sweep at open, `sweep_lease.rs`); listings go page by page either way.
+//! sweep at open, `sweep_lease.rs`); listings go page by page either way. A run that removes
+//! first builds the LSU's listing catalogue when it has none (`catalogue.rs`).
 
 use std::time::{Duration, SystemTime};
 
@@ -58,6 +59,9 @@ impl Server {
         let cutoff_unix = cutoff
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        if !dry_run {
+            self.build_catalogue_if_missing(lsu).await?;
+        }
         let mut report = SweepReport::default();
         // Prefixes the upload sweep leaves alone: images still alive, and orphans whose uploads
         // go with the image (counted as the image, not as stale uploads).
@@ -84,7 +88,7 @@ impl Server {
                         skip.push(image_prefix(&id));
                         if !dry_run {
                             tracing::info!(%lsu, image = %id, "sweep removes an orphaned pending image");
-                            self.remove_image_objects(lsu, &id).await?;
+                            self.remove_image_objects(lsu, &id, None).await?;
                         }
                         report.images_removed.push((lsu.clone(), id));
                     }

@@ -122,21 +122,52 @@ impl Env {
             .map(|o| o.data.to_vec())
     }
 
-    /// Stores `count` copies of the descriptor of image `template` (a name of 10 characters)
-    /// as the descriptors of images `img_NNNNNN` (same length), `parallel` PUTs at a time,
-    /// straight through the simulator's S3: a large catalogue without writing each image.
+    /// Deletes objects straight through the simulator's S3 (what a crash or an older plugin
+    /// left is staged this way).
+    pub fn s3_delete(&self, bucket: &str, keys: &[String]) {
+        let client = self.s3_client();
+        self.rt
+            .block_on(vast_s3_data::delete::delete_keys(&client, bucket, keys))
+            .unwrap();
+    }
+
+    /// Stores an object straight through the simulator's S3.
+    pub fn s3_put(&self, bucket: &str, key: &str, body: &[u8]) {
+        let client = self.s3_client();
+        self.rt
+            .block_on(vast_s3_data::objects::put(
+                &client,
+                bucket,
+                key,
+                body.to_vec().into(),
+                &vast_s3_data::objects::PutCondition::Always,
+            ))
+            .unwrap();
+    }
+
+    /// Stores `count` copies of image `template` (a name of 10 characters) as images
+    /// `img_NNNNNN` (same length): its descriptor and its listing-catalogue entries, as this
+    /// version writes them, `parallel` PUTs at a time, straight through the simulator's S3: a
+    /// large LSU without writing each image.
     pub fn clone_descriptors(&self, bucket: &str, template: &str, count: usize, parallel: usize) {
         use futures::StreamExt as _;
         assert_eq!(template.len(), 10);
         let key = format!("netbackup/{template}/20261125120000/metadata");
         let text = String::from_utf8(self.s3_get(bucket, &key).unwrap()).unwrap();
+        let entries = self.s3_keys(bucket, &format!("netbackup-list/{template}/"));
+        assert!(!entries.is_empty(), "{template} has no listing entries");
         let client = self.s3_client();
+        let objects = (0..count).flat_map(|i| {
+            let name = format!("img_{i:06}");
+            let descriptor = (key.replace(template, &name), text.replace(template, &name));
+            let entries = entries
+                .iter()
+                .map(move |e| (e.replace(template, &name), String::new()));
+            std::iter::once(descriptor).chain(entries.collect::<Vec<_>>())
+        });
         self.rt.block_on(
-            futures::stream::iter(0..count)
-                .map(|i| {
-                    let name = format!("img_{i:06}");
-                    let body = text.replace(template, &name);
-                    let key = key.replace(template, &name);
+            futures::stream::iter(objects)
+                .map(|(key, body)| {
                     let client = client.clone();
                     async move {
                         vast_s3_data::objects::put(

@@ -1,0 +1,221 @@
+//! The listing catalogue, from the caller's side: a list reports exactly what the descriptors
+//! say (names, sizes, states) whatever step a crash interrupted, reads no descriptor of a
+//! Complete image once the LSU is catalogued, and an LSU written before the catalogue existed
+//! lists correctly before and after the sweep builds it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ost_core::{CloseFlags, CreateFlags, ImageFilter, Plugin, ServerId};
+use ost_model::{ImageInfo, ImageInfoFlags, LsuName};
+
+const PENDING: &str = "netbackup-list/";
+
+fn with_pending() -> ImageFilter {
+    ImageFilter {
+        include_pending: true,
+        ..ImageFilter::default()
+    }
+}
+
+/// Writes image `name` with `len` bytes; complete unless `checkpoint_only`.
+fn write_image(p: &Plugin, s: ServerId, l: &LsuName, name: &str, len: usize, complete: bool) {
+    let h = p
+        .create_image(s, l, &image(name), CreateFlags::empty())
+        .unwrap();
+    p.write_image(h, 0, &data(len, len as u64)).unwrap();
+    let flags = if complete {
+        CloseFlags::IH_COMPLETE
+    } else {
+        CloseFlags::empty()
+    };
+    p.close_image(h, flags).unwrap();
+}
+
+/// What each image of a list is: (name, size, pending?).
+fn summary(list: &[ImageInfo]) -> Vec<(String, u64, bool)> {
+    let mut out: Vec<_> = list
+        .iter()
+        .map(|i| {
+            (
+                i.def.basename.to_string(),
+                i.size,
+                i.flags.contains(ImageInfoFlags::IMAGE_PENDING),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The truth, image by image, from each descriptor (`image_props_by_name`).
+fn truth(p: &Plugin, s: ServerId, l: &LsuName, names: &[&str]) -> Vec<(String, u64, bool)> {
+    let mut out: Vec<_> = names
+        .iter()
+        .filter_map(|n| p.image_props_by_name(s, l, &id(n)).ok())
+        .map(|i| {
+            (
+                i.def.basename.to_string(),
+                i.size,
+                i.flags.contains(ImageInfoFlags::IMAGE_PENDING),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_catalogued_lsu_lists_complete_images_without_reading_their_descriptors() {
+    let env = Env::start();
+    let p = env.plugin_with(|c| c.list_batch = 7);
+    let s = env.open(&p);
+    let l = default_lsu();
+    // The first list of an LSU that holds no image yet starts its catalogue.
+    assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());
+    let mut names = Vec::new();
+    for i in 0..23 {
+        let name = format!("img_{i:02}");
+        write_image(&p, s, &l, &name, 1000 + i, i % 8 != 5);
+        names.push(name);
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+
+    let gets = env.counter("s3.op.GetObject");
+    let listed = p.list_images(s, &l, &with_pending()).unwrap();
+    let read = env.counter("s3.op.GetObject") - gets;
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+    assert_eq!(listed.len(), 23);
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|i| i.flags.contains(ImageInfoFlags::IMAGE_PENDING))
+            .count(),
+        3
+    );
+    assert_eq!(read, 3, "only the 3 pending images' descriptors are read");
+
+    // Complete only, and a name prefix, from the entries too.
+    let complete = p.list_images(s, &l, &ImageFilter::all()).unwrap();
+    assert_eq!(complete.len(), 20);
+    let prefixed = p
+        .list_images(
+            s,
+            &l,
+            &ImageFilter {
+                basename_prefix: Some("img_1".to_owned()),
+                ..with_pending()
+            },
+        )
+        .unwrap();
+    assert_eq!(prefixed.len(), 10);
+
+    // A pending image that completes is listed complete, and a deleted one leaves no entry.
+    let h = p
+        .open_image(s, &l, &id("img_05"), ost_core::OpenMode::WRITE)
+        .unwrap();
+    p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    p.delete_image(s, &l, &id("img_13")).unwrap();
+    assert!(env.s3_keys(l.as_str(), "netbackup-list/img_13/").is_empty());
+    let listed = p.list_images(s, &l, &with_pending()).unwrap();
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+    assert_eq!(listed.len(), 22);
+    assert!(!listed
+        .iter()
+        .any(|i| i.def.basename.as_str() == "img_05"
+            && i.flags.contains(ImageInfoFlags::IMAGE_PENDING)));
+}
+
+#[test]
+fn every_interrupted_step_still_lists_what_the_descriptors_say() {
+    let env = Env::start();
+    let p = env.plugin_with(|c| c.orphan_age_secs = 1);
+    let s = env.open(&p);
+    let l = default_lsu();
+    let bucket = l.to_string();
+    assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());
+    for name in ["crash_cmp", "crash_del", "intact"] {
+        write_image(&p, s, &l, name, 4096, true);
+    }
+    let entries = |name: &str| env.s3_keys(&bucket, &format!("{PENDING}{name}/"));
+    assert_eq!(entries("intact").len(), 2, "{:?}", entries("intact"));
+
+    // A crash after the descriptor turned Complete, before its entry was written.
+    let complete_entry: Vec<String> = entries("crash_cmp")
+        .into_iter()
+        .filter(|k| !k.ends_with("/pending"))
+        .collect();
+    env.s3_delete(&bucket, &complete_entry);
+    // A delete interrupted after its first steps: entry and data gone, descriptor left.
+    let gone: Vec<String> = env
+        .s3_keys(&bucket, "netbackup/crash_del/")
+        .into_iter()
+        .filter(|k| !k.ends_with("/metadata"))
+        .chain(
+            entries("crash_del")
+                .into_iter()
+                .filter(|k| !k.ends_with("/pending")),
+        )
+        .collect();
+    env.s3_delete(&bucket, &gone);
+    // A create that failed after its hint, before its descriptor.
+    env.s3_put(&bucket, "netbackup-list/never/20261125120000/pending", b"");
+
+    let names = ["crash_cmp", "crash_del", "intact", "never"];
+    let listed = p.list_images(s, &l, &with_pending()).unwrap();
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+    assert_eq!(listed.len(), 3);
+
+    // The failed create's hint goes once it is older than the orphan age; the others stay.
+    std::thread::sleep(Duration::from_millis(2100));
+    p.list_images(s, &l, &with_pending()).unwrap();
+    assert!(entries("never").is_empty());
+    assert_eq!(entries("crash_cmp").len(), 1);
+
+    // Deleting the half-deleted image removes it and every entry.
+    p.delete_image(s, &l, &id("crash_del")).unwrap();
+    assert!(entries("crash_del").is_empty());
+    assert!(env.s3_keys(&bucket, "netbackup/crash_del/").is_empty());
+}
+
+#[test]
+fn an_lsu_from_before_the_catalogue_lists_by_descriptors_until_a_sweep_builds_it() {
+    let env = Env::start();
+    let l = default_lsu();
+    let bucket = l.to_string();
+    let writer = env.plugin();
+    let s = env.open(&writer);
+    let names: Vec<String> = (0..12).map(|i| format!("old_{i:02}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        write_image(&writer, s, &l, name, 500 + i, i != 7);
+    }
+    // As an older plugin left it: no catalogue at all.
+    env.s3_delete(&bucket, &env.s3_keys(&bucket, PENDING));
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+
+    let p = env.plugin();
+    let s = env.open(&p);
+    let gets = env.counter("s3.op.GetObject");
+    let listed = p.list_images(s, &l, &with_pending()).unwrap();
+    assert!(
+        env.counter("s3.op.GetObject") - gets >= 12,
+        "descriptors read"
+    );
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+
+    p.sweep_orphans(s).unwrap();
+    assert!(env
+        .s3_keys(&bucket, PENDING)
+        .contains(&"netbackup-list/catalogue-v1".to_owned()));
+    let gets = env.counter("s3.op.GetObject");
+    let listed = p.list_images(s, &l, &with_pending()).unwrap();
+    assert_eq!(
+        env.counter("s3.op.GetObject") - gets,
+        1,
+        "only the pending image's descriptor is read"
+    );
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+    assert_eq!(listed.len(), 12);
+}
