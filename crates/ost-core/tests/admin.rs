@@ -403,7 +403,9 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
 /// The scale figures (not run in CI: `cargo test --test admin -- --ignored scale`): opening a
 /// server whose LSU holds `VAST_OST_SCALE_IMAGES` images (default 10,000) 200 times, and
 /// listing those images through an image list with each `list_concurrency` of
-/// `VAST_OST_SCALE_CONCURRENCY` (default `1,32`).
+/// `VAST_OST_SCALE_CONCURRENCY` (default `1,32`), then the one-time cost of the same LSU
+/// without its catalogue (as an older plugin left it): a list by descriptors, and the sweep
+/// that builds the catalogue.
 #[test]
 #[ignore = "a measurement, minutes long"]
 fn scale_opens_and_listing() {
@@ -415,6 +417,11 @@ fn scale_opens_and_listing() {
     let bucket = default_lsu().to_string();
     let setup = env.plugin();
     let s = env.open(&setup);
+    // Listed while empty, the LSU is catalogued from its first image on.
+    assert!(setup
+        .list_images(s, &default_lsu(), &ost_core::ImageFilter::all())
+        .unwrap()
+        .is_empty());
     write_images(&setup, s, "templat", 1);
     let started = std::time::Instant::now();
     env.clone_descriptors(&bucket, "templat000", images, 64);
@@ -464,4 +471,26 @@ fn scale_opens_and_listing() {
         );
         assert_eq!(n, images + 1);
     }
+
+    // The one-time cost of an LSU written before the catalogue existed: a fresh process finds
+    // no marker, lists by descriptors, and the (full) sweep builds the catalogue.
+    env.s3_delete(&bucket, &["netbackup-list/catalogue-v1".to_owned()]);
+    let upgraded = env.plugin();
+    let u = env.open(&upgraded);
+    let started = std::time::Instant::now();
+    let n = upgraded
+        .list_images(u, &default_lsu(), &ost_core::ImageFilter::all())
+        .unwrap()
+        .len();
+    println!(
+        "MEASURED listed {n} images by their descriptors (no catalogue) in {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    upgraded.sweep_orphans(u).unwrap();
+    println!(
+        "MEASURED full sweep that built the catalogue of {images} images: {:?}",
+        started.elapsed()
+    );
+    assert!(env.s3_get(&bucket, "netbackup-list/catalogue-v1").is_some());
 }
