@@ -7,8 +7,10 @@
 
 use std::str::FromStr;
 
+use ost_model::catalogue_key::{complete_entry_key, pending_entry_key};
 use ost_model::{
-    parse_interface_list, ImageDate, ImageDescriptor, ImageKey, ImageName, LsuName, ServerName,
+    parse_interface_list, CatalogueEntry, ImageDate, ImageDescriptor, ImageKey, ImageName, LsuName,
+    ServerName,
 };
 
 /// A name that validated may never leave its key segment or directory.
@@ -22,8 +24,8 @@ fn assert_confined(kind: &str, name: &str) {
     );
 }
 
-/// Every name parser on `text`: image names, LSU names, dates, object keys, server names and
-/// interface lists.
+/// Every name parser on `text`: image names, LSU names, dates, object keys, listing entries,
+/// server names and interface lists.
 pub fn check_names(text: &str) {
     if let Ok(name) = ImageName::new(text) {
         assert_confined("image name", name.as_str());
@@ -46,6 +48,15 @@ pub fn check_names(text: &str) {
         // Only the canonical spelling parses, so a key names exactly one object.
         assert_eq!(key.to_key(), text);
         assert_confined("image name in key", key.id.basename.as_str());
+    }
+    if let Some(entry) = CatalogueEntry::parse(text) {
+        // A listing entry parses only as this plugin writes it, so it names one image.
+        let again = match &entry {
+            CatalogueEntry::Pending(id) => pending_entry_key(id),
+            CatalogueEntry::Complete { def, size } => complete_entry_key(def, *size),
+        };
+        assert_eq!(again, text);
+        assert_confined("image name in listing entry", entry.id().basename.as_str());
     }
     if let Ok(server) = ServerName::from_str(text) {
         let again = ServerName::from_str(&server.to_string());

@@ -69,7 +69,8 @@ fn structured() -> impl Strategy<Value = String> {
             Just("netbackup/"),
             Just("vast://"),
             Just(""),
-            Just("netbackup//")
+            Just("netbackup//"),
+            Just("netbackup-list/")
         ],
         name_like(),
         prop_oneof![Just("/20261125120000/"), Just("/"), Just(":8443"), Just("")],
@@ -78,6 +79,9 @@ fn structured() -> impl Strategy<Value = String> {
             Just("nbmeta"),
             Just("data/000001"),
             Just("data/1"),
+            Just("pending"),
+            Just("complete-12-1-0-3"),
+            Just("complete-012-1-0-3"),
             Just("")
         ],
         name_like(),

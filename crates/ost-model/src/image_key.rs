@@ -11,6 +11,9 @@
 //! ```
 //! Every image key parses back into the image identity, the object kind and the segment
 //! number; the sweep lease keys never parse as image keys.
+//!
+//! The listing catalogue's keys (outside `netbackup/`) are computed in
+//! [`crate::catalogue_key`].
 
 use std::fmt;
 use std::str::FromStr;

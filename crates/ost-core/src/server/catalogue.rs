@@ -15,7 +15,8 @@
 //! - **building** the catalogue of an LSU written before it existed (or by an older plugin):
 //!   entries are written from each descriptor, which is then read again; a delete that ran
 //!   meanwhile has its entries removed, so no entry outlives its image. The marker
-//!   `catalogue-v1` is written at the end; until it exists, lists read every descriptor.
+//!   `catalogue-v1` is written at the end (or as soon as the LSU is seen empty); until it
+//!   exists, lists read every descriptor.
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::catalogue_key::{
