@@ -219,3 +219,58 @@ fn an_lsu_from_before_the_catalogue_lists_by_descriptors_until_a_sweep_builds_it
     assert_eq!(summary(&listed), truth(&p, s, &l, &names));
     assert_eq!(listed.len(), 12);
 }
+
+/// What one small image costs in S3 requests (create + one write + close COMPLETE, then
+/// delete), with the catalogue's share: the budget issue 19's small-image work starts from.
+#[test]
+fn requests_per_small_image() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s = env.open(&p);
+    let l = default_lsu();
+    assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());
+    write_image(&p, s, &l, "warm", 100, true);
+    let n = 20;
+    let ops = [
+        "PutObject",
+        "GetObject",
+        "HeadObject",
+        "DeleteObject",
+        "DeleteObjects",
+        "ListObjectsV2",
+        "ListMultipartUploads",
+        "CreateMultipartUpload",
+        "CopyObject",
+    ];
+    let by_op = |env: &Env| -> Vec<u64> {
+        ops.iter()
+            .map(|o| env.counter(&format!("s3.op.{o}")))
+            .collect()
+    };
+    let b0 = by_op(&env);
+    let before = env.counter("s3.requests");
+    for i in 0..n {
+        write_image(&p, s, &l, &format!("small_{i:02}"), 64 << 10, true);
+    }
+    let created = (env.counter("s3.requests") - before) as f64 / f64::from(n);
+    let b1 = by_op(&env);
+    let before = env.counter("s3.requests");
+    for i in 0..n {
+        p.delete_image(s, &l, &id(&format!("small_{i:02}")))
+            .unwrap();
+    }
+    let deleted = (env.counter("s3.requests") - before) as f64 / f64::from(n);
+    let b2 = by_op(&env);
+    for (i, o) in ops.iter().enumerate() {
+        println!(
+            "MEASURED {o}: create {} delete {}",
+            b1[i] - b0[i],
+            b2[i] - b1[i]
+        );
+    }
+    println!("MEASURED S3 requests per small image: {created} to create and complete, {deleted} to delete");
+    // Before the catalogue: 5 and 6. The catalogue adds a PUT at create, one at complete and
+    // one batched delete at delete.
+    assert!(created <= 7.0, "{created} requests per create");
+    assert!(deleted <= 7.0, "{deleted} requests per delete");
+}

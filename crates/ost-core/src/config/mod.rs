@@ -231,10 +231,11 @@ pub struct ServerConfig {
     /// Image descriptors one sweep at open examines at most per LSU (the next run continues
     /// where it stopped).
     pub sweep_max_images: usize,
-    /// Image descriptors fetched at once while listing images.
+    /// Image descriptors fetched at once while listing images (those a catalogued LSU's list
+    /// still reads, or every one of an uncatalogued LSU) and while building a catalogue.
     pub list_concurrency: usize,
-    /// Object keys fetched per listing request while listing images (an image list holds one
-    /// such batch at a time).
+    /// Listing entries (object keys on an uncatalogued LSU) fetched per listing request while
+    /// listing images (an image list holds one such batch at a time).
     pub list_batch: usize,
     /// How often the event channel polls VMS events and alarms, seconds.
     pub event_poll_secs: u64,

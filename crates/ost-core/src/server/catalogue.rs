@@ -10,8 +10,8 @@
 //! - **complete**: the `complete-*` entry is written *after* the descriptor says Complete, so
 //!   the list never reports an image Complete that is not; if writing it fails the `pending`
 //!   hint still lists the image;
-//! - **delete**: the `complete-*` entry goes first (the image is then a hint again), the
-//!   image's objects next, the descriptor, and every entry last;
+//! - **delete**: the `complete-*` entry goes with the image's data, the descriptor next and
+//!   every entry last, so the hint outlives the descriptor;
 //! - **building** the catalogue of an LSU written before it existed (or by an older plugin):
 //!   entries are written from each descriptor, which is then read again; a delete that ran
 //!   meanwhile has its entries removed, so no entry outlives its image. The marker

@@ -167,8 +167,9 @@ impl Server {
 
     /// Removes every object of an image (data, descriptor, metadata), its open uploads and
     /// its listing entries (from the descriptor when it is `known`). The `complete-*` entry
-    /// goes first and the descriptor after the data, so an interrupted removal is still found
-    /// by the sweep and listed only by reading the descriptor; the entries go last.
+    /// goes with the data and the descriptor after them, so an interrupted removal is still
+    /// found by the sweep and listed as its descriptor says (as before the catalogue); every
+    /// entry goes last, so the `pending` hint outlives the descriptor.
     pub(crate) async fn remove_image_objects(
         &self,
         lsu: &LsuName,
@@ -176,22 +177,17 @@ impl Server {
         known: Option<&ImageDescriptor>,
     ) -> Result<(), OstError> {
         let entries = self.catalogue_entries(lsu, id, known).await?;
-        let complete: Vec<String> = entries
-            .iter()
-            .filter(|k| {
-                matches!(
-                    CatalogueEntry::parse(k),
-                    Some(CatalogueEntry::Complete { .. })
-                )
-            })
-            .cloned()
-            .collect();
-        self.store().delete(lsu, &complete).await?;
         let prefix = image_prefix(id);
         self.store()
             .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
             .await?;
         let desc = descriptor_key(id);
+        let complete_entries = entries.iter().filter(|k| {
+            matches!(
+                CatalogueEntry::parse(k),
+                Some(CatalogueEntry::Complete { .. })
+            )
+        });
         let keys: Vec<String> = self
             .store()
             .list(lsu, &prefix)
@@ -199,6 +195,7 @@ impl Server {
             .into_iter()
             .map(|o| o.key)
             .filter(|k| *k != desc)
+            .chain(complete_entries.cloned())
             .collect();
         self.store().delete(lsu, &keys).await?;
         self.store().delete(lsu, &[desc]).await?;
