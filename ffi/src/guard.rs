@@ -14,6 +14,8 @@ pub(crate) struct Ctx {
     server: Option<String>,
     lsu: Option<String>,
     image: Option<String>,
+    /// An image handle named only if the call fails.
+    image_on_failure: Option<u64>,
 }
 
 impl Ctx {
@@ -49,6 +51,20 @@ impl Ctx {
             Err(_) => self.image = Some(format!("image handle {handle}")),
         }
     }
+
+    /// Names the server, LSU and image of an image handle if the call fails, and costs
+    /// nothing when it succeeds: for the data calls (`write_image`, `read_image`), made once
+    /// per buffer, whose handle is still open when they return.
+    pub(crate) fn image_handle_on_failure(&mut self, handle: u64) {
+        self.image_on_failure = Some(handle);
+    }
+
+    /// Resolves a name [`Ctx::image_handle_on_failure`] deferred.
+    fn resolve_deferred(&mut self) {
+        if let (Some(handle), Ok(plugin)) = (self.image_on_failure.take(), Plugin::global()) {
+            self.image_handle(&plugin, handle);
+        }
+    }
 }
 
 /// The name of an open server handle, for log lines (ost-core keeps it; no lock of its own
@@ -72,6 +88,9 @@ pub(crate) fn entry(
 ) -> sts_status_t {
     let mut ctx = Ctx::default();
     let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut ctx)));
+    if !matches!(outcome, Ok(Ok(()))) {
+        ctx.resolve_deferred();
+    }
     let none = "-";
     let server = ctx.server.as_deref().unwrap_or(none);
     let lsu = ctx.lsu.as_deref().unwrap_or(none);

@@ -130,7 +130,7 @@ pub unsafe extern "C" fn stspi_write_image(
 ) -> sts_status_t {
     entry("stspi_write_image", |ctx| {
         let plugin = guard::plugin()?;
-        ctx.image_handle(&plugin, image);
+        ctx.image_handle_on_failure(image);
         // SAFETY: forwarded contract (NULL or writable for its type; checked here).
         let written = unsafe { marshal::out(written, "written") }?;
         // SAFETY: forwarded contract.
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn stspi_read_image(
 ) -> sts_status_t {
     entry("stspi_read_image", |ctx| {
         let plugin = guard::plugin()?;
-        ctx.image_handle(&plugin, image);
+        ctx.image_handle_on_failure(image);
         // SAFETY: forwarded contract (NULL or writable for its type; checked here).
         let bytes_read = unsafe { marshal::out(bytes_read, "bytes_read") }?;
         // SAFETY: forwarded contract.
