@@ -153,6 +153,58 @@ pub fn read_override(path: &Path) -> Result<Vec<(String, String)>, OstError> {
     Ok(entries)
 }
 
+/// Changes keys of the override file at `path` (created with its directory when missing;
+/// `value` `None` removes a key; no key left removes the file). Every value is checked as
+/// `set_config` checks it; the file is replaced atomically, so a plugin process never reads
+/// half of it. Returns the entries now in the file.
+pub fn set_override(
+    path: &Path,
+    changes: &[(&str, Option<String>)],
+) -> Result<Vec<(String, String)>, OstError> {
+    let mut entries = if path.exists() {
+        read_override(path)?
+    } else {
+        Vec::new()
+    };
+    for (key, value) in changes {
+        entries.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            entries.push(((*key).to_owned(), v.clone()));
+        }
+    }
+    let mut table = toml::Table::new();
+    for (k, v) in &entries {
+        let value = match v.trim().parse::<i64>() {
+            Ok(n) if !k.ends_with("_schedule") => toml::Value::Integer(n),
+            _ => toml::Value::String(v.clone()),
+        };
+        table.insert(k.clone(), value);
+    }
+    let io = |e: std::io::Error| crate::error::io(&format!("writing {}", path.display()), &e);
+    if entries.is_empty() {
+        return match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(entries),
+        };
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, table.to_string()).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    // The same checks the plugin makes when it reads it.
+    read_override(path)
+}
+
+/// The limits in force now for a server with settings `config` and override file `path`,
+/// bytes per second (write, read; 0 = unlimited): what its plugin processes apply.
+pub fn limits_now(config: &ServerConfig, path: &Path) -> (u64, u64) {
+    let bw = Bandwidth::default();
+    bw.configure(config, Some(path.to_path_buf()));
+    bw.now()
+}
+
 /// The override file of server `name` in `state_dir`.
 pub fn override_path(state_dir: &Path, name: &ServerName) -> PathBuf {
     state_dir
@@ -215,7 +267,7 @@ impl Bandwidth {
     }
 
     /// The limits in force now, bytes per second (write, read; 0 = unlimited).
-    pub(crate) fn current(&self) -> (u64, u64) {
+    pub(crate) fn now(&self) -> (u64, u64) {
         let limits = self.state.limits();
         let minute = local_minute_now();
         (
@@ -241,11 +293,15 @@ mod tests {
             ..ServerConfig::default()
         };
         bw.configure(&config, Some(path.clone()));
-        assert_eq!(bw.current(), (40 * MIB, 80 * MIB));
+        assert_eq!(bw.now(), (40 * MIB, 80 * MIB));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, "max_write_mib_s = 0\nread_schedule = \"00:00-24:00=5\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "max_write_mib_s = 0\nread_schedule = \"00:00-24:00=5\"\n",
+        )
+        .unwrap();
         std::thread::sleep(RECHECK);
-        assert_eq!(bw.current(), (0, 5 * MIB));
+        assert_eq!(bw.now(), (0, 5 * MIB));
         std::fs::write(&path, "max_write_mib_s = \"lots\"\n").unwrap();
         let err = read_override(&path).unwrap_err().to_string();
         assert!(err.contains("max_write_mib_s"), "{err}");

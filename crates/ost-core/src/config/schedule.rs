@@ -137,7 +137,11 @@ mod tests {
         assert_eq!(s.limit_at(23 * 60, 40), 500);
         assert_eq!(s.limit_at(3 * 60, 40), 500);
         assert_eq!(s.limit_at(12 * 60 + 30, 40), 100);
-        assert_eq!(s.limit_at(9 * 60, 40), 40, "outside every window: the plain key");
+        assert_eq!(
+            s.limit_at(9 * 60, 40),
+            40,
+            "outside every window: the plain key"
+        );
         assert!(Schedule::parse("").unwrap().is_empty());
         assert_eq!(Schedule::parse("00:00-24:00=7").unwrap().limit_at(0, 1), 7);
     }

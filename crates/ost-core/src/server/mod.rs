@@ -84,7 +84,7 @@ impl Server {
             &config,
             Some(crate::bandwidth::override_path(&state_dir, &name)),
         );
-        let (write_limit, read_limit) = shared.bandwidth.current();
+        let (write_limit, read_limit) = shared.bandwidth.now();
         if write_limit > 0 || read_limit > 0 {
             tracing::info!(server = %name, write_bytes_per_sec = write_limit, read_bytes_per_sec = read_limit, "bandwidth limited");
         }
@@ -266,9 +266,15 @@ impl Server {
         if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
         }
+        let mut flags = ServerFlags::DISK | ServerFlags::CRED;
+        // VAST's own figure (`drr`, logical / physical in use): NetBackup then reads an LSU's
+        // lsu_used (logical) against lsu_used_phys (physical).
+        if cluster.reduces_data() {
+            flags |= ServerFlags::DEDUP;
+        }
         Ok(ServerProps {
             name: self.name.clone(),
-            flags: ServerFlags::DISK | ServerFlags::CRED,
+            flags,
             capabilities,
             cluster_name: cluster.name.clone(),
             cluster_version: cluster.sw_version.clone().unwrap_or_default(),
