@@ -1,0 +1,158 @@
+//! Bandwidth limits and data-reduction reporting, from NetBackup's side: the C driver writes
+//! through `dlopen` against vast-sim.
+//!
+//! The rate test measures bytes over wall time by necessity (it is what an administrator
+//! sets): four streams under 40 MiB/s move 40 MiB/s ± 10% together and each gets its fair
+//! share (± 25%); lifting the limit at run time (`vast-ost bandwidth set --write 0`, the
+//! override file every plugin process of the media server reads) takes effect within a second.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{library, stdout, DataPath, Env, Options};
+
+const MIB: f64 = (1u64 << 20) as f64;
+const LIMIT_MIB_S: f64 = 40.0;
+
+/// One `RATE t=<s> b0 b1 b2 b3` line of the driver.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    t: f64,
+    bytes: [u64; 4],
+}
+
+fn parse(line: &str) -> Option<Sample> {
+    let rest = line.strip_prefix("RATE t=")?;
+    let mut fields = rest.split_whitespace();
+    let t = fields.next()?.parse().ok()?;
+    let mut bytes = [0u64; 4];
+    for b in &mut bytes {
+        *b = fields.next()?.parse().ok()?;
+    }
+    Some(Sample { t, bytes })
+}
+
+/// The first sample at or after `t`.
+fn at(samples: &[Sample], t: f64) -> Sample {
+    *samples
+        .iter()
+        .find(|s| s.t >= t)
+        .unwrap_or_else(|| panic!("no sample at {t} s"))
+}
+
+/// MiB/s of each stream between two samples.
+fn rates(from: Sample, to: Sample) -> [f64; 4] {
+    let secs = to.t - from.t;
+    let mut out = [0.0; 4];
+    for (i, r) in out.iter_mut().enumerate() {
+        *r = (to.bytes[i] - from.bytes[i]) as f64 / MIB / secs;
+    }
+    out
+}
+
+#[test]
+fn four_streams_share_the_write_limit_fairly_and_lifting_it_applies_within_a_second() {
+    let env = Env::start_with(
+        Options::new(DataPath::S3).server_key("max_write_mib_s", LIMIT_MIB_S as u64),
+    );
+    let server = env.server_name().parse().unwrap();
+    let override_file = ost_core::bandwidth::override_path(&env.dir.path().join("state"), &server);
+    let (user, password) = env.sim.admin_credentials();
+    let mut child = Command::new(&env.driver)
+        .arg(library())
+        .arg(env.server_name())
+        .args(["rate-put", "16"])
+        .env("VAST_OST_CONFIG", &env.config)
+        .env("VAST_OST_USER", user)
+        .env("VAST_OST_PASSWORD", password)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut samples = Vec::new();
+    let mut lifted_at = None;
+    let mut text = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        text.push_str(&line);
+        text.push('\n');
+        let Some(sample) = parse(&line) else { continue };
+        samples.push(sample);
+        if lifted_at.is_none() && sample.t >= 13.0 {
+            // What `vast-ost bandwidth set --write 0` writes.
+            ost_core::bandwidth::set_override(
+                &override_file,
+                &[("max_write_mib_s", Some("0".to_owned()))],
+            )
+            .unwrap();
+            lifted_at = Some(sample.t);
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "driver failed:\n{text}\n{}", env.log_text());
+    assert!(text.contains("rate-put: done"), "{text}");
+
+    // Limited: from 3 s (the part buffers filled: acknowledged bytes then move at the rate they
+    // leave) to 13 s.
+    let limited = rates(at(&samples, 3.0), at(&samples, 13.0));
+    let total: f64 = limited.iter().sum();
+    assert!(
+        (total - LIMIT_MIB_S).abs() <= LIMIT_MIB_S * 0.10,
+        "four streams under {LIMIT_MIB_S} MiB/s moved {total:.1} MiB/s together ({limited:?})"
+    );
+    for (i, r) in limited.iter().enumerate() {
+        let fair = total / 4.0;
+        assert!(
+            (r - fair).abs() <= fair * 0.25,
+            "stream {i} moved {r:.1} MiB/s, its fair share is {fair:.1} ({limited:?})"
+        );
+    }
+
+    // Lifted at run time: within a second the streams together go past the old limit.
+    let lifted = lifted_at.expect("the run reached 13 s");
+    let after: f64 = rates(at(&samples, lifted + 1.0), at(&samples, lifted + 2.0))
+        .iter()
+        .sum();
+    assert!(
+        after > LIMIT_MIB_S * 1.25,
+        "one second after the limit was lifted the streams still moved only {after:.1} MiB/s"
+    );
+    let log = env.log_text();
+    assert!(log.contains("bandwidth override read"), "{log}");
+}
+
+/// Runs the driver's `reduction` mode and returns (dedup flag, lsu_used, lsu_used_phys).
+fn reduction(env: &Env, size: u64) -> (bool, u64, u64) {
+    let out = env.run(&["reduction", &size.to_string()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "driver failed:\n{text}");
+    let value = |key: &str| -> u64 {
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in:\n{text}"))
+    };
+    (value("dedup=") == 1, value("used="), value("used_phys="))
+}
+
+#[test]
+fn a_reducing_cluster_sets_sts_srv_dedup_and_reports_logical_and_physical_use() {
+    const SIZE: u64 = 8 << 20;
+    let reducing = Env::start_with(Options::new(DataPath::S3).sim(|c| c.data_reduction = 4.0));
+    let (dedup, used, used_phys) = reduction(&reducing, SIZE);
+    assert!(dedup, "a cluster reporting drr 4.0 sets STS_SRV_DEDUP");
+    assert!(used >= SIZE, "lsu_used {used} counts the image's {SIZE} bytes");
+    assert_eq!(
+        used_phys,
+        (used as f64 / 4.0).round() as u64,
+        "lsu_used_phys is VAST's physical figure (logical / 4)"
+    );
+
+    let plain = Env::start(DataPath::S3);
+    let (dedup, used, used_phys) = reduction(&plain, SIZE);
+    assert!(!dedup, "no reduction reported: no STS_SRV_DEDUP");
+    assert!(used >= SIZE);
+    assert_eq!(used_phys, used, "without reduction physical use is logical use");
+}
