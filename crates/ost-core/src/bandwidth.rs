@@ -155,12 +155,26 @@ pub fn read_override(path: &Path) -> Result<Vec<(String, String)>, OstError> {
 
 /// Changes keys of the override file at `path` (created with its directory when missing;
 /// `value` `None` removes a key; no key left removes the file). Every value is checked as
-/// `set_config` checks it; the file is replaced atomically, so a plugin process never reads
+/// `set_config` checks it before anything is written; the file is replaced atomically, so a plugin process never reads
 /// half of it. Returns the entries now in the file.
 pub fn set_override(
     path: &Path,
     changes: &[(&str, Option<String>)],
 ) -> Result<Vec<(String, String)>, OstError> {
+    let mut probe = ServerConfig::default();
+    for (key, value) in changes {
+        let set = keys::server_key(key)
+            .and_then(|k| k.set)
+            .filter(|_| OVERRIDE_KEYS.contains(key))
+            .ok_or_else(|| OstError::InvalidArgument {
+                cause: format!("{key} is not one of {}", OVERRIDE_KEYS.join(", ")),
+            })?;
+        if let Some(v) = value {
+            set(&mut probe, v).map_err(|why| OstError::InvalidArgument {
+                cause: format!("{key} {why}"),
+            })?;
+        }
+    }
     let mut entries = if path.exists() {
         read_override(path)?
     } else {
