@@ -1072,6 +1072,92 @@ static int run_bench_small(const char *prefix, uint64_t count, uint64_t size) {
     return 0;
 }
 
+/* ---- bandwidth limits and data reduction, for ffi/tests/bandwidth.rs ------------------------- */
+
+#define RATE_STREAMS 4
+#define RATE_CALL (1u << 20)
+
+static volatile uint64_t rate_bytes[RATE_STREAMS];
+static volatile int rate_stop;
+
+static void *rate_put_main(void *arg) {
+    int i = (int)(intptr_t)arg;
+    char name[128];
+    snprintf(name, sizeof name, "rate%ld_s%d", (long)getpid(), i);
+    sts_image_def_t def = image_def(name);
+    sts_image_handle_t img = 0;
+    uint8_t *buf = malloc(RATE_CALL);
+    if (!buf) fail("out of memory");
+    fill((uint64_t)i, 0, buf, RATE_CALL);
+    OK(api.stspi_create_image_v10(&lsu, &def, 0, &img));
+    uint64_t off = 0;
+    while (!rate_stop) {
+        uint64_t written = 0;
+        OK(api.stspi_write_image(img, NULL, buf, RATE_CALL, off, &written));
+        off += written;
+        __atomic_store_n(&rate_bytes[i], off, __ATOMIC_RELAXED);
+    }
+    OK(api.stspi_close_image(img, STS_CLOSEF_IH_COMPLETE));
+    OK(api.stspi_delete_image_v10(&lsu, &def, 0));
+    free(buf);
+    return NULL;
+}
+
+/* rate-put SECONDS: four threads write one image each, as fast as the plugin takes the bytes,
+   for SECONDS; every 100 ms a line `RATE t=<s> <bytes of stream 0> ... <bytes of stream 3>`
+   (bytes acknowledged so far). The limits come from the configuration and its override file. */
+static int run_rate_put(double seconds) {
+    start(0);
+    pthread_t tids[RATE_STREAMS];
+    double t0 = now_s();
+    for (int i = 0; i < RATE_STREAMS; i++)
+        if (pthread_create(&tids[i], NULL, rate_put_main, (void *)(intptr_t)i) != 0) fail("pthread_create");
+    for (;;) {
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        double t = now_s() - t0;
+        printf("RATE t=%.3f", t);
+        for (int i = 0; i < RATE_STREAMS; i++)
+            printf(" %" PRIu64, (uint64_t)__atomic_load_n(&rate_bytes[i], __ATOMIC_RELAXED));
+        printf("\n");
+        fflush(stdout);
+        if (t >= seconds) break;
+    }
+    rate_stop = 1;
+    for (int i = 0; i < RATE_STREAMS; i++) pthread_join(tids[i], NULL);
+    finish();
+    printf("rate-put: done\n");
+    return 0;
+}
+
+/* reduction SIZE: writes an image of SIZE bytes, then prints what NetBackup reads for capacity
+   planning: `SERVER dedup=<0|1>` (STS_SRV_DEDUP in srv_flags) and
+   `LSU used=<lsu_used> used_phys=<lsu_used_phys>`; deletes the image. */
+static int run_reduction(uint64_t size) {
+    start(0);
+    char name[128];
+    snprintf(name, sizeof name, "red%ld", (long)getpid());
+    sts_image_def_t def = image_def(name);
+    sts_image_handle_t img = 0;
+    uint8_t *buf = malloc(size);
+    if (!buf) fail("out of memory");
+    fill(3, 0, buf, size);
+    uint64_t written = 0;
+    OK(api.stspi_create_image_v10(&lsu, &def, 0, &img));
+    OK(api.stspi_write_image(img, NULL, buf, size, 0, &written));
+    OK(api.stspi_close_image(img, STS_CLOSEF_IH_COMPLETE));
+    sts_server_info_t si;
+    OK(api.stspi_get_server_prop(server, &si));
+    sts_lsu_info_t li;
+    OK(api.stspi_get_lsu_prop_byname_v11(&lsu, &li));
+    printf("SERVER dedup=%d\n", (si.srv_flags & STS_SRV_DEDUP) ? 1 : 0);
+    printf("LSU used=%" PRIu64 " used_phys=%" PRIu64 "\n", (uint64_t)li.lsu_used, (uint64_t)li.lsu_used_phys);
+    OK(api.stspi_delete_image_v10(&lsu, &def, 0));
+    free(buf);
+    finish();
+    return 0;
+}
+
 /* list PREFIX: the images of the first LSU whose names start with PREFIX, one line each. */
 static int run_list(const char *prefix) {
     start(0);
@@ -1129,6 +1215,18 @@ int main(int argc, char **argv) {
     server_name = argv[2];
     mode = argv[3];
     if (strncmp(mode, "bench-", 6) == 0) return bench_main(argc, argv);
+    if (strcmp(mode, "rate-put") == 0 && argc >= 5) {
+        void *lib = open_plugin(argv[1]);
+        int rc = run_rate_put(strtod(argv[4], NULL));
+        dlclose(lib);
+        return rc;
+    }
+    if (strcmp(mode, "reduction") == 0 && argc >= 5) {
+        void *lib = open_plugin(argv[1]);
+        int rc = run_reduction(strtoull(argv[4], NULL, 10));
+        dlclose(lib);
+        return rc;
+    }
     if (strcmp(mode, "list") == 0 && argc >= 5) {
         void *lib = open_plugin(argv[1]);
         int rc = run_list(argv[4]);

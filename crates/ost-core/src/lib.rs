@@ -35,6 +35,7 @@
 //! state machines and call flows, `docs/configuration.md` for every configuration key.
 #![forbid(unsafe_code)]
 
+pub mod bandwidth;
 pub mod config;
 pub mod events;
 pub mod handles;

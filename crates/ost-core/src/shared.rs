@@ -1,5 +1,5 @@
 //! State shared by every open handle of the same storage server in this process: the registry
-//! of open images (busy-read / busy-write), statistics and the event hub. NetBackup may open a
+//! of open images (busy-read / busy-write), statistics, the event hub and the bandwidth limits. NetBackup may open a
 //! server several times in one process; all those opens see the same images and events.
 
 use std::collections::HashMap;
@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ost_model::{ImageId, LsuName, ServerName};
 
+use crate::bandwidth::Bandwidth;
 use crate::events::EventHub;
 use crate::stats::Stats;
 
@@ -28,6 +29,8 @@ pub(crate) struct ServerShared {
     pub(crate) stats: Stats,
     /// Events.
     pub(crate) events: EventHub,
+    /// Bandwidth limits (all images of the server in this process wait on them).
+    pub(crate) bandwidth: Bandwidth,
 }
 
 /// [`ServerShared`] by server name.

@@ -292,3 +292,53 @@ fn a_failed_backup_discarded_by_the_tool_leaves_nothing_behind() {
         .s3_keys(default_lsu().as_str(), "netbackup/failed")
         .is_empty());
 }
+
+#[test]
+fn set_config_bandwidth_keys_are_checked_and_lifting_a_limit_releases_a_waiting_write() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s = env.open(&p);
+    for (key, bad) in [
+        ("max_write_mib_s", "fast"),
+        ("write_schedule", "08:00-25:00=1"),
+        ("read_schedule", "08:00-18:00"),
+    ] {
+        match p.set_config(s, key, bad) {
+            Err(OstError::InvalidArgument { cause }) => assert!(cause.contains(key), "{cause}"),
+            other => panic!("{key} = {bad:?}: {other:?}"),
+        }
+    }
+    p.set_config(s, "read_schedule", "22:00-06:00=500, *=0")
+        .unwrap();
+    assert_eq!(
+        p.get_config(s, "read_schedule").unwrap(),
+        "22:00-06:00=500,*=0"
+    );
+
+    // 1 MiB/s: an image of four parts needs ~20 s to go up. Lift the limit while its parts
+    // wait; the close then completes long before that.
+    p.set_config(s, "max_write_mib_s", "1").unwrap();
+    let h = p
+        .create_image(s, &default_lsu(), &image("bw-lift"), CreateFlags::empty())
+        .unwrap();
+    let writer = {
+        let p = p.clone();
+        std::thread::spawn(move || {
+            write_all(&p, h, &data(4 * PART as usize, 5), 0, PART as usize);
+            p.close_image(h, CloseFlags::IH_COMPLETE)
+        })
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!writer.is_finished(), "20 MiB at 1 MiB/s is still going");
+    p.set_config(s, "max_write_mib_s", "0").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !writer.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(writer.is_finished(), "lifting the limit releases the write");
+    writer.join().unwrap().unwrap();
+    let info = p
+        .image_props_by_name(s, &default_lsu(), &id("bw-lift"))
+        .unwrap();
+    assert_eq!(info.size, 4 * PART);
+}

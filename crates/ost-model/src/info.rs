@@ -43,6 +43,12 @@ impl LsuInfo {
     pub fn free(&self) -> u64 {
         self.capacity.saturating_sub(self.used)
     }
+
+    /// The data-reduction ratio of the LSU, logical over physical use (`3.0`: three bytes
+    /// written per byte stored); `None` while nothing is stored.
+    pub fn reduction_ratio(&self) -> Option<f64> {
+        (self.used > 0 && self.used_phys > 0).then(|| self.used as f64 / self.used_phys as f64)
+    }
 }
 
 /// Image information (`sts_image_info_t`, V name).

@@ -110,6 +110,9 @@ pub(crate) enum Command {
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Bandwidth limits of this media server's plugin processes, changed while they run.
+    #[command(subcommand)]
+    Bandwidth(BandwidthCommand),
 }
 
 /// `vast-ost bootstrap ...`
@@ -227,4 +230,30 @@ pub(crate) enum ConfigCommand {
         /// The file (default: --config, $VAST_OST_CONFIG, else the plugin's default path).
         file: Option<PathBuf>,
     },
+}
+
+/// `vast-ost bandwidth ...`: the run-time override file `<state_dir>/bandwidth/<server>.toml`,
+/// which every plugin process of this state directory applies within a second.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BandwidthCommand {
+    /// The limits in force now, from the configuration and the run-time override.
+    Show,
+    /// Set run-time limits (MiB/s, 0: unlimited) over the configuration's, for every plugin
+    /// process of this media server, running ones included.
+    Set {
+        /// Write limit, MiB/s (0: unlimited).
+        #[arg(long, value_name = "MIB_S")]
+        write: Option<u64>,
+        /// Read limit, MiB/s (0: unlimited).
+        #[arg(long, value_name = "MIB_S")]
+        read: Option<u64>,
+        /// Write limits by local time of day, "HH:MM-HH:MM=MIB,...,*=MIB" ("" removes it).
+        #[arg(long, value_name = "SCHEDULE")]
+        write_schedule: Option<String>,
+        /// Read limits by local time of day, "HH:MM-HH:MM=MIB,...,*=MIB" ("" removes it).
+        #[arg(long, value_name = "SCHEDULE")]
+        read_schedule: Option<String>,
+    },
+    /// Remove the run-time override: the configuration's limits apply again.
+    Clear,
 }

@@ -291,3 +291,67 @@ fn a_failed_backup_and_a_failed_bench_leave_no_image_behind() {
     let left = pending_images(&env, "full-pool");
     assert!(left.as_array().unwrap().is_empty(), "{left}");
 }
+
+#[test]
+fn bandwidth_set_show_and_clear_change_what_the_plugin_processes_apply() {
+    const MIB: u64 = 1 << 20;
+    let env = Env::start();
+    let out = env.run(&[
+        "--json",
+        "bandwidth",
+        "set",
+        "--write",
+        "40",
+        "--read-schedule",
+        "00:00-24:00=10",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["write_bytes_per_sec"], 40 * MIB, "{v}");
+    assert_eq!(v["read_bytes_per_sec"], 10 * MIB, "{v}");
+    let file = std::path::PathBuf::from(v["override_file"].as_str().unwrap());
+    assert!(file.starts_with(env.state_dir()), "{}", file.display());
+    // What a plugin process reads: the same values, checked the same way.
+    let entries = ost_core::bandwidth::read_override(&file).unwrap();
+    assert!(
+        entries.contains(&("max_write_mib_s".to_owned(), "40".to_owned())),
+        "{entries:?}"
+    );
+
+    // A later set changes one key and keeps the others; show reports it.
+    assert_eq!(env.run(&["bandwidth", "set", "--write", "0"]).code, 0);
+    let v = env.run(&["--json", "bandwidth", "show"]).json();
+    assert_eq!(v["write_bytes_per_sec"], 0, "{v}");
+    assert_eq!(v["read_bytes_per_sec"], 10 * MIB, "{v}");
+
+    // A mistake is refused before anything is written, naming the key.
+    let bad = env.run(&["bandwidth", "set", "--write-schedule", "08:00-25:00=1"]);
+    bad.assert_one_line_error();
+    assert!(bad.stderr.contains("write_schedule"), "{}", bad.stderr);
+    assert!(ost_core::bandwidth::read_override(&file).is_ok());
+
+    // Clear: the configuration's limits (none here) apply again.
+    let v = env.run(&["--json", "bandwidth", "clear"]).json();
+    assert_eq!(v["write_bytes_per_sec"], 0, "{v}");
+    assert_eq!(v["read_bytes_per_sec"], 0, "{v}");
+    assert!(!file.exists());
+}
+
+#[test]
+fn lsu_show_prints_the_data_reduction_ratio_from_vast_figures() {
+    let env = Env::start_with(|c| c.data_reduction = 2.5);
+    assert_eq!(env.run(&["lsu", "create", "red-pool"]).code, 0);
+    let v = env.run(&["--json", "lsu", "show", "red-pool"]).json();
+    assert!(
+        v["reduction_ratio"].is_null(),
+        "empty LSU: no ratio yet {v}"
+    );
+    let out = env.run_with_stdin(&["backup", "red-pool", "img1", "-"], &data(4 << 20, 9));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = env.run(&["--json", "lsu", "show", "red-pool"]).json();
+    let ratio = v["reduction_ratio"].as_f64().unwrap();
+    assert!((ratio - 2.5).abs() < 0.01, "{v}");
+    assert!(v["used_physical"].as_u64().unwrap() < v["used"].as_u64().unwrap());
+    let text = env.run(&["lsu", "show", "red-pool"]).stdout;
+    assert!(text.contains("2.5:1"), "{text}");
+}

@@ -13,6 +13,8 @@
 //!   headers, and the [`S3Modes`] a client follows.
 //! - [`copy`], [`delete`], [`listing`], [`buckets`] (tags included), [`multipart`] (stale-upload
 //!   sweeps with a dry run): the other calls an OST plugin needs.
+//! - [`Throttle`]: a fair byte-rate limit the requests carrying image bytes wait for before
+//!   they are sent ([`S3ClientBuilder::throttles`]).
 //!
 //! It is the only code of the workspace that talks S3: ost-core reaches the cluster's data
 //! through it (`cargo xtask layering` keeps the S3 SDK out of ost-core).
@@ -58,14 +60,16 @@ pub mod listing;
 pub mod multipart;
 pub mod objects;
 pub mod reader;
+pub mod throttle;
 pub mod writer;
 
 pub use actions::DATA_PATH_ACTIONS;
 pub use budget::{BudgetStats, BufferBudget};
 pub use capabilities::{ChecksumMode, ConditionalCreate, S3Modes};
-pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, TlsOptions};
+pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, Throttles, TlsOptions};
 pub use error::{DataError, Result};
 pub use keys::{ImageLocation, SegmentKeys};
 pub use layout::Layout;
 pub use reader::{ImageReader, ReaderConfig};
+pub use throttle::Throttle;
 pub use writer::{Checkpoint, FlushPoint, SegmentedWriter, WriteSummary, WriterConfig};

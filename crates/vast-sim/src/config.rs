@@ -45,6 +45,10 @@ pub struct SimConfig {
     /// the next ones (`127.0.0.1 ..= 127.0.0.N`), all on one port, behind one store; the
     /// PROTOCOLS VIP pool and `/vips/` list them.
     pub s3_vips: usize,
+    /// The cluster's data-reduction ratio (logical bytes per physical byte, default 1.0: none):
+    /// views' `physical_capacity`, quotas' `used_effective_capacity` and the cluster's
+    /// `physical_space_in_use` are the stored bytes divided by it, the cluster's `drr` is it.
+    pub data_reduction: f64,
 }
 
 impl SimConfig {
@@ -53,6 +57,21 @@ impl SimConfig {
         Self {
             data_dir: data_dir.into(),
             ..Self::default()
+        }
+    }
+
+    /// The physical bytes `logical` bytes take after data reduction (one rule for every
+    /// record that reports both).
+    pub fn physical_of(&self, logical: u64) -> u64 {
+        (logical as f64 / self.reduction_ratio()).round() as u64
+    }
+
+    /// [`SimConfig::data_reduction`], at least 1 (VAST never reports expansion).
+    pub fn reduction_ratio(&self) -> f64 {
+        if self.data_reduction.is_finite() && self.data_reduction > 1.0 {
+            self.data_reduction
+        } else {
+            1.0
         }
     }
 
@@ -86,6 +105,7 @@ impl Default for SimConfig {
             checksum_headers: ChecksumHeaders::default(),
             quota_answer: QuotaAnswer::default(),
             s3_vips: 1,
+            data_reduction: 1.0,
         }
     }
 }

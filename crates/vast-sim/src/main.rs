@@ -47,6 +47,9 @@ struct Args {
     /// How many VIPs the S3 face serves on: 127.0.0.1 ..= 127.0.0.N, one port.
     #[arg(long, default_value_t = 1)]
     s3_vips: usize,
+    /// The cluster's data-reduction ratio (logical / physical bytes), e.g. 3.5.
+    #[arg(long, default_value_t = 1.0)]
+    data_reduction: f64,
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn main() -> ExitCode {
         checksum_headers: args.checksum_headers,
         quota_answer: args.quota_answer,
         s3_vips: args.s3_vips,
+        data_reduction: args.data_reduction,
         ..SimConfig::default()
     };
     let sim = match VastSim::start(config).await {

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{DataPathKind, PluginSection, ServerConfig};
+use super::{DataPathKind, PluginSection, Schedule, ServerConfig};
 
 /// The type of a key's value, as written in the TOML file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,6 +519,50 @@ pub static SERVER_KEYS: &[Key<ServerConfig>] = &[
             Ok(())
         },
         "how often an event channel polls VMS events, seconds (from its next poll on)"
+    ),
+    key!(
+        max_write_mib_s,
+        Kind::Number,
+        plain!(max_write_mib_s),
+        set | c,
+        v | {
+            c.max_write_mib_s = whole(v)?;
+            Ok(())
+        },
+        "MiB/s this process may send to the server, all images together, 0: unlimited (at once)"
+    ),
+    key!(
+        max_read_mib_s,
+        Kind::Number,
+        plain!(max_read_mib_s),
+        set | c,
+        v | {
+            c.max_read_mib_s = whole(v)?;
+            Ok(())
+        },
+        "MiB/s this process may read from the server, all images together, 0: unlimited (at once)"
+    ),
+    key!(
+        write_schedule,
+        Kind::Text,
+        Read::Plain(|c| Some(Value::Text(c.write_schedule.to_string()))),
+        set | c,
+        v | {
+            c.write_schedule = Schedule::parse(v)?;
+            Ok(())
+        },
+        "write limits by local time of day, \"HH:MM-HH:MM=MIB,...,*=MIB\" (over max_write_mib_s; at once)"
+    ),
+    key!(
+        read_schedule,
+        Kind::Text,
+        Read::Plain(|c| Some(Value::Text(c.read_schedule.to_string()))),
+        set | c,
+        v | {
+            c.read_schedule = Schedule::parse(v)?;
+            Ok(())
+        },
+        "read limits by local time of day, \"HH:MM-HH:MM=MIB,...,*=MIB\" (over max_read_mib_s; at once)"
     ),
 ];
 

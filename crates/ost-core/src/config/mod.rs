@@ -3,6 +3,7 @@
 //! [`keys`] (which `docs/configuration.md` must match); unknown keys are an error naming them.
 
 pub mod keys;
+pub mod schedule;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use std::time::Duration;
 use ost_model::{OstError, ServerName};
 use serde::Deserialize;
 use vast_vms_client::Secret;
+
+pub use schedule::Schedule;
 
 /// Environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "VAST_OST_CONFIG";
@@ -239,6 +242,14 @@ pub struct ServerConfig {
     pub list_batch: usize,
     /// How often the event channel polls VMS events and alarms, seconds.
     pub event_poll_secs: u64,
+    /// Limit on the bytes this process sends to the server, MiB/s (0: unlimited).
+    pub max_write_mib_s: u64,
+    /// Limit on the bytes this process reads from the server, MiB/s (0: unlimited).
+    pub max_read_mib_s: u64,
+    /// Write limits by time of day (over `max_write_mib_s`).
+    pub write_schedule: Schedule,
+    /// Read limits by time of day (over `max_read_mib_s`).
+    pub read_schedule: Schedule,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -299,6 +310,10 @@ impl Default for ServerConfig {
             list_concurrency: 32,
             list_batch: 1000,
             event_poll_secs: 60,
+            max_write_mib_s: 0,
+            max_read_mib_s: 0,
+            write_schedule: Schedule::default(),
+            read_schedule: Schedule::default(),
         }
     }
 }

@@ -83,9 +83,26 @@ impl Server {
                 version: cluster.sw_version.clone().unwrap_or_default(),
             },
         };
+        shared.bandwidth.configure(
+            &config,
+            Some(crate::bandwidth::override_path(&state_dir, &name)),
+        );
+        let (write_limit, read_limit) = shared.bandwidth.now();
+        if write_limit > 0 || read_limit > 0 {
+            tracing::info!(server = %name, write_bytes_per_sec = write_limit, read_bytes_per_sec = read_limit, "bandwidth limited");
+        }
         let DataPath {
             store, vip_refresh, ..
-        } = open::build_data_store(&config, &vms, identity.tenant_id(), key, budget, scope).await?;
+        } = open::build_data_store(
+            &config,
+            &vms,
+            identity.tenant_id(),
+            key,
+            budget,
+            shared.bandwidth.throttles(),
+            scope,
+        )
+        .await?;
         tracing::info!(server = %name, cluster = %cluster.name, version = cluster.sw_version.as_deref().unwrap_or("unknown"), rules = %profile, data_path = ?config.data_path, "storage server opened");
         let sweep = config.sweep_on_open;
         let server = Arc::new(Self {
@@ -260,9 +277,15 @@ impl Server {
         if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
         }
+        let mut flags = ServerFlags::DISK | ServerFlags::CRED;
+        // VAST's own figure (`drr`, logical / physical in use): NetBackup then reads an LSU's
+        // lsu_used (logical) against lsu_used_phys (physical).
+        if cluster.reduces_data() {
+            flags |= ServerFlags::DEDUP;
+        }
         Ok(ServerProps {
             name: self.name.clone(),
-            flags: ServerFlags::DISK | ServerFlags::CRED,
+            flags,
             capabilities,
             cluster_name: cluster.name.clone(),
             cluster_version: cluster.sw_version.clone().unwrap_or_default(),

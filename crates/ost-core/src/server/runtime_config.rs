@@ -22,7 +22,7 @@ impl Server {
     }
 
     /// Changes a run-time settable key, in memory and for this process only; it takes effect
-    /// from the next use (the LSU cache at once, reads and writes opened from then on, an
+    /// from the next use (the LSU cache and the bandwidth limits at once, reads and writes opened from then on, an
     /// event channel from its next poll). Other keys are [`OstError::NotSupported`], naming
     /// the keys that are settable.
     pub(crate) fn set_config(&self, key: &str, value: &str) -> Result<(), OstError> {
@@ -47,6 +47,8 @@ impl Server {
             // The LSU cache keeps its own lifetime (and forgets its answers when it changes).
             self.lsus.set_ttl(c.lsu_cache_ttl());
         }
+        // The bandwidth limits apply at once, to requests waiting too.
+        self.shared().bandwidth.configure(&c, None);
         drop(c);
         tracing::info!(key, value, "configuration changed");
         Ok(())

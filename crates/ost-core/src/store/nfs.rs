@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use ost_model::image_key::data_segment_key;
 use ost_model::{ImageId, LsuName, OstError};
+use vast_s3_data::{Throttle, Throttles};
 
 use super::{
     DataLayout, DataStore, ImageRead, ImageWriter, KeyRange, ObjectEntry, ReadAhead,
@@ -21,12 +22,14 @@ use crate::error;
 /// Files under a mount point.
 pub(crate) struct NfsStore {
     root: PathBuf,
+    /// The server's bandwidth limits: each write and read call waits before it touches a file.
+    throttles: Throttles,
 }
 
 impl NfsStore {
     /// A store rooted at `root` (each LSU is a directory below it).
-    pub(crate) fn new(root: PathBuf) -> Self {
-        Self { root }
+    pub(crate) fn new(root: PathBuf, throttles: Throttles) -> Self {
+        Self { root, throttles }
     }
 
     fn path(&self, lsu: &LsuName, key: &str) -> PathBuf {
@@ -243,6 +246,7 @@ impl DataStore for NfsStore {
             base: self.root.join(lsu.as_str()),
             id: id.clone(),
             segment_size: layout.segment_size,
+            throttle: self.throttles.write.clone(),
             written: 0,
             crc: 0,
             crc_upto: 0,
@@ -260,6 +264,7 @@ impl DataStore for NfsStore {
             base: self.root.join(lsu.as_str()),
             id: id.clone(),
             segment_size: layout.segment_size,
+            throttle: self.throttles.write.clone(),
             written: checkpoint.map_or(0, |c| c.offset),
             crc: checkpoint.map_or(0, |c| c.crc32c),
             crc_upto: checkpoint.map_or(0, |c| c.offset),
@@ -279,6 +284,7 @@ impl DataStore for NfsStore {
             id: id.clone(),
             segment_size,
             length,
+            throttle: self.throttles.read.clone(),
         }))
     }
 
@@ -345,6 +351,7 @@ struct NfsWriter {
     base: PathBuf,
     id: ImageId,
     segment_size: u64,
+    throttle: Throttle,
     written: u64,
     /// CRC32C of `[0, crc_upto)`.
     crc: u32,
@@ -401,6 +408,7 @@ impl NfsWriter {
 #[async_trait]
 impl ImageWriter for NfsWriter {
     async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), OstError> {
+        self.throttle.acquire(data.len() as u64).await;
         let mut at = 0usize;
         for (seg, inner, len) in pieces(self.segment_size, offset, data.len() as u64) {
             let path = self.segment_path(seg);
@@ -465,6 +473,7 @@ struct NfsReader {
     id: ImageId,
     segment_size: u64,
     length: u64,
+    throttle: Throttle,
 }
 
 #[async_trait]
@@ -474,6 +483,7 @@ impl ImageRead for NfsReader {
             return Ok(0);
         }
         let len = (self.length - offset).min(buf.len() as u64);
+        self.throttle.acquire(len).await;
         let mut at = 0usize;
         for (seg, inner, n) in pieces(self.segment_size, offset, len) {
             let path = self.base.join(data_segment_key(&self.id, seg));
@@ -497,7 +507,7 @@ mod tests {
     #[tokio::test]
     async fn pages_put_together_are_the_sorted_listing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = NfsStore::new(dir.path().to_path_buf());
+        let store = NfsStore::new(dir.path().to_path_buf(), Throttles::default());
         let lsu = LsuName::new("pool").unwrap();
         let keys = [
             "netbackup/a/1/data/000000",

@@ -18,10 +18,17 @@ fn info_json(i: &LsuInfo) -> Value {
         "capacity": i.capacity,
         "used": i.used,
         "used_physical": i.used_phys,
+        "reduction_ratio": i.reduction_ratio(),
         "free": i.free(),
         "flags": format!("{:?}", i.flags),
         "label": i.label,
     })
+}
+
+/// `3.0:1`, or `-` while nothing is stored.
+fn reduction(i: &LsuInfo) -> String {
+    i.reduction_ratio()
+        .map_or_else(|| "-".to_owned(), |r| format!("{r:.1}:1"))
 }
 
 /// Runs an LSU command.
@@ -66,6 +73,7 @@ pub(crate) fn run(global: &Global, cmd: LsuCommand) -> Result<ExitCode, CliError
                     ("capacity", human_bytes(i.capacity)),
                     ("used", human_bytes(i.used)),
                     ("used (physical)", human_bytes(i.used_phys)),
+                    ("data reduction", reduction(&i)),
                     ("free", human_bytes(i.free())),
                     ("flags", format!("{:?}", i.flags)),
                     ("label", i.label.clone().unwrap_or_default()),

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code or a [`CliError`].
 
+mod bandwidth;
 mod bench;
 mod bootstrap;
 mod check;
@@ -31,5 +32,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode, CliError> {
             dry_run,
         } => sweep::run(g, &lsu, &older_than, dry_run),
         Command::Config(cmd) => config::run(g, cmd),
+        Command::Bandwidth(cmd) => bandwidth::run(g, cmd),
     }
 }

@@ -20,6 +20,26 @@ pub use vips::{EndpointPool, EndpointStat};
 
 use crate::capabilities::S3Modes;
 use crate::error::{DataError, Result};
+use crate::throttle::Throttle;
+
+/// The two byte-rate limits of a client: writes (part uploads, segment PUTs) and reads
+/// (ranged GETs).
+#[derive(Clone, Debug)]
+pub struct Throttles {
+    /// Requests that send image bytes.
+    pub write: Throttle,
+    /// Requests that fetch image bytes.
+    pub read: Throttle,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Self {
+            write: Throttle::unlimited(),
+            read: Throttle::unlimited(),
+        }
+    }
+}
 
 /// Settings of an [`S3Client`]. Every field has a default but the endpoint and keys.
 #[derive(Clone)]
@@ -37,6 +57,7 @@ pub struct S3ClientBuilder {
     max_attempts: u32,
     max_idle_per_host: usize,
     sign_payload: Option<bool>,
+    throttles: Throttles,
 }
 
 impl std::fmt::Debug for S3ClientBuilder {
@@ -73,6 +94,7 @@ impl S3ClientBuilder {
             max_attempts: 5,
             max_idle_per_host: 64,
             sign_payload: None,
+            throttles: Throttles::default(),
         }
     }
 
@@ -138,6 +160,14 @@ impl S3ClientBuilder {
         self
     }
 
+    /// The byte-rate limits of the requests that carry image bytes (default: unlimited):
+    /// `write` for part uploads and segment PUTs, `read` for ranged GETs. Share one pair among
+    /// every client of a process that should be held to the same limits.
+    pub fn throttles(mut self, throttles: Throttles) -> Self {
+        self.throttles = throttles;
+        self
+    }
+
     /// Idle connections kept per host (default 64).
     pub fn max_idle_per_host(mut self, n: usize) -> Self {
         self.max_idle_per_host = n;
@@ -197,6 +227,7 @@ impl S3ClientBuilder {
             pool,
             sign_payload,
             max_attempts: self.max_attempts,
+            throttles: self.throttles,
             modes: std::sync::Arc::new(std::sync::RwLock::new(S3Modes::default())),
         })
     }
@@ -212,6 +243,8 @@ pub struct S3Client {
     pool: std::sync::Arc<EndpointPool>,
     sign_payload: bool,
     max_attempts: u32,
+    /// Byte-rate limits (shared by clones and by whoever built them).
+    throttles: Throttles,
     /// Shared by clones: set once the endpoint's capabilities are known.
     modes: std::sync::Arc<std::sync::RwLock<S3Modes>>,
 }
@@ -235,6 +268,11 @@ impl S3Client {
     /// a download whose body broke off.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The byte-rate limits this client's data requests wait for.
+    pub fn throttles(&self) -> &Throttles {
+        &self.throttles
     }
 
     /// True when uploads sign their payload (see [`S3ClientBuilder::sign_payload`]).

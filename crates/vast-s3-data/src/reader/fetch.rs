@@ -79,6 +79,8 @@ pub(super) async fn get_range(
     loop {
         attempt += 1;
         let got = sink.filled() as u64 - base;
+        // Throttled before each GET is sent, never while its body streams in.
+        client.throttles().read.acquire(len - got).await;
         match get_once(client, bucket, key, segment, inner + got, len - got, sink).await {
             Err(DataError::Body { message, .. })
                 if attempt < client.max_attempts() && !message.starts_with(NOT_RETRYABLE) =>

@@ -590,6 +590,11 @@ impl SegmentedWriter {
         let frozen = buf.freeze();
         let crc = checksum::crc32c(frozen.as_slice());
         let key = self.location.key(segment);
+        self.client
+            .throttles()
+            .write
+            .acquire(frozen.len() as u64)
+            .await;
         requests::put_single(
             &self.client,
             &self.location.bucket,

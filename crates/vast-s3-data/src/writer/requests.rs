@@ -66,6 +66,8 @@ pub(crate) async fn upload_part(
     crc: u32,
 ) -> Result<String> {
     let len = body.len();
+    // Throttled before the request exists: the S3 timeouts never include the wait.
+    client.throttles().write.acquire(len as u64).await;
     let mut req = client
         .sdk()
         .upload_part()

@@ -76,7 +76,7 @@ fn limit(row: &Row, field: &str) -> Option<u64> {
 }
 
 /// Computed quota fields: usage, percentages and state.
-pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
+pub(crate) fn decorate(config: &crate::SimConfig, db: &Db, usage: &Usage, out: &mut Row) {
     let path = out
         .get("path")
         .and_then(Value::as_str)
@@ -99,7 +99,10 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
     };
     out.insert("state".to_owned(), json!(state));
     out.insert("used_capacity".to_owned(), json!(bytes));
-    out.insert("used_effective_capacity".to_owned(), json!(bytes));
+    out.insert(
+        "used_effective_capacity".to_owned(),
+        json!(config.physical_of(bytes)),
+    );
     out.insert("used_capacity_tb".to_owned(), json!(bytes as f64 / 1e12));
     out.insert("used_inodes".to_owned(), json!(objects));
     out.insert("percent_capacity".to_owned(), percent(hard, bytes));

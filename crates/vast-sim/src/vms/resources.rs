@@ -361,8 +361,8 @@ pub(crate) fn decorate(
         );
     }
     match kind.name {
-        "views" => views::decorate(db, usage, &mut out),
-        "quotas" => quotas::decorate(db, usage, &mut out),
+        "views" => views::decorate(&state.config, db, usage, &mut out),
+        "quotas" => quotas::decorate(&state.config, db, usage, &mut out),
         "users" => tenancy::decorate_user(db, id, &mut out),
         "s3policies" => s3policies::decorate(db, id, &mut out),
         "tenants" => tenancy::decorate_tenant(db, id, &mut out),

@@ -308,23 +308,31 @@ pub(crate) fn completed_task(db: &mut Db, name: &str, links: &Links) -> Value {
 
 /// Computed cluster fields: capacity from the buckets' usage.
 pub(crate) fn decorate_cluster(state: &VmsState, usage: &Usage, out: &mut Row) {
+    // Logical figures: the bytes stored; physical: after the configured data reduction; the
+    // estimated logical capacity is the physical one times the ratio (as VMS estimates it).
     let used: u64 = usage.values().map(|u| u.bytes).sum();
-    let free = CAPACITY.saturating_sub(used);
-    let percent = (used as f64 * 100.0 / CAPACITY as f64).round() as u64;
+    let ratio = state.config.reduction_ratio();
+    let used_phys = state.config.physical_of(used);
+    let logical_space = (CAPACITY as f64 * ratio) as u64;
+    let free = CAPACITY.saturating_sub(used_phys);
+    let free_logical = logical_space.saturating_sub(used);
+    let percent = (used_phys as f64 * 100.0 / CAPACITY as f64).round() as u64;
+    let logical_percent = (used as f64 * 100.0 / logical_space as f64).round() as u64;
     for (k, v) in [
         ("physical_space", json!(CAPACITY)),
-        ("physical_space_in_use", json!(used)),
-        ("logical_space", json!(CAPACITY)),
+        ("physical_space_in_use", json!(used_phys)),
+        ("logical_space", json!(logical_space)),
         ("logical_space_in_use", json!(used)),
         ("free_physical_space", json!(free)),
-        ("free_logical_space", json!(free)),
+        ("free_logical_space", json!(free_logical)),
         ("usable_capacity_bytes", json!(CAPACITY)),
         ("free_usable_capacity", json!(free)),
         ("physical_space_tb", json!(CAPACITY as f64 / 1e12)),
-        ("logical_space_tb", json!(CAPACITY as f64 / 1e12)),
-        ("drr", json!(1.0)),
+        ("logical_space_tb", json!(logical_space as f64 / 1e12)),
+        ("drr", json!(ratio)),
+        ("drr_text", json!(format!("1:{ratio:.1}"))),
         ("physical_space_in_use_percent", json!(percent)),
-        ("logical_space_in_use_percent", json!(percent)),
+        ("logical_space_in_use_percent", json!(logical_percent)),
     ] {
         out.insert(k.to_owned(), v);
     }

@@ -189,7 +189,7 @@ pub(crate) fn prepare_delete(row: &Row) -> Effects {
 }
 
 /// Computed view fields: title, policy name, cluster, capacities.
-pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
+pub(crate) fn decorate(config: &SimConfig, db: &Db, usage: &Usage, out: &mut Row) {
     let path = out.get("path").cloned().unwrap_or(Value::Null);
     out.insert("title".to_owned(), path);
     if let Some(policy) = out.get("policy_id").and_then(Value::as_u64) {
@@ -202,7 +202,10 @@ pub(crate) fn decorate(db: &Db, usage: &Usage, out: &mut Row) {
         .and_then(|b| usage.get(b))
         .map_or(0, |u| u.bytes);
     out.insert("logical_capacity".to_owned(), json!(bytes));
-    out.insert("physical_capacity".to_owned(), json!(bytes));
+    out.insert(
+        "physical_capacity".to_owned(),
+        json!(config.physical_of(bytes)),
+    );
     out.insert("cluster_id".to_owned(), json!(1));
     let cluster = db.row("clusters", 1).and_then(|c| c.get("name")).cloned();
     out.insert("cluster".to_owned(), cluster.unwrap_or(Value::Null));

@@ -62,7 +62,7 @@ pub struct Cluster {
     /// Free usable capacity.
     #[serde(deserialize_with = "lenient_u64")]
     pub free_usable_capacity: Option<u64>,
-    /// Data reduction ratio.
+    /// Data-reduction ratio, `logical_space_in_use / physical_space_in_use`.
     #[serde(deserialize_with = "lenient_f64")]
     pub drr: Option<f64>,
     /// Percentage of physical capacity in use.
@@ -83,6 +83,23 @@ impl Resource for Cluster {
 }
 
 impl Cluster {
+    /// The data-reduction ratio VMS reports (`drr`: logical / physical space in use), else
+    /// computed from `logical_space_in_use` / `physical_space_in_use`; `None` when neither
+    /// is known (or nothing is stored yet).
+    pub fn data_reduction(&self) -> Option<f64> {
+        self.drr.filter(|r| r.is_finite() && *r > 0.0).or_else(|| {
+            match (self.logical_space_in_use, self.physical_space_in_use) {
+                (Some(l), Some(p)) if p > 0 => Some(l as f64 / p as f64),
+                _ => None,
+            }
+        })
+    }
+
+    /// Whether the cluster reports data reduction (a ratio above 1).
+    pub fn reduces_data(&self) -> bool {
+        self.data_reduction().is_some_and(|r| r > 1.0)
+    }
+
     /// Whether VMS reports the cluster ONLINE.
     pub fn is_online(&self) -> bool {
         self.state

@@ -71,7 +71,16 @@ pub(super) async fn data_path(
 ) -> Result<DataPath, Stop> {
     const NFS: &str = "data path reachable";
     const S3: &str = "S3 endpoint reachable";
-    let built = open::build_data_store(config, vms, identity.tenant_id(), key, budget, scope).await;
+    let built = open::build_data_store(
+        config,
+        vms,
+        identity.tenant_id(),
+        key,
+        budget,
+        vast_s3_data::Throttles::default(),
+        scope,
+    )
+    .await;
     let data = match built {
         Ok(d) => d,
         Err(e) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ost_model::{OstError, ServerName};
-use vast_s3_data::{BufferBudget, S3Client, S3ClientBuilder, TlsOptions};
+use vast_s3_data::{BufferBudget, S3Client, S3ClientBuilder, Throttles, TlsOptions};
 use vast_vms_client::{EndpointSpec, VmsClient};
 
 use super::capabilities::{CapabilityGate, ClusterKey};
@@ -93,6 +93,7 @@ pub(crate) async fn build_data_store(
     tenant_id: u64,
     key: DataKey,
     budget: BufferBudget,
+    throttles: Throttles,
     scope: GateScope<'_>,
 ) -> Result<DataPath, DataPathError> {
     let key = match key {
@@ -104,7 +105,7 @@ pub(crate) async fn build_data_store(
             }
             return Ok(DataPath {
                 location: root.display().to_string(),
-                store: Arc::new(NfsStore::new(root)),
+                store: Arc::new(NfsStore::new(root, throttles)),
                 s3: None,
                 gate: None,
                 vip_refresh: None,
@@ -125,7 +126,7 @@ pub(crate) async fn build_data_store(
         tracing::info!(server = %scope.server, interfaces = ?config.interfaces, "NetBackup passed interfaces; not used for S3 (s3_vips = \"interfaces\" would)");
     }
     let url = urls.first().cloned().unwrap_or_default();
-    let client = build_s3(config, &urls, &key).map_err(DataPathError::S3Client)?;
+    let client = build_s3(config, &urls, &key, throttles).map_err(DataPathError::S3Client)?;
     tracing::info!(server = %scope.server, "s3 VIPs in use: {urls:?}");
     let vip_refresh = (config.s3_url.is_none()
         && !from_interfaces
@@ -164,7 +165,12 @@ pub(crate) async fn build_data_store(
 }
 
 /// The client, spread over `urls` (the first one names it).
-fn build_s3(config: &ServerConfig, urls: &[String], key: &StoredKey) -> Result<S3Client, OstError> {
+fn build_s3(
+    config: &ServerConfig,
+    urls: &[String],
+    key: &StoredKey,
+    throttles: Throttles,
+) -> Result<S3Client, OstError> {
     let url = urls.first().map_or("", String::as_str);
     let tls = if config.insecure {
         TlsOptions::Insecure
@@ -179,6 +185,7 @@ fn build_s3(config: &ServerConfig, urls: &[String], key: &StoredKey) -> Result<S
         .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
         .attempt_timeout(Some(Duration::from_secs(config.s3_timeout_secs)))
         .endpoints(urls.to_vec())
+        .throttles(throttles)
         .build()
         .map_err(error::data)
 }
