@@ -160,10 +160,24 @@ impl Server {
         lsu: &LsuName,
         id: &ImageId,
     ) -> Result<(), OstError> {
+        self.purge_image(lsu, id, false).await
+    }
+
+    /// [`Server::remove_image_objects`]; on a WORM LSU every version and delete marker of the
+    /// image's keys (`worm.rs`), with the governance bypass when `bypass_governance`.
+    pub(crate) async fn purge_image(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        bypass_governance: bool,
+    ) -> Result<(), OstError> {
         let prefix = image_prefix(id);
         self.store()
             .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
             .await?;
+        if self.is_worm_lsu(lsu).await? {
+            return self.purge_versions(lsu, id, bypass_governance).await;
+        }
         let desc = descriptor_key(id);
         let keys: Vec<String> = self
             .store()
@@ -178,8 +192,21 @@ impl Server {
     }
 
     /// `delete_image`: refused while the image is open in this process or held by another
-    /// process's live writer lease.
+    /// process's live writer lease, and on a WORM LSU while it is locked (`STS_EWORM`, nothing
+    /// deleted).
     pub(crate) async fn delete_image(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
+        self.delete_image_as(lsu, id, false).await
+    }
+
+    /// [`Server::delete_image`]; `bypass_governance` (the administrator's tool only) skips the
+    /// lock check and sends the governance bypass (the cluster still refuses compliance locks
+    /// and legal holds).
+    pub(crate) async fn delete_image_as(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        bypass_governance: bool,
+    ) -> Result<(), OstError> {
         if let Some(b) = self.busy_state(lsu, id) {
             return Err(OstError::Busy {
                 cause: format!("image {id} in {lsu} is open ({b:?})"),
@@ -187,25 +214,29 @@ impl Server {
         }
         // Expiring an image needs only to know it exists: an unreadable descriptor must not make
         // it impossible for NetBackup to expire the image.
-        let has_descriptor = match self.load_descriptor(lsu, id).await {
+        let descriptor = match self.load_descriptor(lsu, id).await {
             Ok(Some(d)) => {
                 self.refuse_if_written_elsewhere(id, &d)?;
-                true
+                Some(Some(d))
             }
-            Ok(None) => false,
+            Ok(None) => None,
             Err(OstError::Corrupt { cause }) => {
                 tracing::warn!(%lsu, image = %id, %cause, "deleting an image whose descriptor is unreadable");
-                true
+                Some(None)
             }
             Err(e) => return Err(e),
         };
         let leftovers = self.store().list(lsu, &image_prefix(id)).await?;
-        if !has_descriptor && leftovers.is_empty() {
+        if descriptor.is_none() && leftovers.is_empty() {
             return Err(OstError::NoMoreEntries {
                 cause: format!("image {id} does not exist in {lsu}"),
             });
         }
-        self.remove_image_objects(lsu, id).await?;
+        if !bypass_governance {
+            self.refuse_if_locked(lsu, id, descriptor.flatten().as_ref())
+                .await?;
+        }
+        self.purge_image(lsu, id, bypass_governance).await?;
         self.stats().add(lsu, Tally::Deleted);
         self.events().publish(image_event(
             EventKind::ImageDeleted,
@@ -213,7 +244,7 @@ impl Server {
             id,
             format!("image {id} deleted from {lsu}"),
         ));
-        tracing::info!(%lsu, image = %id, "image deleted");
+        tracing::info!(%lsu, image = %id, bypass_governance, "image deleted");
         Ok(())
     }
 }

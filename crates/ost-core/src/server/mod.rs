@@ -15,6 +15,8 @@ pub(crate) mod open;
 mod runtime_config;
 mod sweep;
 mod sweep_lease;
+pub(crate) mod worm;
+mod worm_grant;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -45,6 +47,9 @@ pub(crate) struct Server {
     vms: VmsClient,
     store: Arc<dyn DataStore>,
     owner: LsuOwner,
+    /// The id of this media server's S3 user (S3 data path only): the administrator's
+    /// governance bypass attaches its grant to it for the duration of the delete.
+    media_user_id: Option<u64>,
     lsus: LsuCache,
     shared: Arc<ServerShared>,
     /// Keeps the S3 client's VIP list current while the server is open.
@@ -92,6 +97,7 @@ impl Server {
             vms,
             store,
             owner: identity.owner(),
+            media_user_id: identity.data.as_ref().map(|d| d.user.user.get().id),
             shared,
             vip_refresh: std::sync::Mutex::new(vip_refresh),
         });
@@ -248,6 +254,9 @@ impl Server {
             | ServerCapabilities::FLUSH;
         if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
+        }
+        if self.store.can_lock() {
+            capabilities |= ServerCapabilities::WORM;
         }
         Ok(ServerProps {
             name: self.name.clone(),
