@@ -55,7 +55,11 @@ fn worm_env(policy: &str) -> (Env, Arc<Plugin>, ServerId, LsuName) {
 fn versions(env: &Env, name: &str) -> Vec<object_lock::VersionEntry> {
     let s3 = env.s3();
     env.rt
-        .block_on(object_lock::list_versions(&s3, WORM_LSU, &format!("netbackup/{name}/")))
+        .block_on(object_lock::list_versions(
+            &s3,
+            WORM_LSU,
+            &format!("netbackup/{name}/"),
+        ))
         .unwrap()
 }
 
@@ -86,7 +90,11 @@ fn a_locked_backup_refuses_delete_until_its_date_then_leaves_nothing() {
     let (env, plugin, server, lsu) = worm_env("compliance 6s");
     let (model, bytes) = model_file(&env, "model", 12 * MIB, 18);
     let mut w = env.worker(Media::A, &model);
-    assert!(w.transcript().contains(&format!("READY {WORM_LSU}")), "{}", w.transcript());
+    assert!(
+        w.transcript().contains(&format!("READY {WORM_LSU}")),
+        "{}",
+        w.transcript()
+    );
     w.ok("create img1");
     let before = unix_now();
     assert_eq!(w.write_ok(0, 12 * MIB, CALL), 12 * MIB);
@@ -95,13 +103,17 @@ fn a_locked_backup_refuses_delete_until_its_date_then_leaves_nothing() {
     // The descriptor carries the date: creation + 6 s.
     let id = image_id(&plugin, server, &lsu, "img1");
     let d = plugin.image_descriptor(server, &lsu, &id).unwrap();
-    let until = d.retain_until_unix.expect("a WORM image has a retain-until date");
+    let until = d
+        .retain_until_unix
+        .expect("a WORM image has a retain-until date");
     assert_eq!(until, d.created_unix + 6);
     assert!(until >= before + 6 && until <= unix_now() + 6, "{until}");
     let held = versions(&env, "img1");
     // Current: 2 segments + the descriptor (its Pending version stays as a noncurrent one).
     assert_eq!(
-        held.iter().filter(|v| v.is_latest && !v.delete_marker).count(),
+        held.iter()
+            .filter(|v| v.is_latest && !v.delete_marker)
+            .count(),
         3,
         "{held:?}"
     );
@@ -116,7 +128,11 @@ fn a_locked_backup_refuses_delete_until_its_date_then_leaves_nothing() {
         .collect();
     assert_eq!(refusals.len(), 1, "{log}");
     assert!(refusals[0].contains("img1"), "{}", refusals[0]);
-    assert!(refusals[0].contains(&ost_model::ImageDate::from_unix_seconds(until).unwrap().to_rfc3339()));
+    assert!(refusals[0].contains(
+        &ost_model::ImageDate::from_unix_seconds(until)
+            .unwrap()
+            .to_rfc3339()
+    ));
     assert_restores_model(&env, &mut w, "img1", &bytes, 12 * MIB);
 
     // The administrator cannot bypass compliance either.
@@ -186,9 +202,18 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
     for v in versions(&env, "img2").iter().filter(|v| !v.delete_marker) {
         let lock = env
             .rt
-            .block_on(object_lock::version_lock(&s3, WORM_LSU, &v.key, &v.version_id))
+            .block_on(object_lock::version_lock(
+                &s3,
+                WORM_LSU,
+                &v.key,
+                &v.version_id,
+            ))
             .unwrap();
-        assert!(!lock.holds_at(now), "{} of a pending image is locked", v.key);
+        assert!(
+            !lock.holds_at(now),
+            "{} of a pending image is locked",
+            v.key
+        );
     }
 
     // Resume from another media server, complete: locked now.
@@ -211,7 +236,12 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
     for v in &current {
         let lock = env
             .rt
-            .block_on(object_lock::version_lock(&s3, WORM_LSU, &v.key, &v.version_id))
+            .block_on(object_lock::version_lock(
+                &s3,
+                WORM_LSU,
+                &v.key,
+                &v.version_id,
+            ))
             .unwrap();
         assert_eq!(
             lock.retention,
@@ -220,7 +250,11 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
             v.key
         );
     }
-    b.expect("delete img2", EWORM, "a governance lock holds against NetBackup's delete");
+    b.expect(
+        "delete img2",
+        EWORM,
+        "a governance lock holds against NetBackup's delete",
+    );
     assert_restores_model(&env, &mut b, "img2", &bytes, 16 * MIB);
 
     // Copies: WORM -> normal is not locked; normal -> WORM is.

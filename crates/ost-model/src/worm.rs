@@ -82,7 +82,7 @@ impl fmt::Display for RetentionPeriod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (unit, size) = UNITS
             .iter()
-            .find(|(_, size)| self.0 % size == 0)
+            .find(|(_, size)| self.0.is_multiple_of(*size))
             .copied()
             .unwrap_or(('s', 1));
         write!(f, "{}{unit}", self.0 / size)
@@ -162,7 +162,12 @@ mod tests {
 
     #[test]
     fn periods_round_trip_in_their_largest_unit() {
-        for (text, secs) in [("30d", 30 * 86_400), ("5s", 5), ("12h", 43_200), ("7y", 7 * 365 * 86_400)] {
+        for (text, secs) in [
+            ("30d", 30 * 86_400),
+            ("5s", 5),
+            ("12h", 43_200),
+            ("7y", 7 * 365 * 86_400),
+        ] {
             let p: RetentionPeriod = text.parse().unwrap();
             assert_eq!(p.secs(), secs);
             assert_eq!(p.to_string(), text);
@@ -172,7 +177,16 @@ mod tests {
 
     #[test]
     fn ambiguous_or_empty_periods_are_refused() {
-        for bad in ["", "d", "0d", "3m", "3w", "-3d", "3.5d", "99999999999999999999y"] {
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "3m",
+            "3w",
+            "-3d",
+            "3.5d",
+            "99999999999999999999y",
+        ] {
             assert!(bad.parse::<RetentionPeriod>().is_err(), "{bad}");
         }
     }

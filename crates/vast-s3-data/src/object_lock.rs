@@ -123,7 +123,13 @@ pub async fn version_lock(
         .version_id(version_id)
         .send()
         .await
-        .map_err(|e| DataError::sdk("HeadObject", format!("{bucket}/{key}?versionId={version_id}"), e))?;
+        .map_err(|e| {
+            DataError::sdk(
+                "HeadObject",
+                format!("{bucket}/{key}?versionId={version_id}"),
+                e,
+            )
+        })?;
     let retention = match (out.object_lock_mode(), out.object_lock_retain_until_date()) {
         (Some(m), Some(until)) => LockMode::parse(m.as_str()).map(|m| (m, until.secs())),
         _ => None,
@@ -135,7 +141,11 @@ pub async fn version_lock(
 }
 
 /// Every version and delete marker of the keys under `prefix`.
-pub async fn list_versions(client: &S3Client, bucket: &str, prefix: &str) -> Result<Vec<VersionEntry>> {
+pub async fn list_versions(
+    client: &S3Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<VersionEntry>> {
     let mut out = Vec::new();
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
@@ -262,4 +272,3 @@ pub async fn lock_enabled(client: &S3Client, bucket: &str) -> Result<bool> {
         }
     }
 }
-

@@ -46,7 +46,14 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &[u8]) -> S
         .to_owned()
 }
 
-async fn lock(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, version: &str, mode: &str, until: i64) {
+async fn lock(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: &str,
+    mode: &str,
+    until: i64,
+) {
     s3.put_object_retention()
         .bucket(bucket)
         .key(key)
@@ -63,7 +70,12 @@ async fn lock(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, version: &str, m
 }
 
 async fn versions(s3: &aws_sdk_s3::Client, bucket: &str) -> (usize, usize) {
-    let out = s3.list_object_versions().bucket(bucket).send().await.unwrap();
+    let out = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
     (out.versions().len(), out.delete_markers().len())
 }
 
@@ -76,7 +88,12 @@ async fn a_locked_version_survives_deletes_and_overwrites_until_its_date() {
 
     // The attacker's overwrite adds a version; a plain delete adds a marker: v1 stays.
     put(&s3, "worm", "img/data", b"ransom").await;
-    s3.delete_object().bucket("worm").key("img/data").send().await.unwrap();
+    s3.delete_object()
+        .bucket("worm")
+        .key("img/data")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(versions(&s3, "worm").await, (2, 1));
     // Removing v1 by id is refused, with or without the bypass (compliance).
     for bypass in [false, true] {
@@ -122,13 +139,28 @@ async fn a_locked_version_survives_deletes_and_overwrites_until_its_date() {
 
     // After the date every version and marker can go, leaving nothing.
     tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
-    let out = s3.list_object_versions().bucket("worm").send().await.unwrap();
+    let out = s3
+        .list_object_versions()
+        .bucket("worm")
+        .send()
+        .await
+        .unwrap();
     let ids: Vec<ObjectIdentifier> = out
         .versions()
         .iter()
         .map(|v| (v.key().unwrap(), v.version_id().unwrap()))
-        .chain(out.delete_markers().iter().map(|m| (m.key().unwrap(), m.version_id().unwrap())))
-        .map(|(k, v)| ObjectIdentifier::builder().key(k).version_id(v).build().unwrap())
+        .chain(
+            out.delete_markers()
+                .iter()
+                .map(|m| (m.key().unwrap(), m.version_id().unwrap())),
+        )
+        .map(|(k, v)| {
+            ObjectIdentifier::builder()
+                .key(k)
+                .version_id(v)
+                .build()
+                .unwrap()
+        })
         .collect();
     let done = s3
         .delete_objects()
@@ -148,7 +180,14 @@ async fn governance_yields_only_to_the_bypass() {
     let s3 = lock_bucket(&sim, "gov").await;
     let v = put(&s3, "gov", "k", b"x").await;
     lock(&s3, "gov", "k", &v, "GOVERNANCE", now() + 3600).await;
-    let err = s3.delete_object().bucket("gov").key("k").version_id(&v).send().await.unwrap_err();
+    let err = s3
+        .delete_object()
+        .bucket("gov")
+        .key("k")
+        .version_id(&v)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "AccessDenied");
     s3.delete_object()
         .bucket("gov")
@@ -175,10 +214,23 @@ async fn a_legal_hold_blocks_removal_until_released() {
             .send()
     };
     hold(ObjectLockLegalHoldStatus::On).await.unwrap();
-    let err = s3.delete_object().bucket("hold").key("k").version_id(&v).send().await.unwrap_err();
+    let err = s3
+        .delete_object()
+        .bucket("hold")
+        .key("k")
+        .version_id(&v)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "AccessDenied");
     hold(ObjectLockLegalHoldStatus::Off).await.unwrap();
-    s3.delete_object().bucket("hold").key("k").version_id(&v).send().await.unwrap();
+    s3.delete_object()
+        .bucket("hold")
+        .key("k")
+        .version_id(&v)
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -274,13 +326,31 @@ async fn versions_and_locks_survive_a_restart() {
     let v1 = put(&s3, "keep", "k", b"one").await;
     lock(&s3, "keep", "k", &v1, "COMPLIANCE", now() + 3600).await;
     put(&s3, "keep", "k", b"two").await;
-    s3.delete_object().bucket("keep").key("k").send().await.unwrap();
+    s3.delete_object()
+        .bucket("keep")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
     let (dir, control) = sim.stop();
     let sim = S3Sim::start_in(dir, control).await;
     let s3 = sim.client();
     assert_eq!(versions(&s3, "keep").await, (2, 1));
-    let err = s3.get_object().bucket("keep").key("k").send().await.unwrap_err();
+    let err = s3
+        .get_object()
+        .bucket("keep")
+        .key("k")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "NoSuchKey");
-    let err = s3.delete_object().bucket("keep").key("k").version_id(&v1).send().await.unwrap_err();
+    let err = s3
+        .delete_object()
+        .bucket("keep")
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "AccessDenied");
 }

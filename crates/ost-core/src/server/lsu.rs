@@ -128,7 +128,13 @@ impl Server {
     ) -> Result<(), OstError> {
         let prefix = self.config().bucket_path_prefix;
         self.owner
-            .create_lsu(self.vms(), self.store().as_ref(), &prefix, lsu, worm.is_some())
+            .create_lsu(
+                self.vms(),
+                self.store().as_ref(),
+                &prefix,
+                lsu,
+                worm.is_some(),
+            )
             .await?;
         if let Some(policy) = worm {
             match self.store().worm_policy(lsu).await? {

@@ -146,7 +146,9 @@ impl Server {
             .iter()
             .find(|v| v.key == desc && v.is_latest && !v.delete_marker)
             .ok_or_else(|| OstError::Corrupt {
-                cause: format!("image {id} in {lsu}: its descriptor has no current version to lock"),
+                cause: format!(
+                    "image {id} in {lsu}: its descriptor has no current version to lock"
+                ),
             })?;
         self.store()
             .lock_version(lsu, &desc, &current.version_id, lock.mode, lock.until_unix)
@@ -190,7 +192,10 @@ impl Server {
         descriptor: Option<&ImageDescriptor>,
     ) -> Result<(), OstError> {
         let now = unix_now();
-        if let Some(until) = descriptor.and_then(|d| d.retain_until_unix).filter(|u| *u > now) {
+        if let Some(until) = descriptor
+            .and_then(|d| d.retain_until_unix)
+            .filter(|u| *u > now)
+        {
             return Err(locked(lsu, id, until, "its retention"));
         }
         if !self.is_worm_lsu(lsu).await? {
@@ -200,12 +205,20 @@ impl Server {
             if v.delete_marker {
                 continue;
             }
-            let hold = self.store().version_hold(lsu, &v.key, &v.version_id).await?;
+            let hold = self
+                .store()
+                .version_hold(lsu, &v.key, &v.version_id)
+                .await?;
             if hold.legal_hold {
                 return Err(locked(lsu, id, now, &format!("a legal hold on {}", v.key)));
             }
             if let Some((_, until)) = hold.retention.filter(|(_, u)| *u > now) {
-                return Err(locked(lsu, id, until, &format!("the retention of {}", v.key)));
+                return Err(locked(
+                    lsu,
+                    id,
+                    until,
+                    &format!("the retention of {}", v.key),
+                ));
             }
         }
         Ok(())

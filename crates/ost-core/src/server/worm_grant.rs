@@ -72,7 +72,9 @@ impl Server {
             .await
         {
             Ok(_) => tracing::info!(policy = %name, user_id, "governance bypass grant removed"),
-            Err(e) => tracing::error!(policy = %name, user_id, error = %e, "the governance bypass grant could not be removed: detach this identity policy from the user in VMS"),
+            Err(e) => {
+                tracing::error!(policy = %name, user_id, error = %e, "the governance bypass grant could not be removed: detach this identity policy from the user in VMS")
+            }
         }
         result
     }

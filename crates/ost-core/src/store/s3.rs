@@ -439,11 +439,13 @@ impl DataStore for S3Store {
             .map_err(error::data)?;
         match tags.into_iter().find(|(k, _)| k == WORM_TAG) {
             None => Ok(None),
-            Some((_, v)) => v.parse().map(Some).map_err(|e: ost_model::WormError| {
-                OstError::Corrupt {
-                    cause: format!("LSU {lsu}: bucket tag {WORM_TAG}={v:?}: {e}"),
-                }
-            }),
+            Some((_, v)) => {
+                v.parse()
+                    .map(Some)
+                    .map_err(|e: ost_model::WormError| OstError::Corrupt {
+                        cause: format!("LSU {lsu}: bucket tag {WORM_TAG}={v:?}: {e}"),
+                    })
+            }
         }
     }
 
@@ -508,9 +510,16 @@ impl DataStore for S3Store {
             RetentionMode::Compliance => LockMode::Compliance,
         };
         let until = i64::try_from(until_unix).unwrap_or(i64::MAX);
-        object_lock::set_retention(&self.client, lsu.as_str(), key, Some(version_id), mode, until)
-            .await
-            .map_err(error::data)
+        object_lock::set_retention(
+            &self.client,
+            lsu.as_str(),
+            key,
+            Some(version_id),
+            mode,
+            until,
+        )
+        .await
+        .map_err(error::data)
     }
 
     async fn delete_versions(

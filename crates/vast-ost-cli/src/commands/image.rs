@@ -162,7 +162,9 @@ pub(crate) fn run(global: &Global, cmd: ImageCommand) -> Result<ExitCode, CliErr
                     confirm_bypass(&lsu, &id)?;
                 }
                 p.delete_image_bypassing_governance(server, &lsu, &id)
-                    .doing(|| format!("deleting locked image {id} from {lsu} (governance bypass)"))?;
+                    .doing(|| {
+                        format!("deleting locked image {id} from {lsu} (governance bypass)")
+                    })?;
             } else {
                 p.delete_image(server, &lsu, &id)
                     .doing(|| format!("deleting image {id} from {lsu}"))?;

@@ -79,7 +79,12 @@ pub(crate) fn run(global: &Global, cmd: LsuCommand) -> Result<ExitCode, CliError
                         "WORM",
                         i.worm.map_or_else(
                             || "no".to_owned(),
-                            |w| format!("{} mode, images locked {} from creation", w.mode, w.retention),
+                            |w| {
+                                format!(
+                                    "{} mode, images locked {} from creation",
+                                    w.mode, w.retention
+                                )
+                            },
                         ),
                     ),
                 ]);

@@ -90,7 +90,11 @@ pub(crate) fn check_retention_change(
 
 /// Applies the bucket's rules to a new version: lock headers need object lock; the default
 /// retention fills in.
-pub(crate) fn apply_on_write(bucket: &BucketMeta, meta: &mut ObjectMeta, now_ms: i64) -> S3Result<()> {
+pub(crate) fn apply_on_write(
+    bucket: &BucketMeta,
+    meta: &mut ObjectMeta,
+    now_ms: i64,
+) -> S3Result<()> {
     if !bucket.object_lock {
         if meta.retention.is_some() || meta.legal_hold {
             return Err(s3_error!(
@@ -126,9 +130,9 @@ pub(crate) fn from_headers(
         }),
         _ => {
             return Err(s3_error!(
-                InvalidArgument,
-                "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied"
-            ))
+            InvalidArgument,
+            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied"
+        ))
         }
     };
     let hold = legal_hold.is_some_and(|h| h.eq_ignore_ascii_case("ON"));

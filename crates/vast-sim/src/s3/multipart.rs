@@ -70,9 +70,14 @@ impl SimS3 {
         let (retention, legal_hold) = super::lock::from_headers(
             input.object_lock_mode.as_ref().map(|m| m.as_str()),
             input.object_lock_retain_until_date.as_ref(),
-            input.object_lock_legal_hold_status.as_ref().map(|h| h.as_str()),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
         )?;
-        let lock_enabled = self.store.with_bucket(&input.bucket, |b| b.meta.object_lock)?;
+        let lock_enabled = self
+            .store
+            .with_bucket(&input.bucket, |b| b.meta.object_lock)?;
         if !lock_enabled && (retention.is_some() || legal_hold) {
             return Err(s3_error!(
                 InvalidRequest,
@@ -341,14 +346,15 @@ impl SimS3 {
             retention: upload.retention.clone(),
             legal_hold: upload.legal_hold,
         };
-        let version_id = self.install(
-            &input.bucket,
-            &tmp,
-            meta,
-            if_none_match,
-            if_match.as_deref(),
-        )
-        .await?;
+        let version_id = self
+            .install(
+                &input.bucket,
+                &tmp,
+                meta,
+                if_none_match,
+                if_match.as_deref(),
+            )
+            .await?;
         self.store.finish_upload(&upload.id)?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             version_id,

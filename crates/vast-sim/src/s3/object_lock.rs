@@ -31,12 +31,24 @@ impl SimS3 {
         req: S3Request<PutBucketVersioningInput>,
     ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
         let input = req.input;
-        let status = match input.versioning_configuration.status.as_ref().map(|s| s.as_str()) {
+        let status = match input
+            .versioning_configuration
+            .status
+            .as_ref()
+            .map(|s| s.as_str())
+        {
             Some("Enabled") => "Enabled",
             Some("Suspended") => "Suspended",
-            _ => return Err(s3_error!(MalformedXML, "Versioning status must be Enabled or Suspended")),
+            _ => {
+                return Err(s3_error!(
+                    MalformedXML,
+                    "Versioning status must be Enabled or Suspended"
+                ))
+            }
         };
-        let lock = self.store.with_bucket(&input.bucket, |b| b.meta.object_lock)?;
+        let lock = self
+            .store
+            .with_bucket(&input.bucket, |b| b.meta.object_lock)?;
         if lock && status == "Suspended" {
             return Err(s3_error!(
                 InvalidBucketState,
@@ -71,7 +83,9 @@ impl SimS3 {
         });
         Ok(S3Response::new(GetObjectLockConfigurationOutput {
             object_lock_configuration: Some(ObjectLockConfiguration {
-                object_lock_enabled: Some(ObjectLockEnabled::from_static(ObjectLockEnabled::ENABLED)),
+                object_lock_enabled: Some(ObjectLockEnabled::from_static(
+                    ObjectLockEnabled::ENABLED,
+                )),
                 rule,
             }),
         }))
@@ -87,7 +101,9 @@ impl SimS3 {
         let config = input
             .object_lock_configuration
             .ok_or_else(|| s3_error!(MalformedXML, "ObjectLockConfiguration is required"))?;
-        if config.object_lock_enabled.as_ref().map(|e| e.as_str()) != Some(ObjectLockEnabled::ENABLED) {
+        if config.object_lock_enabled.as_ref().map(|e| e.as_str())
+            != Some(ObjectLockEnabled::ENABLED)
+        {
             return Err(s3_error!(MalformedXML, "ObjectLockEnabled must be Enabled"));
         }
         let default = match config.rule.and_then(|r| r.default_retention) {
@@ -107,7 +123,9 @@ impl SimS3 {
                 Some(super::meta::DefaultRetention { mode, secs })
             }
         };
-        let versioned = self.store.with_bucket(&input.bucket, |b| b.meta.versioned())?;
+        let versioned = self
+            .store
+            .with_bucket(&input.bucket, |b| b.meta.versioned())?;
         if !versioned {
             return Err(s3_error!(
                 InvalidBucketState,
@@ -126,9 +144,9 @@ impl SimS3 {
         req: S3Request<GetObjectRetentionInput>,
     ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
         let input = req.input;
-        let meta = self
-            .store
-            .object_version(&input.bucket, &input.key, input.version_id.as_deref())?;
+        let meta =
+            self.store
+                .object_version(&input.bucket, &input.key, input.version_id.as_deref())?;
         let r = meta.retention.ok_or_else(|| {
             s3_error!(
                 NoSuchObjectLockConfiguration,
@@ -184,10 +202,12 @@ impl SimS3 {
         req: S3Request<GetObjectLegalHoldInput>,
     ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
         let input = req.input;
-        let meta = self
+        let meta =
+            self.store
+                .object_version(&input.bucket, &input.key, input.version_id.as_deref())?;
+        let lock_enabled = self
             .store
-            .object_version(&input.bucket, &input.key, input.version_id.as_deref())?;
-        let lock_enabled = self.store.with_bucket(&input.bucket, |b| b.meta.object_lock)?;
+            .with_bucket(&input.bucket, |b| b.meta.object_lock)?;
         if !lock_enabled {
             return Err(s3_error!(
                 InvalidRequest,
@@ -220,7 +240,12 @@ impl SimS3 {
         {
             Some("ON") => true,
             Some("OFF") => false,
-            _ => return Err(s3_error!(MalformedXML, "LegalHold Status must be ON or OFF")),
+            _ => {
+                return Err(s3_error!(
+                    MalformedXML,
+                    "LegalHold Status must be ON or OFF"
+                ))
+            }
         };
         self.store
             .set_legal_hold(&input.bucket, &input.key, input.version_id.as_deref(), on)?;
@@ -234,10 +259,15 @@ impl SimS3 {
     ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
         let input = req.input;
         if input.delimiter.as_deref().is_some_and(|d| !d.is_empty()) {
-            return Err(s3_error!(NotImplemented, "Delimiters in version listings are not supported"));
+            return Err(s3_error!(
+                NotImplemented,
+                "Delimiters in version listings are not supported"
+            ));
         }
         let prefix = input.prefix.clone().unwrap_or_default();
-        let max = input.max_keys.map_or(1000, |m| usize::try_from(m.clamp(0, 1000)).unwrap_or(1000));
+        let max = input
+            .max_keys
+            .map_or(1000, |m| usize::try_from(m.clamp(0, 1000)).unwrap_or(1000));
         let all = self.store.list_versions(&input.bucket, &prefix)?;
         // Resume after (key-marker, version-id-marker): the marker's key from that version on,
         // or, without a version marker, the keys after key-marker.
@@ -245,8 +275,18 @@ impl SimS3 {
             (Some(k), Some(v)) if !v.is_empty() => all
                 .iter()
                 .position(|l| &l.meta.key == k && l.meta.version() == *v)
-                .map_or_else(|| all.iter().position(|l| &l.meta.key > k).unwrap_or(all.len()), |i| i + 1),
-            (Some(k), _) if !k.is_empty() => all.iter().position(|l| &l.meta.key > k).unwrap_or(all.len()),
+                .map_or_else(
+                    || {
+                        all.iter()
+                            .position(|l| &l.meta.key > k)
+                            .unwrap_or(all.len())
+                    },
+                    |i| i + 1,
+                ),
+            (Some(k), _) if !k.is_empty() => all
+                .iter()
+                .position(|l| &l.meta.key > k)
+                .unwrap_or(all.len()),
             _ => 0,
         };
         let page: Vec<_> = all.iter().skip(start).take(max).cloned().collect();
@@ -300,9 +340,16 @@ impl SimS3 {
 /// The lock headers of a version, as GET and HEAD answer them.
 pub(crate) fn lock_headers(
     meta: &super::meta::ObjectMeta,
-) -> (Option<ObjectLockMode>, Option<Timestamp>, Option<ObjectLockLegalHoldStatus>) {
+) -> (
+    Option<ObjectLockMode>,
+    Option<Timestamp>,
+    Option<ObjectLockLegalHoldStatus>,
+) {
     let (mode, until) = match &meta.retention {
-        Some(r) => (Some(ObjectLockMode::from(r.mode.clone())), Some(timestamp(r.until_ms))),
+        Some(r) => (
+            Some(ObjectLockMode::from(r.mode.clone())),
+            Some(timestamp(r.until_ms)),
+        ),
         None => (None, None),
     };
     let hold = meta

@@ -184,7 +184,10 @@ impl SimS3 {
         let (retention, legal_hold) = super::lock::from_headers(
             input.object_lock_mode.as_ref().map(|m| m.as_str()),
             input.object_lock_retain_until_date.as_ref(),
-            input.object_lock_legal_hold_status.as_ref().map(|h| h.as_str()),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
         )
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
@@ -378,9 +381,9 @@ impl SimS3 {
         let bypass = input.bypass_governance_retention.unwrap_or(false);
         let output = match input.version_id.as_deref() {
             Some(version) => {
-                let marker = self
-                    .store
-                    .delete_version(&input.bucket, &input.key, version, bypass)?;
+                let marker =
+                    self.store
+                        .delete_version(&input.bucket, &input.key, version, bypass)?;
                 DeleteObjectOutput {
                     delete_marker: marker.then_some(true),
                     version_id: Some(version.to_owned()),
@@ -448,7 +451,6 @@ impl SimS3 {
                     version_id: object.version_id,
                     key: Some(object.key),
                     message: e.message().map(str::to_owned),
-                    ..Error::default()
                 }),
             }
         }
@@ -535,7 +537,10 @@ impl SimS3 {
         let (retention, legal_hold) = super::lock::from_headers(
             input.object_lock_mode.as_ref().map(|m| m.as_str()),
             input.object_lock_retain_until_date.as_ref(),
-            input.object_lock_legal_hold_status.as_ref().map(|h| h.as_str()),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
         )
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);

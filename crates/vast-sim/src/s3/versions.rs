@@ -175,7 +175,7 @@ impl ObjectStore {
                 lock::check_removable(&h[i], bypass, now)?;
                 let removed = h.remove(i);
                 // A delete marker that no longer hides anything is latest only if it is last.
-                if i == h.len() && b.objects.get(key).is_none() {
+                if i == h.len() && !b.objects.contains_key(key) {
                     if let Some(last) = h.last().filter(|l| !l.delete_marker).cloned() {
                         h.pop();
                         b.objects.insert(key.to_owned(), last);
@@ -301,7 +301,7 @@ impl ObjectStore {
                 .into_iter()
                 .chain(b.history.get(key).into_iter().flatten())
                 .collect();
-            all.sort_by(|x, y| y.seq.cmp(&x.seq));
+            all.sort_by_key(|m| std::cmp::Reverse(m.seq));
             for (i, m) in all.into_iter().enumerate() {
                 out.push(Listed {
                     meta: m.clone(),

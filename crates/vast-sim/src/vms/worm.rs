@@ -44,7 +44,9 @@ fn flag(row: &Row, field: &str) -> bool {
 }
 
 fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
-    row.get(field).and_then(Value::as_str).filter(|s| !s.is_empty())
+    row.get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// Checks a view's WORM fields (`old` is the stored view on an update) and returns what the
@@ -54,21 +56,33 @@ pub(crate) fn check(old: Option<&Row>, row: &Row, errors: &mut FieldErrors) -> O
     let versioning = flag(row, "s3_versioning");
     if let Some(old) = old {
         if flag(old, "locking") && !locking {
-            errors.add("locking", "Object locking cannot be disabled after the view is created.");
+            errors.add(
+                "locking",
+                "Object locking cannot be disabled after the view is created.",
+            );
         }
         if flag(old, "s3_versioning") && !versioning {
-            errors.add("s3_versioning", "Versioning cannot be disabled after the view is created.");
+            errors.add(
+                "s3_versioning",
+                "Versioning cannot be disabled after the view is created.",
+            );
         }
     }
     if versioning && !locking {
         errors.add("locking", "Must be true if s3_versioning is true.");
     }
-    for field in ["default_retention_period", "min_retention_period", "max_retention_period"] {
+    for field in [
+        "default_retention_period",
+        "min_retention_period",
+        "max_retention_period",
+    ] {
         if let Some(p) = text(row, field) {
             if period_secs(p).is_none() {
                 errors.add(
                     field,
-                    format!("\"{p}\" is not a period: an integer followed by h, d, m or y (e.g. 2d)."),
+                    format!(
+                        "\"{p}\" is not a period: an integer followed by h, d, m or y (e.g. 2d)."
+                    ),
                 );
             } else if !locking {
                 errors.add(field, "Applicable only if locking is enabled.");
@@ -88,7 +102,10 @@ pub(crate) fn check(old: Option<&Row>, row: &Row, errors: &mut FieldErrors) -> O
         None | Some("NONE") => None,
         Some(m @ ("GOVERNANCE" | "COMPLIANCE")) => {
             if !locking {
-                errors.add("s3_locks_retention_mode", "Applicable only if locking is enabled.");
+                errors.add(
+                    "s3_locks_retention_mode",
+                    "Applicable only if locking is enabled.",
+                );
             }
             match text(row, "default_retention_period").and_then(period_secs) {
                 Some(secs) => Some((m.to_owned(), secs)),
