@@ -2,6 +2,8 @@
 //! `s3_locks_retention_mode`, `default_retention_period`, ...), their rules, and what reaches
 //! the object store.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
+
 mod common;
 
 use common::start;
