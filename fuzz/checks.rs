@@ -53,7 +53,11 @@ pub fn check_names(text: &str) {
         // A listing entry parses only as this plugin writes it, so it names one image.
         let again = match &entry {
             CatalogueEntry::Pending(id) => pending_entry_key(id),
-            CatalogueEntry::Complete { def, size } => complete_entry_key(def, *size),
+            CatalogueEntry::Complete {
+                def,
+                size,
+                retain_until,
+            } => complete_entry_key(def, *size, *retain_until),
         };
         assert_eq!(again, text);
         assert_confined("image name in listing entry", entry.id().basename.as_str());

@@ -58,6 +58,25 @@ def main():
     views = client.views.get(bucket="compat-bucket")
     check(len(views) == 1 and "S3" in views[0]["protocols"], "the bucket view is found by bucket")
 
+    worm = client.views.post(
+        path="/compat-worm",
+        create_dir=True,
+        bucket="compat-worm",
+        bucket_owner="compat-user",
+        protocols=["S3"],
+        policy_id=policy["id"],
+        tenant_id=policy.get("tenant_id", 1),
+        locking=True,
+        s3_versioning=True,
+        files_retention_mode="NONE",
+    )
+    check(worm["locking"] is True and worm["s3_versioning"] is True, "a WORM bucket view is created")
+    try:
+        client.views[worm["id"]].patch(locking=False)
+        check(False, "WORM locking cannot be turned off")
+    except RESTFailure as failure:
+        check(failure.status == 400, "WORM locking cannot be turned off")
+
     key = client.users[user["id"]].access_keys.post()
     check(key.get("access_key") and key.get("secret_key"), "an access key is issued with its secret")
     listed = client.users[user["id"]].get()

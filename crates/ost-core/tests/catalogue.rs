@@ -225,7 +225,8 @@ fn an_lsu_from_before_the_catalogue_lists_by_descriptors_until_a_sweep_builds_it
 #[test]
 fn requests_per_small_image() {
     let env = Env::start();
-    let p = env.plugin();
+    // The steady state: LSU properties cached as by default (the tests' 0 re-reads them).
+    let p = env.plugin_with(|c| c.lsu_cache_secs = 60);
     let s = env.open(&p);
     let l = default_lsu();
     assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());

@@ -2,7 +2,7 @@
 //! what an image list needs, so listing an LSU is a key listing and reads no descriptor.
 //!
 //! ```text
-//! netbackup-list/{basename}/{date}/complete-{size}-{copy}-{fragment}-{flags}
+//! netbackup-list/{basename}/{date}/complete-{size}-{copy}-{fragment}-{flags}[-{retain_until}]
 //!                                              the image is Complete (written after its
 //!                                              descriptor says so; the list trusts it)
 //! netbackup-list/{basename}/{date}/pending     the image may exist (written before its
@@ -17,6 +17,7 @@
 
 use std::fmt::Write as _;
 
+use crate::descriptor::ImageDescriptor;
 use crate::flags::ImageDefFlags;
 use crate::image::{ImageDef, ImageId};
 use crate::image_date::ImageDate;
@@ -51,8 +52,9 @@ pub fn pending_entry_key(id: &ImageId) -> String {
     format!("{}{PENDING_ENTRY}", catalogue_image_prefix(id))
 }
 
-/// Key of the entry of a Complete image of `size` bytes defined by `def`.
-pub fn complete_entry_key(def: &ImageDef, size: u64) -> String {
+/// Key of the entry of a Complete image of `size` bytes defined by `def`, locked until
+/// `retain_until` (Unix seconds) on a WORM LSU.
+pub fn complete_entry_key(def: &ImageDef, size: u64, retain_until: Option<u64>) -> String {
     let mut key = catalogue_image_prefix(&def.id());
     // Writing to a String cannot fail.
     let _ = write!(
@@ -62,7 +64,15 @@ pub fn complete_entry_key(def: &ImageDef, size: u64) -> String {
         def.fragment_number,
         def.flags.bits()
     );
+    if let Some(until) = retain_until {
+        let _ = write!(key, "-{until}");
+    }
     key
+}
+
+/// Key of the Complete entry of the image a descriptor describes (whatever its state).
+pub fn complete_entry_of(d: &ImageDescriptor) -> String {
+    complete_entry_key(d.def(), d.byte_size, d.retain_until_unix)
 }
 
 /// Key of the marker saying the catalogue of an LSU covers every image.
@@ -81,6 +91,8 @@ pub enum CatalogueEntry {
         def: ImageDef,
         /// Its size in bytes.
         size: u64,
+        /// On a WORM LSU, when its lock runs out (Unix seconds).
+        retain_until: Option<u64>,
     },
 }
 
@@ -112,6 +124,10 @@ impl CatalogueEntry {
         let copy_number = u32::try_from(next()?).ok()?;
         let fragment_number = u32::try_from(next()?).ok()?;
         let flags = ImageDefFlags::from_bits_retain(u32::try_from(next()?).ok()?);
+        let retain_until = match fields.next() {
+            Some(text) => Some(canonical_number(text)?),
+            None => None,
+        };
         if fields.next().is_some() {
             return None;
         }
@@ -121,7 +137,11 @@ impl CatalogueEntry {
             flags,
             ..ImageDef::new(id.basename, id.date)
         };
-        Some(Self::Complete { def, size })
+        Some(Self::Complete {
+            def,
+            size,
+            retain_until,
+        })
     }
 }
 
@@ -148,7 +168,7 @@ mod tests {
     fn complete_entries_carry_what_a_list_reports() {
         let mut d = def("host_1764504000_C2_F3");
         d.flags = ImageDefFlags::from_bits_retain(0x8000_0001);
-        let key = complete_entry_key(&d, 123_456_789_012);
+        let key = complete_entry_key(&d, 123_456_789_012, None);
         assert_eq!(
             key,
             "netbackup-list/host_1764504000_C2_F3/20261130120000/complete-123456789012-2-3-2147483649"
@@ -156,8 +176,22 @@ mod tests {
         assert_eq!(
             CatalogueEntry::parse(&key),
             Some(CatalogueEntry::Complete {
+                def: d.clone(),
+                size: 123_456_789_012,
+                retain_until: None
+            })
+        );
+        let locked = complete_entry_key(&d, 5, Some(1_796_000_000));
+        assert!(
+            locked.ends_with("/complete-5-2-3-2147483649-1796000000"),
+            "{locked}"
+        );
+        assert_eq!(
+            CatalogueEntry::parse(&locked),
+            Some(CatalogueEntry::Complete {
                 def: d,
-                size: 123_456_789_012
+                size: 5,
+                retain_until: Some(1_796_000_000)
             })
         );
     }
@@ -167,8 +201,15 @@ mod tests {
         let mut d = def("host_1_C1_F1");
         d.copy_number = 0;
         d.fragment_number = 7;
-        let parsed = CatalogueEntry::parse(&complete_entry_key(&d, 0));
-        assert_eq!(parsed, Some(CatalogueEntry::Complete { def: d, size: 0 }));
+        let parsed = CatalogueEntry::parse(&complete_entry_key(&d, 0, None));
+        assert_eq!(
+            parsed,
+            Some(CatalogueEntry::Complete {
+                def: d,
+                size: 0,
+                retain_until: None
+            })
+        );
     }
 
     #[test]
@@ -187,7 +228,7 @@ mod tests {
     #[test]
     fn an_image_s_complete_entry_sorts_before_its_pending_one() {
         let d = def("x");
-        assert!(complete_entry_key(&d, u64::MAX) < pending_entry_key(&d.id()));
+        assert!(complete_entry_key(&d, u64::MAX, Some(u64::MAX)) < pending_entry_key(&d.id()));
     }
 
     #[test]
@@ -198,7 +239,8 @@ mod tests {
             "netbackup-list/x/20261130120000".to_owned(),
             "netbackup-list/x/notadate/pending".to_owned(),
             "netbackup-list/x/20261130120000/complete-1-2-3".to_owned(),
-            "netbackup-list/x/20261130120000/complete-1-2-3-4-5".to_owned(),
+            "netbackup-list/x/20261130120000/complete-1-2-3-4-5-6".to_owned(),
+            "netbackup-list/x/20261130120000/complete-1-2-3-4-05".to_owned(),
             "netbackup-list/x/20261130120000/complete-01-2-3-4".to_owned(),
             "netbackup-list/x/20261130120000/complete-1-2-3-+4".to_owned(),
             "netbackup-list/x/20261130120000/complete-1-4294967296-3-4".to_owned(),

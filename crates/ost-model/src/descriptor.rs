@@ -15,8 +15,8 @@ use crate::image::ImageDef;
 
 /// Major format version this crate writes and the newest it reads.
 pub const DESCRIPTOR_FORMAT_MAJOR: u32 = 1;
-/// Minor format version this crate writes (1.1 added `writer_lease`).
-pub const DESCRIPTOR_FORMAT_MINOR: u32 = 1;
+/// Minor format version this crate writes (1.1 added `writer_lease`, 1.2 `retain_until_unix`).
+pub const DESCRIPTOR_FORMAT_MINOR: u32 = 2;
 
 /// Why a descriptor could not be parsed or is not consistent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -358,6 +358,10 @@ pub struct ImageDescriptor {
     pub writer_lease: Option<WriterLease>,
     /// Version of the plugin that wrote the image.
     pub plugin_version: String,
+    /// On a WORM LSU, the date (Unix seconds) until which every object of the complete image
+    /// is locked (format 1.2; older readers keep it as an unknown field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until_unix: Option<u64>,
     /// Fields from newer versions, kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -390,6 +394,7 @@ impl ImageDescriptor {
             writer_host: writer_host.into(),
             writer_lease: None,
             plugin_version: plugin_version.into(),
+            retain_until_unix: None,
             extra: Map::new(),
         }
     }
@@ -511,7 +516,7 @@ mod tests {
         assert_eq!(back, d);
         assert_eq!(back.state, ImageState::Complete);
         let v: Value = serde_json::from_slice(&d.to_json_vec().unwrap()).unwrap();
-        assert_eq!(v["format_version"], "1.1");
+        assert_eq!(v["format_version"], "1.2");
         assert_eq!(v["state"], "complete");
         assert_eq!(v["checksum"]["algorithm"], "crc32c");
         assert_eq!(v["image"]["basename"], "c1_1700000000_C1_F1");

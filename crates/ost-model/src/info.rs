@@ -36,6 +36,8 @@ pub struct LsuInfo {
     pub flags: LsuFlags,
     /// Administrator label, if set.
     pub label: Option<String>,
+    /// The WORM policy of a WORM LSU (its images are locked when complete).
+    pub worm: Option<crate::worm::WormPolicy>,
 }
 
 impl LsuInfo {
@@ -60,6 +62,8 @@ pub struct ImageInfo {
     pub size: u64,
     /// Status flags (`STS_II_*`, V).
     pub flags: ImageInfoFlags,
+    /// On a WORM LSU, the date (Unix seconds) until which the image cannot be deleted.
+    pub retain_until_unix: Option<u64>,
 }
 
 impl ImageInfo {
@@ -74,6 +78,7 @@ impl ImageInfo {
             def: d.def().clone(),
             size: d.byte_size,
             flags,
+            retain_until_unix: d.retain_until_unix,
         }
     }
 }
@@ -114,6 +119,7 @@ mod tests {
             used_phys: 10,
             flags: LsuFlags::DEDUP,
             label: None,
+            worm: None,
         };
         assert_eq!(lsu.free(), 60);
         lsu.used = 140;

@@ -27,6 +27,7 @@ pub mod limits;
 pub mod lsu_name;
 pub mod server_name;
 pub mod status;
+pub mod worm;
 
 pub use catalogue_key::CatalogueEntry;
 pub use descriptor::{
@@ -47,3 +48,4 @@ pub use info::{ImageInfo, LsuInfo, ServerInfo};
 pub use lsu_name::{LsuName, LsuNameError};
 pub use server_name::{parse_interface_list, InterfaceListError, ServerName, ServerNameError};
 pub use status::{Confidence, OstStatus};
+pub use worm::{RetentionMode, RetentionPeriod, WormError, WormPolicy};

@@ -154,6 +154,17 @@ pub(crate) enum LsuCommand {
     Create {
         /// The LSU.
         name: String,
+        /// A WORM LSU: the view gets WORM locking (S3 object lock, which cannot be turned off)
+        /// and every complete image is locked for `--retention` from its creation.
+        #[arg(long, requires_all = ["mode", "retention"])]
+        worm: bool,
+        /// WORM mode: `governance` (an administrator can still delete with
+        /// `image delete --bypass-governance`) or `compliance` (no one can, until the date).
+        #[arg(long, requires = "worm")]
+        mode: Option<String>,
+        /// WORM retention from an image's creation: `<n>s|h|d|y`, e.g. `30d`.
+        #[arg(long, requires = "worm")]
+        retention: Option<String>,
     },
     /// Set an LSU's label.
     Label {
@@ -191,6 +202,13 @@ pub(crate) enum ImageCommand {
         lsu: String,
         /// `NAME` or `NAME@YYYYMMDDhhmmss`.
         image: String,
+        /// On a governance-mode WORM LSU, delete an image that is still locked (S3's governance
+        /// bypass; refused in compliance mode). Asks for confirmation; logged.
+        #[arg(long)]
+        bypass_governance: bool,
+        /// Do not ask for confirmation (with `--bypass-governance`).
+        #[arg(long, requires = "bypass_governance")]
+        yes: bool,
     },
     /// Re-read an image and check its stored checksum.
     Verify {

@@ -379,7 +379,7 @@ impl ControlPlane for Control {
     fn may_access(&self, _identity: &S3Identity, request: &AccessRequest<'_>) -> bool {
         self.grants.lock().unwrap().contains_key(request.bucket)
     }
-    fn bucket_created_over_s3(&self, bucket: &str, _owner: &S3Identity) {
+    fn bucket_created_over_s3(&self, bucket: &str, _owner: &S3Identity, _locking: bool) {
         self.grants.lock().unwrap().insert(bucket.to_owned(), true);
     }
     fn bucket_deleted_over_s3(&self, bucket: &str) {

@@ -22,4 +22,13 @@ pub const DATA_PATH_ACTIONS: &[&str] = &[
     // LSU labels (a bucket tag).
     "s3:GetBucketTagging",
     "s3:PutBucketTagging",
+    // WORM LSUs (`object_lock`): HEAD of a version, ListObjectVersions, removing versions,
+    // locking a version. Not `s3:BypassGovernanceRetention`: the media servers' key cannot
+    // lift a governance lock (only `vast-ost image delete --bypass-governance`, with its own
+    // grant, can).
+    "s3:GetObjectVersion",
+    "s3:ListBucketVersions",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:GetObjectRetention",
 ];

@@ -58,6 +58,7 @@ pub mod keys;
 pub mod layout;
 pub mod listing;
 pub mod multipart;
+pub mod object_lock;
 pub mod objects;
 pub mod reader;
 pub mod throttle;

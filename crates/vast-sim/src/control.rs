@@ -100,6 +100,19 @@ pub enum DataPlaneError {
     Io(String),
 }
 
+/// A bucket's versioning and object lock, as a WORM view sets them (`s3_versioning`,
+/// `locking`, `s3_locks_retention_mode` + `default_retention_period`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketLock {
+    /// S3 versioning enabled (it cannot be turned off again).
+    pub versioning: bool,
+    /// S3 object lock enabled (it cannot be turned off again; needs versioning).
+    pub object_lock: bool,
+    /// The default retention of new object versions: mode (`GOVERNANCE`/`COMPLIANCE`) and
+    /// seconds.
+    pub default_retention: Option<(String, i64)>,
+}
+
 /// What the VMS face asks of the object store.
 pub trait DataPlane: Send + Sync + 'static {
     /// Creates an empty bucket (a view with the S3 protocol was created).
@@ -108,6 +121,9 @@ pub trait DataPlane: Send + Sync + 'static {
     fn delete_bucket(&self, name: &str) -> Result<(), DataPlaneError>;
     /// Bytes and objects in a bucket, or `None` when it does not exist.
     fn bucket_usage(&self, name: &str) -> Option<BucketUsage>;
+    /// Sets a bucket's versioning and object lock (its view's WORM fields changed). Turning
+    /// either off again is left to the VMS side to refuse.
+    fn set_bucket_lock(&self, name: &str, lock: &BucketLock) -> Result<(), DataPlaneError>;
 }
 
 /// What the S3 face asks of the VMS side.
@@ -123,7 +139,7 @@ pub trait ControlPlane: Send + Sync + 'static {
     fn may_access(&self, identity: &S3Identity, request: &AccessRequest<'_>) -> bool;
     /// A bucket was created over S3 `CreateBucket`: the VMS side records its view (under `/`
     /// with the S3 default policy, as VAST does without an ENDPOINT view).
-    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity);
+    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity, locking: bool);
     /// A bucket was deleted over S3 `DeleteBucket`: the VMS side drops its view.
     fn bucket_deleted_over_s3(&self, bucket: &str);
 }

@@ -131,7 +131,8 @@ async fn s3_side_callbacks_and_access() {
         .s3_identity(key["access_key"].as_str().unwrap())
         .unwrap();
 
-    vms.state.bucket_created_over_s3("from-s3", &identity);
+    vms.state
+        .bucket_created_over_s3("from-s3", &identity, false);
     let (_, views) = vms.admin("GET", "/api/views/?bucket=from-s3", None).await;
     assert_eq!(views[0]["path"], "/from-s3");
     assert_eq!(views[0]["policy"], "s3_default_policy");

@@ -144,6 +144,8 @@ pub struct BucketSpec {
     pub policy_id: u64,
     /// Tenant.
     pub tenant_id: Option<u64>,
+    /// A WORM view (S3 object lock, see [`NewView::worm`]).
+    pub worm: bool,
 }
 
 impl BucketSpec {
@@ -160,7 +162,15 @@ impl BucketSpec {
             owner: owner.into(),
             policy_id,
             tenant_id: None,
+            worm: false,
         }
+    }
+
+    /// As a WORM view (S3 object lock).
+    #[must_use]
+    pub fn worm(mut self) -> Self {
+        self.worm = true;
+        self
     }
 
     /// In tenant `tenant_id`.
@@ -423,6 +433,9 @@ impl Bootstrap {
             return check_bucket(found, spec).map(Ensured::Existing);
         }
         let mut new = NewView::bucket(&spec.bucket, &spec.path, &spec.owner, spec.policy_id);
+        if spec.worm {
+            new = new.worm();
+        }
         new.tenant_id = spec.tenant_id;
         let created = views.create(&new).await;
         match settle(created, || views.by_bucket(&spec.bucket)).await? {
@@ -546,6 +559,20 @@ fn same_document(stored: &str, wanted: &str) -> bool {
 
 fn check_bucket(view: View, spec: &BucketSpec) -> Result<View, Error> {
     let same_owner = view.bucket_owner.as_deref() == Some(spec.owner.as_str());
+    if spec.worm && view.is_bucket() && same_owner && view.locking != Some(true) {
+        return Err(Error::Conflict {
+            call: Call::new(
+                &Method::GET,
+                &format!("views/?bucket={}", spec.bucket),
+                Some(200),
+            ),
+            code: Some("bucket_not_worm".to_owned()),
+            detail: format!(
+                "bucket {:?} already exists as view {} without WORM locking",
+                spec.bucket, view.id
+            ),
+        });
+    }
     if view.is_bucket() && same_owner {
         return Ok(view);
     }

@@ -580,11 +580,31 @@ impl ImageHandle {
         set_checkpoint(&mut sealed, None);
         sealed.writer_lease = None;
         sealed.complete(written.length, checksum, unix_now())?;
+        // WORM LSU: data and metadata objects are locked before the descriptor turns
+        // Complete, the descriptor right after (`server/worm.rs`).
+        let lock = match self
+            .server
+            .lock_before_seal(&self.lsu, &mut sealed, descriptor.created_unix)
+            .await
+        {
+            Ok(lock) => lock,
+            Err(e) => {
+                tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, "locking the image's objects failed; it stays pending");
+                self.release_lease(&mut descriptor).await;
+                return Err(e);
+            }
+        };
         if let Err(e) = self.save_owned(&descriptor, &sealed).await {
             self.release_lease(&mut descriptor).await;
             return Err(e);
         }
         self.drop_superseded_tail(previous.as_ref(), None).await;
+        self.server
+            .lock_descriptor(&self.lsu, &self.id, lock)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(lsu = %self.lsu, image = %self.id, error = %e, "the image is complete and its data locked, but locking its descriptor failed");
+            })?;
         self.server.stats().add(&self.lsu, Tally::Completed);
         self.server.events().publish(image_event(
             EventKind::ImageCreated,

@@ -46,6 +46,21 @@ impl Plugin {
         self.on_server(server, Some(lsu), async |s| s.create_lsu(lsu).await)
     }
 
+    /// Creates a WORM LSU (the administrator's `vast-ost lsu create --worm`): a bucket view with
+    /// WORM locking (S3 object lock, for good) whose images are locked when complete, as
+    /// `policy` says. An existing WORM LSU of ours keeps its view; its policy is never
+    /// weakened.
+    pub fn create_worm_lsu(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        policy: ost_model::WormPolicy,
+    ) -> Result<(), OstError> {
+        self.on_server(server, Some(lsu), async |s| {
+            s.create_lsu_with(lsu, Some(policy)).await
+        })
+    }
+
     /// `stspi_get_lsu_prop_byname`: capacity and use from the bucket's quota (or the view),
     /// label, flags. Cached for `lsu_cache_secs`.
     pub fn lsu_info(&self, server: ServerId, lsu: &LsuName) -> Result<LsuInfo, OstError> {

@@ -44,6 +44,21 @@ impl Plugin {
         sealed
     }
 
+    /// `vast-ost image delete --bypass-governance`: deletes an image whose governance-mode WORM
+    /// lock has not run out, sending S3's governance bypass. The administrator's explicit act
+    /// (the tool asks for confirmation and it is logged); refused in compliance mode and on a
+    /// normal LSU. NetBackup's calls never bypass.
+    pub fn delete_image_bypassing_governance(
+        &self,
+        server: ServerId,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<(), OstError> {
+        self.on_server(server, Some(lsu), async |s| {
+            s.delete_image_bypassing_governance(lsu, id).await
+        })
+    }
+
     /// Runs the open-server path of `name` step by step (DNS, TCP, TLS, login, cluster state,
     /// tenant / user / policy, S3 key, S3 reachability, probe object) with this plugin's
     /// configuration; `on_step` sees each step as it ends. Stops at the first failure, which

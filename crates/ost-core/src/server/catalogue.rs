@@ -20,7 +20,7 @@
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::catalogue_key::{
-    catalogue_image_prefix, catalogue_ready_key, complete_entry_key, pending_entry_key,
+    catalogue_image_prefix, catalogue_ready_key, complete_entry_of, pending_entry_key,
 };
 use ost_model::image_key::root_prefix;
 use ost_model::{ImageDescriptor, ImageId, ImageKey, ImageState, LsuName, OstError};
@@ -42,7 +42,7 @@ impl Server {
     /// returned: the image is complete whatever the catalogue says, and its `pending` hint
     /// still lists it (by reading its descriptor).
     pub(crate) async fn note_complete(&self, lsu: &LsuName, d: &ImageDescriptor) {
-        let key = complete_entry_key(d.def(), d.byte_size);
+        let key = complete_entry_of(d);
         if let Err(e) = self.store().put(lsu, &key, Vec::new(), false).await {
             tracing::warn!(%lsu, image = %d.def().id(), error = %e, "writing the image's listing entry failed; lists read its descriptor instead");
         }
@@ -57,10 +57,9 @@ impl Server {
         known: Option<&ImageDescriptor>,
     ) -> Result<Vec<String>, OstError> {
         Ok(match known {
-            Some(d) if d.state == ImageState::Complete => vec![
-                complete_entry_key(d.def(), d.byte_size),
-                pending_entry_key(id),
-            ],
+            Some(d) if d.state == ImageState::Complete => {
+                vec![complete_entry_of(d), pending_entry_key(id)]
+            }
             Some(_) => vec![pending_entry_key(id)],
             None => self
                 .store()
@@ -156,12 +155,7 @@ impl Server {
         self.note_pending(lsu, &id).await?;
         if let Some(d) = d.as_ref().filter(|d| d.state == ImageState::Complete) {
             self.store()
-                .put(
-                    lsu,
-                    &complete_entry_key(d.def(), d.byte_size),
-                    Vec::new(),
-                    false,
-                )
+                .put(lsu, &complete_entry_of(d), Vec::new(), false)
                 .await?;
         }
         if matches!(self.load_descriptor(lsu, &id).await, Ok(None)) {
@@ -170,5 +164,25 @@ impl Server {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// Removes every version of an image's listing entries (a WORM LSU's bucket is versioned:
+    /// a plain delete would leave them behind a delete marker). Entries are never locked.
+    pub(crate) async fn purge_catalogue_versions(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<(), OstError> {
+        let versions: Vec<(String, String)> = self
+            .store()
+            .versions(lsu, &catalogue_image_prefix(id))
+            .await?
+            .into_iter()
+            .map(|v| (v.key, v.version_id))
+            .collect();
+        if versions.is_empty() {
+            return Ok(());
+        }
+        self.store().delete_versions(lsu, &versions, false).await
     }
 }

@@ -40,6 +40,7 @@ impl Server {
         pending.state = ImageState::Pending;
         pending.completed_unix = None;
         pending.created_unix = unix_now();
+        pending.retain_until_unix = None;
         let created = self.save_descriptor(&req.dst_lsu, &pending, true).await;
         let result = match created {
             Ok(()) => {
@@ -130,7 +131,13 @@ impl Server {
         done.image.def = req.dst.clone();
         done.created_unix = unix_now();
         done.completed_unix = Some(unix_now());
+        // The destination LSU's WORM policy decides (none: the copy is not locked), counted
+        // from the source image's creation, which is when NetBackup counts the copy's expiry.
+        let lock = self
+            .lock_before_seal(&req.dst_lsu, &mut done, src.created_unix)
+            .await?;
         self.save_descriptor(&req.dst_lsu, &done, false).await?;
+        self.lock_descriptor(&req.dst_lsu, &dst_id, lock).await?;
         Ok(bytes)
     }
 }

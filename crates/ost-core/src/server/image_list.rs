@@ -187,14 +187,24 @@ impl Server {
         let mut complete = group
             .iter()
             .filter(|(e, _)| matches!(e, CatalogueEntry::Complete { .. }));
-        if let (Some((CatalogueEntry::Complete { def, size }, _)), None) =
-            (complete.next(), complete.next())
+        if let (
+            Some((
+                CatalogueEntry::Complete {
+                    def,
+                    size,
+                    retain_until,
+                },
+                _,
+            )),
+            None,
+        ) = (complete.next(), complete.next())
         {
             let busy = self.busy_state(lsu, &def.id());
             let info = ImageInfo {
                 def: def.clone(),
                 size: *size,
                 flags: ImageInfoFlags::IMAGE_CREATED,
+                retain_until_unix: *retain_until,
             };
             return Listed::Known(with_busy(info, busy));
         }

@@ -176,11 +176,28 @@ impl Server {
         id: &ImageId,
         known: Option<&ImageDescriptor>,
     ) -> Result<(), OstError> {
+        self.purge_image(lsu, id, known, false).await
+    }
+
+    /// [`Server::remove_image_objects`]; on a WORM LSU every version and delete marker of the
+    /// image's keys and listing entries (`worm.rs`), with the governance bypass when
+    /// `bypass_governance`.
+    pub(crate) async fn purge_image(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        known: Option<&ImageDescriptor>,
+        bypass_governance: bool,
+    ) -> Result<(), OstError> {
         let entries = self.catalogue_entries(lsu, id, known).await?;
         let prefix = image_prefix(id);
         self.store()
             .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
             .await?;
+        if self.is_worm_lsu(lsu).await? {
+            self.purge_versions(lsu, id, bypass_governance).await?;
+            return self.purge_catalogue_versions(lsu, id).await;
+        }
         let desc = descriptor_key(id);
         let complete_entries = entries.iter().filter(|k| {
             matches!(
@@ -203,8 +220,21 @@ impl Server {
     }
 
     /// `delete_image`: refused while the image is open in this process or held by another
-    /// process's live writer lease.
+    /// process's live writer lease, and on a WORM LSU while it is locked (`STS_EWORM`, nothing
+    /// deleted).
     pub(crate) async fn delete_image(&self, lsu: &LsuName, id: &ImageId) -> Result<(), OstError> {
+        self.delete_image_as(lsu, id, false).await
+    }
+
+    /// [`Server::delete_image`]; `bypass_governance` (the administrator's tool only) skips the
+    /// lock check and sends the governance bypass (the cluster still refuses compliance locks
+    /// and legal holds).
+    pub(crate) async fn delete_image_as(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        bypass_governance: bool,
+    ) -> Result<(), OstError> {
         if let Some(b) = self.busy_state(lsu, id) {
             return Err(OstError::Busy {
                 cause: format!("image {id} in {lsu} is open ({b:?})"),
@@ -212,25 +242,30 @@ impl Server {
         }
         // Expiring an image needs only to know it exists: an unreadable descriptor must not make
         // it impossible for NetBackup to expire the image.
-        let (has_descriptor, known) = match self.load_descriptor(lsu, id).await {
+        let descriptor = match self.load_descriptor(lsu, id).await {
             Ok(Some(d)) => {
                 self.refuse_if_written_elsewhere(id, &d)?;
-                (true, Some(d))
+                Some(Some(d))
             }
-            Ok(None) => (false, None),
+            Ok(None) => None,
             Err(OstError::Corrupt { cause }) => {
                 tracing::warn!(%lsu, image = %id, %cause, "deleting an image whose descriptor is unreadable");
-                (true, None)
+                Some(None)
             }
             Err(e) => return Err(e),
         };
         let leftovers = self.store().list(lsu, &image_prefix(id)).await?;
-        if !has_descriptor && leftovers.is_empty() {
+        if descriptor.is_none() && leftovers.is_empty() {
             return Err(OstError::NoMoreEntries {
                 cause: format!("image {id} does not exist in {lsu}"),
             });
         }
-        self.remove_image_objects(lsu, id, known.as_ref()).await?;
+        let known = descriptor.flatten();
+        if !bypass_governance {
+            self.refuse_if_locked(lsu, id, known.as_ref()).await?;
+        }
+        self.purge_image(lsu, id, known.as_ref(), bypass_governance)
+            .await?;
         self.stats().add(lsu, Tally::Deleted);
         self.events().publish(image_event(
             EventKind::ImageDeleted,
@@ -238,7 +273,7 @@ impl Server {
             id,
             format!("image {id} deleted from {lsu}"),
         ));
-        tracing::info!(%lsu, image = %id, "image deleted");
+        tracing::info!(%lsu, image = %id, bypass_governance, "image deleted");
         Ok(())
     }
 }

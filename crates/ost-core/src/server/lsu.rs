@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ost_model::{LsuFlags, LsuInfo, LsuName, OstError};
+use ost_model::{LsuFlags, LsuInfo, LsuName, OstError, RetentionMode, WormPolicy};
 
 use super::Server;
 use crate::error;
@@ -114,10 +114,41 @@ impl Server {
 
     /// Creates the bucket view `lsu` (idempotent for our own buckets).
     pub(crate) async fn create_lsu(&self, lsu: &LsuName) -> Result<(), OstError> {
+        self.create_lsu_with(lsu, None).await
+    }
+
+    /// Creates the bucket view `lsu`; with a WORM policy the view gets WORM locking (S3
+    /// object lock, for good) and the policy is stored with the bucket. An existing view of
+    /// ours is kept (with a policy it must already have locking); a WORM LSU's policy is never
+    /// replaced by a shorter retention or by governance after compliance.
+    pub(crate) async fn create_lsu_with(
+        &self,
+        lsu: &LsuName,
+        worm: Option<WormPolicy>,
+    ) -> Result<(), OstError> {
         let prefix = self.config().bucket_path_prefix;
         self.owner
-            .create_lsu(self.vms(), self.store().as_ref(), &prefix, lsu)
+            .create_lsu(
+                self.vms(),
+                self.store().as_ref(),
+                &prefix,
+                lsu,
+                worm.is_some(),
+            )
             .await?;
+        if let Some(policy) = worm {
+            match self.store().worm_policy(lsu).await? {
+                Some(old) if weaker(&policy, &old) => {
+                    return Err(OstError::InvalidArgument {
+                        cause: format!(
+                            "LSU {lsu} is WORM with {old}; its retention is never shortened nor its mode relaxed (asked: {policy})"
+                        ),
+                    });
+                }
+                _ => self.store().set_worm_policy(lsu, &policy).await?,
+            }
+            tracing::info!(%lsu, %policy, "WORM LSU ready");
+        }
         self.lsus.invalidate();
         self.catalogue_ready(lsu).await.map(drop)
     }
@@ -176,8 +207,10 @@ impl Server {
         };
         let label = self.read_label(lsu).await;
         let mut flags = LsuFlags::empty();
+        let mut worm = None;
         if view.locking == Some(true) {
             flags |= LsuFlags::WORM;
+            worm = self.store().worm_policy(lsu).await?;
         }
         if used_phys < used {
             flags |= LsuFlags::DEDUP;
@@ -189,6 +222,7 @@ impl Server {
             used_phys,
             flags,
             label,
+            worm,
         };
         self.lsus
             .lock()
@@ -249,4 +283,11 @@ impl Server {
         self.lsus.lock().info.remove(lsu);
         Ok(())
     }
+}
+
+/// Whether `new` would lock less than `old`: a shorter retention, or governance after
+/// compliance.
+fn weaker(new: &WormPolicy, old: &WormPolicy) -> bool {
+    new.retention < old.retention
+        || (old.mode == RetentionMode::Compliance && new.mode == RetentionMode::Governance)
 }

@@ -24,7 +24,7 @@ impl Server {
             .ok_or_else(|| OstError::InvalidArgument {
                 cause: format!("image metadata may not extend past {MAX_META_BYTES} bytes"),
             })?;
-        self.require_descriptor(lsu, id).await?;
+        let descriptor = self.require_descriptor(lsu, id).await?;
         let key = nbmeta_key(id);
         let mut body = self.store().get(lsu, &key).await?.unwrap_or_default();
         let (start, end) = (offset as usize, end as usize);
@@ -33,6 +33,8 @@ impl Server {
         }
         body[start..end].copy_from_slice(data);
         self.store().put(lsu, &key, body, false).await?;
+        // On a WORM LSU a locked (complete) image's new metadata version is locked alike.
+        self.lock_late_object(lsu, id, &descriptor, &key).await?;
         Ok(data.len())
     }
 

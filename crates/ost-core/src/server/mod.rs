@@ -16,6 +16,8 @@ pub(crate) mod open;
 mod runtime_config;
 mod sweep;
 mod sweep_lease;
+pub(crate) mod worm;
+mod worm_grant;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -46,6 +48,9 @@ pub(crate) struct Server {
     vms: VmsClient,
     store: Arc<dyn DataStore>,
     owner: LsuOwner,
+    /// The id of this media server's S3 user (S3 data path only): the administrator's
+    /// governance bypass attaches its grant to it for the duration of the delete.
+    media_user_id: Option<u64>,
     lsus: LsuCache,
     shared: Arc<ServerShared>,
     /// Keeps the S3 client's VIP list current while the server is open.
@@ -112,6 +117,7 @@ impl Server {
             vms,
             store,
             owner: identity.owner(),
+            media_user_id: identity.data.as_ref().map(|d| d.user.user.get().id),
             shared,
             vip_refresh: std::sync::Mutex::new(vip_refresh),
             catalogued: std::sync::Mutex::new(HashSet::new()),
@@ -276,6 +282,9 @@ impl Server {
             | ServerCapabilities::FLUSH;
         if self.store.keeps_labels() {
             capabilities |= ServerCapabilities::LABEL_LSU;
+        }
+        if self.store.can_lock() {
+            capabilities |= ServerCapabilities::WORM;
         }
         let mut flags = ServerFlags::DISK | ServerFlags::CRED;
         // VAST's own figure (`drr`, logical / physical in use): NetBackup then reads an LSU's

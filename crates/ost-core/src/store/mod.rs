@@ -11,7 +11,7 @@ pub(crate) mod s3;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use ost_model::{ImageId, LsuName, OstError};
+use ost_model::{ImageId, LsuName, OstError, RetentionMode, WormPolicy};
 use serde::{Deserialize, Serialize};
 
 /// An object found by a listing.
@@ -23,6 +23,35 @@ pub(crate) struct ObjectEntry {
     pub(crate) size: u64,
     /// Last modification, Unix seconds (0 when unknown).
     pub(crate) modified_unix: u64,
+}
+
+/// One version or delete marker of an object on a WORM (versioned) LSU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredVersion {
+    /// The key.
+    pub(crate) key: String,
+    /// The version id.
+    pub(crate) version_id: String,
+    /// The key's latest version.
+    pub(crate) is_latest: bool,
+    /// A delete marker (holds no bytes, is never locked).
+    pub(crate) delete_marker: bool,
+}
+
+/// What holds one object version: its object lock retention and legal hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct VersionHold {
+    /// Retention mode and retain-until date (Unix seconds).
+    pub(crate) retention: Option<(RetentionMode, u64)>,
+    /// A legal hold is on.
+    pub(crate) legal_hold: bool,
+}
+
+/// WORM needs S3 object lock; an NFS directory has none.
+fn no_worm(lsu: &LsuName) -> OstError {
+    OstError::NotSupported {
+        cause: format!("LSU {lsu}: WORM needs the S3 data path (S3 object lock)"),
+    }
 }
 
 /// Which open uploads of an LSU an upload sweep covers: keys under `prefix`, after `after`, up
@@ -226,4 +255,51 @@ pub(crate) trait DataStore: Send + Sync {
     /// Labels `lsu` (replacing its label); [`OstError::NotSupported`] when the store keeps no
     /// labels.
     async fn set_lsu_label(&self, lsu: &LsuName, label: &str) -> Result<(), OstError>;
+
+    /// Whether this store can lock images (S3 object lock): WORM LSUs.
+    fn can_lock(&self) -> bool {
+        false
+    }
+    /// The WORM policy stored with `lsu`, `None` when it has none (or the store cannot lock).
+    async fn worm_policy(&self, _lsu: &LsuName) -> Result<Option<WormPolicy>, OstError> {
+        Ok(None)
+    }
+    /// Stores the WORM policy with `lsu`.
+    async fn set_worm_policy(&self, lsu: &LsuName, _policy: &WormPolicy) -> Result<(), OstError> {
+        Err(no_worm(lsu))
+    }
+    /// Every version and delete marker under `prefix` of a versioned LSU.
+    async fn versions(&self, lsu: &LsuName, _prefix: &str) -> Result<Vec<StoredVersion>, OstError> {
+        Err(no_worm(lsu))
+    }
+    /// What holds one version.
+    async fn version_hold(
+        &self,
+        lsu: &LsuName,
+        _key: &str,
+        _version_id: &str,
+    ) -> Result<VersionHold, OstError> {
+        Err(no_worm(lsu))
+    }
+    /// Locks one version in `mode` until `until_unix` (an existing longer lock stays).
+    async fn lock_version(
+        &self,
+        lsu: &LsuName,
+        _key: &str,
+        _version_id: &str,
+        _mode: RetentionMode,
+        _until_unix: u64,
+    ) -> Result<(), OstError> {
+        Err(no_worm(lsu))
+    }
+    /// Removes versions and delete markers (`(key, version_id)`); `bypass_governance` sends
+    /// the governance bypass (an administrator's act only: never from an OST call).
+    async fn delete_versions(
+        &self,
+        lsu: &LsuName,
+        _versions: &[(String, String)],
+        _bypass_governance: bool,
+    ) -> Result<(), OstError> {
+        Err(no_worm(lsu))
+    }
 }

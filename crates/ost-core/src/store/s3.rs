@@ -1,6 +1,7 @@
 //! The S3 data path, all of it through `vast-s3-data`: segment objects (its writer and reader),
 //! small objects (conditional create for descriptors), copies, listings, the stale-upload sweep
-//! and LSU labels (a bucket tag). Every S3 error becomes an [`OstError`] in one place,
+//! LSU labels and WORM policies (bucket tags), and object versions and their locks on WORM
+//! LSUs. Every S3 error becomes an [`OstError`] in one place,
 //! [`error::data`].
 
 use std::sync::Arc;
@@ -10,10 +11,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::image_key::{data_prefix, staged_tail_key};
-use ost_model::{ImageId, LsuName, OstError};
+use ost_model::{ImageId, LsuName, OstError, RetentionMode, WormPolicy};
 use vast_s3_data::copy::{CopyConfig, ObjectRef};
 use vast_s3_data::listing::{ListEntry, ListRequest};
 use vast_s3_data::multipart::{StaleUploads, SweepMode, UploadRange};
+use vast_s3_data::object_lock::{self, LockMode};
 use vast_s3_data::objects::PutCondition;
 use vast_s3_data::{
     checksum, BufferBudget, Checkpoint, ImageLocation, ImageReader, ReaderConfig, S3Client,
@@ -23,7 +25,7 @@ use vast_s3_data::{
 use super::refusal::QuotaCheck;
 use super::{
     DataLayout, DataStore, ImageRead, ImageWriter, KeyRange, ObjectEntry, ReadAhead, StagedTail,
-    StoredCheckpoint, Written,
+    StoredCheckpoint, StoredVersion, VersionHold, Written,
 };
 use crate::error;
 use crate::server::open::CapabilityGate;
@@ -126,6 +128,9 @@ fn writer_config(layout: DataLayout) -> WriterConfig {
         ..WriterConfig::default()
     }
 }
+
+/// Tag key holding a WORM LSU's policy (`<mode> <period>`) on its bucket.
+pub(crate) const WORM_TAG: &str = "netbackup-worm";
 
 /// Tag key holding an LSU's label on its bucket.
 pub(crate) const LABEL_TAG: &str = "netbackup-label";
@@ -421,6 +426,111 @@ impl DataStore for S3Store {
         tags.push((LABEL_TAG.to_owned(), label.to_owned()));
         vast_s3_data::buckets::put_tags(&self.client, lsu.as_str(), &tags)
             .await
+            .map_err(error::data)
+    }
+
+    fn can_lock(&self) -> bool {
+        true
+    }
+
+    async fn worm_policy(&self, lsu: &LsuName) -> Result<Option<WormPolicy>, OstError> {
+        let tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
+            .await
+            .map_err(error::data)?;
+        match tags.into_iter().find(|(k, _)| k == WORM_TAG) {
+            None => Ok(None),
+            Some((_, v)) => {
+                v.parse()
+                    .map(Some)
+                    .map_err(|e: ost_model::WormError| OstError::Corrupt {
+                        cause: format!("LSU {lsu}: bucket tag {WORM_TAG}={v:?}: {e}"),
+                    })
+            }
+        }
+    }
+
+    async fn set_worm_policy(&self, lsu: &LsuName, policy: &WormPolicy) -> Result<(), OstError> {
+        self.ready(lsu).await?;
+        let mut tags = vast_s3_data::buckets::get_tags(&self.client, lsu.as_str())
+            .await
+            .map_err(error::data)?;
+        tags.retain(|(k, _)| k != WORM_TAG);
+        tags.push((WORM_TAG.to_owned(), policy.to_string()));
+        vast_s3_data::buckets::put_tags(&self.client, lsu.as_str(), &tags)
+            .await
+            .map_err(error::data)
+    }
+
+    async fn versions(&self, lsu: &LsuName, prefix: &str) -> Result<Vec<StoredVersion>, OstError> {
+        let found = object_lock::list_versions(&self.client, lsu.as_str(), prefix)
+            .await
+            .map_err(error::data)?;
+        Ok(found
+            .into_iter()
+            .map(|v| StoredVersion {
+                key: v.key,
+                version_id: v.version_id,
+                is_latest: v.is_latest,
+                delete_marker: v.delete_marker,
+            })
+            .collect())
+    }
+
+    async fn version_hold(
+        &self,
+        lsu: &LsuName,
+        key: &str,
+        version_id: &str,
+    ) -> Result<VersionHold, OstError> {
+        let lock = object_lock::version_lock(&self.client, lsu.as_str(), key, version_id)
+            .await
+            .map_err(error::data)?;
+        Ok(VersionHold {
+            retention: lock.retention.map(|(mode, until)| {
+                let mode = match mode {
+                    LockMode::Governance => RetentionMode::Governance,
+                    LockMode::Compliance => RetentionMode::Compliance,
+                };
+                (mode, u64::try_from(until).unwrap_or(0))
+            }),
+            legal_hold: lock.legal_hold,
+        })
+    }
+
+    async fn lock_version(
+        &self,
+        lsu: &LsuName,
+        key: &str,
+        version_id: &str,
+        mode: RetentionMode,
+        until_unix: u64,
+    ) -> Result<(), OstError> {
+        let mode = match mode {
+            RetentionMode::Governance => LockMode::Governance,
+            RetentionMode::Compliance => LockMode::Compliance,
+        };
+        let until = i64::try_from(until_unix).unwrap_or(i64::MAX);
+        object_lock::set_retention(
+            &self.client,
+            lsu.as_str(),
+            key,
+            Some(version_id),
+            mode,
+            until,
+        )
+        .await
+        .map_err(error::data)
+    }
+
+    async fn delete_versions(
+        &self,
+        lsu: &LsuName,
+        versions: &[(String, String)],
+        bypass_governance: bool,
+    ) -> Result<(), OstError> {
+        object_lock::delete_versions(&self.client, lsu.as_str(), versions, bypass_governance)
+            .await
+            .map(|_| ())
             .map_err(error::data)
     }
 }

@@ -50,6 +50,7 @@ fn descriptor_json(d: &ImageDescriptor) -> Value {
         "completed": d.completed_unix.map(rfc3339),
         "writer_host": d.writer_host,
         "plugin_version": d.plugin_version,
+        "retain_until": d.retain_until_unix.map(rfc3339),
     })
 }
 
@@ -82,18 +83,20 @@ pub(crate) fn run(global: &Global, cmd: ImageCommand) -> Result<ExitCode, CliErr
                             "date": i.def.date.to_string(),
                             "size": i.size,
                             "state": state_of(i),
+                            "retain_until": i.retain_until_unix.map(rfc3339),
                         })
                     })
                     .collect();
                 print_json(&Value::Array(items));
             } else {
-                let mut t = Table::new(&["IMAGE", "DATE (UTC)", "SIZE", "STATE"]);
+                let mut t = Table::new(&["IMAGE", "DATE (UTC)", "SIZE", "STATE", "LOCKED UNTIL"]);
                 for i in &images {
                     t.row(vec![
                         i.def.basename.to_string(),
                         i.def.date.to_rfc3339(),
                         human_bytes(i.size),
                         state_of(i).to_owned(),
+                        i.retain_until_unix.map_or_else(|| "-".to_owned(), rfc3339),
                     ]);
                 }
                 t.print();
@@ -139,14 +142,33 @@ pub(crate) fn run(global: &Global, cmd: ImageCommand) -> Result<ExitCode, CliErr
                     ),
                     ("writer host", d.writer_host.clone()),
                     ("plugin version", d.plugin_version.clone()),
+                    (
+                        "locked until",
+                        d.retain_until_unix.map_or_else(|| "-".to_owned(), rfc3339),
+                    ),
                 ]);
             }
         }
-        ImageCommand::Delete { lsu, image } => {
+        ImageCommand::Delete {
+            lsu,
+            image,
+            bypass_governance,
+            yes,
+        } => {
             let lsu = image_ref::lsu(&lsu)?;
             let id = image_ref::resolve(p, server, &lsu, &image)?;
-            p.delete_image(server, &lsu, &id)
-                .doing(|| format!("deleting image {id} from {lsu}"))?;
+            if bypass_governance {
+                if !yes {
+                    confirm_bypass(&lsu, &id)?;
+                }
+                p.delete_image_bypassing_governance(server, &lsu, &id)
+                    .doing(|| {
+                        format!("deleting locked image {id} from {lsu} (governance bypass)")
+                    })?;
+            } else {
+                p.delete_image(server, &lsu, &id)
+                    .doing(|| format!("deleting image {id} from {lsu}"))?;
+            }
             if global.json {
                 print_json(&json!({ "deleted": id.to_string(), "lsu": lsu.as_str() }));
             } else {
@@ -197,4 +219,29 @@ pub(crate) fn run(global: &Global, cmd: ImageCommand) -> Result<ExitCode, CliErr
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the administrator to type the image's name before a governance bypass.
+fn confirm_bypass(lsu: &ost_model::LsuName, id: &ost_model::ImageId) -> Result<(), CliError> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    let what = format!("deleting locked image {id} from {lsu} (governance bypass)");
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::new(what, "no terminal to confirm on")
+            .hint("pass --yes to confirm a governance bypass without a prompt"));
+    }
+    eprint!(
+        "Image {id} in WORM LSU {lsu} is still locked. Deleting it now bypasses its governance\n\
+         retention and cannot be undone. Type the image name ({}) to confirm: ",
+        id.basename
+    );
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::new(what.clone(), e.to_string()))?;
+    if line.trim() != id.basename.as_str() {
+        return Err(CliError::new(what, "not confirmed; nothing was deleted"));
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use ost_core::LsuInfo;
+use ost_model::{WormError, WormPolicy};
 use serde_json::{json, Value};
 
 use crate::args::{Global, LsuCommand};
@@ -22,6 +23,11 @@ fn info_json(i: &LsuInfo) -> Value {
         "free": i.free(),
         "flags": format!("{:?}", i.flags),
         "label": i.label,
+        "worm": i.worm.map(|w| json!({
+            "mode": w.mode.name(),
+            "retention": w.retention.to_string(),
+            "retention_secs": w.retention.secs(),
+        })),
     })
 }
 
@@ -77,15 +83,57 @@ pub(crate) fn run(global: &Global, cmd: LsuCommand) -> Result<ExitCode, CliError
                     ("free", human_bytes(i.free())),
                     ("flags", format!("{:?}", i.flags)),
                     ("label", i.label.clone().unwrap_or_default()),
+                    (
+                        "WORM",
+                        i.worm.map_or_else(
+                            || "no".to_owned(),
+                            |w| {
+                                format!(
+                                    "{} mode, images locked {} from creation",
+                                    w.mode, w.retention
+                                )
+                            },
+                        ),
+                    ),
                 ]);
             }
         }
-        LsuCommand::Create { name } => {
+        LsuCommand::Create {
+            name,
+            worm,
+            mode,
+            retention,
+        } => {
             let lsu = image_ref::lsu(&name)?;
-            p.create_lsu(server, &lsu)
-                .doing(|| format!("creating LSU {lsu}"))?;
+            let policy = match (worm, mode, retention) {
+                (true, Some(mode), Some(retention)) => Some(WormPolicy {
+                    mode: mode
+                        .parse()
+                        .map_err(|e: WormError| CliError::new("reading --mode", e.to_string()))?,
+                    retention: retention.parse().map_err(|e: WormError| {
+                        CliError::new("reading --retention", e.to_string())
+                    })?,
+                }),
+                _ => None,
+            };
+            match policy {
+                Some(policy) => p
+                    .create_worm_lsu(server, &lsu, policy)
+                    .doing(|| format!("creating WORM LSU {lsu}"))?,
+                None => p
+                    .create_lsu(server, &lsu)
+                    .doing(|| format!("creating LSU {lsu}"))?,
+            }
             if global.json {
-                print_json(&json!({ "created": lsu.as_str() }));
+                print_json(&json!({
+                    "created": lsu.as_str(),
+                    "worm": policy.map(|w| json!({ "mode": w.mode.name(), "retention": w.retention.to_string() })),
+                }));
+            } else if let Some(w) = policy {
+                print_text(&format!(
+                    "WORM LSU {lsu} ready: {} mode, images locked {} from creation\n",
+                    w.mode, w.retention
+                ));
             } else {
                 print_text(&format!("LSU {lsu} ready\n"));
             }

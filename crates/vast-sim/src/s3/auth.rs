@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
-use s3s::dto::{CopyObjectInput, CopySource, DeleteObjectsInput, UploadPartCopyInput};
+use s3s::dto::{
+    CopyObjectInput, CopySource, DeleteObjectInput, DeleteObjectsInput, PutObjectRetentionInput,
+    UploadPartCopyInput,
+};
 use s3s::path::S3Path;
 use s3s::{s3_error, S3Request, S3Result};
 
@@ -85,6 +88,9 @@ pub(crate) fn iam_action(operation: &str) -> String {
         "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
         "ListBuckets" => "ListAllMyBuckets",
         "DeleteBucketTagging" => "PutBucketTagging",
+        "ListObjectVersions" => "ListBucketVersions",
+        "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
         other => other,
     };
     format!("s3:{action}")
@@ -127,16 +133,66 @@ impl S3Access for BucketAccess {
         self.check_source(req, &req.input.copy_source)
     }
 
+    /// Removing a version needs `s3:DeleteObjectVersion`; the governance bypass header needs
+    /// `s3:BypassGovernanceRetention` (AWS's actions).
+    async fn delete_object(&self, req: &mut S3Request<DeleteObjectInput>) -> S3Result<()> {
+        let identity = identity(req)?;
+        let input = &req.input;
+        if input.version_id.is_some() {
+            self.check(
+                &identity,
+                &AccessRequest::object("s3:DeleteObjectVersion", &input.bucket, &input.key),
+            )?;
+        }
+        if input.bypass_governance_retention == Some(true) {
+            self.check(
+                &identity,
+                &AccessRequest::object("s3:BypassGovernanceRetention", &input.bucket, &input.key),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Shortening a governance retention needs `s3:BypassGovernanceRetention` with the header.
+    async fn put_object_retention(
+        &self,
+        req: &mut S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<()> {
+        let identity = identity(req)?;
+        let input = &req.input;
+        if input.bypass_governance_retention == Some(true) {
+            self.check(
+                &identity,
+                &AccessRequest::object("s3:BypassGovernanceRetention", &input.bucket, &input.key),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Every key must be deletable; one that is not refuses the whole request (AWS would
-    /// answer per key inside a 200; the plugin treats both as a failed delete).
+    /// answer per key inside a 200; the plugin treats both as a failed delete). Versions and
+    /// the bypass header need their actions as in DeleteObject.
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
         let identity = identity(req)?;
         let bucket = &req.input.bucket;
+        let bypass = req.input.bypass_governance_retention == Some(true);
         for object in &req.input.delete.objects {
             self.check(
                 &identity,
                 &AccessRequest::object("s3:DeleteObject", bucket, &object.key),
             )?;
+            if object.version_id.is_some() {
+                self.check(
+                    &identity,
+                    &AccessRequest::object("s3:DeleteObjectVersion", bucket, &object.key),
+                )?;
+            }
+            if bypass {
+                self.check(
+                    &identity,
+                    &AccessRequest::object("s3:BypassGovernanceRetention", bucket, &object.key),
+                )?;
+            }
         }
         Ok(())
     }

@@ -50,6 +50,7 @@ impl SimS3 {
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let identity = identity(&req)?;
+        let locking = req.input.object_lock_enabled_for_bucket.unwrap_or(false);
         let bucket = req.input.bucket;
         if !identity.allow_create_bucket {
             return Err(s3_error!(AccessDenied, "The user may not create buckets"));
@@ -66,7 +67,15 @@ impl SimS3 {
             }
             Err(e) => return Err(data_plane_error(e)),
         }
-        self.control.bucket_created_over_s3(&bucket, &identity);
+        if locking {
+            // `x-amz-bucket-object-lock-enabled: true`: versioning on, object lock on, for good.
+            self.store.update_bucket_meta(&bucket, |m| {
+                m.versioning = Some("Enabled".to_owned());
+                m.object_lock = true;
+            })?;
+        }
+        self.control
+            .bucket_created_over_s3(&bucket, &identity, locking);
         Ok(S3Response::new(CreateBucketOutput {
             location: Some(format!("/{bucket}")),
         }))

@@ -49,6 +49,43 @@ pub(crate) struct ObjectMeta {
     pub(crate) checksums: Checksums,
     #[serde(default)]
     pub(crate) parts_count: Option<u32>,
+    /// The version id; `None` is S3's `null` version (written while versioning was off).
+    #[serde(default)]
+    pub(crate) version_id: Option<String>,
+    /// A delete marker (no bytes, no data file).
+    #[serde(default)]
+    pub(crate) delete_marker: bool,
+    /// The version's object lock retention, if any.
+    #[serde(default)]
+    pub(crate) retention: Option<Retention>,
+    /// The version's legal hold.
+    #[serde(default)]
+    pub(crate) legal_hold: bool,
+}
+
+impl ObjectMeta {
+    /// The version id as S3 prints it (`null` for the null version).
+    pub(crate) fn version(&self) -> String {
+        self.version_id.clone().unwrap_or_else(|| "null".to_owned())
+    }
+}
+
+/// An object version's retention (S3 object lock).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Retention {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub(crate) mode: String,
+    /// Retain-until date, milliseconds since the Unix epoch.
+    pub(crate) until_ms: i64,
+}
+
+/// A bucket's default retention (object lock configuration rule).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DefaultRetention {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub(crate) mode: String,
+    /// How long a new version is retained, in seconds.
+    pub(crate) secs: i64,
 }
 
 /// A bucket's own record: `buckets/<name>/bucket.json`.
@@ -57,6 +94,27 @@ pub(crate) struct BucketMeta {
     pub(crate) created_ms: i64,
     #[serde(default)]
     pub(crate) tags: Option<Vec<(String, String)>>,
+    /// `Enabled` or `Suspended`; `None` = never enabled.
+    #[serde(default)]
+    pub(crate) versioning: Option<String>,
+    /// Object lock is enabled (it cannot be turned off, and needs versioning).
+    #[serde(default)]
+    pub(crate) object_lock: bool,
+    /// The object lock configuration's default retention, if any.
+    #[serde(default)]
+    pub(crate) default_retention: Option<DefaultRetention>,
+}
+
+impl BucketMeta {
+    /// New writes get a version id of their own.
+    pub(crate) fn versioned(&self) -> bool {
+        self.versioning.as_deref() == Some("Enabled")
+    }
+
+    /// Versions are kept (versioning enabled now or before: suspended buckets keep theirs).
+    pub(crate) fn keeps_versions(&self) -> bool {
+        self.versioning.is_some()
+    }
 }
 
 /// An open multipart upload: `uploads/<id>/upload.json`.
@@ -71,6 +129,12 @@ pub(crate) struct UploadMeta {
     #[serde(default)]
     pub(crate) checksum_algorithm: Option<String>,
     pub(crate) owner: String,
+    /// Object lock retention asked for at creation, applied to the completed object.
+    #[serde(default)]
+    pub(crate) retention: Option<Retention>,
+    /// Legal hold asked for at creation.
+    #[serde(default)]
+    pub(crate) legal_hold: bool,
 }
 
 /// One uploaded part: `uploads/<id>/<n>.json` next to `<n>.part`.

@@ -38,12 +38,15 @@ mod credential;
 mod error;
 mod io;
 mod list;
+mod lock;
 mod meta;
 mod multipart;
+mod object_lock;
 mod objects;
 mod service;
 mod store;
 mod upload;
+mod versions;
 
 use std::sync::Arc;
 

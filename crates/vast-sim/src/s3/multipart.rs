@@ -67,6 +67,23 @@ impl SimS3 {
         let owner = identity(&req)?.user_name;
         let input = req.input;
         check_key(&input.key)?;
+        let (retention, legal_hold) = super::lock::from_headers(
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
+        )?;
+        let lock_enabled = self
+            .store
+            .with_bucket(&input.bucket, |b| b.meta.object_lock)?;
+        if !lock_enabled && (retention.is_some() || legal_hold) {
+            return Err(s3_error!(
+                InvalidRequest,
+                "Bucket is missing Object Lock Configuration"
+            ));
+        }
         let meta = UploadMeta {
             id: new_id(),
             bucket: input.bucket.clone(),
@@ -85,6 +102,8 @@ impl SimS3 {
                 .as_ref()
                 .map(|a| a.as_str().to_owned()),
             owner,
+            retention,
+            legal_hold,
         };
         let upload_id = meta.id.clone();
         self.store.create_upload(meta)?;
@@ -322,17 +341,23 @@ impl SimS3 {
             headers: upload.headers.clone(),
             checksums: Checksums::default(),
             parts_count: u32::try_from(chosen.len()).ok(),
+            version_id: None,
+            delete_marker: false,
+            retention: upload.retention.clone(),
+            legal_hold: upload.legal_hold,
         };
-        self.install(
-            &input.bucket,
-            &tmp,
-            meta,
-            if_none_match,
-            if_match.as_deref(),
-        )
-        .await?;
+        let version_id = self
+            .install(
+                &input.bucket,
+                &tmp,
+                meta,
+                if_none_match,
+                if_match.as_deref(),
+            )
+            .await?;
         self.store.finish_upload(&upload.id)?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
+            version_id,
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             e_tag: Some(ETag::Strong(etag)),

@@ -7,6 +7,7 @@ use s3s::{s3_error, S3Request, S3Response, S3Result};
 use super::checksum::{hasher_like, trailer_header, Expected};
 use super::io::{blocking, copy_range, file_body};
 use super::meta::{now_ms, timestamp, Checksums, ContentHeaders, ObjectMeta};
+use super::object_lock::lock_headers;
 use super::store::Replacing;
 use super::upload::receive_verified;
 use super::SimS3;
@@ -180,6 +181,17 @@ impl SimS3 {
         let tmp = received.tmp.clone();
         let etag = received.etag.clone();
         let checksums = received.checksums.clone();
+        let (retention, legal_hold) = super::lock::from_headers(
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
+        )
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         let meta = ObjectMeta {
             key,
             id: super::meta::new_id(),
@@ -197,12 +209,18 @@ impl SimS3 {
             ),
             checksums: checksums.clone(),
             parts_count: None,
+            version_id: None,
+            delete_marker: false,
+            retention,
+            legal_hold,
         };
-        self.install(&bucket, &tmp, meta, if_none_match, if_match.as_deref())
+        let version_id = self
+            .install(&bucket, &tmp, meta, if_none_match, if_match.as_deref())
             .await?;
         drop(reservation);
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
+            version_id,
             checksum_crc32: checksums.crc32,
             checksum_crc32c: checksums.crc32c,
             checksum_crc64nvme: checksums.crc64nvme,
@@ -222,7 +240,7 @@ impl SimS3 {
         meta: ObjectMeta,
         if_none_match: bool,
         if_match: Option<&str>,
-    ) -> S3Result<()> {
+    ) -> S3Result<Option<String>> {
         let data = self.store.data_path(bucket, &meta.id);
         if let Err(e) = std::fs::rename(tmp, &data) {
             let _ = std::fs::remove_file(tmp);
@@ -246,7 +264,11 @@ impl SimS3 {
         let input = req.input;
         let mut attempt = 0;
         loop {
-            let meta = self.store.object(&input.bucket, &input.key)?;
+            let meta = self.store.object_version(
+                &input.bucket,
+                &input.key,
+                input.version_id.as_deref(),
+            )?;
             check_if_match(&meta, input.if_match.as_ref())?;
             let range = match input.range {
                 Some(range) => Some(range.check(meta.size)?),
@@ -276,8 +298,13 @@ impl SimS3 {
             } else {
                 Checksums::default()
             };
+            let (lock_mode, lock_until, legal_hold) = lock_headers(&meta);
             return Ok(S3Response::new(GetObjectOutput {
                 body: Some(body),
+                version_id: meta.version_id.clone(),
+                object_lock_mode: lock_mode,
+                object_lock_retain_until_date: lock_until,
+                object_lock_legal_hold_status: legal_hold,
                 content_length: i64::try_from(len).ok(),
                 content_range: range
                     .map(|r| format!("bytes {}-{}/{}", r.start, r.end - 1, meta.size)),
@@ -305,7 +332,9 @@ impl SimS3 {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
-        let meta = self.store.object(&input.bucket, &input.key)?;
+        let meta =
+            self.store
+                .object_version(&input.bucket, &input.key, input.version_id.as_deref())?;
         check_if_match(&meta, input.if_match.as_ref())?;
         let with_checksums = input
             .checksum_mode
@@ -316,7 +345,12 @@ impl SimS3 {
         } else {
             Checksums::default()
         };
+        let (lock_mode, lock_until, legal_hold) = lock_headers(&meta);
         Ok(S3Response::new(HeadObjectOutput {
+            version_id: meta.version_id.clone(),
+            object_lock_mode: lock_mode,
+            object_lock_retain_until_date: lock_until,
+            object_lock_legal_hold_status: legal_hold,
             content_length: i64::try_from(meta.size).ok(),
             accept_ranges: Some("bytes".to_owned()),
             e_tag: Some(ETag::Strong(meta.etag.clone())),
@@ -336,14 +370,37 @@ impl SimS3 {
         }))
     }
 
+    /// DeleteObject: without a version id a delete marker in a bucket that keeps versions;
+    /// with one, that version is removed if object lock allows (the bypass header was
+    /// authorised by `auth.rs`).
     pub(crate) async fn delete_object(
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.store
-            .delete_object(&req.input.bucket, &req.input.key)?;
+        let input = req.input;
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
+        let output = match input.version_id.as_deref() {
+            Some(version) => {
+                let marker =
+                    self.store
+                        .delete_version(&input.bucket, &input.key, version, bypass)?;
+                DeleteObjectOutput {
+                    delete_marker: marker.then_some(true),
+                    version_id: Some(version.to_owned()),
+                    ..DeleteObjectOutput::default()
+                }
+            }
+            None => {
+                let marker = self.store.delete_object(&input.bucket, &input.key)?;
+                DeleteObjectOutput {
+                    delete_marker: marker.is_some().then_some(true),
+                    version_id: marker,
+                    ..DeleteObjectOutput::default()
+                }
+            }
+        };
         Ok(S3Response::with_status(
-            DeleteObjectOutput::default(),
+            output,
             http::StatusCode::NO_CONTENT,
         ))
     }
@@ -357,24 +414,43 @@ impl SimS3 {
             return Err(s3_error!(MalformedXML, "At most 1000 keys per request"));
         }
         let quiet = input.delete.quiet.unwrap_or(false);
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for object in input.delete.objects {
-            match self.store.delete_object(&input.bucket, &object.key) {
-                Ok(()) => {
+            let result = match object.version_id.as_deref() {
+                Some(version) => self
+                    .store
+                    .delete_version(&input.bucket, &object.key, version, bypass)
+                    .map(|marker| DeletedObject {
+                        delete_marker: marker.then_some(true),
+                        version_id: Some(version.to_owned()),
+                        ..DeletedObject::default()
+                    }),
+                None => self
+                    .store
+                    .delete_object(&input.bucket, &object.key)
+                    .map(|marker| DeletedObject {
+                        delete_marker: marker.is_some().then_some(true),
+                        delete_marker_version_id: marker,
+                        ..DeletedObject::default()
+                    }),
+            };
+            match result {
+                Ok(done) => {
                     if !quiet {
                         deleted.push(DeletedObject {
                             key: Some(object.key),
-                            ..DeletedObject::default()
+                            ..done
                         });
                     }
                 }
                 Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchBucket => return Err(e),
                 Err(e) => errors.push(Error {
                     code: Some(e.code().as_str().to_owned()),
+                    version_id: object.version_id,
                     key: Some(object.key),
                     message: e.message().map(str::to_owned),
-                    ..Error::default()
                 }),
             }
         }
@@ -458,6 +534,17 @@ impl SimS3 {
         };
         let etag = hex(&copied.md5);
         let last_modified_ms = now_ms();
+        let (retention, legal_hold) = super::lock::from_headers(
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input
+                .object_lock_legal_hold_status
+                .as_ref()
+                .map(|h| h.as_str()),
+        )
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         let meta = ObjectMeta {
             key: input.key,
             id: super::meta::new_id(),
@@ -468,10 +555,15 @@ impl SimS3 {
             headers,
             checksums: copied.checksums.clone(),
             parts_count: None,
+            version_id: None,
+            delete_marker: false,
+            retention,
+            legal_hold,
         };
-        self.install(&input.bucket, &tmp, meta, false, None).await?;
+        let version_id = self.install(&input.bucket, &tmp, meta, false, None).await?;
         drop(reservation);
         Ok(S3Response::new(CopyObjectOutput {
+            version_id,
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(ETag::Strong(etag)),
                 last_modified: Some(timestamp(last_modified_ms)),

@@ -24,15 +24,19 @@ use s3s::{s3_error, S3Error, S3Result};
 use super::error::{io_error, quota_exceeded};
 use super::meta::{now_ms, read_json, write_json, BucketMeta, ObjectMeta, PartMeta, UploadMeta};
 use super::StoreError;
-use crate::control::{BucketUsage, DataPlane, DataPlaneError};
+use crate::control::{BucketLock, BucketUsage, DataPlane, DataPlaneError};
 use crate::faults::Faults;
 
 /// One bucket in the index.
 #[derive(Debug, Default)]
 pub(crate) struct Bucket {
     pub(crate) meta: BucketMeta,
+    /// The current version of each key (absent when there is none or a delete marker is latest).
     pub(crate) objects: BTreeMap<String, ObjectMeta>,
-    /// Bytes of completed objects.
+    /// The other versions and the delete markers of each key, oldest first (versioned buckets
+    /// only; a delete marker at the end is the key's latest version).
+    pub(crate) history: BTreeMap<String, Vec<ObjectMeta>>,
+    /// Bytes of completed objects (every version held).
     pub(crate) bytes: u64,
     /// Bytes of parts of open multipart uploads.
     pub(crate) pending: u64,
@@ -198,7 +202,7 @@ impl ObjectStore {
         self.dir.join("tmp").join(super::meta::new_id())
     }
 
-    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+    pub(super) fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.dir.join("buckets").join(bucket)
     }
 
@@ -208,7 +212,7 @@ impl ObjectStore {
             .join(format!("{id}.data"))
     }
 
-    fn sidecar_path(&self, bucket: &str, id: &str) -> PathBuf {
+    pub(super) fn sidecar_path(&self, bucket: &str, id: &str) -> PathBuf {
         self.bucket_dir(bucket)
             .join("objects")
             .join(format!("{id}.json"))
@@ -312,16 +316,19 @@ impl ObjectStore {
     }
 
     /// Makes an object whose bytes are already at `data_path(bucket, meta.id)` visible, replacing
-    /// the key's previous object. With `if_none_match` it fails with `PreconditionFailed` when the
-    /// key exists; with `if_match` when the key's ETag differs. On failure the caller removes
-    /// the data file.
+    /// the key's previous object (in a versioned bucket the previous one becomes a noncurrent
+    /// version and the new one gets a version id, returned). With `if_none_match` it fails with
+    /// `PreconditionFailed` when the key exists; with `if_match` when the key's ETag differs.
+    /// Object lock: a retention asked for needs a bucket with object lock; the bucket's default
+    /// retention applies to a version that asks for none. On failure the caller removes the
+    /// data file.
     pub(crate) fn commit_object(
         &self,
         bucket: &str,
-        meta: ObjectMeta,
+        mut meta: ObjectMeta,
         if_none_match: bool,
         if_match: Option<&str>,
-    ) -> S3Result<()> {
+    ) -> S3Result<Option<String>> {
         let old = {
             let mut state = self.lock();
             let b = state
@@ -343,6 +350,25 @@ impl ObjectStore {
                     ));
                 }
             }
+            super::lock::apply_on_write(&b.meta, &mut meta, now_ms())?;
+            if b.meta.keeps_versions() {
+                if b.meta.versioned() {
+                    meta.version_id = Some(super::meta::new_id());
+                }
+                let replaced = super::versions::keep_previous(b, &meta, now_ms())?;
+                write_json(&self.sidecar_path(bucket, &meta.id), &meta).map_err(io_error)?;
+                let version = meta.version_id.clone();
+                b.bytes += meta.size;
+                b.objects.insert(meta.key.clone(), meta);
+                if let Some(old) = &replaced {
+                    b.bytes = b.bytes.saturating_sub(old.size);
+                }
+                drop(state);
+                if let Some(old) = replaced {
+                    self.remove_object_files(bucket, &old.id);
+                }
+                return Ok(version);
+            }
             write_json(&self.sidecar_path(bucket, &meta.id), &meta).map_err(io_error)?;
             b.bytes += meta.size;
             let old = b.objects.insert(meta.key.clone(), meta);
@@ -354,17 +380,26 @@ impl ObjectStore {
         if let Some(old) = old {
             self.remove_object_files(bucket, &old.id);
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Removes an object; a missing key is not an error (S3 semantics).
-    pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> S3Result<()> {
+    /// Removes an object; a missing key is not an error (S3 semantics). In a bucket that keeps
+    /// versions nothing is removed: a delete marker becomes the key's latest version (its
+    /// version id is returned).
+    pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> S3Result<Option<String>> {
         let old = {
             let mut state = self.lock();
             let b = state
                 .buckets
                 .get_mut(bucket)
                 .ok_or_else(|| s3_error!(NoSuchBucket))?;
+            if b.meta.keeps_versions() {
+                let marker = super::versions::add_delete_marker(b, key, self.next_seq())?;
+                write_json(&self.sidecar_path(bucket, &marker.id), &marker).map_err(io_error)?;
+                let version = marker.version_id.clone();
+                b.history.entry(key.to_owned()).or_default().push(marker);
+                return Ok(version.or_else(|| Some("null".to_owned())));
+            }
             let old = b.objects.remove(key);
             if let Some(old) = &old {
                 b.bytes = b.bytes.saturating_sub(old.size);
@@ -374,10 +409,10 @@ impl ObjectStore {
         if let Some(old) = old {
             self.remove_object_files(bucket, &old.id);
         }
-        Ok(())
+        Ok(None)
     }
 
-    fn remove_object_files(&self, bucket: &str, id: &str) {
+    pub(super) fn remove_object_files(&self, bucket: &str, id: &str) {
         let _ = std::fs::remove_file(self.sidecar_path(bucket, id));
         let _ = std::fs::remove_file(self.data_path(bucket, id));
     }
@@ -488,7 +523,7 @@ impl ObjectStore {
         let dir = self.bucket_dir(name);
         let meta = BucketMeta {
             created_ms: now_ms(),
-            tags: None,
+            ..BucketMeta::default()
         };
         std::fs::create_dir_all(dir.join("objects"))
             .and_then(|()| write_json(&dir.join("bucket.json"), &meta))
@@ -509,7 +544,7 @@ impl ObjectStore {
             .buckets
             .get(name)
             .ok_or_else(|| DataPlaneError::NoSuchBucket(name.to_owned()))?;
-        if !b.objects.is_empty() || b.uploads > 0 || b.reserved > 0 {
+        if !b.objects.is_empty() || !b.history.is_empty() || b.uploads > 0 || b.reserved > 0 {
             return Err(DataPlaneError::BucketNotEmpty(name.to_owned()));
         }
         state.buckets.remove(name);
@@ -521,7 +556,9 @@ impl ObjectStore {
 
 fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let keep_versions = bucket.meta.keeps_versions();
     let mut data_files = Vec::new();
+    let mut all: Vec<ObjectMeta> = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         match path.extension().and_then(|e| e.to_str()) {
@@ -531,6 +568,10 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
                     continue;
                 };
                 *max_seq = (*max_seq).max(meta.seq);
+                if keep_versions {
+                    all.push(meta);
+                    continue;
+                }
                 let stale = match bucket.objects.get(&meta.key) {
                     Some(existing) if existing.seq >= meta.seq => Some(meta.id.clone()),
                     _ => bucket
@@ -549,8 +590,16 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
             }
         }
     }
-    let live: std::collections::HashSet<&str> =
-        bucket.objects.values().map(|o| o.id.as_str()).collect();
+    if keep_versions {
+        super::versions::rebuild(bucket, all);
+    }
+    let live: std::collections::HashSet<&str> = bucket
+        .objects
+        .values()
+        .chain(bucket.history.values().flatten())
+        .filter(|o| !o.delete_marker)
+        .map(|o| o.id.as_str())
+        .collect();
     for path in data_files {
         let id = path
             .file_stem()
@@ -560,7 +609,12 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
             let _ = std::fs::remove_file(&path);
         }
     }
-    bucket.bytes = bucket.objects.values().map(|o| o.size).sum();
+    bucket.bytes = bucket
+        .objects
+        .values()
+        .chain(bucket.history.values().flatten())
+        .map(|o| o.size)
+        .sum();
     Ok(())
 }
 
@@ -571,6 +625,27 @@ impl DataPlane for ObjectStore {
 
     fn delete_bucket(&self, name: &str) -> Result<(), DataPlaneError> {
         self.delete_bucket_checked(name)
+    }
+
+    fn set_bucket_lock(&self, name: &str, lock: &BucketLock) -> Result<(), DataPlaneError> {
+        let mut state = self.lock();
+        let b = state
+            .buckets
+            .get_mut(name)
+            .ok_or_else(|| DataPlaneError::NoSuchBucket(name.to_owned()))?;
+        if lock.versioning || lock.object_lock {
+            b.meta.versioning = Some("Enabled".to_owned());
+        }
+        b.meta.object_lock |= lock.object_lock;
+        b.meta.default_retention =
+            lock.default_retention
+                .as_ref()
+                .map(|(mode, secs)| super::meta::DefaultRetention {
+                    mode: mode.clone(),
+                    secs: *secs,
+                });
+        write_json(&self.bucket_dir(name).join("bucket.json"), &b.meta)
+            .map_err(|e| DataPlaneError::Io(e.to_string()))
     }
 
     fn bucket_usage(&self, name: &str) -> Option<BucketUsage> {

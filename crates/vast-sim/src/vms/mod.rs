@@ -37,6 +37,7 @@ mod system;
 mod tenancy;
 mod values;
 mod views;
+mod worm;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -164,9 +165,9 @@ impl ControlPlane for VmsState {
         s3policies::may_access(&self.lock(), identity, request)
     }
 
-    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {
+    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity, locking: bool) {
         let mut db = self.lock();
-        if views::record_s3_bucket(&mut db, &self.config, bucket, owner) {
+        if views::record_s3_bucket(&mut db, &self.config, bucket, owner, locking) {
             if let Err(error) = self.file.save(&db) {
                 tracing::error!(%error, "saving the VMS state");
             }

@@ -29,6 +29,9 @@ pub(crate) struct Effects {
     pub(crate) delete_bucket: Option<String>,
     /// A new VMS password for the local user (`password` is write-only in the API).
     pub(crate) password: Option<String>,
+    /// The versioning and object lock this bucket must have (a WORM view), applied after any
+    /// create.
+    pub(crate) bucket_lock: Option<(String, crate::control::BucketLock)>,
 }
 
 /// Buckets only: the password never prints.
@@ -219,6 +222,12 @@ impl VmsState {
                 }
                 other => ApiError::internal(other.to_string()),
             })?;
+        }
+        if let Some((bucket, lock)) = &effects.bucket_lock {
+            if let Err(error) = self.data.set_bucket_lock(bucket, lock) {
+                self.undo_create(effects);
+                return Err(ApiError::internal(error.to_string()));
+            }
         }
         if let Some(bucket) = &effects.delete_bucket {
             match self.data.delete_bucket(bucket) {

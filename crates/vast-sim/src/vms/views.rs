@@ -157,17 +157,23 @@ pub(crate) fn prepare(
         }
         row.entry("bucket_owner_type").or_insert(json!("USER"));
     }
+    let lock = super::worm::check(old.map(|(_, o)| o), row, &mut errors);
     errors.finish()?;
     unique(db, &VIEWS, "path", me, row)?;
     let new_bucket = bucket_of(row).map(str::to_owned);
     let old_bucket = old.and_then(|(_, o)| bucket_of(o)).map(str::to_owned);
+    let bucket_lock = new_bucket.clone().zip(lock);
     if new_bucket == old_bucket {
-        return Ok(Effects::default());
+        return Ok(Effects {
+            bucket_lock,
+            ..Effects::default()
+        });
     }
     Ok(Effects {
         create_bucket: new_bucket,
         delete_bucket: old_bucket,
         password: None,
+        bucket_lock,
     })
 }
 
@@ -220,6 +226,7 @@ pub(crate) fn record_s3_bucket(
     config: &SimConfig,
     bucket: &str,
     owner: &S3Identity,
+    locking: bool,
 ) -> bool {
     if bucket_view(db, bucket).is_some() {
         return false;
@@ -244,6 +251,10 @@ pub(crate) fn record_s3_bucket(
     row.insert("tenant_id".to_owned(), json!(owner.tenant_id));
     row.insert("guid".to_owned(), json!(guid()));
     row.insert("created".to_owned(), json!(now_iso()));
+    if locking {
+        row.insert("locking".to_owned(), json!(true));
+        row.insert("s3_versioning".to_owned(), json!(true));
+    }
     let id = db.table("views").insert(row);
     finish_create(db, id);
     events::record_change(db, config, &VIEWS, id, "created");

@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use vast_sim::control::{BucketUsage, DataPlane, DataPlaneError};
+use vast_sim::control::{BucketLock, BucketUsage, DataPlane, DataPlaneError};
 use vast_sim::faults::{self, Face, Faults};
 use vast_sim::serve::Listener;
 use vast_sim::vms::{self, Endpoints, VmsState};
@@ -28,6 +28,8 @@ pub const FAKE_S3: &str = "127.0.0.1:19000";
 #[derive(Default)]
 pub struct FakeStore {
     pub buckets: Mutex<HashMap<String, BucketUsage>>,
+    /// The versioning and object lock the VMS side asked for, by bucket.
+    pub locks: Mutex<HashMap<String, BucketLock>>,
 }
 
 impl FakeStore {
@@ -64,6 +66,17 @@ impl DataPlane for FakeStore {
                 Ok(())
             }
         }
+    }
+
+    fn set_bucket_lock(&self, name: &str, lock: &BucketLock) -> Result<(), DataPlaneError> {
+        if !self.has(name) {
+            return Err(DataPlaneError::NoSuchBucket(name.to_owned()));
+        }
+        self.locks
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), lock.clone());
+        Ok(())
     }
 
     fn bucket_usage(&self, name: &str) -> Option<BucketUsage> {

@@ -79,7 +79,7 @@ impl ControlPlane for FakeControl {
             .get(&identity.user_name)
             .is_some_and(|b| b.contains(request.bucket))
     }
-    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity) {
+    fn bucket_created_over_s3(&self, bucket: &str, owner: &S3Identity, _locking: bool) {
         self.created
             .lock()
             .unwrap()

@@ -107,6 +107,16 @@ pub struct NewView {
     /// View name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// WORM locking (`locking`): S3 object lock on the bucket; cannot be disabled later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locking: Option<bool>,
+    /// S3 versioning (`s3_versioning`): needs `locking`; cannot be disabled later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_versioning: Option<bool>,
+    /// Retention mode of new files (`files_retention_mode`: `NONE`, `GOVERNANCE`,
+    /// `COMPLIANCE`); `NONE` on an S3-only view leaves retention to each object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_retention_mode: Option<String>,
 }
 
 impl NewView {
@@ -127,7 +137,20 @@ impl NewView {
             bucket_owner: Some(owner.into()),
             tenant_id: None,
             name: None,
+            locking: None,
+            s3_versioning: None,
+            files_retention_mode: None,
         }
+    }
+
+    /// Makes the view WORM: locking and versioning on (for good), no default retention and no
+    /// file retention mode, so only objects given a retention explicitly are locked.
+    #[must_use]
+    pub fn worm(mut self) -> Self {
+        self.locking = Some(true);
+        self.s3_versioning = Some(true);
+        self.files_retention_mode = Some("NONE".to_owned());
+        self
     }
 
     /// Places the view in `tenant_id`.

@@ -44,15 +44,19 @@ impl LsuOwner {
         store: &dyn DataStore,
         bucket_path_prefix: &str,
         lsu: &LsuName,
+        worm: bool,
     ) -> Result<(), OstError> {
         let prefix = bucket_path_prefix.trim_end_matches('/');
-        let spec = BucketSpec::new(
+        let mut spec = BucketSpec::new(
             lsu.as_str(),
             format!("{prefix}/{lsu}"),
             &self.user_name,
             self.policy_id,
         )
         .in_tenant(self.tenant_id);
+        if worm {
+            spec = spec.worm();
+        }
         vms.bootstrap()
             .ensure_bucket_view(&spec)
             .await
@@ -72,7 +76,7 @@ impl LsuOwner {
         if names.is_empty() {
             let default = LsuName::new(&config.default_lsu)?;
             tracing::info!(lsu = %default, "no LSU yet; creating the default one");
-            self.create_lsu(vms, store, &config.bucket_path_prefix, &default)
+            self.create_lsu(vms, store, &config.bucket_path_prefix, &default, false)
                 .await?;
             names = vec![default];
         }

@@ -1,0 +1,289 @@
+//! Immutable backups (issue 18), from NetBackup's side through the C ABI (`dlopen`), on a WORM
+//! LSU of vast-sim with seconds-long retention.
+//!
+//! - A backup into a WORM LSU is locked at close COMPLETE; NetBackup's delete before the
+//!   retain-until date answers `STS_EWORM` (2060069) and removes nothing; after the date the
+//!   delete leaves zero objects and zero versions.
+//! - An attacker holding the plugin's own S3 key cannot remove or overwrite a locked version.
+//! - A checkpointed (Pending) image is not locked; it resumes, completes, and is locked then.
+//! - The administrator's bypass: refused in compliance mode, works in governance mode (the
+//!   tool's entry point, `vast-ost image delete --bypass-governance`); NetBackup's calls never
+//!   bypass.
+//! - A copy from a WORM LSU to a normal LSU is not locked; a copy into a WORM LSU is.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::dur::*;
+use common::{DataPath, Env};
+use ost_core::{Credentials, ImageFilter, Plugin, PluginConfig, ServerId};
+use ost_model::{LsuFlags, LsuName, ServerCapabilities, WormPolicy};
+use vast_s3_data::object_lock;
+
+const EWORM: i32 = 2_060_069;
+/// Sorts before the default LSU, so the C worker (which takes the first LSU) writes into it.
+const WORM_LSU: &str = "immutable-pool";
+
+/// The administrator's view, in process: the same configuration, the sim's admin.
+fn admin(env: &Env) -> (Arc<Plugin>, ServerId) {
+    let plugin = Plugin::init(PluginConfig::load(&env.config).unwrap()).unwrap();
+    let (user, password) = env.sim.admin_credentials();
+    let server = plugin
+        .open_server(&env.server_name(), Some(Credentials::new(user, password)))
+        .unwrap();
+    (plugin, server)
+}
+
+fn worm_env(policy: &str) -> (Env, Arc<Plugin>, ServerId, LsuName) {
+    let env = Env::start(DataPath::S3);
+    let (plugin, server) = admin(&env);
+    let lsu = LsuName::new(WORM_LSU).unwrap();
+    let policy: WormPolicy = policy.parse().unwrap();
+    plugin.create_worm_lsu(server, &lsu, policy).unwrap();
+    let info = plugin.lsu_info(server, &lsu).unwrap();
+    assert!(info.flags.contains(LsuFlags::WORM), "{info:?}");
+    assert_eq!(info.worm, Some(policy));
+    let props = plugin.server_props(server).unwrap();
+    assert!(props.capabilities.contains(ServerCapabilities::WORM));
+    (env, plugin, server, lsu)
+}
+
+/// Every version and delete marker under an image's prefix, as the plugin's own key sees them.
+fn versions(env: &Env, name: &str) -> Vec<object_lock::VersionEntry> {
+    let s3 = env.s3();
+    env.rt
+        .block_on(object_lock::list_versions(
+            &s3,
+            WORM_LSU,
+            &format!("netbackup/{name}/"),
+        ))
+        .unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn image_id(plugin: &Plugin, server: ServerId, lsu: &LsuName, name: &str) -> ost_model::ImageId {
+    let filter = ImageFilter {
+        include_pending: true,
+        ..ImageFilter::default()
+    };
+    plugin
+        .list_images(server, lsu, &filter)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.def.basename.as_str() == name)
+        .unwrap_or_else(|| panic!("image {name} not listed"))
+        .def
+        .id()
+}
+
+#[test]
+fn a_locked_backup_refuses_delete_until_its_date_then_leaves_nothing() {
+    let (env, plugin, server, lsu) = worm_env("compliance 6s");
+    let (model, bytes) = model_file(&env, "model", 12 * MIB, 18);
+    let mut w = env.worker(Media::A, &model);
+    assert!(
+        w.transcript().contains(&format!("READY {WORM_LSU}")),
+        "{}",
+        w.transcript()
+    );
+    w.ok("create img1");
+    let before = unix_now();
+    assert_eq!(w.write_ok(0, 12 * MIB, CALL), 12 * MIB);
+    w.ok("close-complete");
+
+    // The descriptor carries the date: creation + 6 s.
+    let id = image_id(&plugin, server, &lsu, "img1");
+    let d = plugin.image_descriptor(server, &lsu, &id).unwrap();
+    let until = d
+        .retain_until_unix
+        .expect("a WORM image has a retain-until date");
+    assert_eq!(until, d.created_unix + 6);
+    assert!(until >= before + 6 && until <= unix_now() + 6, "{until}");
+    let held = versions(&env, "img1");
+    // Current: 2 segments + the descriptor (its Pending version stays as a noncurrent one).
+    assert_eq!(
+        held.iter()
+            .filter(|v| v.is_latest && !v.delete_marker)
+            .count(),
+        3,
+        "{held:?}"
+    );
+
+    // NetBackup's delete: STS_EWORM, one log line naming the image and the date, nothing gone.
+    w.expect("delete img1", EWORM, "a locked image must not be deleted");
+    assert_eq!(versions(&env, "img1"), held);
+    let log = std::fs::read_to_string(&env.log).unwrap();
+    let refusals: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("delete refused: image is WORM locked"))
+        .collect();
+    assert_eq!(refusals.len(), 1, "{log}");
+    assert!(refusals[0].contains("img1"), "{}", refusals[0]);
+    assert!(refusals[0].contains(
+        &ost_model::ImageDate::from_unix_seconds(until)
+            .unwrap()
+            .to_rfc3339()
+    ));
+    assert_restores_model(&env, &mut w, "img1", &bytes, 12 * MIB);
+
+    // The administrator cannot bypass compliance either.
+    let err = plugin
+        .delete_image_bypassing_governance(server, &lsu, &id)
+        .unwrap_err();
+    assert_eq!(err.code(), EWORM, "{err}");
+    assert_eq!(versions(&env, "img1"), held);
+
+    // An attacker with the plugin's own S3 key: removing a version is refused, overwriting
+    // adds a version and leaves the locked one as it was.
+    let s3 = env.s3();
+    let data = held.iter().find(|v| v.key.contains("/data/")).unwrap();
+    let refused = env.rt.block_on(object_lock::delete_versions(
+        &s3,
+        WORM_LSU,
+        &[(data.key.clone(), data.version_id.clone())],
+        true,
+    ));
+    let err = refused.unwrap_err();
+    assert_eq!(err.code(), Some("AccessDenied"), "{err}");
+    env.rt
+        .block_on(
+            s3.sdk()
+                .put_object()
+                .bucket(WORM_LSU)
+                .key(&data.key)
+                .body(b"ransom".to_vec().into())
+                .send(),
+        )
+        .unwrap();
+    let original = env
+        .rt
+        .block_on(
+            s3.sdk()
+                .get_object()
+                .bucket(WORM_LSU)
+                .key(&data.key)
+                .version_id(&data.version_id)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(original.content_length(), Some(10 * MIB as i64));
+
+    // After the date: the delete works and leaves zero objects and zero versions.
+    while unix_now() <= until {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    w.ok("delete img1");
+    assert_eq!(versions(&env, "img1"), Vec::new());
+    w.quit();
+}
+
+#[test]
+fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_the_tool() {
+    let (env, plugin, server, lsu) = worm_env("governance 1h");
+    let (model, bytes) = model_file(&env, "model", 16 * MIB, 19);
+    let mut a = env.worker(Media::A, &model);
+    a.ok("create img2");
+    let acked = a.write_ok(0, 7 * MIB, CALL);
+    a.ok("close-incomplete");
+    a.quit();
+
+    // Pending: nothing of it is locked.
+    let s3 = env.s3();
+    let now = unix_now() as i64;
+    for v in versions(&env, "img2").iter().filter(|v| !v.delete_marker) {
+        let lock = env
+            .rt
+            .block_on(object_lock::version_lock(
+                &s3,
+                WORM_LSU,
+                &v.key,
+                &v.version_id,
+            ))
+            .unwrap();
+        assert!(
+            !lock.holds_at(now),
+            "{} of a pending image is locked",
+            v.key
+        );
+    }
+
+    // Resume from another media server, complete: locked now.
+    let mut b = env.worker(Media::B, &model);
+    b.ok("open-write img2");
+    b.write_ok(acked, 16 * MIB - acked, CALL);
+    b.ok("close-complete");
+    let id = image_id(&plugin, server, &lsu, "img2");
+    let until = plugin
+        .image_descriptor(server, &lsu, &id)
+        .unwrap()
+        .retain_until_unix
+        .unwrap();
+    assert!(until > unix_now() + 3000);
+    let current: Vec<_> = versions(&env, "img2")
+        .into_iter()
+        .filter(|v| v.is_latest && !v.delete_marker)
+        .collect();
+    assert_eq!(current.len(), 3, "{current:?}");
+    for v in &current {
+        let lock = env
+            .rt
+            .block_on(object_lock::version_lock(
+                &s3,
+                WORM_LSU,
+                &v.key,
+                &v.version_id,
+            ))
+            .unwrap();
+        assert_eq!(
+            lock.retention,
+            Some((object_lock::LockMode::Governance, until as i64)),
+            "{}",
+            v.key
+        );
+    }
+    b.expect(
+        "delete img2",
+        EWORM,
+        "a governance lock holds against NetBackup's delete",
+    );
+    assert_restores_model(&env, &mut b, "img2", &bytes, 16 * MIB);
+
+    // Copies: WORM -> normal is not locked; normal -> WORM is.
+    let normal = LsuName::new("normal-pool").unwrap();
+    plugin.create_lsu(server, &normal).unwrap();
+    let copy_def = |name: &str| ost_model::ImageDef::new(name.parse().unwrap(), id.date);
+    plugin
+        .copy_image(
+            server,
+            &ost_core::CopyRequest {
+                src_lsu: lsu.clone(),
+                src: id.clone(),
+                dst_lsu: normal.clone(),
+                dst: copy_def("img2copy"),
+            },
+        )
+        .unwrap();
+    let plain = plugin
+        .image_descriptor(server, &normal, &copy_def("img2copy").id())
+        .unwrap();
+    assert_eq!(plain.retain_until_unix, None);
+    plugin
+        .delete_image(server, &normal, &copy_def("img2copy").id())
+        .unwrap();
+
+    // The administrator's governance bypass removes it, every version with it.
+    b.quit();
+    plugin
+        .delete_image_bypassing_governance(server, &lsu, &id)
+        .unwrap();
+    assert_eq!(versions(&env, "img2"), Vec::new());
+}
