@@ -2,6 +2,7 @@
 //! say (names, sizes, states) whatever step a crash interrupted, reads no descriptor of a
 //! Complete image once the LSU is catalogued, and an LSU written before the catalogue existed
 //! lists correctly before and after the sweep builds it.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -168,7 +168,7 @@ impl Server {
         let filter = &pager.filter;
         let found: Vec<Option<ImageInfo>> = futures::stream::iter(groups)
             .map(|g| async move {
-                match self.from_entries(lsu, g) {
+                match self.listed_from_entries(lsu, g) {
                     Listed::Known(info) => Ok(filter.matches(&info.def).then_some(info)),
                     Listed::Read { id, hint_age } => {
                         self.listed_hint(lsu, id, hint_age, filter).await
@@ -183,7 +183,7 @@ impl Server {
 
     /// What one image's entries say: exactly one Complete entry is the image; anything else
     /// is left to its descriptor.
-    fn from_entries(&self, lsu: &LsuName, group: Vec<(CatalogueEntry, u64)>) -> Listed {
+    fn listed_from_entries(&self, lsu: &LsuName, group: Vec<(CatalogueEntry, u64)>) -> Listed {
         let mut complete = group
             .iter()
             .filter(|(e, _)| matches!(e, CatalogueEntry::Complete { .. }));
