@@ -35,37 +35,29 @@ fn write_image(p: &Plugin, s: ServerId, l: &LsuName, name: &str, len: usize, com
     p.close_image(h, flags).unwrap();
 }
 
-/// What each image of a list is: (name, size, pending?).
+/// What a list or a property call says of one image: (name, size, pending?).
+fn row(i: &ImageInfo) -> (String, u64, bool) {
+    (
+        i.def.basename.to_string(),
+        i.size,
+        i.flags.contains(ImageInfoFlags::IMAGE_PENDING),
+    )
+}
+
+/// What each image of a list is, sorted.
 fn summary(list: &[ImageInfo]) -> Vec<(String, u64, bool)> {
-    let mut out: Vec<_> = list
-        .iter()
-        .map(|i| {
-            (
-                i.def.basename.to_string(),
-                i.size,
-                i.flags.contains(ImageInfoFlags::IMAGE_PENDING),
-            )
-        })
-        .collect();
+    let mut out: Vec<_> = list.iter().map(row).collect();
     out.sort();
     out
 }
 
 /// The truth, image by image, from each descriptor (`image_props_by_name`).
 fn truth(p: &Plugin, s: ServerId, l: &LsuName, names: &[&str]) -> Vec<(String, u64, bool)> {
-    let mut out: Vec<_> = names
+    let found: Vec<ImageInfo> = names
         .iter()
         .filter_map(|n| p.image_props_by_name(s, l, &id(n)).ok())
-        .map(|i| {
-            (
-                i.def.basename.to_string(),
-                i.size,
-                i.flags.contains(ImageInfoFlags::IMAGE_PENDING),
-            )
-        })
         .collect();
-    out.sort();
-    out
+    summary(&found)
 }
 
 #[test]

@@ -7,14 +7,11 @@
 //! bytes, and the server refuses it (403 `AccessDenied`) while the version is retained.
 
 use aws_sdk_s3::primitives::DateTime;
-use aws_sdk_s3::types::{
-    Delete, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockRetention,
-    ObjectLockRetentionMode,
-};
+use aws_sdk_s3::types::{ObjectLockLegalHoldStatus, ObjectLockRetention, ObjectLockRetentionMode};
 
 use crate::capabilities::required_checksum;
 use crate::client::S3Client;
-use crate::delete::MAX_BATCH;
+use crate::delete;
 use crate::error::{DataError, Result};
 
 /// An object lock retention mode.
@@ -201,51 +198,11 @@ pub async fn delete_versions(
     versions: &[(String, String)],
     bypass: bool,
 ) -> Result<usize> {
-    for batch in versions.chunks(MAX_BATCH) {
-        let objects = batch
-            .iter()
-            .map(|(k, v)| ObjectIdentifier::builder().key(k).version_id(v).build())
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| DataError::Config(format!("bad key in delete batch: {e}")))?;
-        let delete = Delete::builder()
-            .set_objects(Some(objects))
-            .quiet(true)
-            .build()
-            .map_err(|e| DataError::Config(format!("delete batch: {e}")))?;
-        let req = client
-            .sdk()
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .set_bypass_governance_retention(bypass.then_some(true))
-            .customize();
-        let req = match required_checksum(client.modes().checksum) {
-            Some(shape) => req.mutate_request(shape),
-            None => req,
-        };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| DataError::sdk("DeleteObjects", bucket, e))?;
-        if let Some(err) = out
-            .errors()
-            .iter()
-            .find(|e| !matches!(e.code(), Some("NoSuchKey" | "NoSuchVersion")))
-        {
-            return Err(DataError::S3 {
-                operation: "DeleteObjects",
-                target: format!(
-                    "{bucket}/{}?versionId={}",
-                    err.key().unwrap_or_default(),
-                    err.version_id().unwrap_or_default()
-                ),
-                code: err.code().map(str::to_owned),
-                status: None,
-                message: err.message().unwrap_or("delete refused").to_owned(),
-            });
-        }
-    }
-    Ok(versions.len())
+    let objects: Vec<(&str, Option<&str>)> = versions
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+        .collect();
+    delete::delete_objects(client, bucket, &objects, bypass).await
 }
 
 /// Whether object lock is enabled on `bucket` (GetObjectLockConfiguration; a bucket without it

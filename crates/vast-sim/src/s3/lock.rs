@@ -118,10 +118,12 @@ pub(crate) fn apply_on_write(
 /// The retention asked for by a write's `x-amz-object-lock-mode` and
 /// `x-amz-object-lock-retain-until-date` headers (both or neither), and its legal hold.
 pub(crate) fn from_headers(
-    mode_header: Option<&str>,
+    mode_header: Option<&s3s::dto::ObjectLockMode>,
     until: Option<&s3s::dto::Timestamp>,
-    legal_hold: Option<&str>,
+    legal_hold: Option<&s3s::dto::ObjectLockLegalHoldStatus>,
 ) -> S3Result<(Option<Retention>, bool)> {
+    let mode_header = mode_header.map(|m| m.as_str());
+    let legal_hold = legal_hold.map(|h| h.as_str());
     let retention = match (mode_header, until) {
         (None, None) => None,
         (Some(m), Some(u)) => Some(Retention {

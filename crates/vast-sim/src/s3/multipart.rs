@@ -68,12 +68,9 @@ impl SimS3 {
         let input = req.input;
         check_key(&input.key)?;
         let (retention, legal_hold) = super::lock::from_headers(
-            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_mode.as_ref(),
             input.object_lock_retain_until_date.as_ref(),
-            input
-                .object_lock_legal_hold_status
-                .as_ref()
-                .map(|h| h.as_str()),
+            input.object_lock_legal_hold_status.as_ref(),
         )?;
         let lock_enabled = self
             .store

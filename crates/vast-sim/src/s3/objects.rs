@@ -182,12 +182,9 @@ impl SimS3 {
         let etag = received.etag.clone();
         let checksums = received.checksums.clone();
         let (retention, legal_hold) = super::lock::from_headers(
-            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_mode.as_ref(),
             input.object_lock_retain_until_date.as_ref(),
-            input
-                .object_lock_legal_hold_status
-                .as_ref()
-                .map(|h| h.as_str()),
+            input.object_lock_legal_hold_status.as_ref(),
         )
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
@@ -535,12 +532,9 @@ impl SimS3 {
         let etag = hex(&copied.md5);
         let last_modified_ms = now_ms();
         let (retention, legal_hold) = super::lock::from_headers(
-            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_mode.as_ref(),
             input.object_lock_retain_until_date.as_ref(),
-            input
-                .object_lock_legal_hold_status
-                .as_ref()
-                .map(|h| h.as_str()),
+            input.object_lock_legal_hold_status.as_ref(),
         )
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
