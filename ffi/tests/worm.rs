@@ -276,6 +276,40 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
         .image_descriptor(server, &normal, &copy_def("img2copy").id())
         .unwrap();
     assert_eq!(plain.retain_until_unix, None);
+    // Normal -> WORM: the copy gets the WORM LSU's retention, lists with its date (from the
+    // listing catalogue) and refuses NetBackup's delete.
+    let back = copy_def("img2back");
+    plugin
+        .copy_image(
+            server,
+            &ost_core::CopyRequest {
+                src_lsu: normal.clone(),
+                src: copy_def("img2copy").id(),
+                dst_lsu: lsu.clone(),
+                dst: back.clone(),
+            },
+        )
+        .unwrap();
+    let locked = plugin
+        .image_descriptor(server, &lsu, &back.id())
+        .unwrap()
+        .retain_until_unix
+        .expect("a copy into a WORM LSU is locked");
+    assert!(locked > unix_now() + 3000);
+    let listed = plugin
+        .list_images(server, &lsu, &ImageFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|i| i.def.basename.as_str() == "img2back")
+        .expect("the copy is listed");
+    assert_eq!(listed.retain_until_unix, Some(locked));
+    let refused = plugin.delete_image(server, &lsu, &back.id()).unwrap_err();
+    assert_eq!(refused.code(), EWORM, "{refused}");
+    assert!(!versions(&env, "img2back").is_empty());
+    plugin
+        .delete_image_bypassing_governance(server, &lsu, &back.id())
+        .unwrap();
+    assert_eq!(versions(&env, "img2back"), Vec::new());
     plugin
         .delete_image(server, &normal, &copy_def("img2copy").id())
         .unwrap();
@@ -286,4 +320,14 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
         .delete_image_bypassing_governance(server, &lsu, &id)
         .unwrap();
     assert_eq!(versions(&env, "img2"), Vec::new());
+    // Its listing entries went with every version too.
+    let entries = env
+        .rt
+        .block_on(object_lock::list_versions(
+            &s3,
+            WORM_LSU,
+            "netbackup-list/img2",
+        ))
+        .unwrap();
+    assert_eq!(entries, Vec::new());
 }

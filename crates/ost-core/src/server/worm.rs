@@ -57,7 +57,23 @@ fn is_image_object(key: &str) -> bool {
 impl Server {
     /// Whether `lsu` keeps versions and locks (its view has WORM locking).
     pub(crate) async fn is_worm_lsu(&self, lsu: &LsuName) -> Result<bool, OstError> {
-        Ok(self.lsu_info(lsu).await?.flags.contains(LsuFlags::WORM))
+        Ok(self.worm_of(lsu).await?.0)
+    }
+
+    /// Whether `lsu` is WORM and its policy, as the data path needs them (lock at complete,
+    /// refuse and purge at delete): from the LSU's properties (cached, or read from VMS), or,
+    /// while VMS does not answer, from the bucket's policy tag over S3, so backups and deletes
+    /// go on with VMS down as the rest of the data path does.
+    async fn worm_of(&self, lsu: &LsuName) -> Result<(bool, Option<WormPolicy>), OstError> {
+        match self.lsu_info(lsu).await {
+            Ok(info) => Ok((info.flags.contains(LsuFlags::WORM), info.worm)),
+            Err(OstError::Network { cause }) => {
+                tracing::debug!(%lsu, %cause, "VMS does not answer: the LSU's WORM policy read from its bucket");
+                let policy = self.store().worm_policy(lsu).await?;
+                Ok((policy.is_some(), policy))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The lock an image created at `created_unix` gets in `lsu`: `None` on a normal LSU, or
@@ -68,10 +84,9 @@ impl Server {
         id: &ImageId,
         created_unix: u64,
     ) -> Result<Option<ImageLock>, OstError> {
-        let info = self.lsu_info(lsu).await?;
-        let policy: Option<WormPolicy> = info.worm;
-        let Some(policy) = policy.filter(|_| info.flags.contains(LsuFlags::WORM)) else {
-            if info.flags.contains(LsuFlags::WORM) {
+        let (worm, policy) = self.worm_of(lsu).await?;
+        let Some(policy) = policy.filter(|_| worm) else {
+            if worm {
                 tracing::warn!(%lsu, image = %id, "WORM view without a vast-ost WORM policy (bucket tag netbackup-worm): the image is not locked");
             }
             return Ok(None);
@@ -167,7 +182,7 @@ impl Server {
         let Some(until) = descriptor.retain_until_unix.filter(|u| *u > unix_now()) else {
             return Ok(());
         };
-        let Some(policy) = self.lsu_info(lsu).await?.worm else {
+        let Some(policy) = self.worm_of(lsu).await?.1 else {
             return Ok(());
         };
         let versions = self.store().versions(lsu, key).await?;
