@@ -92,12 +92,30 @@ impl Server {
             if !empty {
                 return Ok(false);
             }
-            self.store()
-                .put(lsu, &catalogue_ready_key(), Vec::new(), false)
-                .await?;
+            self.mark_catalogue_ready(lsu).await?;
         }
         self.catalogued_lsus().insert(lsu.clone());
         Ok(true)
+    }
+
+    /// Writes the marker of `lsu`'s catalogue and remembers it.
+    async fn mark_catalogue_ready(&self, lsu: &LsuName) -> Result<(), OstError> {
+        self.store()
+            .put(lsu, &catalogue_ready_key(), Vec::new(), false)
+            .await?;
+        self.catalogued_lsus().insert(lsu.clone());
+        Ok(())
+    }
+
+    /// Removes every listing entry of an image that has no descriptor (a hint left by a
+    /// failed create, or entries a catalogue build wrote while a delete ran).
+    pub(crate) async fn forget_catalogue_entries(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<(), OstError> {
+        let entries = self.catalogue_entries(lsu, id, None).await?;
+        self.store().delete(lsu, &entries).await
     }
 
     /// Builds the catalogue of `lsu` when it has none (images written before the catalogue
@@ -133,10 +151,7 @@ impl Server {
                 break;
             }
         }
-        self.store()
-            .put(lsu, &catalogue_ready_key(), Vec::new(), false)
-            .await?;
-        self.catalogued_lsus().insert(lsu.clone());
+        self.mark_catalogue_ready(lsu).await?;
         tracing::info!(%lsu, images = catalogued, "listing catalogue built");
         Ok(Some(catalogued))
     }
@@ -159,8 +174,7 @@ impl Server {
                 .await?;
         }
         if matches!(self.load_descriptor(lsu, &id).await, Ok(None)) {
-            let entries = self.catalogue_entries(lsu, &id, None).await?;
-            self.store().delete(lsu, &entries).await?;
+            self.forget_catalogue_entries(lsu, &id).await?;
             return Ok(false);
         }
         Ok(true)

@@ -15,7 +15,8 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use ost_model::catalogue_key::{catalogue_name_prefix, catalogue_prefix};
 use ost_model::image_key::root_prefix;
 use ost_model::{
-    CatalogueEntry, ImageId, ImageInfo, ImageInfoFlags, ImageKey, ImageState, LsuName, OstError,
+    CatalogueEntry, ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, ImageKey, ImageState,
+    LsuName, OstError,
 };
 
 use super::images::with_busy;
@@ -223,17 +224,16 @@ impl Server {
         hint_age: u64,
         filter: &ImageFilter,
     ) -> Result<Option<ImageInfo>, OstError> {
-        if let Some(info) = self.listed_image(lsu, id.clone(), filter).await? {
-            return Ok(Some(info));
-        }
-        let stale = Duration::from_secs(hint_age) > self.config().orphan_age();
-        if stale && matches!(self.load_descriptor(lsu, &id).await, Ok(None)) {
-            let entries = self.catalogue_entries(lsu, &id, None).await?;
-            if let Err(e) = self.store().delete(lsu, &entries).await {
-                tracing::debug!(%lsu, image = %id, error = %e, "removing a stale listing hint failed");
+        let Some(d) = self.listed_descriptor(lsu, &id).await? else {
+            let stale = Duration::from_secs(hint_age) > self.config().orphan_age();
+            if stale {
+                if let Err(e) = self.forget_catalogue_entries(lsu, &id).await {
+                    tracing::debug!(%lsu, image = %id, error = %e, "removing a stale listing hint failed");
+                }
             }
-        }
-        Ok(None)
+            return Ok(None);
+        };
+        Ok(d.and_then(|d| self.listed_info(lsu, &id, &d, filter)))
     }
 
     /// One image of a list: `None` when its descriptor is gone, unreadable (logged) or does
@@ -244,19 +244,37 @@ impl Server {
         id: ImageId,
         filter: &ImageFilter,
     ) -> Result<Option<ImageInfo>, OstError> {
-        let d = match self.load_descriptor(lsu, &id).await {
-            Ok(Some(d)) => d,
-            Ok(None) => return Ok(None),
+        let d = self.listed_descriptor(lsu, &id).await?.flatten();
+        Ok(d.and_then(|d| self.listed_info(lsu, &id, &d, filter)))
+    }
+
+    /// The descriptor of a listed image: `None` when there is none, `Some(None)` when it is
+    /// unreadable (logged; the list skips it).
+    async fn listed_descriptor(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+    ) -> Result<Option<Option<ImageDescriptor>>, OstError> {
+        match self.load_descriptor(lsu, id).await {
+            Ok(d) => Ok(d.map(Some)),
             Err(OstError::Corrupt { cause }) => {
                 tracing::warn!(%lsu, image = %id, %cause, "skipping an unreadable descriptor");
-                return Ok(None);
+                Ok(Some(None))
             }
-            Err(e) => return Err(e),
-        };
-        if !filter.matches(d.def()) || (d.state == ImageState::Pending && !filter.include_pending) {
-            return Ok(None);
+            Err(e) => Err(e),
         }
-        Ok(Some(self.stored_info(lsu, &id, &d)))
+    }
+
+    /// What a list reports of a stored image, when it passes `filter`.
+    fn listed_info(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        d: &ImageDescriptor,
+        filter: &ImageFilter,
+    ) -> Option<ImageInfo> {
+        let pending_excluded = d.state == ImageState::Pending && !filter.include_pending;
+        (filter.matches(d.def()) && !pending_excluded).then(|| self.stored_info(lsu, id, d))
     }
 
     /// Every image of `lsu` matching `filter`, sorted by image id (the administrator's tool;

@@ -189,7 +189,6 @@ impl Server {
         known: Option<&ImageDescriptor>,
         bypass_governance: bool,
     ) -> Result<(), OstError> {
-        let entries = self.catalogue_entries(lsu, id, known).await?;
         let prefix = image_prefix(id);
         self.store()
             .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
@@ -198,6 +197,7 @@ impl Server {
             self.purge_versions(lsu, id, bypass_governance).await?;
             return self.purge_catalogue_versions(lsu, id).await;
         }
+        let entries = self.catalogue_entries(lsu, id, known).await?;
         let desc = descriptor_key(id);
         let complete_entries = entries.iter().filter(|k| {
             matches!(
