@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::types::{Tag, Tagging};
 
-use crate::capabilities::required_checksum;
+use crate::capabilities::with_required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
@@ -65,10 +65,7 @@ pub async fn put_tags(client: &S3Client, bucket: &str, tags: &[(String, String)]
         .bucket(bucket)
         .tagging(tagging)
         .customize();
-    let req = match required_checksum(client.modes().checksum) {
-        Some(shape) => req.mutate_request(shape),
-        None => req,
-    };
+    let req = with_required_checksum(client, req);
     req.send()
         .await
         .map_err(|e| DataError::sdk("PutBucketTagging", bucket, e))?;

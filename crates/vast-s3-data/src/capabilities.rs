@@ -232,6 +232,18 @@ pub(crate) fn required_checksum(
     }
 }
 
+/// `req`, an operation S3 requires a checksum on (DeleteObjects, PutBucketTagging,
+/// PutObjectRetention), with the checksum the client's mode wants ([`required_checksum`]).
+pub(crate) fn with_required_checksum<T, E, B>(
+    client: &crate::client::S3Client,
+    req: aws_sdk_s3::client::customize::CustomizableOperation<T, E, B>,
+) -> aws_sdk_s3::client::customize::CustomizableOperation<T, E, B> {
+    match required_checksum(client.modes().checksum) {
+        Some(shape) => req.mutate_request(shape),
+        None => req,
+    }
+}
+
 fn strip_flexible(req: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) {
     let flexible: Vec<String> = req
         .headers()

@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::capabilities::required_checksum;
+use crate::capabilities::with_required_checksum;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::listing;
@@ -50,10 +50,7 @@ pub(crate) async fn delete_objects(
             .delete(delete)
             .set_bypass_governance_retention(bypass.then_some(true))
             .customize();
-        let req = match required_checksum(client.modes().checksum) {
-            Some(shape) => req.mutate_request(shape),
-            None => req,
-        };
+        let req = with_required_checksum(client, req);
         let out = req
             .send()
             .await

@@ -9,7 +9,7 @@
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::{ObjectLockLegalHoldStatus, ObjectLockRetention, ObjectLockRetentionMode};
 
-use crate::capabilities::required_checksum;
+use crate::capabilities::with_required_checksum;
 use crate::client::S3Client;
 use crate::delete;
 use crate::error::{DataError, Result};
@@ -95,10 +95,7 @@ pub async fn set_retention(
         .retention(retention)
         .customize();
     // S3 requires a checksum on PutObjectRetention, as on DeleteObjects.
-    let req = match required_checksum(client.modes().checksum) {
-        Some(shape) => req.mutate_request(shape),
-        None => req,
-    };
+    let req = with_required_checksum(client, req);
     req.send()
         .await
         .map_err(|e| DataError::sdk("PutObjectRetention", format!("{bucket}/{key}"), e))?;
