@@ -14,6 +14,8 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -330,4 +332,223 @@ fn a_checkpointed_image_is_locked_only_when_complete_and_governance_yields_to_th
         ))
         .unwrap();
     assert_eq!(entries, Vec::new());
+}
+
+/// Where the AWS CLI is (set by tests/compat/run, which installs it in its virtualenv).
+fn aws_cli() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("VAST_OST_AWS_CLI")
+            .expect("VAST_OST_AWS_CLI (the AWS CLI's path) is set by tests/compat/run"),
+    )
+}
+
+/// The AWS CLI as an attacker would run it: the plugin's own stored S3 key, vast-sim's endpoint.
+struct Attacker {
+    aws: PathBuf,
+    endpoint: String,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Attacker {
+    fn with_plugins_key(env: &Env) -> Attacker {
+        let key = env.stored_key();
+        let config = env.dir.path().join("aws-config");
+        std::fs::write(&config, "[default]\ns3 =\n    addressing_style = path\n").unwrap();
+        let mut vars = vec![
+            (
+                "AWS_ACCESS_KEY_ID",
+                key["access_key"].as_str().unwrap().to_owned(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                key["secret_key"].as_str().unwrap().to_owned(),
+            ),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+        ];
+        if let Some(ca) = env.sim.ca_cert_path() {
+            vars.push(("AWS_CA_BUNDLE", ca.display().to_string()));
+        }
+        Attacker {
+            aws: aws_cli(),
+            endpoint: env.sim.s3_url(),
+            env: vars,
+        }
+    }
+
+    /// Runs `aws s3api <args>`: (success, stdout, stderr).
+    fn s3api(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(&self.aws)
+            .arg("--endpoint-url")
+            .arg(&self.endpoint)
+            .arg("s3api")
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        println!("aws s3api {}: {}", args.join(" "), out.status);
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// `aws s3api <args>` must be refused with S3's AccessDenied.
+    fn refused(&self, what: &str, args: &[&str]) {
+        let (ok, out, err) = self.s3api(args);
+        assert!(!ok, "{what} was allowed: {out}");
+        assert!(err.contains("AccessDenied"), "{what}: {err}");
+    }
+
+    /// The bytes of one version.
+    fn version_bytes(&self, key: &str, version: &str, to: &Path) -> Vec<u8> {
+        let (ok, _, err) = self.s3api(&[
+            "get-object",
+            "--bucket",
+            WORM_LSU,
+            "--key",
+            key,
+            "--version-id",
+            version,
+            &to.display().to_string(),
+        ]);
+        assert!(ok, "get-object {key} {version}: {err}");
+        std::fs::read(to).unwrap()
+    }
+}
+
+#[test]
+#[ignore = "needs the AWS CLI: run by tests/compat/run (cargo xtask compat)"]
+fn an_attacker_with_the_plugins_key_and_the_aws_cli_cannot_remove_a_locked_backup() {
+    // Governance, the weaker mode: only s3:BypassGovernanceRetention lifts it, which the
+    // media servers' key does not hold.
+    let (env, plugin, server, lsu) = worm_env("governance 1h");
+    let (model, bytes) = model_file(&env, "model", 12 * MIB, 23);
+    let mut w = env.worker(Media::A, &model);
+    w.ok("create img3");
+    assert_eq!(w.write_ok(0, 12 * MIB, CALL), 12 * MIB);
+    w.ok("close-complete");
+    let held = versions(&env, "img3");
+    let locked: Vec<_> = held
+        .iter()
+        .filter(|v| v.is_latest && !v.delete_marker)
+        .cloned()
+        .collect();
+    assert_eq!(locked.len(), 3, "2 segments and the descriptor: {held:?}");
+
+    // NetBackup's own delete refuses (the locks hold).
+    let id = image_id(&plugin, server, &lsu, "img3");
+    assert_eq!(
+        plugin.delete_image(server, &lsu, &id).unwrap_err().code(),
+        EWORM
+    );
+
+    let attacker = Attacker::with_plugins_key(&env);
+    let dir = env.dir.path();
+    let originals: Vec<Vec<u8>> = locked
+        .iter()
+        .enumerate()
+        .map(|(i, v)| attacker.version_bytes(&v.key, &v.version_id, &dir.join(format!("v{i}"))))
+        .collect();
+    let in_an_hour = ost_model::ImageDate::from_unix_seconds(unix_now() + 60)
+        .unwrap()
+        .to_rfc3339();
+    for v in &locked {
+        let (key, version) = (v.key.as_str(), v.version_id.as_str());
+        let object = ["--bucket", WORM_LSU, "--key", key, "--version-id", version];
+        attacker.refused(
+            "delete-object --version-id",
+            &[&["delete-object"][..], &object].concat(),
+        );
+        attacker.refused(
+            "delete-object --version-id --bypass-governance-retention",
+            &[
+                &["delete-object"][..],
+                &object,
+                &["--bypass-governance-retention"],
+            ]
+            .concat(),
+        );
+        let shorter = format!("{{\"Mode\":\"GOVERNANCE\",\"RetainUntilDate\":\"{in_an_hour}\"}}");
+        attacker.refused(
+            "put-object-retention (shortened) --bypass-governance-retention",
+            &[
+                &["put-object-retention"][..],
+                &object,
+                &["--retention", &shorter, "--bypass-governance-retention"],
+            ]
+            .concat(),
+        );
+        // A batch delete answers 200 with a per-key error.
+        let batch = format!(
+            "{{\"Objects\":[{{\"Key\":\"{key}\",\"VersionId\":\"{version}\"}}],\"Quiet\":false}}"
+        );
+        let (_, out, err) = attacker.s3api(&[
+            "delete-objects",
+            "--bucket",
+            WORM_LSU,
+            "--delete",
+            &batch,
+            "--bypass-governance-retention",
+        ]);
+        assert!(
+            out.contains("AccessDenied") || err.contains("AccessDenied"),
+            "delete-objects of a locked version: {out} {err}"
+        );
+        assert!(
+            !out.contains("\"Deleted\""),
+            "delete-objects removed {key}: {out}"
+        );
+    }
+
+    // Overwrites and plain deletes only add versions and markers: every locked version is
+    // still there, byte for byte.
+    let ransom = dir.join("ransom");
+    std::fs::write(&ransom, b"ransom").unwrap();
+    for v in &locked {
+        let object = ["--bucket", WORM_LSU, "--key", v.key.as_str()];
+        let (ok, _, err) = attacker.s3api(
+            &[
+                &["put-object"][..],
+                &object,
+                &["--body", &ransom.display().to_string()],
+            ]
+            .concat(),
+        );
+        assert!(ok, "put-object: {err}");
+        let (ok, _, err) = attacker.s3api(&[&["delete-object"][..], &object].concat());
+        assert!(ok, "delete-object: {err}");
+    }
+    for (i, v) in locked.iter().enumerate() {
+        let now = attacker.version_bytes(&v.key, &v.version_id, &dir.join(format!("after{i}")));
+        assert!(
+            now == originals[i],
+            "{} version {} changed",
+            v.key,
+            v.version_id
+        );
+    }
+    let after = versions(&env, "img3");
+    for v in &locked {
+        assert!(
+            after
+                .iter()
+                .any(|a| a.key == v.key && a.version_id == v.version_id),
+            "{} version {} is gone",
+            v.key,
+            v.version_id
+        );
+    }
+    // The segments' locked versions hold the backup's bytes.
+    let mut data: Vec<u8> = Vec::new();
+    let mut segments: Vec<_> = locked
+        .iter()
+        .zip(&originals)
+        .filter(|(v, _)| v.key.contains("/data/"))
+        .collect();
+    segments.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    for (_, b) in segments {
+        data.extend_from_slice(b);
+    }
+    assert!(data == bytes, "the locked segments are not the backup");
+
+    w.quit();
 }

@@ -38,7 +38,7 @@ pub(crate) fn run_ci(quick: bool) -> Result<()> {
         let built = crate::zigbuild::test_workspace()?;
         eprintln!("==> package (the tested debug build)");
         crate::package::ship(&built, false)?;
-        crate::compat::run_with(built.sim.as_deref(), built.moto_tests.as_deref())?;
+        crate::compat::run_with(&built)?;
         crate::deny::run()?;
     }
     eprintln!("==> ci: all green");

@@ -29,6 +29,8 @@ pub(crate) struct Built {
     pub(crate) sim: Option<PathBuf>,
     /// The ffi crate's `moto_s3` test binary, when the build made one (a test build does).
     pub(crate) moto_tests: Option<PathBuf>,
+    /// The ffi crate's `worm` test binary (its AWS CLI attacker test), likewise.
+    pub(crate) worm_tests: Option<PathBuf>,
 }
 
 /// Builds `ost-ffi` and `vast-ost-cli` for [`RUST_TARGET`] at the glibc baseline, in release
@@ -46,6 +48,7 @@ pub(crate) fn build(release: bool) -> Result<Built> {
         tool: dir.join("vast-ost"),
         sim: None,
         moto_tests: None,
+        worm_tests: None,
     })
 }
 
@@ -67,6 +70,7 @@ pub(crate) fn test_workspace() -> Result<Built> {
         tool: dir.join("vast-ost"),
         sim: Some(dir.join("vast-sim")),
         moto_tests: newest_test_binary(&dir.join("deps"), "moto_s3")?,
+        worm_tests: newest_test_binary(&dir.join("deps"), "worm")?,
     })
 }
 

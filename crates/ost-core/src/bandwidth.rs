@@ -50,11 +50,18 @@ impl Limits {
         }
     }
 
-    fn bytes_per_sec(&self, write: bool, minute: u16) -> u64 {
-        let mib_s = if write {
-            self.write_schedule.limit_at(minute, self.write_mib_s)
+    /// Bytes per second in one direction; the clock (`minute`) is read only when that
+    /// direction has a schedule.
+    fn bytes_per_sec(&self, write: bool, minute: impl FnOnce() -> u16) -> u64 {
+        let (plain, schedule) = if write {
+            (self.write_mib_s, &self.write_schedule)
         } else {
-            self.read_schedule.limit_at(minute, self.read_mib_s)
+            (self.read_mib_s, &self.read_schedule)
+        };
+        let mib_s = if schedule.is_empty() {
+            plain
+        } else {
+            schedule.limit_at(minute(), plain)
         };
         mib_s.saturating_mul(MIB)
     }
@@ -70,42 +77,50 @@ struct Override {
     entries: Vec<(String, String)>,
 }
 
+/// The configuration, the override file and the limits computed from both. The limits are
+/// computed again only when one of the two changes, never per request.
 #[derive(Default)]
 struct State {
     configured: Mutex<ServerConfig>,
     over: Mutex<Override>,
+    limits: Mutex<Limits>,
 }
 
 impl State {
-    fn limits(&self) -> Limits {
-        let mut c = self
-            .configured
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let entries = self.override_entries();
-        for (k, v) in &entries {
+    /// The rate of one direction now: what the throttles call before every data request.
+    fn bytes_per_sec(&self, write: bool) -> u64 {
+        self.refresh_override();
+        lock(&self.limits).bytes_per_sec(write, local_minute_now)
+    }
+
+    /// Computes the limits again from the configuration and the override file's entries.
+    fn recompute(&self) {
+        let mut c = lock(&self.configured).clone();
+        for (k, v) in &lock(&self.over).entries {
             if let Some(set) = keys::server_key(k).and_then(|k| k.set) {
                 // Validated when read; a failure here cannot happen, and would keep the value.
                 let _ = set(&mut c, v);
             }
         }
-        Limits::of(&c)
+        *lock(&self.limits) = Limits::of(&c);
     }
 
-    /// The override file's entries, read again when it changed (checked at most every
-    /// [`RECHECK`]).
-    fn override_entries(&self) -> Vec<(String, String)> {
-        let mut o = self.over.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(path) = o.path.clone() else {
-            return Vec::new();
-        };
-        if o.checked.is_some_and(|t| t.elapsed() < RECHECK) {
-            return o.entries.clone();
-        }
-        o.checked = Some(Instant::now());
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        if modified != o.modified {
+    /// Reads the override file again when it changed (checked at most every [`RECHECK`]) and
+    /// then computes the limits again.
+    fn refresh_override(&self) {
+        {
+            let mut o = lock(&self.over);
+            let Some(path) = o.path.clone() else {
+                return;
+            };
+            if o.checked.is_some_and(|t| t.elapsed() < RECHECK) {
+                return;
+            }
+            o.checked = Some(Instant::now());
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            if modified == o.modified {
+                return;
+            }
             o.modified = modified;
             o.entries = match modified.map(|_| read_override(&path)) {
                 None => Vec::new(),
@@ -119,8 +134,12 @@ impl State {
                 }
             };
         }
-        o.entries.clone()
+        self.recompute();
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Reads and validates an override file: a TOML table of [`OVERRIDE_KEYS`].
@@ -237,7 +256,7 @@ impl Default for Bandwidth {
         let state = Arc::new(State::default());
         let direction = |write: bool| {
             let state = state.clone();
-            Throttle::new(move || state.limits().bytes_per_sec(write, local_minute_now()))
+            Throttle::new(move || state.bytes_per_sec(write))
         };
         Self {
             throttles: Throttles {
@@ -258,17 +277,9 @@ impl Bandwidth {
     /// Takes the configured limits (at open and after `set_config`) and the override file's
     /// place; a waiting request sees the change at once.
     pub(crate) fn configure(&self, config: &ServerConfig, override_file: Option<PathBuf>) {
-        *self
-            .state
-            .configured
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = config.clone();
+        *lock(&self.state.configured) = config.clone();
         if let Some(path) = override_file {
-            let mut o = self
-                .state
-                .over
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut o = lock(&self.state.over);
             if o.path.as_ref() != Some(&path) {
                 *o = Override {
                     path: Some(path),
@@ -276,17 +287,16 @@ impl Bandwidth {
                 };
             }
         }
+        self.state.recompute();
         self.throttles.write.changed();
         self.throttles.read.changed();
     }
 
     /// The limits in force now, bytes per second (write, read; 0 = unlimited).
     pub(crate) fn now(&self) -> (u64, u64) {
-        let limits = self.state.limits();
-        let minute = local_minute_now();
         (
-            limits.bytes_per_sec(true, minute),
-            limits.bytes_per_sec(false, minute),
+            self.state.bytes_per_sec(true),
+            self.state.bytes_per_sec(false),
         )
     }
 }
