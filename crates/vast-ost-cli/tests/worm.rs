@@ -6,7 +6,30 @@
 
 mod common;
 
-use common::{data, Env};
+use common::{data, Env, Run};
+
+/// `vast-ost lsu create LSU --worm --mode MODE --retention RETENTION`.
+fn create_worm(env: &Env, lsu: &str, mode: &str, retention: &str) -> Run {
+    env.run(&[
+        "lsu",
+        "create",
+        lsu,
+        "--worm",
+        "--mode",
+        mode,
+        "--retention",
+        retention,
+    ])
+}
+
+/// How many images `vast-ost image list LSU [--pending]` shows.
+fn listed(env: &Env, lsu: &str, pending: bool) -> usize {
+    let mut args = vec!["--json", "image", "list", lsu];
+    if pending {
+        args.push("--pending");
+    }
+    env.run(&args).json().as_array().unwrap().len()
+}
 
 fn backup(env: &Env, lsu: &str, image: &str) {
     let file = env.path(&format!("{image}.bin"));
@@ -20,45 +43,18 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
     let env = Env::start();
     // Usage errors: --worm needs a mode and a retention that parse.
     assert_eq!(env.run(&["lsu", "create", "gov-pool", "--worm"]).code, 2);
-    let bad = env.run(&[
-        "lsu",
-        "create",
-        "gov-pool",
-        "--worm",
-        "--mode",
-        "governance",
-        "--retention",
-        "3m",
-    ]);
+    let bad = create_worm(&env, "gov-pool", "governance", "3m");
     assert_ne!(bad.code, 0);
     assert!(bad.stderr.contains("ambiguous"), "{}", bad.stderr);
 
-    let out = env.run(&[
-        "lsu",
-        "create",
-        "gov-pool",
-        "--worm",
-        "--mode",
-        "governance",
-        "--retention",
-        "1h",
-    ]);
+    let out = create_worm(&env, "gov-pool", "governance", "1h");
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("governance mode"), "{}", out.stdout);
     let show = env.run(&["--json", "lsu", "show", "gov-pool"]).json();
     assert_eq!(show["worm"]["mode"], "governance", "{show}");
     assert_eq!(show["worm"]["retention_secs"], 3600, "{show}");
     // The retention is never shortened.
-    let shorter = env.run(&[
-        "lsu",
-        "create",
-        "gov-pool",
-        "--worm",
-        "--mode",
-        "governance",
-        "--retention",
-        "1s",
-    ]);
+    let shorter = create_worm(&env, "gov-pool", "governance", "1s");
     assert_ne!(shorter.code, 0, "{}", shorter.stdout);
 
     backup(&env, "gov-pool", "locked1@20261125100000");
@@ -86,14 +82,7 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
         "{}",
         unconfirmed.stderr
     );
-    assert_eq!(
-        env.run(&["--json", "image", "list", "gov-pool"])
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(listed(&env, "gov-pool", false), 1);
     let bypass = env.run(&[
         "image",
         "delete",
@@ -103,24 +92,10 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
         "--yes",
     ]);
     assert_eq!(bypass.code, 0, "{}", bypass.stderr);
-    assert!(env
-        .run(&["--json", "image", "list", "gov-pool", "--pending"])
-        .json()
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert_eq!(listed(&env, "gov-pool", true), 0);
 
     // Compliance: the bypass is refused and the image stays.
-    let out = env.run(&[
-        "lsu",
-        "create",
-        "comp-pool",
-        "--worm",
-        "--mode",
-        "compliance",
-        "--retention",
-        "1h",
-    ]);
+    let out = create_worm(&env, "comp-pool", "compliance", "1h");
     assert_eq!(out.code, 0, "{}", out.stderr);
     backup(&env, "comp-pool", "locked2@20261125100000");
     let refused = env.run(&[
@@ -133,12 +108,5 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
     ]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("compliance"), "{}", refused.stderr);
-    assert_eq!(
-        env.run(&["--json", "image", "list", "comp-pool"])
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(listed(&env, "comp-pool", false), 1);
 }
