@@ -2,6 +2,10 @@
 //! AWS CLI from PyPI into a virtualenv under the target directory, rclone from Debian (apt-get),
 //! curl for the ceiling. Each is tuned as its own documentation advises for large files on a fast
 //! link: more parts in flight than the default and 16 MiB parts (the plugin's part size).
+//!
+//! Over HTTPS every tool verifies vast-sim's generated certificate through its own CA option
+//! (none is told to skip verification): s5cmd through Go's `SSL_CERT_FILE`, the AWS CLI with
+//! `--ca-bundle`, rclone with `--ca-cert`, curl with `--cacert`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,8 +22,10 @@ pub(crate) const TOOL_PART_MIB: u32 = 16;
 
 /// S3 endpoint and the plugin's own key and bucket, which the tools reuse.
 pub(crate) struct S3Target {
-    /// Endpoint URL (`http://127.0.0.1:port`).
+    /// Endpoint URL (`http://127.0.0.1:port` or `https://...`).
     pub(crate) url: String,
+    /// Over HTTPS: the PEM certificate the tools trust (vast-sim's generated one).
+    pub(crate) ca_cert: Option<PathBuf>,
     /// Access key id.
     pub(crate) access_key: String,
     /// Secret key (passed to tools through their environment or arguments only).
@@ -85,6 +91,10 @@ impl Tool {
         match self {
             Tool::S5cmd(bin) => {
                 let mut cmd = aws_env(Command::new(bin), s3);
+                // s5cmd has no CA option of its own; Go's TLS reads the roots from here.
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.env("SSL_CERT_FILE", ca);
+                }
                 cmd.args([
                     "--endpoint-url",
                     &s3.url,
@@ -117,6 +127,9 @@ impl Tool {
                     cmd.env(format!("RCLONE_CONFIG_VAST_{k}"), v);
                 }
                 cmd.args(["--config", "/dev/null", "--s3-no-check-bucket"]);
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.arg("--ca-cert").arg(ca);
+                }
                 let remote = format!("vast:{remote}");
                 if up {
                     cmd.args(["--s3-upload-concurrency", &c, "--s3-chunk-size"])
@@ -133,13 +146,12 @@ impl Tool {
             }
             Tool::Aws { bin, config } => {
                 let mut cmd = aws_env(Command::new(bin), s3);
-                cmd.env("AWS_CONFIG_FILE", config).args([
-                    "--endpoint-url",
-                    &s3.url,
-                    "s3",
-                    "cp",
-                    "--only-show-errors",
-                ]);
+                cmd.env("AWS_CONFIG_FILE", config)
+                    .args(["--endpoint-url", &s3.url]);
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.arg("--ca-bundle").arg(ca);
+                }
+                cmd.args(["s3", "cp", "--only-show-errors"]);
                 let s3url = format!("s3://{remote}");
                 if up {
                     cmd.arg(file).arg(s3url);
@@ -170,6 +182,9 @@ pub(crate) fn curl(s3: &S3Target) -> Command {
         .arg(&s3.curl_config)
         .args(["-sS", "--fail", "--aws-sigv4", "aws:amz:us-east-1:s3"])
         .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]);
+    if let Some(ca) = &s3.ca_cert {
+        cmd.arg("--cacert").arg(ca);
+    }
     cmd
 }
 
@@ -201,7 +216,9 @@ fn aws_env(mut cmd: Command, s3: &S3Target) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE");
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE");
     cmd
 }
 
