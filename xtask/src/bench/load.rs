@@ -41,10 +41,10 @@ impl Sampler {
     pub(crate) fn start() -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        // The first sample is taken here, so even a run shorter than a period has one.
+        let mut seen: Vec<f64> = one_minute().into_iter().collect();
         let thread = std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            while !flag.load(Ordering::Relaxed) {
-                seen.extend(one_minute());
+            loop {
                 // Sleep in short steps so `finish` does not wait a whole period.
                 for _ in 0..20 {
                     if flag.load(Ordering::Relaxed) {
@@ -52,6 +52,10 @@ impl Sampler {
                     }
                     std::thread::sleep(EVERY / 20);
                 }
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                seen.extend(one_minute());
             }
             seen
         });

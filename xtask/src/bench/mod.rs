@@ -48,11 +48,12 @@ const QUARTER: &str = "plugin, 1 MiB write_image, 1/4 size";
 /// The LSU (bucket) the plugin creates on first use.
 const BUCKET: &str = "netbackup-pool-01";
 /// `write_image` / `read_image` call sizes of the single-stream rows: NetBackup's default disk
-/// buffer size (256 KiB), 1 MiB, and 64 MiB.
+/// buffer size (256 KiB), 1 MiB, and 64 MiB (not with `--quick`, whose image is two such calls).
 const CALLS: [(u64, &str); 3] = [(256 << 10, "256 KiB"), (MIB, "1 MiB"), (64 * MIB, "64 MiB")];
 /// Call size of the concurrency rows (and of the quarter-size row).
 const CONCURRENT_CALL: u64 = MIB;
-/// Images backed up and restored at once in the concurrency rows.
+/// Images backed up and restored at once in the concurrency rows (`--quick`: 4 and 16; one
+/// stream repeats the single-stream 1 MiB rows).
 const STREAMS: [u64; 3] = [1, 4, 16];
 
 struct Options {
@@ -63,6 +64,10 @@ struct Options {
     small_kib: u64,
     budget_mib: u64,
     schemes: Vec<Scheme>,
+    /// Single-stream call sizes.
+    calls: Vec<(u64, &'static str)>,
+    /// Stream counts of the concurrency rows.
+    streams: Vec<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -85,6 +90,11 @@ fn parse(args: &[String]) -> Result<Options> {
         small_kib: 64,
         budget_mib: num("--budget-mib", 512)?,
         schemes,
+        calls: CALLS
+            .into_iter()
+            .filter(|(call, _)| !quick || *call < 64 * MIB)
+            .collect(),
+        streams: STREAMS.into_iter().filter(|n| !quick || *n > 1).collect(),
     };
     if o.size_mib < 16 || !o.size_mib.is_multiple_of(16) {
         bail!("--size-mib must be a multiple of 16 (16 streams share the concurrency rows)");
@@ -334,11 +344,11 @@ fn run_in(
                 o.runs,
                 o.size_mib
             );
-            single_streams(&mut b, srv, &files, run == 0)?;
+            single_streams(&mut b, srv, &files, &o.calls, run == 0)?;
             peer_tools(&mut b, srv, &tools, &files, run == 0)?;
         }
     }
-    for streams in STREAMS {
+    for &streams in &o.streams {
         for run in 0..o.runs {
             for srv in &servers {
                 eprintln!(
@@ -422,9 +432,15 @@ const PLUGIN: &str = "C driver → libstspiVastDataMT.so";
 
 /// The plugin's single-stream rows on `srv`: backup in each call size, restore (of the image
 /// written in 1 MiB calls) in each call size, and a backup of a quarter of the image.
-fn single_streams(b: &mut Bench, srv: &Server, f: &Files<'_>, verify: bool) -> Result<()> {
+fn single_streams(
+    b: &mut Bench,
+    srv: &Server,
+    f: &Files<'_>,
+    calls: &[(u64, &str)],
+    verify: bool,
+) -> Result<()> {
     let (src, dl) = (f.src.to_string_lossy(), f.dl.to_string_lossy());
-    for (call, label) in CALLS {
+    for &(call, label) in calls {
         let client = backup_client(label);
         let call_s = call.to_string();
         b.row(
@@ -434,7 +450,7 @@ fn single_streams(b: &mut Bench, srv: &Server, f: &Files<'_>, verify: bool) -> R
             &["bench-put", &src, "img", &call_s],
         )?;
         if call == MIB {
-            for (rcall, rlabel) in CALLS {
+            for &(rcall, rlabel) in calls {
                 let client = restore_client(rlabel);
                 b.row(
                     srv,
@@ -572,7 +588,8 @@ fn small_images(
 
 /// How the run was made, for the report's notes.
 fn method_notes(o: &Options) -> Vec<String> {
-    let calls: Vec<&str> = CALLS.iter().map(|(_, l)| *l).collect();
+    let calls: Vec<&str> = o.calls.iter().map(|(_, l)| *l).collect();
+    let streams: Vec<String> = o.streams.iter().map(u64::to_string).collect();
     vec![
         "Client and server share the machine's cores (and other jobs may have been running): \
          compare ratios within this run, not absolute numbers."
@@ -580,9 +597,16 @@ fn method_notes(o: &Options) -> Vec<String> {
         format!(
             "Whole-process wall time (start-up, login and close included) for every client; each \
              restore was checked byte for byte against the source in the first run; the plugin's \
-             buffer budget is {} MiB; single-stream call sizes {}; concurrency rows 1 MiB calls.",
+             buffer budget is {} MiB; single-stream call sizes {}; concurrency rows {} \
+             streams, 1 MiB calls{}.",
             o.budget_mib,
-            calls.join(", ")
+            calls.join(", "),
+            streams.join(" / "),
+            if o.quick {
+                " (--quick leaves out the 64 MiB calls and the one-stream concurrency rows)"
+            } else {
+                ""
+            }
         ),
         "HTTPS: vast-sim `--tls` with its generated certificate, trusted by every client through \
          its own CA option (plugin `ca_bundle`, s5cmd `SSL_CERT_FILE`, AWS CLI `--ca-bundle`, \
@@ -780,10 +804,13 @@ mod tests {
             (quick.size_mib, quick.runs, quick.small_count),
             (128, 1, 200)
         );
+        assert_eq!(quick.calls.len(), 2);
+        assert_eq!(quick.streams, vec![4, 16]);
         assert!(parse(&args(&["--size-mib", "100"])).is_err());
         assert_eq!(parse(&args(&["--runs", "5"])).unwrap().runs, 5);
         let full = parse(&args(&[])).unwrap();
         assert_eq!((full.size_mib, full.runs), (1024, 3));
+        assert_eq!((full.calls.len(), full.streams.len()), (3, 3));
         assert_eq!(full.schemes, Scheme::ALL.to_vec());
         let http = parse(&args(&["--scheme", "http"])).unwrap();
         assert_eq!(http.schemes, vec![Scheme::Http]);

@@ -115,7 +115,7 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
                         measured: format!("{ratio:.2}×"),
                         met: Some(ratio >= SPEED),
                         shortfall: format!(
-                            "{ratio:.2}× against {SPEED:.2}× asked ({:.0} % of the target)",
+                            "{ratio:.3}× against {SPEED:.2}× asked ({:.1} % of the target)",
                             ratio / SPEED * 100.0
                         ),
                     });
@@ -132,7 +132,7 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
                         measured: format!("{ratio:.2}×"),
                         met: Some(ratio <= CPU),
                         shortfall: format!(
-                            "{ratio:.2}× against {CPU:.2}× asked ({:.2}× too much)",
+                            "{ratio:.3}× against {CPU:.2}× asked ({:.2}× too much)",
                             ratio / CPU
                         ),
                     });

@@ -313,3 +313,79 @@ pub(crate) fn versions(tools: &[Tool]) -> Vec<(String, String)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(ca: Option<&str>) -> S3Target {
+        S3Target {
+            url: "https://127.0.0.1:9000".to_owned(),
+            ca_cert: ca.map(PathBuf::from),
+            access_key: "AK".to_owned(),
+            secret_key: "SK".to_owned(),
+            bucket: "b".to_owned(),
+            curl_config: PathBuf::from("/tmp/curl.conf"),
+        }
+    }
+
+    fn words(cmd: &Command) -> Vec<String> {
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn env(cmd: &Command, key: &str) -> Option<String> {
+        cmd.get_envs()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    #[test]
+    fn over_https_every_tool_trusts_the_certificate_and_none_skips_verification() {
+        let s3 = target(Some("/sim/tls-cert.pem"));
+        let tools = [
+            Tool::S5cmd(PathBuf::from("s5cmd")),
+            Tool::Rclone(PathBuf::from("rclone")),
+            Tool::Aws {
+                bin: PathBuf::from("aws"),
+                config: PathBuf::from("aws-config"),
+            },
+            Tool::Curl,
+        ];
+        for tool in &tools {
+            for cmd in [
+                tool.upload(&s3, Path::new("src"), "k"),
+                tool.download(&s3, "k", Path::new("dst")),
+            ] {
+                let args = words(&cmd);
+                let ca_flag = ["--ca-cert", "--ca-bundle", "--cacert"].iter().any(|f| {
+                    args.windows(2)
+                        .any(|w| w[0] == *f && w[1] == "/sim/tls-cert.pem")
+                });
+                let ca_env = env(&cmd, "SSL_CERT_FILE").as_deref() == Some("/sim/tls-cert.pem");
+                assert!(ca_flag || ca_env, "{}: {args:?}", tool.label());
+                assert!(
+                    !args.iter().any(|a| a.contains("insecure")
+                        || a.contains("no-verify")
+                        || a.contains("no-check-certificate")
+                        || a == "-k"),
+                    "{}: {args:?}",
+                    tool.label()
+                );
+            }
+        }
+        assert!(words(&delete_object(&s3, "k")).contains(&"--cacert".to_owned()));
+    }
+
+    #[test]
+    fn over_http_no_ca_option_is_passed() {
+        let s3 = target(None);
+        let aws = Tool::Aws {
+            bin: PathBuf::from("aws"),
+            config: PathBuf::from("aws-config"),
+        };
+        assert!(!words(&aws.upload(&s3, Path::new("src"), "k")).contains(&"--ca-bundle".to_owned()));
+        assert!(!words(&curl(&s3)).contains(&"--cacert".to_owned()));
+    }
+}
