@@ -609,8 +609,8 @@ fn method_notes(o: &Options) -> Vec<String> {
             }
         ),
         "HTTPS: vast-sim `--tls` with its generated certificate, trusted by every client through \
-         its own CA option (plugin `ca_bundle`, s5cmd `SSL_CERT_FILE`, AWS CLI `--ca-bundle`, \
-         rclone `--ca-cert`, curl `--cacert`); no client skips verification. The plugin sends \
+         its own CA option (plugin `ca_bundle`, s5cmd `AWS_CA_BUNDLE` + `SSL_CERT_FILE`, AWS CLI \
+         `--ca-bundle`, rclone `--ca-cert`, curl `--cacert`); no client skips verification. The plugin sends \
          `UNSIGNED-PAYLOAD` with CRC32C over HTTPS and signs the payload (SHA-256) over HTTP."
             .to_owned(),
     ]

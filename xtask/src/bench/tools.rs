@@ -4,8 +4,9 @@
 //! link: more parts in flight than the default and 16 MiB parts (the plugin's part size).
 //!
 //! Over HTTPS every tool verifies vast-sim's generated certificate through its own CA option
-//! (none is told to skip verification): s5cmd through Go's `SSL_CERT_FILE`, the AWS CLI with
-//! `--ca-bundle`, rclone with `--ca-cert`, curl with `--cacert`.
+//! (none is told to skip verification): s5cmd through its AWS SDK's `AWS_CA_BUNDLE` (and Go's
+//! `SSL_CERT_FILE`), the AWS CLI with `--ca-bundle`, rclone with `--ca-cert`, curl with
+//! `--cacert`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -91,9 +92,12 @@ impl Tool {
         match self {
             Tool::S5cmd(bin) => {
                 let mut cmd = aws_env(Command::new(bin), s3);
-                // s5cmd has no CA option of its own; Go's TLS reads the roots from here.
+                // s5cmd has no CA flag. Its AWS SDK (Go, v1) takes its roots from
+                // AWS_CA_BUNDLE when set, which wins over Go's own SSL_CERT_FILE (checked: with
+                // an inherited AWS_CA_BUNDLE of the system roots, SSL_CERT_FILE alone fails to
+                // verify), so both name the certificate.
                 if let Some(ca) = &s3.ca_cert {
-                    cmd.env("SSL_CERT_FILE", ca);
+                    cmd.env("AWS_CA_BUNDLE", ca).env("SSL_CERT_FILE", ca);
                 }
                 cmd.args([
                     "--endpoint-url",
@@ -363,7 +367,7 @@ mod tests {
                     args.windows(2)
                         .any(|w| w[0] == *f && w[1] == "/sim/tls-cert.pem")
                 });
-                let ca_env = env(&cmd, "SSL_CERT_FILE").as_deref() == Some("/sim/tls-cert.pem");
+                let ca_env = env(&cmd, "AWS_CA_BUNDLE").as_deref() == Some("/sim/tls-cert.pem");
                 assert!(ca_flag || ca_env, "{}: {args:?}", tool.label());
                 assert!(
                     !args.iter().any(|a| a.contains("insecure")
