@@ -38,6 +38,8 @@ pub(crate) struct SimInfo {
     pub(crate) user: String,
     /// Its password.
     pub(crate) password: String,
+    /// With `--tls`: the generated certificate (PEM), every client's CA bundle.
+    pub(crate) ca_cert: Option<PathBuf>,
 }
 
 /// The cargo target directory (honours `CARGO_TARGET_DIR`).
@@ -74,7 +76,7 @@ pub(crate) fn start_sim(bin: &Path, data_dir: &Path) -> Result<(SimProcess, SimI
     start_sim_with(bin, data_dir, &[])
 }
 
-/// [`start_sim`] with more command-line arguments (`--s3-vips 4`, ...).
+/// [`start_sim`] with more command-line arguments (`--s3-vips 4`, `--tls`, ...).
 pub(crate) fn start_sim_with(
     bin: &Path,
     data_dir: &Path,
@@ -107,6 +109,7 @@ pub(crate) fn start_sim_with(
         s3_url: s("s3_url")?,
         user: s("admin_user")?,
         password: s("admin_password")?,
+        ca_cert: v["ca_cert"].as_str().map(PathBuf::from),
     };
     Ok((sim, info))
 }
@@ -161,13 +164,18 @@ pub(crate) fn write_plugin_config_for(
             .next()
             .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
             .with_context(|| format!("no port in vast-sim's S3 URL {}", sim.s3_url))?;
-        format!("s3_https = false\ns3_port = {port}\n")
+        format!("s3_https = {}\ns3_port = {port}\n", sim.ca_cert.is_some())
     };
+    // Over TLS the plugin trusts the simulator's generated certificate, as it would a
+    // cluster's: through `ca_bundle`, never `insecure`.
+    let ca = sim.ca_cert.as_ref().map_or(String::new(), |pem| {
+        format!("ca_bundle = \"{}\"\n", pem.display())
+    });
     std::fs::write(
         &config,
         format!(
             "[plugin]\nlog_file = \"{}\"\nlog_level = \"info\"\nstate_dir = \"{}\"\n{}\n\
-             [servers.\"{}\"]\nvms_url = \"{}\"\n{s3}sweep_on_open = false\n{}",
+             [servers.\"{}\"]\nvms_url = \"{}\"\n{s3}{ca}sweep_on_open = false\n{}",
             dir.join("vast-ost.log").display(),
             dir.join("state").display(),
             choice.plugin_extra,

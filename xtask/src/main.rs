@@ -7,7 +7,8 @@
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` for a bounded time (`--seconds N` each).
 //! - `compat`: third-party clients (vastpy, the AWS CLI) against vast-sim.
 //! - `demo`: the project's main job end to end on the embedded simulator.
-//! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim (issue 8);
+//! - `bench`: the plugin against s5cmd, rclone and the AWS CLI on vast-sim, over HTTPS and
+//!   HTTP (issues 8 and 19);
 //!   `bench --scale`: VIPs × media-server processes × streams (issue 17).
 //! - `layering`: the crate layers (which crate may depend on which) over `cargo metadata`.
 //! - `header`: the C header `ffi/include/stspi_vast.h` (cbindgen); `--check` compares.
@@ -74,8 +75,9 @@ fn print_help() {
          fuzz     cargo-fuzz targets `parsers` and `descriptor`, N s each ([--seconds N], default 45)\n  \
          compat   vastpy and the AWS CLI against vast-sim (needs python3)\n  \
          demo     the main job end to end on vast-sim (1 GiB backup/restore/copy/expire)\n  \
-         bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim; `--quick` for CI smoke\n           \
-         ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]; target/bench/)\n           \
+         bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim, HTTPS and HTTP; `--quick` for CI\n           \
+         smoke ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]\n           \
+         [--scheme both|https|http]; target/bench/)\n           \
          `--scale`: 1/4 VIPs × 1/4 processes × 1/4 streams (target/bench/scale.md)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
          layering fail when a crate depends on what its layer must not (cargo metadata)\n  \

@@ -1,22 +1,30 @@
-//! `cargo xtask bench [--quick] [--size-mib N] [--runs N] [--small-count N] [--budget-mib N]`:
-//! the plugin against the S3 tools administrators already trust, in one run (issue 8).
+//! `cargo xtask bench [--quick] [--size-mib N] [--runs N] [--small-count N] [--budget-mib N]
+//! [--scheme both|https|http]`: the plugin against the S3 tools administrators already trust, in
+//! one run (issues 8 and 19).
 //!
-//! Builds the library and vast-sim (release), starts vast-sim on loopback with its data in
-//! `/dev/shm` when there is one, and on the same server and the same bytes measures: backup
-//! through `libstspiVastDataMT.so` via the C driver (`write_image` in 1 MiB and 64 MiB calls)
-//! against s5cmd, rclone and the AWS CLI uploading the same file; restore (`read_image` 1 MiB /
-//! 64 MiB) against the tools downloading it; 1, 4 and 16 images written at once through the
-//! library; 10,000 small images (create, list, delete); and curl's single PUT/GET as the ceiling.
+//! Builds the library and vast-sim (release) and starts two vast-sims on loopback, one serving
+//! HTTPS (`--tls`: its generated certificate is every client's CA bundle, the plugin's through
+//! `ca_bundle`) and one plain HTTP, with their data in `/dev/shm` when there is one. On each, with
+//! the same bytes, it measures: backup through `libstspiVastDataMT.so` via the C driver
+//! (`write_image` in 256 KiB, NetBackup's default disk buffer size, 1 MiB and 64 MiB calls)
+//! against s5cmd, rclone and the AWS CLI uploading the same file; restore (`read_image` in the
+//! same sizes) against the tools downloading it; 1, 4 and 16 images written and restored at once
+//! through the library; small images (create, list, delete); and curl's single PUT/GET as the
+//! ceiling. The schemes alternate within every run, so both see the same machine.
 //! Every row: median MiB/s, client CPU s/GiB (the client process alone, from `wait4`), server
-//! CPU s/GiB, client peak RSS. Output: `target/bench/bench.{md,json,svg}`.
+//! CPU s/GiB, client peak RSS; then the targets of issue 19 judged from those medians
+//! (`targets.rs`) and the machine's load over the run (`load.rs`). Output:
+//! `target/bench/bench.{md,json,svg}`.
 //!
 //! `--scale` runs the scale-out table instead (VIPs × media-server processes × streams, see
 //! `scale.rs`).
 
+mod load;
 #[allow(unsafe_code)] // wait4 and sysconf: see the module documentation
 mod measure;
 mod report;
 mod scale;
+mod targets;
 mod tools;
 
 use std::io::{Read, Write};
@@ -26,11 +34,12 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::harness::{
-    build_library_and_sim, compile_driver, driver_command, start_sim, target_dir,
-    write_plugin_config, SimInfo,
+    build_library_and_sim, compile_driver, driver_command, start_sim_with, target_dir,
+    write_plugin_config, SimInfo, SimProcess,
 };
 use measure::{run_measured, Sample};
-use report::{Report, Row, SmallRow};
+use report::{Report, Row, Scheme, SmallRow};
+use targets::{backup_client, concurrent_client, restore_client};
 use tools::{delete_object, S3Target, Tool};
 
 const MIB: u64 = 1 << 20;
@@ -38,6 +47,14 @@ const MIB: u64 = 1 << 20;
 const QUARTER: &str = "plugin, 1 MiB write_image, 1/4 size";
 /// The LSU (bucket) the plugin creates on first use.
 const BUCKET: &str = "netbackup-pool-01";
+/// `write_image` / `read_image` call sizes of the single-stream rows: NetBackup's default disk
+/// buffer size (256 KiB), 1 MiB, and 64 MiB (not with `--quick`, whose image is one such call).
+const CALLS: [(u64, &str); 3] = [(256 << 10, "256 KiB"), (MIB, "1 MiB"), (64 * MIB, "64 MiB")];
+/// Call size of the concurrency rows (and of the quarter-size row).
+const CONCURRENT_CALL: u64 = MIB;
+/// Images backed up and restored at once in the concurrency rows (`--quick`: 4 and 16; one
+/// stream repeats the single-stream 1 MiB rows).
+const STREAMS: [u64; 3] = [1, 4, 16];
 
 struct Options {
     quick: bool,
@@ -46,18 +63,40 @@ struct Options {
     small_count: u64,
     small_kib: u64,
     budget_mib: u64,
+    schemes: Vec<Scheme>,
+    /// Single-stream call sizes.
+    calls: Vec<(u64, &'static str)>,
+    /// Stream counts of the concurrency rows.
+    streams: Vec<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
     let quick = args.iter().any(|a| a == "--quick");
     let num = |flag: &str, default: u64| number_arg(args, flag, default);
+    let schemes = match args.iter().position(|a| a == "--scheme") {
+        None => Scheme::ALL.to_vec(),
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("both") => Scheme::ALL.to_vec(),
+            Some("https") => vec![Scheme::Https],
+            Some("http") => vec![Scheme::Http],
+            _ => bail!("--scheme needs both, https or http"),
+        },
+    };
     let o = Options {
         quick,
-        size_mib: num("--size-mib", if quick { 128 } else { 4096 })?,
+        // --quick: 64 MiB keeps the smoke under a minute on 2 shared cores (128 MiB took 75 s
+        // at load 5 – 9 with both schemes; 64 MiB 52 s).
+        size_mib: num("--size-mib", if quick { 64 } else { 1024 })?,
         runs: usize::try_from(num("--runs", if quick { 1 } else { 3 })?)?,
         small_count: num("--small-count", if quick { 200 } else { 10_000 })?,
         small_kib: 64,
         budget_mib: num("--budget-mib", 512)?,
+        schemes,
+        calls: CALLS
+            .into_iter()
+            .filter(|(call, _)| !quick || *call < 64 * MIB)
+            .collect(),
+        streams: STREAMS.into_iter().filter(|n| !quick || *n > 1).collect(),
     };
     if o.size_mib < 16 || !o.size_mib.is_multiple_of(16) {
         bail!("--size-mib must be a multiple of 16 (16 streams share the concurrency rows)");
@@ -93,15 +132,23 @@ fn scratch_dir(what: &str) -> Result<PathBuf> {
     Ok(work)
 }
 
-/// Everything a measurement needs.
+/// One vast-sim (HTTPS or HTTP) with the plugin's configuration and the tools' target on it.
+struct Server {
+    scheme: Scheme,
+    _process: SimProcess,
+    pid: u32,
+    sim: SimInfo,
+    config: PathBuf,
+    s3: S3Target,
+}
+
+/// Everything a measurement needs besides the server.
 struct Bench {
     work: PathBuf,
     driver: PathBuf,
     lib: PathBuf,
-    config: PathBuf,
-    sim: SimInfo,
-    sim_pid: u32,
     seq: u32,
+    rows: Vec<Row>,
 }
 
 impl Bench {
@@ -114,50 +161,71 @@ impl Bench {
         ))
     }
 
-    fn measure(&mut self, what: &str, command: &mut Command) -> Result<(Sample, String)> {
-        let log = self.log_path(what);
-        let (sample, out) = run_measured(command, &log, self.sim_pid)?;
-        Ok((sample, out))
+    fn measure(
+        &mut self,
+        srv: &Server,
+        what: &str,
+        command: &mut Command,
+    ) -> Result<(Sample, String)> {
+        let log = self.log_path(&format!("{}-{what}", srv.scheme.label()));
+        run_measured(command, &log, srv.pid)
     }
 
-    fn driver(&self, args: &[&str]) -> Command {
-        driver_command(&self.driver, &self.lib, &self.sim, &self.config, args)
+    fn driver(&self, srv: &Server, args: &[&str]) -> Command {
+        driver_command(&self.driver, &self.lib, &srv.sim, &srv.config, args)
     }
 
     /// Runs the driver untimed (set-up and clean-up steps).
-    fn driver_step(&mut self, what: &str, args: &[&str]) -> Result<String> {
-        let mut cmd = self.driver(args);
-        Ok(self.measure(what, &mut cmd)?.1)
+    fn driver_step(&mut self, srv: &Server, what: &str, args: &[&str]) -> Result<String> {
+        let mut cmd = self.driver(srv, args);
+        Ok(self.measure(srv, what, &mut cmd)?.1)
+    }
+
+    /// Measures the driver with `args` and files the sample under `group` / `client`.
+    fn row(
+        &mut self,
+        srv: &Server,
+        (group, client, settings): (&'static str, &str, &str),
+        bytes: u64,
+        args: &[&str],
+    ) -> Result<()> {
+        let mut cmd = self.driver(srv, args);
+        let (s, _) = self.measure(srv, client, &mut cmd)?;
+        self.push(srv.scheme, (group, client, settings), bytes, s);
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        scheme: Scheme,
+        (group, client, settings): (&'static str, &str, &str),
+        bytes: u64,
+        s: Sample,
+    ) {
+        say(scheme, group, client, bytes, &s);
+        if let Some(r) = self
+            .rows
+            .iter_mut()
+            .find(|r| r.scheme == scheme && r.group == group && r.client == client)
+        {
+            r.samples.push(s);
+            return;
+        }
+        self.rows.push(Row {
+            scheme,
+            group,
+            client: client.to_owned(),
+            settings: settings.to_owned(),
+            bytes,
+            samples: vec![s],
+        });
     }
 }
 
-fn push(
-    rows: &mut Vec<Row>,
-    group: &'static str,
-    client: &str,
-    settings: &str,
-    bytes: u64,
-    s: Sample,
-) {
-    if let Some(r) = rows
-        .iter_mut()
-        .find(|r| r.group == group && r.client == client)
-    {
-        r.samples.push(s);
-        return;
-    }
-    rows.push(Row {
-        group,
-        client: client.to_owned(),
-        settings: settings.to_owned(),
-        bytes,
-        samples: vec![s],
-    });
-}
-
-fn say(group: &str, client: &str, bytes: u64, s: &Sample) {
+fn say(scheme: Scheme, group: &str, client: &str, bytes: u64, s: &Sample) {
     eprintln!(
-        "    {group:<11} {client:<36} {:>8.1} MiB/s  cpu {:>5.2} s  rss {:>5} MiB",
+        "    {:<5} {group:<11} {client:<36} {:>8.1} MiB/s  cpu {:>5.2} s  rss {:>5} MiB",
+        scheme.label(),
         bytes as f64 / MIB as f64 / s.wall.max(1e-9),
         s.cpu,
         s.max_rss_kib / 1024
@@ -174,8 +242,58 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let (lib, sim_bin) = build_library_and_sim(true)?;
     let work = scratch_dir("bench")?;
     let result = run_in(&o, &lib, &sim_bin, &work, started);
-    let _ = std::fs::remove_dir_all(&work);
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        // The logs are the only account of what failed; the bulky files go.
+        for big in ["source.bin", "restored.bin"] {
+            let _ = std::fs::remove_file(work.join(big));
+        }
+        eprintln!("kept {} (logs, plugin logs) for a look", work.display());
+    }
     result
+}
+
+/// Starts vast-sim for `scheme` in `work/<scheme>`, configures the plugin for it and lets the
+/// plugin bootstrap its user, key and LSU bucket (untimed); the tools reuse that key.
+fn start_server(b: &mut Bench, o: &Options, sim_bin: &Path, scheme: Scheme) -> Result<Server> {
+    let dir = b.work.join(scheme.label().to_lowercase());
+    std::fs::create_dir_all(&dir)?;
+    let extra = match scheme {
+        Scheme::Https => vec!["--tls".to_owned()],
+        Scheme::Http => Vec::new(),
+    };
+    let (process, sim) = start_sim_with(sim_bin, &dir.join("sim"), &extra)?;
+    if (scheme == Scheme::Https) != sim.ca_cert.is_some() {
+        bail!(
+            "vast-sim for {} reported ca_cert {:?}",
+            scheme.label(),
+            sim.ca_cert
+        );
+    }
+    let config = write_plugin_config(
+        &dir,
+        &sim,
+        &format!("buffer_budget = {}\n", o.budget_mib * MIB),
+    )?;
+    let mut srv = Server {
+        scheme,
+        pid: process.pid(),
+        _process: process,
+        s3: S3Target {
+            url: sim.s3_url.clone(),
+            ca_cert: sim.ca_cert.clone(),
+            access_key: String::new(),
+            secret_key: String::new(),
+            bucket: BUCKET.to_owned(),
+            curl_config: dir.join("curl.conf"),
+        },
+        sim,
+        config,
+    };
+    b.driver_step(&srv, "warm-up", &["bench-small", "warmup_", "1", "262144"])?;
+    load_key(&dir, &mut srv.s3)?;
+    Ok(srv)
 }
 
 fn run_in(
@@ -185,6 +303,8 @@ fn run_in(
     work: &Path,
     started: std::time::Instant,
 ) -> Result<()> {
+    let machine_load = load::Sampler::start();
+    let date = utc_date();
     let driver = work.join("driver");
     compile_driver(&driver)?;
     let (tools, mut notes) = tools::install(work)?;
@@ -200,202 +320,74 @@ fn run_in(
     generate(&src, size)?;
     let dl = work.join("restored.bin");
 
-    let (sim_proc, sim) = start_sim(sim_bin, &work.join("sim"))?;
-    let config = write_plugin_config(
-        work,
-        &sim,
-        &format!("buffer_budget = {}\n", o.budget_mib * MIB),
-    )?;
     let mut b = Bench {
         work: work.to_path_buf(),
         driver,
         lib: lib.to_path_buf(),
-        config,
-        sim_pid: sim_proc.pid(),
-        sim,
         seq: 0,
+        rows: Vec::new(),
     };
-    // Warm-up (untimed): the plugin bootstraps its user, key and LSU bucket.
-    b.driver_step("warm-up", &["bench-small", "warmup_", "1", "262144"])?;
-    let s3 = s3_target(work, &b.sim)?;
-
-    let mut rows = Vec::new();
-    let small_size = size / 4;
-    let (one, big) = ("1048576".to_owned(), (64 * MIB).to_string());
-    let src_s = src.to_string_lossy().into_owned();
-    let dl_s = dl.to_string_lossy().into_owned();
+    let servers = o
+        .schemes
+        .iter()
+        .map(|&scheme| start_server(&mut b, o, sim_bin, scheme))
+        .collect::<Result<Vec<_>>>()?;
+    let files = Files {
+        src: &src,
+        dl: &dl,
+        size,
+    };
     for run in 0..o.runs {
-        eprintln!("==> run {}/{} ({} MiB image)", run + 1, o.runs, o.size_mib);
-        let verify = run == 0;
-        // Plugin backup 1 MiB calls, restores 1 MiB / 64 MiB, delete; backup 64 MiB, delete.
-        for (call, label) in [(&one, "1 MiB"), (&big, "64 MiB")] {
-            let client = format!("plugin, {label} write_image");
-            let (s, _) = b.measure(&client, &mut b.driver(&["bench-put", &src_s, "img", call]))?;
-            say("backup", &client, size, &s);
-            push(
-                &mut rows,
-                "backup",
-                &client,
-                "C driver → libstspiVastDataMT.so",
-                size,
-                s,
+        for srv in &servers {
+            eprintln!(
+                "==> {} run {}/{} ({} MiB image)",
+                srv.scheme.label(),
+                run + 1,
+                o.runs,
+                o.size_mib
             );
-            if call == &one {
-                for (rcall, rlabel) in [(&one, "1 MiB"), (&big, "64 MiB")] {
-                    let client = format!("plugin, {rlabel} read_image");
-                    let (s, _) =
-                        b.measure(&client, &mut b.driver(&["bench-get", "img", &dl_s, rcall]))?;
-                    say("restore", &client, size, &s);
-                    push(
-                        &mut rows,
-                        "restore",
-                        &client,
-                        "C driver → libstspiVastDataMT.so",
-                        size,
-                        s,
-                    );
-                    finish_download(&src, &dl, verify, &client)?;
-                }
+            single_streams(&mut b, srv, &files, &o.calls, run == 0)?;
+            peer_tools(&mut b, srv, &tools, &files, run == 0)?;
+        }
+    }
+    for &streams in &o.streams {
+        for run in 0..o.runs {
+            for srv in &servers {
+                eprintln!(
+                    "==> {} concurrency {streams} stream(s), run {}/{}",
+                    srv.scheme.label(),
+                    run + 1,
+                    o.runs
+                );
+                concurrency(&mut b, srv, &files, streams)?;
             }
-            b.driver_step("delete", &["bench-delete", "img"])?;
-        }
-        // The same single stream at 1/4 of the size: peak RSS must not grow with the image.
-        let client = QUARTER;
-        let limit = small_size.to_string();
-        let (s, _) = b.measure(
-            client,
-            &mut b.driver(&["bench-put", &src_s, "quarter", &one, "1", &limit]),
-        )?;
-        say("backup", client, small_size, &s);
-        push(
-            &mut rows,
-            "backup",
-            client,
-            "C driver → libstspiVastDataMT.so",
-            small_size,
-            s,
-        );
-        b.driver_step("delete", &["bench-delete", "quarter"])?;
-        // Peer tools and the curl ceiling.
-        for tool in tools.iter().chain(std::iter::once(&Tool::Curl)) {
-            let key = format!(
-                "bench-tools/{}.bin",
-                tool.label().replace([' ', '(', ')'], "")
-            );
-            let (up_group, down_group) = if matches!(tool, Tool::Curl) {
-                ("ceiling", "ceiling")
-            } else {
-                ("backup", "restore")
-            };
-            let up = format!("{} upload", tool.label());
-            let (s, _) = b.measure(&up, &mut tool.upload(&s3, &src, &key))?;
-            say(up_group, &up, size, &s);
-            let client = if up_group == "ceiling" {
-                "curl PUT"
-            } else {
-                tool.label()
-            };
-            push(&mut rows, up_group, client, &tool.settings(), size, s);
-            let down = format!("{} download", tool.label());
-            let (s, _) = b.measure(&down, &mut tool.download(&s3, &key, &dl))?;
-            say(down_group, &down, size, &s);
-            let client = if down_group == "ceiling" {
-                "curl GET"
-            } else {
-                tool.label()
-            };
-            push(&mut rows, down_group, client, &tool.settings(), size, s);
-            finish_download(&src, &dl, verify, &down)?;
-            b.measure("delete object", &mut delete_object(&s3, &key))?;
         }
     }
-    // Concurrency: the image's bytes split over 1, 4 and 16 images written at once.
-    for streams in [1u64, 4, 16] {
-        let per = size / streams;
-        let client = format!(
-            "plugin, {streams} stream{}",
-            if streams > 1 { "s" } else { "" }
-        );
-        for run in 0..o.runs {
-            eprintln!(
-                "==> concurrency {streams} streams, run {}/{}",
-                run + 1,
-                o.runs
-            );
-            let (s, _) = b.measure(
-                &client,
-                &mut b.driver(&[
-                    "bench-put",
-                    &src_s,
-                    "conc",
-                    &one,
-                    &streams.to_string(),
-                    &per.to_string(),
-                ]),
-            )?;
-            say("concurrency", &client, size, &s);
-            let settings = format!("{streams} × {} MiB images, 1 MiB write_image", per >> 20);
-            push(&mut rows, "concurrency", &client, &settings, size, s);
-            b.driver_step("delete", &["bench-delete", "conc", &streams.to_string()])?;
-        }
-    }
-    // Small images.
-    let mut small = SmallRow {
-        count: o.small_count,
-        size: o.small_kib * 1024,
-        runs: Vec::new(),
-    };
+    let mut small = Vec::new();
     if o.small_count > 0 {
+        for srv in &servers {
+            small.push(SmallRow {
+                scheme: srv.scheme,
+                count: o.small_count,
+                size: o.small_kib * 1024,
+                runs: Vec::new(),
+            });
+        }
         for run in 0..o.runs {
-            eprintln!(
-                "==> {} small images, run {}/{}",
-                o.small_count,
-                run + 1,
-                o.runs
-            );
-            let (s, out) = b.measure(
-                "small images",
-                &mut b.driver(&[
-                    "bench-small",
-                    &format!("small{run}_"),
-                    &o.small_count.to_string(),
-                    &small.size.to_string(),
-                ]),
-            )?;
-            let get = |k: &str| {
-                bench_value(&out, k).with_context(|| format!("driver printed no {k}: {out}"))
-            };
-            let t = (
-                get("create_seconds")?,
-                get("list_seconds")?,
-                get("delete_seconds")?,
-            );
-            eprintln!(
-                "    create {:.0}/s  list {:.2} s  delete {:.0}/s",
-                o.small_count as f64 / t.0,
-                t.1,
-                o.small_count as f64 / t.2
-            );
-            small.runs.push((t, s));
+            for (srv, row) in servers.iter().zip(small.iter_mut()) {
+                small_images(&mut b, srv, row, run, o.runs)?;
+            }
         }
     }
-    drop(sim_proc);
+    drop(servers);
+    let machine_load = machine_load.finish();
 
     if tools.iter().all(|t| !matches!(t, Tool::Rclone(_))) {
         notes.push("rclone row missing: see above".to_owned());
     }
-    notes.push(
-        "Client and server share the machine's cores (and other jobs may have been running): \
-         compare ratios within this run, not absolute numbers."
-            .to_owned(),
-    );
-    notes.push(format!(
-        "Whole-process wall time (start-up, login and close included) for every client; each \
-         restore was checked byte for byte against the source in the first run; the plugin's \
-         buffer budget is {} MiB.",
-        o.budget_mib
-    ));
-    let mut context = machine_context(o, &b.work);
+    notes.extend(method_notes(o));
+    let mut context = machine_context(o, &b.work, date);
+    context.push(("machine load".to_owned(), machine_load));
     for (tool, v) in versions {
         context.push((format!("{tool} version"), v));
     }
@@ -403,14 +395,15 @@ fn run_in(
         "bench wall time".to_owned(),
         format!("{:.0} s", started.elapsed().as_secs_f64()),
     ));
-    let verdicts = verdicts(&rows, o);
-    let report = Report {
+    let targets = targets::judge(&b.rows, o.budget_mib, QUARTER);
+    let mut report = Report {
         context,
-        rows,
-        small: if o.small_count > 0 { Some(small) } else { None },
-        verdicts,
+        rows: b.rows,
+        small,
+        targets,
         notes,
     };
+    report.sort_rows();
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
     let md = report.markdown();
@@ -430,9 +423,205 @@ fn run_in(
     Ok(())
 }
 
-/// The tools use the plugin's own S3 key (stored by the warm-up) on the plugin's bucket.
-fn s3_target(work: &Path, sim: &SimInfo) -> Result<S3Target> {
-    let keys = work.join("state").join("keys");
+/// The source file, where restores go, and the image size.
+struct Files<'a> {
+    src: &'a Path,
+    dl: &'a Path,
+    size: u64,
+}
+
+const PLUGIN: &str = "C driver → libstspiVastDataMT.so";
+
+/// The plugin's single-stream rows on `srv`: backup in each call size, restore (of the image
+/// written in 1 MiB calls) in each call size, and a backup of a quarter of the image.
+fn single_streams(
+    b: &mut Bench,
+    srv: &Server,
+    f: &Files<'_>,
+    calls: &[(u64, &str)],
+    verify: bool,
+) -> Result<()> {
+    let (src, dl) = (f.src.to_string_lossy(), f.dl.to_string_lossy());
+    for &(call, label) in calls {
+        let client = backup_client(label);
+        let call_s = call.to_string();
+        b.row(
+            srv,
+            ("backup", &client, PLUGIN),
+            f.size,
+            &["bench-put", &src, "img", &call_s],
+        )?;
+        if call == MIB {
+            for &(rcall, rlabel) in calls {
+                let client = restore_client(rlabel);
+                b.row(
+                    srv,
+                    ("restore", &client, PLUGIN),
+                    f.size,
+                    &["bench-get", "img", &dl, &rcall.to_string()],
+                )?;
+                finish_download(f.src, f.dl, verify, &client)?;
+            }
+        }
+        b.driver_step(srv, "delete", &["bench-delete", "img"])?;
+    }
+    // The same single stream at 1/4 of the size: peak RSS must not grow with the image.
+    let quarter = f.size / 4;
+    b.row(
+        srv,
+        ("backup", QUARTER, PLUGIN),
+        quarter,
+        &[
+            "bench-put",
+            &src,
+            "quarter",
+            &CONCURRENT_CALL.to_string(),
+            "1",
+            &quarter.to_string(),
+        ],
+    )?;
+    b.driver_step(srv, "delete", &["bench-delete", "quarter"])?;
+    Ok(())
+}
+
+/// The peer tools' upload and download of the same file on `srv`, and curl's ceiling.
+fn peer_tools(
+    b: &mut Bench,
+    srv: &Server,
+    tools: &[Tool],
+    f: &Files<'_>,
+    verify: bool,
+) -> Result<()> {
+    for tool in tools.iter().chain(std::iter::once(&Tool::Curl)) {
+        let key = format!(
+            "bench-tools/{}.bin",
+            tool.label().replace([' ', '(', ')'], "")
+        );
+        let ceiling = matches!(tool, Tool::Curl);
+        let (up_group, down_group) = if ceiling {
+            ("ceiling", "ceiling")
+        } else {
+            ("backup", "restore")
+        };
+        let (up_client, down_client) = if ceiling {
+            ("curl PUT", "curl GET")
+        } else {
+            (tool.label(), tool.label())
+        };
+        let settings = tool.settings();
+        let up = format!("{} upload", tool.label());
+        let (s, _) = b.measure(srv, &up, &mut tool.upload(&srv.s3, f.src, &key))?;
+        b.push(srv.scheme, (up_group, up_client, &settings), f.size, s);
+        let down = format!("{} download", tool.label());
+        let (s, _) = b.measure(srv, &down, &mut tool.download(&srv.s3, &key, f.dl))?;
+        b.push(srv.scheme, (down_group, down_client, &settings), f.size, s);
+        finish_download(f.src, f.dl, verify, &down)?;
+        b.measure(srv, "delete object", &mut delete_object(&srv.s3, &key))?;
+    }
+    Ok(())
+}
+
+/// The image's bytes split over `streams` images backed up at once, then restored at once
+/// (discarded), then deleted.
+fn concurrency(b: &mut Bench, srv: &Server, f: &Files<'_>, streams: u64) -> Result<()> {
+    let per = f.size / streams;
+    let (call, n) = (CONCURRENT_CALL.to_string(), streams.to_string());
+    let src = f.src.to_string_lossy();
+    let put = concurrent_client("backup", streams);
+    let settings = format!("{streams} × {} MiB images, 1 MiB write_image", per >> 20);
+    b.row(
+        srv,
+        ("concurrency", &put, &settings),
+        f.size,
+        &["bench-put", &src, "conc", &call, &n, &per.to_string()],
+    )?;
+    let get = concurrent_client("restore", streams);
+    let settings = format!("{streams} × {} MiB images, 1 MiB read_image", per >> 20);
+    b.row(
+        srv,
+        ("concurrency", &get, &settings),
+        f.size,
+        &["bench-get", "conc", "-", &call, &n],
+    )?;
+    b.driver_step(srv, "delete", &["bench-delete", "conc", &n])?;
+    Ok(())
+}
+
+/// One run of the small-image measurement on `srv`.
+fn small_images(
+    b: &mut Bench,
+    srv: &Server,
+    small: &mut SmallRow,
+    run: usize,
+    runs: usize,
+) -> Result<()> {
+    eprintln!(
+        "==> {} {} small images, run {}/{runs}",
+        srv.scheme.label(),
+        small.count,
+        run + 1,
+    );
+    let mut cmd = b.driver(
+        srv,
+        &[
+            "bench-small",
+            &format!("small{run}_"),
+            &small.count.to_string(),
+            &small.size.to_string(),
+        ],
+    );
+    let (s, out) = b.measure(srv, "small images", &mut cmd)?;
+    let get =
+        |k: &str| bench_value(&out, k).with_context(|| format!("driver printed no {k}: {out}"));
+    let t = (
+        get("create_seconds")?,
+        get("list_seconds")?,
+        get("delete_seconds")?,
+    );
+    eprintln!(
+        "    create {:.0}/s  list {:.2} s  delete {:.0}/s",
+        small.count as f64 / t.0,
+        t.1,
+        small.count as f64 / t.2
+    );
+    small.runs.push((t, s));
+    Ok(())
+}
+
+/// How the run was made, for the report's notes.
+fn method_notes(o: &Options) -> Vec<String> {
+    let calls: Vec<&str> = o.calls.iter().map(|(_, l)| *l).collect();
+    let streams: Vec<String> = o.streams.iter().map(u64::to_string).collect();
+    vec![
+        "Client and server share the machine's cores (and other jobs may have been running): \
+         compare ratios within this run, not absolute numbers."
+            .to_owned(),
+        format!(
+            "Whole-process wall time (start-up, login and close included) for every client; each \
+             restore was checked byte for byte against the source in the first run; the plugin's \
+             buffer budget is {} MiB; single-stream call sizes {}; concurrency rows {} \
+             streams, 1 MiB calls{}.",
+            o.budget_mib,
+            calls.join(", "),
+            streams.join(" / "),
+            if o.quick {
+                " (--quick leaves out the 64 MiB calls and the one-stream concurrency rows)"
+            } else {
+                ""
+            }
+        ),
+        "HTTPS: vast-sim `--tls` with its generated certificate, trusted by every client through \
+         its own CA option (plugin `ca_bundle`, s5cmd `AWS_CA_BUNDLE` + `SSL_CERT_FILE`, AWS CLI \
+         `--ca-bundle`, rclone `--ca-cert`, curl `--cacert`); no client skips verification. The plugin sends \
+         `UNSIGNED-PAYLOAD` with CRC32C over HTTPS and signs the payload (SHA-256) over HTTP."
+            .to_owned(),
+    ]
+}
+
+/// Fills in the plugin's own S3 key (stored under `dir/state/keys` by the warm-up), which the
+/// tools reuse on the plugin's bucket, and writes curl's config file holding it.
+fn load_key(dir: &Path, s3: &mut S3Target) -> Result<()> {
+    let keys = dir.join("state").join("keys");
     let file = std::fs::read_dir(&keys)
         .with_context(|| format!("reading {}", keys.display()))?
         .filter_map(Result::ok)
@@ -445,16 +634,9 @@ fn s3_target(work: &Path, sim: &SimInfo) -> Result<S3Target> {
             .map(str::to_owned)
             .with_context(|| format!("key file lacks {k}"))
     };
-    let (access_key, secret_key) = (s("access_key")?, s("secret_key")?);
-    let curl_config = work.join("curl.conf");
-    tools::write_curl_config(&curl_config, &access_key, &secret_key)?;
-    Ok(S3Target {
-        url: sim.s3_url.clone(),
-        access_key,
-        secret_key,
-        bucket: BUCKET.to_owned(),
-        curl_config,
-    })
+    s3.access_key = s("access_key")?;
+    s3.secret_key = s("secret_key")?;
+    tools::write_curl_config(&s3.curl_config, &s3.access_key, &s3.secret_key)
 }
 
 /// Incompressible, reproducible bytes (xorshift64*).
@@ -513,7 +695,17 @@ fn bench_value(text: &str, key: &str) -> Option<f64> {
         .ok()
 }
 
-fn machine_context(o: &Options, work: &Path) -> Vec<(String, String)> {
+/// `date -u` now.
+fn utc_date() -> String {
+    Command::new("date")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine_context(o: &Options, work: &Path, date: String) -> Vec<(String, String)> {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo
@@ -548,7 +740,14 @@ fn machine_context(o: &Options, work: &Path) -> Vec<(String, String)> {
         ),
         (
             "sharing".to_owned(),
-            "client and vast-sim share these cores (loopback, plain HTTP)".to_owned(),
+            format!(
+                "client and vast-sim share these cores (loopback; {})",
+                o.schemes
+                    .iter()
+                    .map(|s| s.label())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
         ),
         (
             "data".to_owned(),
@@ -567,91 +766,8 @@ fn machine_context(o: &Options, work: &Path) -> Vec<(String, String)> {
             ),
         ),
         ("commit".to_owned(), commit),
-        (
-            "date".to_owned(),
-            Command::new("date")
-                .arg("-u")
-                .output()
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-                .unwrap_or_default(),
-        ),
+        ("date (start)".to_owned(), date),
     ]
-}
-
-/// Where the plugin stands against each target of issue 8.
-fn verdicts(rows: &[Row], o: &Options) -> Vec<String> {
-    let find = |g: &str, c: &str| rows.iter().find(|r| r.group == g && r.client == c);
-    let plugin_best = |g: &str| {
-        rows.iter()
-            .filter(|r| r.group == g && r.client.starts_with("plugin") && r.client != QUARTER)
-            .max_by(|a, b| a.mib_s().total_cmp(&b.mib_s()))
-    };
-    let tool_best = |g: &str| {
-        rows.iter()
-            .filter(|r| r.group == g && !r.client.starts_with("plugin"))
-            .max_by(|a, b| a.mib_s().total_cmp(&b.mib_s()))
-    };
-    let tool_cpu = |g: &str| {
-        rows.iter()
-            .filter(|r| r.group == g && !r.client.starts_with("plugin"))
-            .min_by(|a, b| a.cpu_per_gib().total_cmp(&b.cpu_per_gib()))
-    };
-    let mut v = Vec::new();
-    let ok = |b: bool| if b { "met" } else { "NOT met" };
-    for g in ["backup", "restore"] {
-        if let (Some(p), Some(t)) = (plugin_best(g), tool_best(g)) {
-            let ratio = p.mib_s() / t.mib_s();
-            v.push(format!(
-                "{g} throughput ≥ 1.0× the best tool: {} — {} {:.0} MiB/s vs {} {:.0} MiB/s = {ratio:.2}×",
-                ok(ratio >= 1.0), p.client, p.mib_s(), t.client, t.mib_s()
-            ));
-        }
-        if let (Some(p), Some(t)) = (plugin_best(g), tool_cpu(g)) {
-            v.push(format!(
-                "{g} client CPU/GiB ≤ the best tool's: {} — {} {:.2} s/GiB vs {} {:.2} s/GiB",
-                ok(p.cpu_per_gib() <= t.cpu_per_gib()),
-                p.client,
-                p.cpu_per_gib(),
-                t.client,
-                t.cpu_per_gib()
-            ));
-        }
-    }
-    let limit = (o.budget_mib + 64) as f64;
-    if let Some(p) = find("backup", "plugin, 1 MiB write_image") {
-        v.push(format!(
-            "one stream's peak RSS ≤ budget + 64 MiB ({limit:.0} MiB): {} — {:.0} MiB",
-            ok(p.peak_rss_mib() <= limit),
-            p.peak_rss_mib()
-        ));
-        if let Some(e) = find("backup", QUARTER) {
-            if e.bytes < 256 * MIB {
-                v.push(format!(
-                    "peak RSS not growing with image size: not judged at {} MiB (below the \
-                     plugin's steady state of parts in flight; use a full run)",
-                    e.bytes >> 20
-                ));
-            } else {
-                v.push(format!(
-                    "peak RSS not growing with image size: {} — {:.0} MiB at {} MiB vs {:.0} MiB at {} MiB",
-                    ok(p.peak_rss_mib() <= e.peak_rss_mib() * 1.1 + 8.0),
-                    p.peak_rss_mib(),
-                    p.bytes >> 20,
-                    e.peak_rss_mib(),
-                    e.bytes >> 20
-                ));
-            }
-        }
-    }
-    if let Some(p) = find("concurrency", "plugin, 16 streams") {
-        v.push(format!(
-            "16 concurrent streams within budget + 64 MiB ({limit:.0} MiB): {} — {:.0} MiB",
-            ok(p.peak_rss_mib() <= limit),
-            p.peak_rss_mib()
-        ));
-    }
-    v
 }
 
 #[cfg(test)]
@@ -688,9 +804,18 @@ mod tests {
         let quick = parse(&args(&["--quick"])).unwrap();
         assert_eq!(
             (quick.size_mib, quick.runs, quick.small_count),
-            (128, 1, 200)
+            (64, 1, 200)
         );
+        assert_eq!(quick.calls.len(), 2);
+        assert_eq!(quick.streams, vec![4, 16]);
         assert!(parse(&args(&["--size-mib", "100"])).is_err());
         assert_eq!(parse(&args(&["--runs", "5"])).unwrap().runs, 5);
+        let full = parse(&args(&[])).unwrap();
+        assert_eq!((full.size_mib, full.runs), (1024, 3));
+        assert_eq!((full.calls.len(), full.streams.len()), (3, 3));
+        assert_eq!(full.schemes, Scheme::ALL.to_vec());
+        let http = parse(&args(&["--scheme", "http"])).unwrap();
+        assert_eq!(http.schemes, vec![Scheme::Http]);
+        assert!(parse(&args(&["--scheme", "ftp"])).is_err());
     }
 }

@@ -6,12 +6,40 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::measure::Sample;
+use super::targets::Target;
 
 const MIB: f64 = 1024.0 * 1024.0;
 const GIB: f64 = 1024.0 * MIB;
 
+/// How the clients reach vast-sim. HTTPS, the production path, comes first in every table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Scheme {
+    /// vast-sim with `--tls`; every client trusts its generated certificate.
+    Https,
+    /// Plain HTTP.
+    Http,
+}
+
+impl Scheme {
+    /// Both, headline first.
+    pub(crate) const ALL: [Scheme; 2] = [Scheme::Https, Scheme::Http];
+
+    /// Column label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Scheme::Https => "HTTPS",
+            Scheme::Http => "HTTP",
+        }
+    }
+}
+
+/// Order of the groups in the tables.
+const GROUPS: [&str; 4] = ["backup", "restore", "ceiling", "concurrency"];
+
 /// One measured row: the same transfer repeated.
 pub(crate) struct Row {
+    /// HTTPS or HTTP.
+    pub(crate) scheme: Scheme,
     /// `backup`, `restore`, `concurrency` or `ceiling`.
     pub(crate) group: &'static str,
     /// Who moved the bytes (`plugin 1 MiB calls`, `s5cmd`, ...).
@@ -72,7 +100,8 @@ impl Row {
             .map(|s| s.max_rss_kib as f64 / 1024.0)
             .fold(0.0, f64::max)
     }
-    fn range(&self) -> (f64, f64) {
+    /// Slowest and fastest run, MiB/s.
+    pub(crate) fn range(&self) -> (f64, f64) {
         let v: Vec<f64> = self
             .samples
             .iter()
@@ -87,6 +116,8 @@ impl Row {
 
 /// The listing / small-image measurement.
 pub(crate) struct SmallRow {
+    /// HTTPS or HTTP.
+    pub(crate) scheme: Scheme,
     /// Images created, listed and deleted.
     pub(crate) count: u64,
     /// Bytes per image.
@@ -117,10 +148,10 @@ pub(crate) struct Report {
     pub(crate) context: Vec<(String, String)>,
     /// Transfer rows.
     pub(crate) rows: Vec<Row>,
-    /// Small images, when measured.
-    pub(crate) small: Option<SmallRow>,
-    /// Target checks, one line each.
-    pub(crate) verdicts: Vec<String>,
+    /// Small images per scheme, when measured.
+    pub(crate) small: Vec<SmallRow>,
+    /// The targets of issue 19, one line each.
+    pub(crate) targets: Vec<Target>,
     /// Skipped rows and other notes.
     pub(crate) notes: Vec<String>,
 }
@@ -138,6 +169,13 @@ fn thousands(v: f64) -> String {
 }
 
 impl Report {
+    /// Rows in report order: HTTPS before HTTP, then by group, then as measured.
+    pub(crate) fn sort_rows(&mut self) {
+        let group = |g: &str| GROUPS.iter().position(|x| *x == g).unwrap_or(GROUPS.len());
+        self.rows.sort_by_key(|r| (r.scheme, group(r.group)));
+        self.small.sort_by_key(|s| s.scheme);
+    }
+
     /// The markdown rendering.
     pub(crate) fn markdown(&self) -> String {
         let mut md = String::new();
@@ -146,14 +184,15 @@ impl Report {
         }
         md.push('\n');
         md.push_str(
-            "| group | client | settings | size | MiB/s (median) | min – max | client CPU s/GiB | server CPU s/GiB | client peak RSS MiB | runs |\n\
-             |---|---|---|---|---|---|---|---|---|---|\n",
+            "| scheme | group | client | settings | size | MiB/s (median) | min – max | client CPU s/GiB | server CPU s/GiB | client peak RSS MiB | runs |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for r in &self.rows {
             let (lo, hi) = r.range();
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} MiB | **{}** | {} – {} | {:.2} | {:.2} | {:.0} | {} |",
+                "| {} | {} | {} | {} | {} MiB | **{}** | {} – {} | {:.2} | {:.2} | {:.0} | {} |",
+                r.scheme.label(),
                 r.group,
                 r.client,
                 r.settings,
@@ -167,13 +206,18 @@ impl Report {
                 r.samples.len()
             );
         }
-        if let Some(s) = &self.small {
+        if !self.small.is_empty() {
+            md.push_str(
+                "\n| scheme | small images | count × size | create images/s | list s | delete images/s | client CPU s (whole run) | client peak RSS MiB | runs |\n\
+                 |---|---|---|---|---|---|---|---|---|\n",
+            );
+        }
+        for s in &self.small {
             let (c, l, d, cpu, rss) = s.medians();
-            let _ = write!(
+            let _ = writeln!(
                 md,
-                "\n| small images | count × size | create images/s | list s | delete images/s | client CPU s (whole run) | client peak RSS MiB | runs |\n\
-                 |---|---|---|---|---|---|---|---|\n\
-                 | plugin (C driver, one thread) | {} × {} KiB | {} | {:.2} | {} | {:.1} | {:.0} | {} |\n",
+                "| {} | plugin (C driver, one thread) | {} × {} KiB | {} | {:.2} | {} | {:.1} | {:.0} | {} |",
+                s.scheme.label(),
                 s.count,
                 s.size >> 10,
                 thousands(c),
@@ -184,10 +228,23 @@ impl Report {
                 s.runs.len()
             );
         }
-        if !self.verdicts.is_empty() {
-            md.push_str("\nTargets (issue 8):\n\n");
-            for v in &self.verdicts {
-                let _ = writeln!(md, "- {v}");
+        if !self.targets.is_empty() {
+            md.push_str(
+                "\nTargets (issue 19), from the medians above:\n\n\
+                 | target | scheme | plugin | reference | measured | result |\n\
+                 |---|---|---|---|---|---|\n",
+            );
+            for t in &self.targets {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    t.target,
+                    t.scheme.map_or("-", Scheme::label),
+                    t.plugin,
+                    t.reference,
+                    t.measured,
+                    t.result()
+                );
             }
         }
         if !self.notes.is_empty() {
@@ -206,6 +263,7 @@ impl Report {
             .iter()
             .map(|r| {
                 json!({
+                    "scheme": r.scheme.label(),
                     "group": r.group,
                     "client": r.client,
                     "settings": r.settings,
@@ -221,9 +279,10 @@ impl Report {
                 })
             })
             .collect();
-        let small = self.small.as_ref().map(|s| {
+        let small: Vec<_> = self.small.iter().map(|s| {
             let (c, l, d, cpu, rss) = s.medians();
             json!({
+                "scheme": s.scheme.label(),
                 "count": s.count, "size": s.size,
                 "create_per_s_median": c, "list_s_median": l, "delete_per_s_median": d,
                 "client_cpu_s_median": cpu, "client_peak_rss_mib": rss,
@@ -232,12 +291,12 @@ impl Report {
                     "wall_s": smp.wall, "client_cpu_s": smp.cpu, "client_max_rss_kib": smp.max_rss_kib,
                 })).collect::<Vec<_>>(),
             })
-        });
+        }).collect();
         json!({
             "context": self.context.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "rows": rows,
             "small_images": small,
-            "targets": self.verdicts,
+            "targets": self.targets.iter().map(Target::json).collect::<Vec<_>>(),
             "notes": self.notes,
         })
     }
@@ -252,18 +311,19 @@ impl Report {
         let max = self.rows.iter().map(Row::mib_s).fold(1.0, f64::max);
         let mut y = top;
         let mut body = String::new();
-        let mut last_group = "";
+        let mut last_group = String::new();
         for r in &self.rows {
-            if r.group != last_group {
+            let group = format!("{} {}", r.scheme.label(), r.group);
+            if group != last_group {
                 y += 10.0;
                 let _ = writeln!(
                     body,
                     r#"<text x="8" y="{:.0}" font-weight="bold">{}</text>"#,
                     y + 12.0,
-                    r.group
+                    group
                 );
                 y += bar_h + gap;
-                last_group = r.group;
+                last_group = group;
             }
             let v = r.mib_s();
             let w = (v / max * chart_w).max(1.0);
@@ -294,7 +354,7 @@ impl Report {
         format!(
             r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
-<text x="8" y="22" font-size="15" font-weight="bold">vast-ost vs S3 tools on vast-sim (loopback): median MiB/s</text>
+<text x="8" y="22" font-size="15" font-weight="bold">vast-ost vs S3 tools on vast-sim (loopback, HTTPS and HTTP): median MiB/s</text>
 <text x="{:.0}" y="22" fill="#1f77b4">■ plugin</text><text x="{:.0}" y="22" fill="#ff7f0e">■ S3 tools</text><text x="{:.0}" y="22" fill="#7f7f7f">■ curl ceiling</text>
 {body}</svg>
 "##,
@@ -326,6 +386,7 @@ mod tests {
 
     fn row(client: &str, walls: &[f64]) -> Row {
         Row {
+            scheme: Scheme::Https,
             group: "backup",
             client: client.to_owned(),
             settings: "s".to_owned(),
@@ -359,20 +420,27 @@ mod tests {
 
     #[test]
     fn renderings_hold_every_row() {
-        let report = Report {
+        let mut http = row("plugin, 1 MiB", &[1.0]);
+        http.scheme = Scheme::Http;
+        let mut report = Report {
             context: vec![("machine".into(), "2 CPUs".into())],
-            rows: vec![row("plugin, 1 MiB", &[1.0]), row("s5cmd <x>", &[2.0])],
-            small: None,
-            verdicts: vec!["v".into()],
+            rows: vec![http, row("plugin, 1 MiB", &[1.0]), row("s5cmd <x>", &[2.0])],
+            small: vec![],
+            targets: vec![],
             notes: vec![],
         };
+        report.sort_rows();
         let md = report.markdown();
-        assert!(md.contains("| backup | plugin, 1 MiB | s | 1024 MiB | **1,024** |"));
-        assert!(md.contains("| backup | s5cmd <x> |"));
+        assert!(md.contains("| HTTPS | backup | plugin, 1 MiB | s | 1024 MiB | **1,024** |"));
+        assert!(md.contains("| HTTPS | backup | s5cmd <x> |"));
+        assert!(md.contains("| HTTP | backup | plugin, 1 MiB |"));
+        let https_first = md.find("| HTTPS |").unwrap() < md.find("| HTTP |").unwrap();
+        assert!(https_first, "HTTPS rows lead: {md}");
         let svg = report.svg();
-        assert_eq!(svg.matches("<rect x=").count(), 2);
+        assert_eq!(svg.matches("<rect x=").count(), 3);
         assert!(svg.contains("s5cmd &lt;x&gt;"));
         let json = report.json();
         assert_eq!(json["rows"][1]["mib_s_median"], 512.0);
+        assert_eq!(json["rows"][2]["scheme"], "HTTP");
     }
 }

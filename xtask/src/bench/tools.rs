@@ -2,6 +2,11 @@
 //! AWS CLI from PyPI into a virtualenv under the target directory, rclone from Debian (apt-get),
 //! curl for the ceiling. Each is tuned as its own documentation advises for large files on a fast
 //! link: more parts in flight than the default and 16 MiB parts (the plugin's part size).
+//!
+//! Over HTTPS every tool verifies vast-sim's generated certificate through its own CA option
+//! (none is told to skip verification): s5cmd through its AWS SDK's `AWS_CA_BUNDLE` (and Go's
+//! `SSL_CERT_FILE`), the AWS CLI with `--ca-bundle`, rclone with `--ca-cert`, curl with
+//! `--cacert`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,8 +23,10 @@ pub(crate) const TOOL_PART_MIB: u32 = 16;
 
 /// S3 endpoint and the plugin's own key and bucket, which the tools reuse.
 pub(crate) struct S3Target {
-    /// Endpoint URL (`http://127.0.0.1:port`).
+    /// Endpoint URL (`http://127.0.0.1:port` or `https://...`).
     pub(crate) url: String,
+    /// Over HTTPS: the PEM certificate the tools trust (vast-sim's generated one).
+    pub(crate) ca_cert: Option<PathBuf>,
     /// Access key id.
     pub(crate) access_key: String,
     /// Secret key (passed to tools through their environment or arguments only).
@@ -85,6 +92,13 @@ impl Tool {
         match self {
             Tool::S5cmd(bin) => {
                 let mut cmd = aws_env(Command::new(bin), s3);
+                // s5cmd has no CA flag. Its AWS SDK (Go, v1) takes its roots from
+                // AWS_CA_BUNDLE when set, which wins over Go's own SSL_CERT_FILE (checked: with
+                // an inherited AWS_CA_BUNDLE of the system roots, SSL_CERT_FILE alone fails to
+                // verify), so both name the certificate.
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.env("AWS_CA_BUNDLE", ca).env("SSL_CERT_FILE", ca);
+                }
                 cmd.args([
                     "--endpoint-url",
                     &s3.url,
@@ -117,6 +131,9 @@ impl Tool {
                     cmd.env(format!("RCLONE_CONFIG_VAST_{k}"), v);
                 }
                 cmd.args(["--config", "/dev/null", "--s3-no-check-bucket"]);
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.arg("--ca-cert").arg(ca);
+                }
                 let remote = format!("vast:{remote}");
                 if up {
                     cmd.args(["--s3-upload-concurrency", &c, "--s3-chunk-size"])
@@ -133,13 +150,12 @@ impl Tool {
             }
             Tool::Aws { bin, config } => {
                 let mut cmd = aws_env(Command::new(bin), s3);
-                cmd.env("AWS_CONFIG_FILE", config).args([
-                    "--endpoint-url",
-                    &s3.url,
-                    "s3",
-                    "cp",
-                    "--only-show-errors",
-                ]);
+                cmd.env("AWS_CONFIG_FILE", config)
+                    .args(["--endpoint-url", &s3.url]);
+                if let Some(ca) = &s3.ca_cert {
+                    cmd.arg("--ca-bundle").arg(ca);
+                }
+                cmd.args(["s3", "cp", "--only-show-errors"]);
                 let s3url = format!("s3://{remote}");
                 if up {
                     cmd.arg(file).arg(s3url);
@@ -170,6 +186,9 @@ pub(crate) fn curl(s3: &S3Target) -> Command {
         .arg(&s3.curl_config)
         .args(["-sS", "--fail", "--aws-sigv4", "aws:amz:us-east-1:s3"])
         .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]);
+    if let Some(ca) = &s3.ca_cert {
+        cmd.arg("--cacert").arg(ca);
+    }
     cmd
 }
 
@@ -201,7 +220,9 @@ fn aws_env(mut cmd: Command, s3: &S3Target) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE");
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE");
     cmd
 }
 
@@ -295,4 +316,80 @@ pub(crate) fn versions(tools: &[Tool]) -> Vec<(String, String)> {
         out.push((t.label().to_owned(), v));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(ca: Option<&str>) -> S3Target {
+        S3Target {
+            url: "https://127.0.0.1:9000".to_owned(),
+            ca_cert: ca.map(PathBuf::from),
+            access_key: "AK".to_owned(),
+            secret_key: "SK".to_owned(),
+            bucket: "b".to_owned(),
+            curl_config: PathBuf::from("/tmp/curl.conf"),
+        }
+    }
+
+    fn words(cmd: &Command) -> Vec<String> {
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn env(cmd: &Command, key: &str) -> Option<String> {
+        cmd.get_envs()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    #[test]
+    fn over_https_every_tool_trusts_the_certificate_and_none_skips_verification() {
+        let s3 = target(Some("/sim/tls-cert.pem"));
+        let tools = [
+            Tool::S5cmd(PathBuf::from("s5cmd")),
+            Tool::Rclone(PathBuf::from("rclone")),
+            Tool::Aws {
+                bin: PathBuf::from("aws"),
+                config: PathBuf::from("aws-config"),
+            },
+            Tool::Curl,
+        ];
+        for tool in &tools {
+            for cmd in [
+                tool.upload(&s3, Path::new("src"), "k"),
+                tool.download(&s3, "k", Path::new("dst")),
+            ] {
+                let args = words(&cmd);
+                let ca_flag = ["--ca-cert", "--ca-bundle", "--cacert"].iter().any(|f| {
+                    args.windows(2)
+                        .any(|w| w[0] == *f && w[1] == "/sim/tls-cert.pem")
+                });
+                let ca_env = env(&cmd, "AWS_CA_BUNDLE").as_deref() == Some("/sim/tls-cert.pem");
+                assert!(ca_flag || ca_env, "{}: {args:?}", tool.label());
+                assert!(
+                    !args.iter().any(|a| a.contains("insecure")
+                        || a.contains("no-verify")
+                        || a.contains("no-check-certificate")
+                        || a == "-k"),
+                    "{}: {args:?}",
+                    tool.label()
+                );
+            }
+        }
+        assert!(words(&delete_object(&s3, "k")).contains(&"--cacert".to_owned()));
+    }
+
+    #[test]
+    fn over_http_no_ca_option_is_passed() {
+        let s3 = target(None);
+        let aws = Tool::Aws {
+            bin: PathBuf::from("aws"),
+            config: PathBuf::from("aws-config"),
+        };
+        assert!(!words(&aws.upload(&s3, Path::new("src"), "k")).contains(&"--ca-bundle".to_owned()));
+        assert!(!words(&curl(&s3)).contains(&"--cacert".to_owned()));
+    }
 }
