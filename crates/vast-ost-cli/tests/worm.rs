@@ -23,7 +23,7 @@ fn create_worm(env: &Env, lsu: &str, mode: &str, retention: &str) -> Run {
 }
 
 /// How many images `vast-ost image list LSU [--pending]` shows.
-fn listed(env: &Env, lsu: &str, pending: bool) -> usize {
+fn image_count(env: &Env, lsu: &str, pending: bool) -> usize {
     let mut args = vec!["--json", "image", "list", lsu];
     if pending {
         args.push("--pending");
@@ -82,7 +82,7 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
         "{}",
         unconfirmed.stderr
     );
-    assert_eq!(listed(&env, "gov-pool", false), 1);
+    assert_eq!(image_count(&env, "gov-pool", false), 1);
     let bypass = env.run(&[
         "image",
         "delete",
@@ -92,7 +92,7 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
         "--yes",
     ]);
     assert_eq!(bypass.code, 0, "{}", bypass.stderr);
-    assert_eq!(listed(&env, "gov-pool", true), 0);
+    assert_eq!(image_count(&env, "gov-pool", true), 0);
 
     // Compliance: the bypass is refused and the image stays.
     let out = create_worm(&env, "comp-pool", "compliance", "1h");
@@ -108,5 +108,5 @@ fn worm_lsus_lock_images_and_only_the_governance_bypass_deletes_early() {
     ]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("compliance"), "{}", refused.stderr);
-    assert_eq!(listed(&env, "comp-pool", false), 1);
+    assert_eq!(image_count(&env, "comp-pool", false), 1);
 }
