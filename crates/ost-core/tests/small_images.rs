@@ -49,13 +49,19 @@ fn a_handle_past_its_sure_window_reads_its_lease_back_and_stops_when_another_hol
     let p = env.plugin_with(|c| c.writer_lease_secs = 2);
     let s = env.open(&p);
     let l = default_lsu();
-    let h = p.create_image(s, &l, &image("x"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("x"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, &data(4096, 1)).unwrap();
     std::thread::sleep(Duration::from_millis(1200));
     forge_other_writer(&env, &l);
     let err = p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err();
     assert!(matches!(err, OstError::Busy { .. }), "{err:?}");
-    assert_eq!(state_of(&env, &l), "pending", "the other writer's image is untouched");
+    assert_eq!(
+        state_of(&env, &l),
+        "pending",
+        "the other writer's image is untouched"
+    );
 }
 
 #[test]
@@ -65,10 +71,14 @@ fn without_atomic_creates_every_descriptor_write_reads_the_lease_back() {
     let s = env.open(&p);
     let l = default_lsu();
     // The capabilities are probed before the first write.
-    let h = p.create_image(s, &l, &image("warm"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("warm"), CreateFlags::empty())
+        .unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     // Two creators may both see their own descriptor: the later one's lease is stored.
-    let h = p.create_image(s, &l, &image("x"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("x"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, &data(4096, 1)).unwrap();
     forge_other_writer(&env, &l);
     let err = p.close_image(h, CloseFlags::IH_COMPLETE).unwrap_err();
@@ -83,12 +93,18 @@ fn two_creates_of_one_image_exactly_one_wins_and_completes() {
     let b = env.plugin_at(env.dir.path().join("state-b"), |_| {});
     let (sa, sb) = (env.open(&a), env.open(&b));
     let l = default_lsu();
-    let ha = a.create_image(sa, &l, &image("x"), CreateFlags::empty()).unwrap();
-    let lost = b.create_image(sb, &l, &image("x"), CreateFlags::empty()).unwrap_err();
+    let ha = a
+        .create_image(sa, &l, &image("x"), CreateFlags::empty())
+        .unwrap();
+    let lost = b
+        .create_image(sb, &l, &image("x"), CreateFlags::empty())
+        .unwrap_err();
     assert!(matches!(lost, OstError::AlreadyExists { .. }), "{lost:?}");
     a.write_image(ha, 0, &data(4096, 1)).unwrap();
     a.close_image(ha, CloseFlags::IH_COMPLETE).unwrap();
-    let again = b.create_image(sb, &l, &image("x"), CreateFlags::empty()).unwrap_err();
+    let again = b
+        .create_image(sb, &l, &image("x"), CreateFlags::empty())
+        .unwrap_err();
     assert!(matches!(again, OstError::AlreadyExists { .. }), "{again:?}");
     assert_eq!(state_of(&env, &l), "complete");
 }
@@ -101,7 +117,9 @@ fn a_delete_by_known_keys_leaves_nothing_and_the_sweep_takes_a_crash_leftover_up
     let l = default_lsu();
     let bucket = l.to_string();
     assert!(p.list_images(s, &l, &all()).unwrap().is_empty());
-    let h = p.create_image(s, &l, &image("x"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("x"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, &data(4096, 1)).unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     p.write_image_meta(s, &l, &id("x"), 0, b"nb").unwrap();
@@ -133,20 +151,28 @@ fn a_checkpointed_image_and_its_copy_are_deleted_whole() {
     let l = default_lsu();
     let bucket = l.to_string();
     // Checkpointed with a staged tail, resumed, completed: its keys are listed at delete.
-    let h = p.create_image(s, &l, &image("x"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("x"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, &data(4096, 1)).unwrap();
     p.close_image(h, CloseFlags::empty()).unwrap();
     let h = p.open_image(s, &l, &id("x"), OpenMode::WRITE).unwrap();
     p.write_image(h, 4096, &data(4096, 2)).unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     // A staged tail whose removal failed stays beside the image.
-    env.s3_put(&bucket, "netbackup/x/20261125120000/tail/00000000000000000000", b"old");
+    env.s3_put(
+        &bucket,
+        "netbackup/x/20261125120000/tail/00000000000000000000",
+        b"old",
+    );
     p.delete_image(s, &l, &id("x")).unwrap();
     assert!(env.s3_keys(&bucket, "netbackup/x/").is_empty());
     assert!(env.s3_keys(&bucket, "netbackup-list/x/").is_empty());
 
     // A copy of an image written in one go is deleted by its known keys, and whole.
-    let h = p.create_image(s, &l, &image("src"), CreateFlags::empty()).unwrap();
+    let h = p
+        .create_image(s, &l, &image("src"), CreateFlags::empty())
+        .unwrap();
     p.write_image(h, 0, &data(4096, 3)).unwrap();
     p.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
     p.write_image_meta(s, &l, &id("src"), 0, b"nb").unwrap();

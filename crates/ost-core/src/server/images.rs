@@ -243,13 +243,12 @@ impl Server {
                 .filter(|k| *k != desc)
                 .collect(),
         };
-        let (complete, hints): (Vec<String>, Vec<String>) =
-            entries.into_iter().partition(|k| {
-                matches!(
-                    CatalogueEntry::parse(k),
-                    Some(CatalogueEntry::Complete { .. })
-                )
-            });
+        let (complete, hints): (Vec<String>, Vec<String>) = entries.into_iter().partition(|k| {
+            matches!(
+                CatalogueEntry::parse(k),
+                Some(CatalogueEntry::Complete { .. })
+            )
+        });
         let first: Vec<String> = objects.into_iter().chain(complete).collect();
         self.store().delete(lsu, &first).await?;
         self.store().delete(lsu, &[desc]).await?;
