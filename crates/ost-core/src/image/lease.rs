@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ost_model::{ImageDescriptor, ImageId, OstError, WriterLease};
 
@@ -44,6 +44,38 @@ pub(crate) fn hold(writer_id: &str) {
 /// that no handle holds any more lapses at once (a save that was to release it may have failed).
 pub(crate) fn let_go(writer_id: &str) {
     held_here(|set| set.remove(writer_id));
+}
+
+/// When a write handle last stored its lease while that lease was surely its own, so later
+/// descriptor writes need not read it back: another process takes a lease over only once it
+/// was not renewed within the lease age by that process's clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SureSince {
+    at: Instant,
+    wall: SystemTime,
+}
+
+impl SureSince {
+    /// Now: taken with the renewal time stored in the lease (which is rounded down to the
+    /// second, allowed for in [`SureSince::holds`]).
+    pub(crate) fn now() -> Self {
+        Self {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    /// Whether the lease stored then is still surely ours: less than half the lease age, less
+    /// the second the stored renewal time is rounded down by, has passed on the monotonic
+    /// clock and on the wall clock (which also counts a host suspended meanwhile). The other
+    /// half is left for clocks that disagree.
+    pub(crate) fn holds(&self, max_age: Duration) -> bool {
+        let window = max_age.saturating_sub(Duration::from_secs(1)) / 2;
+        self.at.elapsed() < window
+            && SystemTime::now()
+                .duration_since(self.wall)
+                .is_ok_and(|d| d < window)
+    }
 }
 
 /// How often an open write handle renews its lease: a quarter of the lease, at least 1 s.

@@ -14,6 +14,7 @@
 
 mod lease;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use ost_model::image_key::staged_tail_key;
@@ -24,7 +25,7 @@ use ost_model::{
 use tokio::sync::Mutex;
 
 use crate::events::image_event;
-use crate::server::images::{checkpoint_of, set_checkpoint, with_busy};
+use crate::server::images::{checkpoint_of, mark_keys_known, set_checkpoint, with_busy};
 use crate::server::{Busy, Server};
 use crate::stats::Tally;
 use crate::store::{DataLayout, ImageRead, ImageWriter, StoredCheckpoint};
@@ -53,6 +54,12 @@ pub struct ImageHandle {
     lsu: LsuName,
     id: ImageId,
     state: Mutex<State>,
+    /// When this handle last stored its writer lease while it was surely its own (so a
+    /// descriptor write needs no read-back first); `None` once that cannot be proved.
+    lease_sure: std::sync::Mutex<Option<lease::SureSince>>,
+    /// This handle created the image and never checkpointed it: its objects are exactly its
+    /// data segments and NetBackup's metadata object (recorded at complete, for the delete).
+    keys_known: AtomicBool,
 }
 
 impl std::fmt::Debug for ImageHandle {
@@ -105,9 +112,13 @@ impl ImageHandle {
                 crate::PLUGIN_VERSION,
             );
             descriptor.writer_lease = Some(lease::new_lease(unix_now()));
+            let saved = lease::SureSince::now();
             server.save_descriptor(&lsu, &descriptor, true).await?;
+            // Where creates are atomic no other create of the key succeeded: the lease is
+            // ours until it could lapse.
+            let sure = server.store().creates_atomically().then_some(saved);
             match server.store().create_writer(&lsu, &id, layout).await {
-                Ok(writer) => Ok((writer, descriptor)),
+                Ok(writer) => Ok((writer, descriptor, sure)),
                 Err(e) => {
                     let _ = server
                         .remove_image_objects(&lsu, &id, Some(&descriptor))
@@ -117,7 +128,7 @@ impl ImageHandle {
             }
         }
         .await;
-        let (writer, descriptor) = match result {
+        let (writer, descriptor, sure) = match result {
             Ok(v) => v,
             Err(e) => {
                 server.release(&lsu, &id);
@@ -126,7 +137,16 @@ impl ImageHandle {
         };
         server.stats().add(&lsu, Tally::Created);
         tracing::info!(%lsu, image = %id, "image created (pending)");
-        Ok(Self::writing(server, lsu, id, writer, descriptor, 0))
+        let handle = Self::writing(server, lsu, id, writer, descriptor, 0);
+        *handle.sure_lock() = sure;
+        handle.keys_known.store(true, Ordering::Relaxed);
+        Ok(handle)
+    }
+
+    fn sure_lock(&self) -> std::sync::MutexGuard<'_, Option<lease::SureSince>> {
+        self.lease_sure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A handle open for write, with its lease renewed in the background until it is closed.
@@ -152,6 +172,8 @@ impl ImageHandle {
                 resumed_at,
                 failed: None,
             }),
+            lease_sure: std::sync::Mutex::new(None),
+            keys_known: AtomicBool::new(false),
         });
         let weak: Weak<Self> = Arc::downgrade(&handle);
         tokio::spawn(async move {
@@ -198,6 +220,8 @@ impl ImageHandle {
                     lsu,
                     id,
                     state: Mutex::new(state),
+                    lease_sure: std::sync::Mutex::new(None),
+                    keys_known: AtomicBool::new(false),
                 })),
                 Err(e) => {
                     server.release(&lsu, &id);
@@ -384,6 +408,9 @@ impl ImageHandle {
         descriptor: &mut ImageDescriptor,
         lease: Option<WriterLease>,
     ) -> Result<(), OstError> {
+        // A checkpoint may stage a tail, which a later one supersedes and removes best effort:
+        // the image's keys are no longer known for sure.
+        self.keys_known.store(false, Ordering::Relaxed);
         let cp = writer.checkpoint().await?;
         let previous = checkpoint_of(descriptor);
         let mut next = descriptor.clone();
@@ -419,12 +446,35 @@ impl ImageHandle {
         held: &ImageDescriptor,
         next: &ImageDescriptor,
     ) -> Result<(), OstError> {
-        if let Some(mine) = &held.writer_lease {
-            self.server
-                .check_lease(&self.lsu, &self.id, &mine.writer_id)
-                .await?;
+        let saved = lease::SureSince::now();
+        let was_sure = self.lease_is_sure();
+        self.check_owned(held).await?;
+        self.server.save_descriptor(&self.lsu, next, false).await?;
+        // Renewed while it was surely ours: ours until this renewal could lapse.
+        *self.sure_lock() = (was_sure && next.writer_lease.is_some()).then_some(saved);
+        Ok(())
+    }
+
+    /// Whether this handle's stored lease is surely still its own (see `lease_sure`).
+    fn lease_is_sure(&self) -> bool {
+        let max_age = self.server.config().writer_lease();
+        self.sure_lock().is_some_and(|s| s.holds(max_age))
+    }
+
+    /// Checks that the stored descriptor still carries the lease of `held` (the descriptor as
+    /// this handle last saved it), unless that is sure without reading it: this handle created
+    /// the image where creates are atomic and stored its lease since, more recently than it
+    /// could lapse ([`lease::SureSince`]). Another writer takes over only a lapsed lease.
+    async fn check_owned(&self, held: &ImageDescriptor) -> Result<(), OstError> {
+        let Some(mine) = &held.writer_lease else {
+            return Ok(());
+        };
+        if self.lease_is_sure() {
+            return Ok(());
         }
-        self.server.save_descriptor(&self.lsu, next, false).await
+        self.server
+            .check_lease(&self.lsu, &self.id, &mine.writer_id)
+            .await
     }
 
     /// Deletes the staged tail of `previous` unless `current` still names it (best effort: an
@@ -558,11 +608,7 @@ impl ImageHandle {
         // Before the segments are completed: a writer whose lease was replaced (a lapsed lease
         // taken over, or a create lost on a cluster without conditional creates) must not
         // complete segment objects the other writer owns.
-        if let Some(mine) = &descriptor.writer_lease {
-            self.server
-                .check_lease(&self.lsu, &self.id, &mine.writer_id)
-                .await?;
-        }
+        self.check_owned(&descriptor).await?;
         let written = match writer.finish().await {
             Ok(w) => w,
             Err(e) => {
@@ -580,6 +626,9 @@ impl ImageHandle {
         set_checkpoint(&mut sealed, None);
         sealed.writer_lease = None;
         sealed.complete(written.length, checksum, unix_now())?;
+        if self.keys_known.load(Ordering::Relaxed) {
+            mark_keys_known(&mut sealed);
+        }
         // WORM LSU: data and metadata objects are locked before the descriptor turns
         // Complete, the descriptor right after (`server/worm.rs`).
         let lock = match self

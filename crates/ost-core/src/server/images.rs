@@ -1,6 +1,6 @@
 //! Images by name: descriptors (the source of truth), properties, deletion and lists.
 
-use ost_model::image_key::{descriptor_key, image_prefix};
+use ost_model::image_key::{data_segment_key, descriptor_key, image_prefix, nbmeta_key};
 use ost_model::CatalogueEntry;
 use ost_model::{
     ImageDescriptor, ImageId, ImageInfo, ImageInfoFlags, ImageState, LsuName, OstError,
@@ -33,6 +33,33 @@ pub(crate) fn set_checkpoint(d: &mut ImageDescriptor, cp: Option<&StoredCheckpoi
             d.extra.remove(CHECKPOINT_FIELD);
         }
     }
+}
+
+/// Descriptor field of a Complete image whose objects are exactly its data segments and
+/// NetBackup's metadata object: written at complete by the handle that created the image when
+/// it never checkpointed it (so no superseded staged tail can be left), kept by copies. Its
+/// delete removes those keys without listing the image's prefix or its uploads; the orphan
+/// sweep aborts an upload a crash left under them once the image is gone.
+pub(crate) const KEYS_KNOWN_FIELD: &str = "keys_known";
+
+/// Records in a descriptor about to be sealed that the image's keys are known.
+pub(crate) fn mark_keys_known(d: &mut ImageDescriptor) {
+    d.extra
+        .insert(KEYS_KNOWN_FIELD.to_owned(), serde_json::Value::Bool(true));
+}
+
+/// Every object of `d`'s image when its descriptor says they are known (Complete, written with
+/// [`KEYS_KNOWN_FIELD`]): its data segments (segment 0 even when empty) and NetBackup's
+/// metadata object, which may not exist.
+fn known_keys(id: &ImageId, d: &ImageDescriptor) -> Option<Vec<String>> {
+    let known = d.state == ImageState::Complete
+        && d.extra.get(KEYS_KNOWN_FIELD) == Some(&serde_json::Value::Bool(true));
+    known.then(|| {
+        (0..d.layout.segment_count.max(1))
+            .map(|n| data_segment_key(id, n))
+            .chain([nbmeta_key(id)])
+            .collect()
+    })
 }
 
 /// Adds the busy flags of this process to stored image information.
@@ -190,33 +217,42 @@ impl Server {
         bypass_governance: bool,
     ) -> Result<(), OstError> {
         let prefix = image_prefix(id);
-        self.store()
-            .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
-            .await?;
-        if self.is_worm_lsu(lsu).await? {
+        let worm = self.is_worm_lsu(lsu).await?;
+        let exact = known
+            .filter(|_| !worm && self.store().keys_are_exact())
+            .and_then(|d| known_keys(id, d));
+        if exact.is_none() {
+            self.store()
+                .sweep_uploads(lsu, &KeyRange::under(prefix.clone()), None, &[], false)
+                .await?;
+        }
+        if worm {
             self.purge_versions(lsu, id, bypass_governance).await?;
             return self.purge_catalogue_versions(lsu, id).await;
         }
         let entries = self.catalogue_entries(lsu, id, known).await?;
         let desc = descriptor_key(id);
-        let complete_entries = entries.iter().filter(|k| {
+        let objects = match exact {
+            Some(keys) => keys,
+            None => self
+                .store()
+                .list(lsu, &prefix)
+                .await?
+                .into_iter()
+                .map(|o| o.key)
+                .filter(|k| *k != desc)
+                .collect(),
+        };
+        let (complete, hints): (Vec<String>, Vec<String>) = entries.into_iter().partition(|k| {
             matches!(
                 CatalogueEntry::parse(k),
                 Some(CatalogueEntry::Complete { .. })
             )
         });
-        let keys: Vec<String> = self
-            .store()
-            .list(lsu, &prefix)
-            .await?
-            .into_iter()
-            .map(|o| o.key)
-            .filter(|k| *k != desc)
-            .chain(complete_entries.cloned())
-            .collect();
-        self.store().delete(lsu, &keys).await?;
+        let first: Vec<String> = objects.into_iter().chain(complete).collect();
+        self.store().delete(lsu, &first).await?;
         self.store().delete(lsu, &[desc]).await?;
-        self.store().delete(lsu, &entries).await
+        self.store().delete(lsu, &hints).await
     }
 
     /// `delete_image`: refused while the image is open in this process or held by another
@@ -254,8 +290,8 @@ impl Server {
             }
             Err(e) => return Err(e),
         };
-        let leftovers = self.store().list(lsu, &image_prefix(id)).await?;
-        if descriptor.is_none() && leftovers.is_empty() {
+        // Without a descriptor the image exists while objects under its prefix are left.
+        if descriptor.is_none() && self.store().list(lsu, &image_prefix(id)).await?.is_empty() {
             return Err(OstError::NoMoreEntries {
                 cause: format!("image {id} does not exist in {lsu}"),
             });

@@ -247,6 +247,13 @@ pub(crate) trait DataStore: Send + Sync {
         keep: &[String],
         dry_run: bool,
     ) -> Result<usize, OstError>;
+    /// Whether a create-only [`DataStore::put`] is atomic: of two creates of one key exactly
+    /// one succeeds (S3 honouring `If-None-Match`, a file created exclusively). Without it two
+    /// creators may both succeed, and callers must check their writer lease before later writes.
+    fn creates_atomically(&self) -> bool;
+    /// Whether an image's objects are exactly the keys written to it: a crash leaves no
+    /// temporary object beside them (S3; NFS writes whole objects through temporary files).
+    fn keys_are_exact(&self) -> bool;
     /// Whether this store keeps LSU labels ([`DataStore::lsu_label`]).
     fn keeps_labels(&self) -> bool;
     /// The label of `lsu`, `None` when it has none; [`OstError::NotSupported`] when the store

@@ -312,6 +312,14 @@ impl DataStore for NfsStore {
         Ok(0)
     }
 
+    fn creates_atomically(&self) -> bool {
+        true
+    }
+
+    fn keys_are_exact(&self) -> bool {
+        false
+    }
+
     fn keeps_labels(&self) -> bool {
         false
     }

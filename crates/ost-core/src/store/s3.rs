@@ -403,6 +403,14 @@ impl DataStore for S3Store {
             .map_err(error::data)
     }
 
+    fn creates_atomically(&self) -> bool {
+        self.client.modes().uses_if_none_match()
+    }
+
+    fn keys_are_exact(&self) -> bool {
+        true
+    }
+
     fn keeps_labels(&self) -> bool {
         true
     }
