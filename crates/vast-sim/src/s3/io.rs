@@ -1,9 +1,9 @@
-//! Moving bytes without holding them: request bodies into files (hashing on the way), files out
-//! as response streams, file-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
+//! Moving bytes without holding them: request bodies into files (hashing on the way), objects
+//! out as response streams, object-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
 //! pool, and at most a few chunks per transfer are in memory at once.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +18,7 @@ use s3s::{s3_error, S3Result, StdError};
 use tokio::sync::mpsc;
 
 use super::checksum::finish;
+use super::data::ObjectReader;
 use super::error::io_error;
 use super::meta::Checksums;
 
@@ -116,9 +117,9 @@ pub(crate) async fn receive(
     result
 }
 
-/// A response body streaming `len` bytes of a file from `offset`.
+/// A response body streaming `len` bytes of the object stored at `path` from `offset`.
 pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<StreamingBlob> {
-    let mut file = tokio::task::spawn_blocking(move || File::open(path))
+    let mut file = tokio::task::spawn_blocking(move || ObjectReader::open(&path, offset))
         .await
         .map_err(|e| io_error(std::io::Error::other(e.to_string())))?
         .map_err(|e| match e.kind() {
@@ -127,12 +128,6 @@ pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<
         })?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, StdError>>(2);
     tokio::task::spawn_blocking(move || {
-        if offset > 0 {
-            if let Err(e) = file.seek(SeekFrom::Start(offset)) {
-                let _ = tx.blocking_send(Err(Box::new(e)));
-                return;
-            }
-        }
         let mut left = len;
         while left > 0 {
             let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
@@ -174,8 +169,8 @@ impl ByteStream for FileStream {
     }
 }
 
-/// Copies `len` bytes of `src` from `offset` into a new file `dst`, computing MD5 and the
-/// checksums `hasher` was set up for. Blocking: run on the blocking pool.
+/// Copies `len` bytes of the object stored at `src` from `offset` into a new file `dst`,
+/// computing MD5 and the checksums `hasher` was set up for. Blocking: run on the blocking pool.
 pub(crate) fn copy_range(
     src: &Path,
     offset: u64,
@@ -183,8 +178,7 @@ pub(crate) fn copy_range(
     dst: &Path,
     mut hasher: ChecksumHasher,
 ) -> std::io::Result<Received> {
-    let mut from = File::open(src)?;
-    from.seek(SeekFrom::Start(offset))?;
+    let mut from = ObjectReader::open(src, offset)?;
     let mut to = File::create(dst)?;
     let mut md5 = Md5::new();
     let mut buf = vec![0u8; CHUNK];
@@ -202,18 +196,6 @@ pub(crate) fn copy_range(
         md5: md5.finalize().into(),
         checksums: finish(hasher),
     })
-}
-
-/// Concatenates files into a new file `dst` (the kernel copies: `copy_file_range` on Linux).
-/// Blocking: run on the blocking pool.
-pub(crate) fn concat(parts: &[PathBuf], dst: &Path) -> std::io::Result<u64> {
-    let mut to = File::create(dst)?;
-    let mut total = 0;
-    for part in parts {
-        let mut from = File::open(part)?;
-        total += std::io::copy(&mut from, &mut to)?;
-    }
-    Ok(total)
 }
 
 /// Runs blocking disk work on the blocking pool.
