@@ -3,12 +3,12 @@
 //! pool, and at most a few chunks per transfer are in memory at once.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{IoSlice, Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
@@ -52,18 +52,20 @@ pub(crate) async fn receive(
     hasher: ChecksumHasher,
     max: Option<u64>,
 ) -> Result<Received, ReceiveError> {
-    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    let (tx, mut rx) = mpsc::channel::<Vec<Bytes>>(QUEUE);
     let writer_path = path.clone();
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
         let mut file = File::create(&writer_path)?;
         let mut md5 = Md5::new();
         let mut hasher = hasher;
         let mut size = 0u64;
-        while let Some(chunk) = rx.blocking_recv() {
-            md5.update(&chunk);
-            hasher.update(&chunk);
-            file.write_all(&chunk)?;
-            size += chunk.len() as u64;
+        while let Some(batch) = rx.blocking_recv() {
+            for chunk in &batch {
+                md5.update(chunk);
+                hasher.update(chunk);
+                size += chunk.len() as u64;
+            }
+            write_all_chunks(&mut file, &batch)?;
         }
         Ok(Received {
             size,
@@ -72,7 +74,9 @@ pub(crate) async fn receive(
         })
     });
 
-    let mut buf = BytesMut::with_capacity(CHUNK);
+    // The body's own chunks go to the writer in batches of about CHUNK bytes: no copy.
+    let mut batch = Vec::new();
+    let mut batched = 0;
     let mut total = 0u64;
     let mut failure = None;
     while let Some(chunk) = body.next().await {
@@ -91,16 +95,17 @@ pub(crate) async fn receive(
             failure = Some(ReceiveError::TooLarge);
             break;
         }
-        buf.extend_from_slice(&chunk);
-        if buf.len() >= CHUNK && tx.send(buf.split().freeze()).await.is_err() {
-            break; // the writer failed: its error is reported below
-        }
-        if buf.capacity() < CHUNK {
-            buf.reserve(CHUNK);
+        batched += chunk.len();
+        batch.push(chunk);
+        if batched >= CHUNK {
+            batched = 0;
+            if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                break; // the writer failed: its error is reported below
+            }
         }
     }
-    if failure.is_none() && !buf.is_empty() {
-        let _ = tx.send(buf.freeze()).await;
+    if failure.is_none() && !batch.is_empty() {
+        let _ = tx.send(batch).await;
     }
     drop(tx);
     let written = writer
@@ -117,6 +122,22 @@ pub(crate) async fn receive(
     result
 }
 
+/// Writes `chunks` in order with as few system calls as the kernel allows (`writev`).
+fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut left = &mut slices[..];
+    IoSlice::advance_slices(&mut left, 0);
+    while !left.is_empty() {
+        match file.write_vectored(left) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut left, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// A response body streaming `len` bytes of the object stored at `path` from `offset`.
 pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<StreamingBlob> {
     let mut file = tokio::task::spawn_blocking(move || ObjectReader::open(&path, offset))
@@ -131,13 +152,13 @@ pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<
         let mut left = len;
         while left > 0 {
             let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-            let mut chunk = BytesMut::zeroed(n);
-            if let Err(e) = file.read_exact(&mut chunk) {
+            let mut chunk = Vec::new();
+            if let Err(e) = file.read_into(&mut chunk, n) {
                 let _ = tx.blocking_send(Err(Box::new(e)));
                 return;
             }
             left -= n as u64;
-            if tx.blocking_send(Ok(chunk.freeze())).is_err() {
+            if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
                 return; // the client went away
             }
         }
