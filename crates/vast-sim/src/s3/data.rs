@@ -138,7 +138,9 @@ mod tests {
         let mut reader = ObjectReader::open(&obj, 1).unwrap();
         reader.read_into(&mut chunk, 3).unwrap();
         assert_eq!(chunk, b"xbcd");
-        assert!(reader.read_into(&mut chunk, 2).is_err());
+        reader.read_into(&mut chunk, 2).unwrap();
+        assert_eq!(chunk, b"xbcdef");
+        assert!(reader.read_into(&mut chunk, 1).is_err());
         let mut open = ObjectReader::open(&obj, 1).unwrap();
         remove(&obj);
         assert!(!obj.exists());
