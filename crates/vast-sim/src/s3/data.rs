@@ -54,25 +54,6 @@ impl ObjectReader {
     }
 }
 
-impl ObjectReader {
-    /// Appends exactly `n` more bytes of the object to `buf`, reading into its spare capacity
-    /// (never zero-filled first); `UnexpectedEof` if the object ends before.
-    pub(crate) fn read_into(&mut self, buf: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
-        let want = buf.len() + n;
-        buf.reserve_exact(n);
-        while buf.len() < want {
-            let Some(file) = self.current.as_mut() else {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            };
-            let limit = u64::try_from(want - buf.len()).unwrap_or(u64::MAX);
-            if file.take(limit).read_to_end(buf)? == 0 {
-                self.current = self.pieces.next().map(|(file, _)| file);
-            }
-        }
-        Ok(())
-    }
-}
-
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while let Some(file) = self.current.as_mut() {
@@ -134,13 +115,6 @@ mod tests {
         for (offset, want) in [(0, "abcdef"), (1, "bcdef"), (2, "cdef"), (5, "f"), (6, "")] {
             assert_eq!(read_all(&obj, offset), want.as_bytes(), "offset {offset}");
         }
-        let mut chunk = b"x".to_vec();
-        let mut reader = ObjectReader::open(&obj, 1).unwrap();
-        reader.read_into(&mut chunk, 3).unwrap();
-        assert_eq!(chunk, b"xbcd");
-        reader.read_into(&mut chunk, 2).unwrap();
-        assert_eq!(chunk, b"xbcdef");
-        assert!(reader.read_into(&mut chunk, 1).is_err());
         let mut open = ObjectReader::open(&obj, 1).unwrap();
         remove(&obj);
         assert!(!obj.exists());

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
@@ -152,13 +152,13 @@ pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<
         let mut left = len;
         while left > 0 {
             let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-            let mut chunk = Vec::new();
-            if let Err(e) = file.read_into(&mut chunk, n) {
+            let mut chunk = BytesMut::zeroed(n);
+            if let Err(e) = file.read_exact(&mut chunk) {
                 let _ = tx.blocking_send(Err(Box::new(e)));
                 return;
             }
             left -= n as u64;
-            if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+            if tx.blocking_send(Ok(chunk.freeze())).is_err() {
                 return; // the client went away
             }
         }
