@@ -17,8 +17,8 @@ use crate::harness::{
     build_library_and_sim, compile_driver, driver_command, start_sim, write_plugin_config, SimInfo,
 };
 
-/// Objects (and their bytes) the simulator's S3 store holds: `*.data` files under
-/// `buckets/*/objects/`.
+/// Objects (and their bytes) the simulator's S3 store holds: `*.data` files (or directories of
+/// parts) under `buckets/*/objects/`.
 fn objects_on_server(dir: &Path) -> (u64, u64) {
     let mut count = 0;
     let mut bytes = 0;
@@ -27,18 +27,29 @@ fn objects_on_server(dir: &Path) -> (u64, u64) {
     };
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
-        if path.is_dir() {
-            let (c, b) = objects_on_server(&path);
-            count += c;
-            bytes += b;
-        } else if path.extension().is_some_and(|e| e == "data")
+        let object = path.extension().is_some_and(|e| e == "data")
             && path
                 .parent()
                 .and_then(Path::file_name)
-                .is_some_and(|n| n == "objects")
-        {
+                .is_some_and(|n| n == "objects");
+        if object {
+            // A completed multipart upload is a directory of its parts.
             count += 1;
-            bytes += entry.metadata().map_or(0, |m| m.len());
+            bytes += if path.is_dir() {
+                std::fs::read_dir(&path).map_or(0, |parts| {
+                    parts
+                        .filter_map(Result::ok)
+                        .filter_map(|p| p.metadata().ok())
+                        .map(|m| m.len())
+                        .sum()
+                })
+            } else {
+                entry.metadata().map_or(0, |m| m.len())
+            };
+        } else if path.is_dir() {
+            let (c, b) = objects_on_server(&path);
+            count += c;
+            bytes += b;
         }
     }
     (count, bytes)

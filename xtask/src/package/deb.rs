@@ -44,7 +44,11 @@ pub(crate) fn write(
         let bytes = std::fs::read(stage.join(entry.staged))
             .with_context(|| format!("reading {}", entry.staged))?;
         installed_bytes += bytes.len() as u64;
-        md5sums.push_str(&format!("{:x}  {rel}\n", Md5::digest(&bytes)));
+        let hex: String = Md5::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        md5sums.push_str(&format!("{hex}  {rel}\n"));
         let mut header = tar_header(
             tar::EntryType::Regular,
             entry.mode,

@@ -1,9 +1,9 @@
-//! Moving bytes without holding them: request bodies into files (hashing on the way), files out
-//! as response streams, file-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
+//! Moving bytes without holding them: request bodies into files (hashing on the way), objects
+//! out as response streams, object-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
 //! pool, and at most a few chunks per transfer are in memory at once.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{IoSlice, Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +18,7 @@ use s3s::{s3_error, S3Result, StdError};
 use tokio::sync::mpsc;
 
 use super::checksum::finish;
+use super::data::ObjectReader;
 use super::error::io_error;
 use super::meta::Checksums;
 
@@ -51,18 +52,20 @@ pub(crate) async fn receive(
     hasher: ChecksumHasher,
     max: Option<u64>,
 ) -> Result<Received, ReceiveError> {
-    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    let (tx, mut rx) = mpsc::channel::<Vec<Bytes>>(QUEUE);
     let writer_path = path.clone();
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Received> {
         let mut file = File::create(&writer_path)?;
         let mut md5 = Md5::new();
         let mut hasher = hasher;
         let mut size = 0u64;
-        while let Some(chunk) = rx.blocking_recv() {
-            md5.update(&chunk);
-            hasher.update(&chunk);
-            file.write_all(&chunk)?;
-            size += chunk.len() as u64;
+        while let Some(batch) = rx.blocking_recv() {
+            for chunk in &batch {
+                md5.update(chunk);
+                hasher.update(chunk);
+                size += chunk.len() as u64;
+            }
+            write_all_chunks(&mut file, &batch)?;
         }
         Ok(Received {
             size,
@@ -71,7 +74,9 @@ pub(crate) async fn receive(
         })
     });
 
-    let mut buf = BytesMut::with_capacity(CHUNK);
+    // The body's own chunks go to the writer in batches of about CHUNK bytes: no copy.
+    let mut batch = Vec::new();
+    let mut batched = 0;
     let mut total = 0u64;
     let mut failure = None;
     while let Some(chunk) = body.next().await {
@@ -90,16 +95,17 @@ pub(crate) async fn receive(
             failure = Some(ReceiveError::TooLarge);
             break;
         }
-        buf.extend_from_slice(&chunk);
-        if buf.len() >= CHUNK && tx.send(buf.split().freeze()).await.is_err() {
-            break; // the writer failed: its error is reported below
-        }
-        if buf.capacity() < CHUNK {
-            buf.reserve(CHUNK);
+        batched += chunk.len();
+        batch.push(chunk);
+        if batched >= CHUNK {
+            batched = 0;
+            if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                break; // the writer failed: its error is reported below
+            }
         }
     }
-    if failure.is_none() && !buf.is_empty() {
-        let _ = tx.send(buf.freeze()).await;
+    if failure.is_none() && !batch.is_empty() {
+        let _ = tx.send(batch).await;
     }
     drop(tx);
     let written = writer
@@ -116,9 +122,25 @@ pub(crate) async fn receive(
     result
 }
 
-/// A response body streaming `len` bytes of a file from `offset`.
+/// Writes `chunks` in order with as few system calls as the kernel allows (`writev`).
+fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut left = &mut slices[..];
+    IoSlice::advance_slices(&mut left, 0);
+    while !left.is_empty() {
+        match file.write_vectored(left) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut left, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A response body streaming `len` bytes of the object stored at `path` from `offset`.
 pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<StreamingBlob> {
-    let mut file = tokio::task::spawn_blocking(move || File::open(path))
+    let mut file = tokio::task::spawn_blocking(move || ObjectReader::open(&path, offset))
         .await
         .map_err(|e| io_error(std::io::Error::other(e.to_string())))?
         .map_err(|e| match e.kind() {
@@ -127,12 +149,6 @@ pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<
         })?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, StdError>>(2);
     tokio::task::spawn_blocking(move || {
-        if offset > 0 {
-            if let Err(e) = file.seek(SeekFrom::Start(offset)) {
-                let _ = tx.blocking_send(Err(Box::new(e)));
-                return;
-            }
-        }
         let mut left = len;
         while left > 0 {
             let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
@@ -174,8 +190,8 @@ impl ByteStream for FileStream {
     }
 }
 
-/// Copies `len` bytes of `src` from `offset` into a new file `dst`, computing MD5 and the
-/// checksums `hasher` was set up for. Blocking: run on the blocking pool.
+/// Copies `len` bytes of the object stored at `src` from `offset` into a new file `dst`,
+/// computing MD5 and the checksums `hasher` was set up for. Blocking: run on the blocking pool.
 pub(crate) fn copy_range(
     src: &Path,
     offset: u64,
@@ -183,8 +199,7 @@ pub(crate) fn copy_range(
     dst: &Path,
     mut hasher: ChecksumHasher,
 ) -> std::io::Result<Received> {
-    let mut from = File::open(src)?;
-    from.seek(SeekFrom::Start(offset))?;
+    let mut from = ObjectReader::open(src, offset)?;
     let mut to = File::create(dst)?;
     let mut md5 = Md5::new();
     let mut buf = vec![0u8; CHUNK];
@@ -202,18 +217,6 @@ pub(crate) fn copy_range(
         md5: md5.finalize().into(),
         checksums: finish(hasher),
     })
-}
-
-/// Concatenates files into a new file `dst` (the kernel copies: `copy_file_range` on Linux).
-/// Blocking: run on the blocking pool.
-pub(crate) fn concat(parts: &[PathBuf], dst: &Path) -> std::io::Result<u64> {
-    let mut to = File::create(dst)?;
-    let mut total = 0;
-    for part in parts {
-        let mut from = File::open(part)?;
-        total += std::io::copy(&mut from, &mut to)?;
-    }
-    Ok(total)
 }
 
 /// Runs blocking disk work on the blocking pool.

@@ -7,7 +7,8 @@ use s3s::{s3_error, S3Request, S3Response, S3Result};
 
 use super::auth::identity;
 use super::checksum::{trailer_header, Expected};
-use super::io::{blocking, concat, copy_range};
+use super::data::{link_parts, remove};
+use super::io::{blocking, copy_range};
 use super::meta::{new_id, now_ms, timestamp, Checksums, ObjectMeta, PartMeta, UploadMeta};
 use super::objects::{check_key, content_headers, create_only, drain, hex, match_etag};
 use super::store::Replacing;
@@ -323,11 +324,9 @@ impl SimS3 {
             .collect();
         let tmp = self.store.tmp_path();
         let dst = tmp.clone();
-        let size = blocking(move || concat(&paths, &dst))
+        let size = blocking(move || link_parts(&paths, &dst))
             .await
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
+            .inspect_err(|_| remove(&tmp))?;
         let meta = ObjectMeta {
             key: input.key.clone(),
             id: new_id(),

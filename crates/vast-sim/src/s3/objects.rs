@@ -228,7 +228,7 @@ impl SimS3 {
         }))
     }
 
-    /// Moves a received file into the bucket and commits its sidecar (removing the file if the
+    /// Moves a received file (or a directory of parts) into the bucket and commits its sidecar (removing the file if the
     /// commit is refused).
     pub(crate) async fn install(
         &self,
@@ -240,7 +240,7 @@ impl SimS3 {
     ) -> S3Result<Option<String>> {
         let data = self.store.data_path(bucket, &meta.id);
         if let Err(e) = std::fs::rename(tmp, &data) {
-            let _ = std::fs::remove_file(tmp);
+            super::data::remove(tmp);
             return Err(if e.kind() == std::io::ErrorKind::NotFound {
                 s3_error!(NoSuchBucket)
             } else {
@@ -249,9 +249,7 @@ impl SimS3 {
         }
         self.store
             .commit_object(bucket, meta, if_none_match, if_match)
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&data);
-            })
+            .inspect_err(|_| super::data::remove(&data))
     }
 
     pub(crate) async fn get_object(

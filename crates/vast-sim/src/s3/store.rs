@@ -414,7 +414,7 @@ impl ObjectStore {
 
     pub(super) fn remove_object_files(&self, bucket: &str, id: &str) {
         let _ = std::fs::remove_file(self.sidecar_path(bucket, id));
-        let _ = std::fs::remove_file(self.data_path(bucket, id));
+        super::data::remove(&self.data_path(bucket, id));
     }
 
     /// Records a new multipart upload.
@@ -581,7 +581,7 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
                 };
                 if let Some(id) = stale {
                     let _ = std::fs::remove_file(dir.join(format!("{id}.json")));
-                    let _ = std::fs::remove_file(dir.join(format!("{id}.data")));
+                    super::data::remove(&dir.join(format!("{id}.data")));
                 }
             }
             Some("data") => data_files.push(path),
@@ -606,7 +606,7 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
             .and_then(|s| s.to_str())
             .unwrap_or_default();
         if !live.contains(id) {
-            let _ = std::fs::remove_file(&path);
+            super::data::remove(&path);
         }
     }
     bucket.bytes = bucket
