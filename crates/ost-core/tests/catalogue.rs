@@ -213,17 +213,23 @@ fn an_lsu_from_before_the_catalogue_lists_by_descriptors_until_a_sweep_builds_it
     assert_eq!(listed.len(), 12);
 }
 
-/// What one small image costs in S3 requests (create + one write + close COMPLETE, then
-/// delete), with the catalogue's share: the budget issue 19's small-image work starts from.
-#[test]
-fn requests_per_small_image() {
-    let env = Env::start();
-    // The steady state: LSU properties cached as by default (the tests' 0 re-reads them).
+/// The steady state of the small-image measurements: LSU properties cached as by default (the
+/// tests' 0 re-reads them), an empty LSU with one image written to warm up.
+fn steady_state(env: &Env) -> (std::sync::Arc<Plugin>, ServerId, LsuName) {
     let p = env.plugin_with(|c| c.lsu_cache_secs = 60);
     let s = env.open(&p);
     let l = default_lsu();
     assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());
     write_image(&p, s, &l, "warm", 100, true);
+    (p, s, l)
+}
+
+/// What one small image costs in S3 requests (create + one write + close COMPLETE, then
+/// delete), with the catalogue's share: the budget issue 19's small-image work starts from.
+#[test]
+fn requests_per_small_image() {
+    let env = Env::start();
+    let (p, s, l) = steady_state(&env);
     let n = 20;
     let ops = [
         "PutObject",
@@ -280,11 +286,7 @@ fn requests_per_small_image() {
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn small_image_rate() {
     let env = Env::start();
-    let p = env.plugin_with(|c| c.lsu_cache_secs = 60);
-    let s = env.open(&p);
-    let l = default_lsu();
-    assert!(p.list_images(s, &l, &with_pending()).unwrap().is_empty());
-    write_image(&p, s, &l, "warm", 100, true);
+    let (p, s, l) = steady_state(&env);
     let n: usize = std::env::var("SMALL_IMAGES")
         .ok()
         .and_then(|v| v.parse().ok())
