@@ -16,6 +16,9 @@ pub(crate) const RSS_SLACK_MIB: u64 = 64;
 /// The call sizes the targets are set at: NetBackup's default disk buffer size and 1 MiB.
 pub(crate) const TARGET_CALLS: [&str; 2] = ["256 KiB", "1 MiB"];
 
+/// How a direction names the plugin's row for a call size.
+type ClientLabel = fn(&str) -> String;
+
 /// Row label of the plugin backing up in `call`-sized `write_image` calls.
 pub(crate) fn backup_client(call: &str) -> String {
     format!("plugin, {call} write_image")
@@ -98,11 +101,15 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
             rows.iter()
                 .filter(move |r| r.scheme == scheme && r.group == g && is_tool(r))
         };
-        for (group, verb) in [("backup", "write_image"), ("restore", "read_image")] {
+        let directions: [(&str, &str, ClientLabel); 2] = [
+            ("backup", "write_image", backup_client),
+            ("restore", "read_image", restore_client),
+        ];
+        for (group, verb, client) in directions {
             let fastest = tools(group).max_by(|a, b| a.mib_s().total_cmp(&b.mib_s()));
             let leanest = tools(group).min_by(|a, b| a.cpu_per_gib().total_cmp(&b.cpu_per_gib()));
             for call in TARGET_CALLS {
-                let Some(p) = find(group, &format!("plugin, {call} {verb}")) else {
+                let Some(p) = find(group, &client(call)) else {
                     continue;
                 };
                 if let Some(t) = fastest {
