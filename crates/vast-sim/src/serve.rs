@@ -2,10 +2,12 @@
 //!
 //! A listener can be stopped and started again on the same port, which is how tests take the S3
 //! face away for a while: stopping closes the socket (new connections are refused) and aborts every
-//! open connection, as a cluster whose protocol service went down would.
+//! open connection, as a cluster whose protocol service went down would. Aborting a task is not
+//! instant (a connection may be mid-poll on another thread), so a gate closes first: once `stop`
+//! returns, no request reaches the handler, which is what a test counting served requests relies on.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -22,6 +24,8 @@ pub struct Listener {
     tls: Option<TlsAcceptor>,
     handler: Handler,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Open while the listener serves; `stop` closes it before aborting the tasks.
+    gate: Arc<RwLock<bool>>,
 }
 
 impl Listener {
@@ -37,6 +41,7 @@ impl Listener {
             tls: tls.map(TlsAcceptor::from),
             handler,
             task: Mutex::new(None),
+            gate: Arc::new(RwLock::new(false)),
         });
         listener.spawn(tcp);
         Ok(listener)
@@ -58,6 +63,8 @@ impl Listener {
 
     /// Closes the socket and aborts every open connection.
     pub fn stop(&self) {
+        // Waits for any request being handed to the handler right now; none is handed after.
+        *self.gate.write().unwrap_or_else(PoisonError::into_inner) = false;
         if let Some(task) = self
             .task
             .lock()
@@ -79,7 +86,9 @@ impl Listener {
     }
 
     fn spawn(&self, tcp: TcpListener) {
-        let task = tokio::spawn(accept_loop(tcp, self.tls.clone(), self.handler.clone()));
+        *self.gate.write().unwrap_or_else(PoisonError::into_inner) = true;
+        let handler = gated(self.gate.clone(), self.handler.clone());
+        let task = tokio::spawn(accept_loop(tcp, self.tls.clone(), handler));
         *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
     }
 }
@@ -88,6 +97,24 @@ impl Drop for Listener {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Calls `inner` only while `gate` is open, holding the gate's read side for the call (the
+/// handler's synchronous part, where counters are bumped); a request after `stop` is refused.
+fn gated(gate: Arc<RwLock<bool>>, inner: Handler) -> Handler {
+    Arc::new(move |req| {
+        let open = gate.read().unwrap_or_else(PoisonError::into_inner);
+        if *open {
+            inner(req)
+        } else {
+            Box::pin(async {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "the listener is stopped",
+                ))
+            })
+        }
+    })
 }
 
 /// Accepts until aborted; dropping the `JoinSet` on abort aborts every connection with it.
