@@ -71,14 +71,19 @@ impl std::fmt::Debug for ImageHandle {
     }
 }
 
-/// This host's name (descriptors' writer, API token names).
+/// This host's name (descriptors' writer, leases, API token names), read once per process: every
+/// image create and lease check asks for it.
 pub(crate) fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_owned())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "unknown".to_owned())
+    })
+    .clone()
 }
 
 fn layout_of(d: &ImageDescriptor, max_in_flight: usize) -> DataLayout {
