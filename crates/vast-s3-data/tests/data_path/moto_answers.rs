@@ -3,7 +3,7 @@
 //! of them.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod canned;
+use crate::canned;
 
 use canned::{canned, client};
 use vast_s3_data::multipart;

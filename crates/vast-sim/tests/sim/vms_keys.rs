@@ -1,7 +1,7 @@
 //! S3 access keys over HTTP and what the S3 side sees of them (`ControlPlane`), the S3-side
 //! bucket callbacks, and state persisting across a re-open of the same data directory.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! or never came, what there was of it and the SDK's own context. Never the secret key.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod canned;
+use crate::canned;
 
 use canned::{canned, client, SECRET};
 use vast_s3_data::multipart;

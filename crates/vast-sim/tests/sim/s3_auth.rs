@@ -1,8 +1,7 @@
 //! SigV4 against the VMS side's keys: wrong secret, unknown or disabled key, anonymous.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
-#[path = "s3_common/mod.rs"]
-mod common;
+use crate::s3_common as common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::*;

@@ -1,8 +1,7 @@
 //! Listing objects (v2 and v1): prefix, delimiter, pagination, start-after.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
-#[path = "s3_common/mod.rs"]
-mod common;
+use crate::s3_common as common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::*;

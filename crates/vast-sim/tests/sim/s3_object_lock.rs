@@ -3,8 +3,7 @@
 //! legal hold, default retention, the version listing, and a re-open keeping every version.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
-#[path = "s3_common/mod.rs"]
-mod common;
+use crate::s3_common as common;
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{

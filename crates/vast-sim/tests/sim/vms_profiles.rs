@@ -1,7 +1,7 @@
 //! The release profiles (`SimConfig::profile`, `--profile`): each VAST 5.3 / 5.5 rule of the
 //! VMS API, as a raw-HTTP client meets it.
 
-mod common;
+use crate::common;
 
 use common::{start_profile, Auth};
 use serde_json::{json, Value};

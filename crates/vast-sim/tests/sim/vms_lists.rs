@@ -1,7 +1,7 @@
 //! VMS list conventions over HTTP: bare arrays, the paged envelope, Django-style filters and
 //! `fields=`.
 
-mod common;
+use crate::common;
 
 use common::start;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! VMS resources over HTTP: cluster objects, tenants, policies, views as buckets, quotas, VIP
 //! pools, events, alarms, vtasks, capacity, and the status codes and error bodies.
 
-mod common;
+use crate::common;
 
 use common::{start, Auth, FAKE_S3};
 use serde_json::json;

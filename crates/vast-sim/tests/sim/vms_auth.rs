@@ -1,7 +1,7 @@
 //! VMS auth over HTTP: JWT pairs, refresh rotation, expiry (TTL and epoch), Basic, API tokens,
 //! logout, RBAC and API path forms.
 
-mod common;
+use crate::common;
 
 use common::{start, Auth};
 use serde_json::json;
