@@ -285,7 +285,7 @@ fn with_an_api_token_the_plugin_never_uses_the_admin_password_after_bootstrap() 
     let env = Env::start(DataPath::S3);
     // Bootstrap: one open with the administrator's password (what `vast-ost bootstrap` does:
     // tenant, S3 user, policy, default LSU, stored S3 key), then a VMS API token. The CLI's own
-    // test (crates/vast-ost-cli/tests/bootstrap.rs) covers the command; here the token is
+    // test (crates/vast-ost-cli/tests/cli/bootstrap.rs) covers the command; here the token is
     // issued over VMS as the administrator.
     let first = env.rel(&["backup", "before", &(6 * MIB).to_string(), "81"]);
     assert!(first.status.success(), "{}", text(&first));

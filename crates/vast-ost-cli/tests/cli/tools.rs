@@ -1,6 +1,6 @@
 //! bench, sweep and config check against vast-sim.
 
-mod common;
+use crate::common;
 
 use common::{data, Env};
 use ost_core::{CloseFlags, CreateFlags, ImageDef, LsuName};

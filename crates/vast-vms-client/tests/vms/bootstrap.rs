@@ -1,6 +1,6 @@
 //! VAST's provisioning sequence against vast-sim, run twice to prove it is idempotent.
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use vast_vms_client::bootstrap::S3_DEFAULT_POLICY;

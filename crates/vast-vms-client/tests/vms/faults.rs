@@ -1,6 +1,6 @@
 //! Transient VMS failures (injected 503s) against vast-sim.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `vast-ost check` against vast-sim: the passing path and each failure with its hint.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns, as in the tests themselves
 
-mod common;
+use crate::common;
 
 use common::{data, Env, Run};
 

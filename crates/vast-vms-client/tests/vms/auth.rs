@@ -1,7 +1,7 @@
 //! Authentication against vast-sim: token expiry mid-sequence, refresh-token expiry, wrong
 //! password, permission denied, API tokens, Basic, tenant scoping.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

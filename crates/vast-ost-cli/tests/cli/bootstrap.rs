@@ -3,7 +3,7 @@
 //! listing then work with no password anywhere, and VMS sees no password login or Basic call.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{data, Env};
 

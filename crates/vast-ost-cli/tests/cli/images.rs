@@ -1,6 +1,6 @@
 //! LSU and image commands, backup and restore, against vast-sim.
 
-mod common;
+use crate::common;
 
 use common::{data, Env};
 

@@ -1,6 +1,6 @@
 //! Every typed resource against vast-sim over loopback HTTP.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! HTTPS against vast-sim's self-signed certificate.
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use vast_vms_client::{Error, Query, VmsClient};

@@ -1,7 +1,7 @@
 //! The client against vast-sim answering as VAST 5.3 and as 5.5 (`SimConfig::profile`): each
 //! release rule the client must follow, from the caller's side.
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use vast_sim::Profile;
