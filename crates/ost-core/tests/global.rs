@@ -2,6 +2,7 @@
 //! binary: it sets an environment variable).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "core/common/mod.rs"]
 mod common;
 
 use common::*;

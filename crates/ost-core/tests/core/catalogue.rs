@@ -4,7 +4,7 @@
 //! lists correctly before and after the sweep builds it.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

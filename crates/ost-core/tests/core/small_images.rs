@@ -5,7 +5,7 @@
 //! a crash left beside it (an upload) goes with the sweep.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

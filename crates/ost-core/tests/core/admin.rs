@@ -2,7 +2,7 @@
 //! verify and descriptor, per-LSU sweep with dry run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 
@@ -400,7 +400,7 @@ fn the_sweep_at_open_runs_once_per_interval_and_opens_stay_cheap() {
     );
 }
 
-/// The scale figures (not run in CI: `cargo test --test admin -- --ignored scale`): opening a
+/// The scale figures (not run in CI: `cargo test -p ost-core --test core -- admin:: --ignored scale`): opening a
 /// server whose LSU holds `VAST_OST_SCALE_IMAGES` images (default 10,000) 200 times, and
 /// listing those images through an image list with each `list_concurrency` of
 /// `VAST_OST_SCALE_CONCURRENCY` (default `1,32`), then the one-time cost of the same LSU

@@ -2,7 +2,7 @@
 //! image tests as S3; VMS still comes from vast-sim.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! Copies (sync and async), events, health, configuration and statistics against vast-sim.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Concurrency, crashes, quota, token expiry and failed writes against vast-sim.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

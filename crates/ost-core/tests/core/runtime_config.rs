@@ -2,7 +2,7 @@
 //! is answered but the secrets, and each run-time setter changes what the server does next.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

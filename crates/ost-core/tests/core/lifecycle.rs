@@ -1,7 +1,7 @@
 //! Server, LSU and image lifecycle against vast-sim through the blocking `Plugin` API.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use ost_core::{CloseFlags, CreateFlags, ImageFilter, ImageInfoFlags, OpenMode, OstError};
