@@ -129,34 +129,6 @@ impl BufferBudget {
             .map_err(|_| DataError::Config(format!("buffer of {size} bytes is too large")))
     }
 
-    /// Charges `size` bytes to the budget, waiting while it is used up, for memory the caller
-    /// holds in buffers it did not take from the pool (a restore's read-ahead keeps the body
-    /// chunks the HTTP stack allocated instead of copying them). Dropping the charge returns it.
-    pub async fn charge(&self, size: usize) -> Result<BudgetCharge> {
-        let units = self.units_for(size)?;
-        let permit = Arc::clone(&self.inner.semaphore)
-            .acquire_many_owned(units)
-            .await
-            .map_err(|_| DataError::Task("buffer budget closed".to_owned()))?;
-        // That memory is allocated outside the pool: pooled + charged must still fit.
-        self.make_room(&mut self.inner.lock_pool());
-        Ok(BudgetCharge { _permit: permit })
-    }
-
-    /// Drops pooled buffers until pooled plus lent-out bytes fit in the budget.
-    fn make_room(&self, pool: &mut Pool) {
-        let limit = self.total_bytes();
-        let in_use = self.in_use_units() * UNIT;
-        while pool.pooled_bytes + in_use > limit {
-            match pool.free.pop() {
-                Some(dropped) => {
-                    pool.pooled_bytes = pool.pooled_bytes.saturating_sub(dropped.capacity())
-                }
-                None => break,
-            }
-        }
-    }
-
     fn buffer_for(&self, size: usize, permit: OwnedSemaphorePermit) -> BudgetBuffer {
         let mut pool = self.inner.lock_pool();
         let buf = match take_fitting(&mut pool.free, size) {
@@ -167,7 +139,17 @@ impl BufferBudget {
                 buf
             }
             None => {
-                self.make_room(&mut pool);
+                // Make room: pooled + lent-out + this one must stay within the budget.
+                let limit = self.total_bytes();
+                let in_use = self.in_use_units() * UNIT;
+                while pool.pooled_bytes + in_use > limit {
+                    match pool.free.pop() {
+                        Some(dropped) => {
+                            pool.pooled_bytes = pool.pooled_bytes.saturating_sub(dropped.capacity())
+                        }
+                        None => break,
+                    }
+                }
                 pool.allocations += 1;
                 BytesMut::with_capacity(size)
             }
@@ -210,12 +192,6 @@ impl Inner {
             pool.free.push(buf);
         }
     }
-}
-
-/// Bytes charged to the budget for memory held outside its pool ([`BufferBudget::charge`]).
-#[derive(Debug)]
-pub struct BudgetCharge {
-    _permit: OwnedSemaphorePermit,
 }
 
 /// A writable buffer charged to the budget. Dropping it returns the memory to the budget.
@@ -351,23 +327,6 @@ mod tests {
         let stats = budget.stats();
         assert_eq!(stats.in_use_bytes, 0);
         assert_eq!(stats.pooled_bytes, 64 * 1024);
-    }
-
-    #[tokio::test]
-    async fn a_charge_counts_against_the_budget_and_trims_the_pool() {
-        let budget = BufferBudget::new(64 * 1024);
-        drop(budget.acquire(48 * 1024).await.unwrap());
-        assert_eq!(budget.stats().pooled_bytes, 48 * 1024);
-        let charge = budget.charge(32 * 1024).await.unwrap();
-        let stats = budget.stats();
-        assert_eq!(stats.in_use_bytes, 32 * 1024);
-        assert!(
-            stats.pooled_bytes + stats.in_use_bytes <= stats.total_bytes,
-            "pooled buffers make room for charged memory: {stats:?}"
-        );
-        assert!(budget.try_acquire(33 * 1024).unwrap().is_none());
-        drop(charge);
-        assert_eq!(budget.stats().in_use_bytes, 0);
     }
 
     #[tokio::test]

@@ -1,13 +1,12 @@
-//! Ranged GETs into a caller's slice or a read-ahead chunk.
+//! Ranged GETs into a caller's slice or a budget buffer.
 
 use bytes::Bytes;
 
-use crate::budget::{BudgetCharge, BufferBudget};
+use crate::budget::{BudgetBuffer, BufferBudget, FrozenBuffer};
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 
-/// Downloads one read-ahead chunk, keeping the body's frames as the HTTP stack delivered them
-/// (no copy) and charging their size to the budget before the GET is sent.
+/// Downloads one chunk into a budget buffer.
 pub(super) async fn fetch_chunk(
     client: S3Client,
     budget: BufferBudget,
@@ -16,57 +15,17 @@ pub(super) async fn fetch_chunk(
     segment: u64,
     inner: u64,
     len: u64,
-) -> Result<HeldChunk> {
+) -> Result<FrozenBuffer> {
     let size = usize::try_from(len).unwrap_or(usize::MAX);
-    let charge = budget.charge(size).await?;
-    let mut chunk = HeldChunk {
-        frames: Vec::new(),
-        starts: Vec::new(),
-        len: 0,
-        _charge: charge,
-    };
-    get_range(&client, &bucket, &key, segment, inner, len, &mut chunk).await?;
-    Ok(chunk)
-}
-
-/// A read-ahead chunk: the GET body's own frames, charged to the budget until dropped.
-#[derive(Debug)]
-pub(super) struct HeldChunk {
-    frames: Vec<Bytes>,
-    /// Where each frame starts within the chunk.
-    starts: Vec<usize>,
-    len: usize,
-    _charge: BudgetCharge,
-}
-
-impl HeldChunk {
-    /// Copies the chunk's bytes from `from` on into `dst`, which must fit inside the chunk.
-    pub(super) fn copy_to(&self, from: usize, dst: &mut [u8]) -> bool {
-        if from + dst.len() > self.len {
-            return false;
-        }
-        // The frame holding `from`: the last one starting at or before it.
-        let mut index = self.starts.partition_point(|&start| start <= from);
-        let mut at = from;
-        let mut done = 0;
-        while done < dst.len() {
-            let Some(frame) = index.checked_sub(1).and_then(|i| self.frames.get(i)) else {
-                return false;
-            };
-            let skip = at - self.starts[index - 1];
-            let take = (frame.len() - skip).min(dst.len() - done);
-            dst[done..done + take].copy_from_slice(&frame[skip..skip + take]);
-            done += take;
-            at += take;
-            index += 1;
-        }
-        true
-    }
+    let mut buf = budget.acquire(size).await?;
+    let mut sink = BufferSink { buf: &mut buf };
+    get_range(&client, &bucket, &key, segment, inner, len, &mut sink).await?;
+    Ok(buf.freeze())
 }
 
 /// Where a ranged GET's body goes.
 pub(super) trait Sink: Send {
-    fn put(&mut self, data: Bytes) -> bool;
+    fn put(&mut self, data: &[u8]) -> bool;
     fn filled(&self) -> usize;
 }
 
@@ -76,11 +35,11 @@ pub(super) struct SliceSink<'a> {
 }
 
 impl Sink for SliceSink<'_> {
-    fn put(&mut self, data: Bytes) -> bool {
+    fn put(&mut self, data: &[u8]) -> bool {
         let Some(dst) = self.buf.get_mut(self.pos..self.pos + data.len()) else {
             return false;
         };
-        dst.copy_from_slice(&data);
+        dst.copy_from_slice(data);
         self.pos += data.len();
         true
     }
@@ -89,17 +48,17 @@ impl Sink for SliceSink<'_> {
     }
 }
 
-impl Sink for HeldChunk {
-    fn put(&mut self, data: Bytes) -> bool {
-        if !data.is_empty() {
-            self.starts.push(self.len);
-            self.len += data.len();
-            self.frames.push(data);
-        }
+struct BufferSink<'a> {
+    buf: &'a mut BudgetBuffer,
+}
+
+impl Sink for BufferSink<'_> {
+    fn put(&mut self, data: &[u8]) -> bool {
+        self.buf.extend_from_slice(data);
         true
     }
     fn filled(&self) -> usize {
-        self.len
+        self.buf.len()
     }
 }
 
@@ -178,7 +137,7 @@ async fn get_once(
             key: key.to_owned(),
             message: crate::error::describe_chain(&e),
         })?;
-        if sink.filled() as u64 - start + frame.len() as u64 > len || !sink.put(frame) {
+        if sink.filled() as u64 - start + frame.len() as u64 > len || !sink.put(&frame) {
             return Err(DataError::Body {
                 key: key.to_owned(),
                 message: format!("server sent more than the {len} bytes asked for"),
@@ -193,36 +152,4 @@ async fn get_once(
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_chunk_copies_across_its_frames() {
-        let budget = BufferBudget::new(1 << 20);
-        let mut chunk = HeldChunk {
-            frames: Vec::new(),
-            starts: Vec::new(),
-            len: 0,
-            _charge: budget.charge(10).await.unwrap(),
-        };
-        for frame in [&b"abc"[..], b"", b"d", b"efghij"] {
-            assert!(chunk.put(Bytes::copy_from_slice(frame)));
-        }
-        assert_eq!(chunk.filled(), 10);
-        for from in 0..10 {
-            for len in 0..=10 - from {
-                let mut dst = vec![0u8; len];
-                assert!(chunk.copy_to(from, &mut dst));
-                assert_eq!(&dst[..], &b"abcdefghij"[from..from + len]);
-            }
-        }
-        let mut past = [0u8; 2];
-        assert!(!chunk.copy_to(9, &mut past), "past the end is refused");
-        assert_eq!(budget.stats().in_use_bytes, 1024, "charged while held");
-        drop(chunk);
-        assert_eq!(budget.stats().in_use_bytes, 0);
-    }
 }

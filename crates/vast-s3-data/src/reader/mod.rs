@@ -3,16 +3,14 @@
 //!
 //! A read that starts where the previous one ended is sequential: it is served from a queue of
 //! chunk downloads running ahead of the caller (`read_ahead_chunks` ranged GETs of `chunk_size`
-//! bytes in flight, each chunk's size charged to the shared [`BufferBudget`] before its GET is
-//! sent). A chunk keeps the body's frames as the HTTP stack delivered them, so a restored byte is
-//! copied once in user space, into the caller's buffer. Any other read drops the queue and
-//! fetches exactly the requested range, straight into the caller's buffer.
+//! bytes in flight, each chunk's memory taken from the shared [`BufferBudget`]). Any other read
+//! drops the queue and fetches exactly the requested range.
 
 use std::collections::VecDeque;
 
 use tokio::task::JoinHandle;
 
-use crate::budget::BufferBudget;
+use crate::budget::{BufferBudget, FrozenBuffer};
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::keys::ImageLocation;
@@ -20,7 +18,7 @@ use crate::writer::head_size;
 
 mod fetch;
 
-use fetch::{fetch_chunk, get_range, HeldChunk, SliceSink};
+use fetch::{fetch_chunk, get_range, SliceSink};
 
 /// Read-ahead tuning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +47,8 @@ impl Default for ReaderConfig {
 struct Chunk {
     start: u64,
     end: u64,
-    task: Option<JoinHandle<Result<HeldChunk>>>,
-    data: Option<HeldChunk>,
+    task: Option<JoinHandle<Result<FrozenBuffer>>>,
+    data: Option<FrozenBuffer>,
 }
 
 impl Drop for Chunk {
@@ -256,11 +254,7 @@ impl ImageReader {
             let from = usize::try_from(pos - chunk.start).unwrap_or(usize::MAX);
             let take = usize::try_from((chunk.end.min(end)) - pos).unwrap_or(usize::MAX);
             let at = usize::try_from(pos - offset).unwrap_or(usize::MAX);
-            if !data.copy_to(from, &mut buf[at..at + take]) {
-                return Err(DataError::Inconsistent(
-                    "read-ahead chunk is shorter than its range".to_owned(),
-                ));
-            }
+            buf[at..at + take].copy_from_slice(&data.as_slice()[from..from + take]);
             pos += take as u64;
             if pos >= chunk.end {
                 self.pipeline.pop_front();
