@@ -2,9 +2,9 @@
 //! process-wide plugin's tests stay in their own binary (`tests/global.rs`): they configure the one
 //! global instance. `cargo test -p ost-core --test core -- catalogue::` runs one module.
 
-mod common;
 mod admin;
 mod catalogue;
+mod common;
 mod copy_ops;
 mod lifecycle;
 mod nfs;
