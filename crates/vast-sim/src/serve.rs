@@ -160,3 +160,68 @@ async fn serve_connection(stream: TcpStream, tls: Option<TlsAcceptor>, handler: 
         tracing::debug!(%error, "connection ended with an error");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::http::full_body;
+
+    /// Keeps one keep-alive connection busy with requests until the listener goes away.
+    async fn hammer(addr: SocketAddr) {
+        let Ok(mut stream) = TcpStream::connect(addr).await else {
+            return;
+        };
+        let mut buf = [0u8; 1024];
+        loop {
+            let sent = stream
+                .write_all(b"GET / HTTP/1.1\r\nhost: sim\r\n\r\n")
+                .await;
+            // One small response per request: read until its blank line.
+            let mut got = Vec::new();
+            while sent.is_ok() && !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            if sent.is_err() {
+                return;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn once_stop_returns_no_request_reaches_the_handler() {
+        let served = Arc::new(AtomicU64::new(0));
+        let counter = served.clone();
+        let handler: Handler = Arc::new(move |_req| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(hyper::Response::new(full_body(""))) })
+        });
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = Listener::start_on(tcp, None, handler).unwrap();
+        let clients: Vec<_> = (0..8)
+            .map(|_| tokio::spawn(hammer(listener.local_addr())))
+            .collect();
+        while served.load(Ordering::SeqCst) < 500 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        listener.stop();
+        let at_stop = served.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            at_stop,
+            "requests reached the handler after stop returned"
+        );
+        assert!(!listener.is_running());
+        for client in clients {
+            client.await.unwrap();
+        }
+    }
+}

@@ -17,13 +17,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::tls::{client_config, TlsOptions};
+use crate::error::Result;
 
 /// The most a connection's HTTP/1 read buffer grows to (hyper's default is about 400 KiB). A
 /// restore keeps one connection per read-ahead GET, and these buffers sit outside the buffer
 /// budget: 16 restores at once peaked at 580 MiB with a 512 MiB budget at hyper's default, 555 MiB
 /// with this, at the same speed (docs/benchmarks.md).
 const HTTP1_READ_BUFFER: usize = 128 << 10;
-use crate::error::Result;
 
 type Https = hyper_rustls::HttpsConnector<TcpConnector>;
 
