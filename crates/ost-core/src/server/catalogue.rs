@@ -26,9 +26,37 @@ use ost_model::image_key::root_prefix;
 use ost_model::{ImageDescriptor, ImageId, ImageKey, ImageState, LsuName, OstError};
 
 use super::Server;
+use crate::store::DataStore;
 
 /// Descriptor keys listed per request while building a catalogue.
 const BUILD_PAGE: usize = 1000;
+
+/// Whether the catalogue of `lsu` covers every image: its marker exists, or the LSU holds no
+/// image yet, and then the marker is written (every image from now on gets its entries, so a
+/// new LSU never needs a sweep to build its catalogue).
+pub(crate) async fn catalogue_marked_or_mark_empty(
+    store: &dyn DataStore,
+    lsu: &LsuName,
+) -> Result<bool, OstError> {
+    if store.get(lsu, &catalogue_ready_key()).await?.is_some() {
+        return Ok(true);
+    }
+    if !store
+        .list_page(lsu, &root_prefix(), None, 1)
+        .await?
+        .is_empty()
+    {
+        return Ok(false);
+    }
+    write_catalogue_marker(store, lsu).await?;
+    Ok(true)
+}
+
+async fn write_catalogue_marker(store: &dyn DataStore, lsu: &LsuName) -> Result<(), OstError> {
+    store
+        .put(lsu, &catalogue_ready_key(), Vec::new(), false)
+        .await
+}
 
 impl Server {
     /// Notes that an image may exist: written before its descriptor is created.
@@ -78,31 +106,16 @@ impl Server {
         if self.catalogued_lsus().contains(lsu) {
             return Ok(true);
         }
-        let marked = self
-            .store()
-            .get(lsu, &catalogue_ready_key())
-            .await?
-            .is_some();
-        if !marked {
-            let empty = self
-                .store()
-                .list_page(lsu, &root_prefix(), None, 1)
-                .await?
-                .is_empty();
-            if !empty {
-                return Ok(false);
-            }
-            self.mark_catalogue_ready(lsu).await?;
+        let ready = catalogue_marked_or_mark_empty(self.store().as_ref(), lsu).await?;
+        if ready {
+            self.catalogued_lsus().insert(lsu.clone());
         }
-        self.catalogued_lsus().insert(lsu.clone());
-        Ok(true)
+        Ok(ready)
     }
 
     /// Writes the marker of `lsu`'s catalogue and remembers it.
     async fn mark_catalogue_ready(&self, lsu: &LsuName) -> Result<(), OstError> {
-        self.store()
-            .put(lsu, &catalogue_ready_key(), Vec::new(), false)
-            .await?;
+        write_catalogue_marker(self.store().as_ref(), lsu).await?;
         self.catalogued_lsus().insert(lsu.clone());
         Ok(())
     }

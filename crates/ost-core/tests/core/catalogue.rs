@@ -121,6 +121,34 @@ fn a_catalogued_lsu_lists_complete_images_without_reading_their_descriptors() {
             && i.flags.contains(ImageInfoFlags::IMAGE_PENDING)));
 }
 
+/// NetBackup's first calls on a new installation: the LSU list (which creates the default LSU),
+/// then backups, and only later an image list. The LSU the plugin created is catalogued from
+/// its birth, so that list reads no descriptor of a Complete image either.
+#[test]
+fn the_default_lsu_the_plugin_creates_is_catalogued_before_its_first_image() {
+    let env = Env::start();
+    let p = env.plugin();
+    let s = env.open(&p);
+    let l = default_lsu();
+    assert_eq!(p.list_lsus(s).unwrap(), vec![l.clone()]);
+    let names = ["first_0", "first_1", "first_2"];
+    for name in names {
+        write_image(&p, s, &l, name, 4096, true);
+    }
+    // A second media server's process lists them: nothing cached in this one helps it.
+    let other = env.plugin();
+    let o = env.open(&other);
+    let gets = env.counter("s3.op.GetObject");
+    let listed = other.list_images(o, &l, &with_pending()).unwrap();
+    let read = env.counter("s3.op.GetObject") - gets;
+    assert_eq!(summary(&listed), truth(&p, s, &l, &names));
+    assert_eq!(listed.len(), 3);
+    assert_eq!(
+        read, 1,
+        "the catalogue's marker is read, and no descriptor: a Complete image lists from its entry"
+    );
+}
+
 #[test]
 fn every_interrupted_step_still_lists_what_the_descriptors_say() {
     let env = Env::start();

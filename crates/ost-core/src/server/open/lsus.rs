@@ -5,6 +5,7 @@
 use ost_model::{LsuName, OstError};
 use vast_vms_client::{BucketSpec, VmsClient};
 
+use super::super::catalogue::catalogue_marked_or_mark_empty;
 use crate::config::ServerConfig;
 use crate::error;
 use crate::store::DataStore;
@@ -78,6 +79,11 @@ impl LsuOwner {
             tracing::info!(lsu = %default, "no LSU yet; creating the default one");
             self.create_lsu(vms, store, &config.bucket_path_prefix, &default, false)
                 .await?;
+            // NetBackup backs up before it first lists images: the catalogue starts with the
+            // LSU, or every list would read every descriptor until a sweep built it.
+            if let Err(e) = catalogue_marked_or_mark_empty(store, &default).await {
+                tracing::warn!(lsu = %default, error = %e, "could not start the new LSU's listing catalogue; a sweep builds it later");
+            }
             names = vec![default];
         }
         names.sort();
