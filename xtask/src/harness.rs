@@ -119,6 +119,44 @@ pub(crate) fn server_name(sim: &SimInfo) -> String {
     format!("vast://{}", sim.vms_addr)
 }
 
+/// vast-sim's per-VIP S3 counters from its admin API (`GET /_sim/vips` on the VMS face, over
+/// HTTPS trusting its generated certificate under `--tls`): `(ip, {ip, up, requests,
+/// part_uploads, gets})` per S3 listener.
+pub(crate) fn sim_vip_counters(sim: &SimInfo) -> Result<Vec<(String, serde_json::Value)>> {
+    let url = format!("{}/_sim/vips", sim.vms_url);
+    let mut curl = Command::new("curl");
+    curl.arg("-sSf");
+    if let Some(ca) = &sim.ca_cert {
+        curl.arg("--cacert").arg(ca);
+    }
+    let out = curl
+        .arg(&url)
+        .output()
+        .context("running curl for vast-sim's VIP counters")?;
+    if !out.status.success() {
+        anyhow::bail!("GET {url} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "GET {url} answered {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
+    let list = v.as_array().context("/_sim/vips is not a JSON array")?;
+    Ok(list
+        .iter()
+        .map(|e| (e["ip"].as_str().unwrap_or("?").to_owned(), e.clone()))
+        .collect())
+}
+
+/// S3 requests vast-sim has served so far, over all its VIPs.
+pub(crate) fn sim_s3_requests(sim: &SimInfo) -> Result<u64> {
+    Ok(sim_vip_counters(sim)?
+        .iter()
+        .map(|(_, v)| v["requests"].as_u64().unwrap_or(0))
+        .sum())
+}
+
 /// What a plugin configuration written by [`write_plugin_config_for`] adds to the basics.
 pub(crate) struct PluginConfig {
     /// Appended to the `[plugin]` section.

@@ -78,7 +78,7 @@ fn print_help() {
          bench    the plugin vs s5cmd/rclone/AWS CLI on vast-sim, HTTPS and HTTP; `--quick` for CI\n           \
          smoke ([--size-mib N] [--runs N] [--small-count N] [--budget-mib N]\n           \
          [--scheme both|https|http]; target/bench/)\n           \
-         `--scale`: 1/4 VIPs × 1/4 processes × 1/4 streams (target/bench/scale.md)\n  \
+         `--scale [--tls]`: 1/4 VIPs × 1/4 processes × 1/4 streams (target/bench/scale.md)\n  \
          header   generate ffi/include/stspi_vast.h (`header --check`: fail if stale)\n  \
          layering fail when a crate depends on what its layer must not (cargo metadata)\n  \
          package  glibc 2.17 release build, checked, as .tar.gz, .rpm and .deb under target/package/\n           \

@@ -34,13 +34,13 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::harness::{
-    build_library_and_sim, compile_driver, driver_command, start_sim_with, target_dir,
-    write_plugin_config, SimInfo, SimProcess,
+    build_library_and_sim, compile_driver, driver_command, sim_s3_requests, start_sim_with,
+    target_dir, write_plugin_config, SimInfo, SimProcess,
 };
 use measure::{run_measured, Sample};
 use report::{Report, Row, Scheme, SmallRow};
 use targets::{backup_client, concurrent_client, restore_client};
-use tools::{delete_object, S3Target, Tool};
+use tools::{delete_object, s5cmd_batch, S3Target, Tool};
 
 const MIB: u64 = 1 << 20;
 /// The single-stream row at a quarter of the image size (for the RSS-growth check).
@@ -365,20 +365,36 @@ fn run_in(
     }
     let mut small = Vec::new();
     if o.small_count > 0 {
+        let s5cmd = tools.iter().find_map(|t| match t {
+            Tool::S5cmd(bin) => Some(bin.as_path()),
+            _ => None,
+        });
+        let one = work.join("small-object.bin");
+        generate(&one, o.small_kib * 1024)?;
         for srv in &servers {
-            small.push(SmallRow {
+            let row = |client: &str| SmallRow {
                 scheme: srv.scheme,
+                client: client.to_owned(),
                 count: o.small_count,
                 size: o.small_kib * 1024,
                 runs: Vec::new(),
-            });
+            };
+            let peer = s5cmd.map(|_| row(S5CMD_SMALL));
+            small.push((row(PLUGIN_SMALL), peer));
         }
         for run in 0..o.runs {
-            for (srv, row) in servers.iter().zip(small.iter_mut()) {
-                small_images(&mut b, srv, row, run, o.runs)?;
+            for (srv, (plugin, peer)) in servers.iter().zip(small.iter_mut()) {
+                small_images(&mut b, srv, plugin, run, o.runs)?;
+                if let (Some(bin), Some(peer)) = (s5cmd, peer.as_mut()) {
+                    small_objects_s5cmd(&mut b, srv, bin, &one, peer, run)?;
+                }
             }
         }
     }
+    let small: Vec<SmallRow> = small
+        .into_iter()
+        .flat_map(|(plugin, peer)| std::iter::once(plugin).chain(peer))
+        .collect();
     drop(servers);
     let machine_load = machine_load.finish();
 
@@ -547,6 +563,10 @@ fn concurrency(b: &mut Bench, srv: &Server, f: &Files<'_>, streams: u64) -> Resu
     Ok(())
 }
 
+/// The small-image rows' client labels.
+const PLUGIN_SMALL: &str = "plugin (C driver, one thread)";
+const S5CMD_SMALL: &str = "s5cmd run, --numworkers 1 (cp / ls / rm of objects)";
+
 /// One run of the small-image measurement on `srv`.
 fn small_images(
     b: &mut Bench,
@@ -570,21 +590,70 @@ fn small_images(
             &small.size.to_string(),
         ],
     );
+    let before = sim_s3_requests(&srv.sim)?;
     let (s, out) = b.measure(srv, "small images", &mut cmd)?;
+    let s3_requests = sim_s3_requests(&srv.sim)?.saturating_sub(before);
     let get =
         |k: &str| bench_value(&out, k).with_context(|| format!("driver printed no {k}: {out}"));
-    let t = (
+    let seconds = (
         get("create_seconds")?,
         get("list_seconds")?,
         get("delete_seconds")?,
     );
-    eprintln!(
-        "    create {:.0}/s  list {:.2} s  delete {:.0}/s",
-        small.count as f64 / t.0,
-        t.1,
-        small.count as f64 / t.2
-    );
-    small.runs.push((t, s));
+    small.push_run(seconds, s, s3_requests);
+    Ok(())
+}
+
+/// The same count of objects of the same size put, listed and deleted by s5cmd's batch mode
+/// with one worker: what a general S3 tool costs per object, one request at a time (it orders
+/// nothing and guards no name against a second creator, as the plugin's create must).
+fn small_objects_s5cmd(
+    b: &mut Bench,
+    srv: &Server,
+    bin: &Path,
+    object: &Path,
+    small: &mut SmallRow,
+    run: usize,
+) -> Result<()> {
+    let prefix = format!("s3://{}/bench-small-s5cmd/run{run}", srv.s3.bucket);
+    let file = |what: &str, lines: Vec<String>| -> Result<PathBuf> {
+        let path = b
+            .work
+            .join(format!("s5cmd-{}-{what}.txt", srv.scheme.label()));
+        std::fs::write(&path, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    };
+    let each = |line: &dyn Fn(u64) -> String| (0..small.count).map(line).collect::<Vec<_>>();
+    let put = file(
+        "put",
+        each(&|i| format!("cp {} {prefix}/o{i}", object.display())),
+    )?;
+    let list = file("list", vec![format!("ls {prefix}/*")])?;
+    let delete = file("delete", each(&|i| format!("rm {prefix}/o{i}")))?;
+    let before = sim_s3_requests(&srv.sim)?;
+    let (p, _) = b.measure(srv, "s5cmd small put", &mut s5cmd_batch(bin, &srv.s3, &put))?;
+    let (l, listed) = b.measure(srv, "s5cmd small ls", &mut s5cmd_batch(bin, &srv.s3, &list))?;
+    let (d, _) = b.measure(
+        srv,
+        "s5cmd small rm",
+        &mut s5cmd_batch(bin, &srv.s3, &delete),
+    )?;
+    let s3_requests = sim_s3_requests(&srv.sim)?.saturating_sub(before);
+    let seen = listed.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    if seen != small.count {
+        bail!(
+            "s5cmd listed {seen} objects under {prefix}, {} were put",
+            small.count
+        );
+    }
+    let whole = Sample {
+        wall: p.wall + l.wall + d.wall,
+        cpu: p.cpu + l.cpu + d.cpu,
+        max_rss_kib: p.max_rss_kib.max(l.max_rss_kib).max(d.max_rss_kib),
+        server_cpu: p.server_cpu + l.server_cpu + d.server_cpu,
+    };
+    small.push_run((p.wall, l.wall, d.wall), whole, s3_requests);
     Ok(())
 }
 

@@ -114,29 +114,63 @@ impl Row {
     }
 }
 
-/// The listing / small-image measurement.
+/// The listing / small-image measurement of one client on one scheme.
 pub(crate) struct SmallRow {
     /// HTTPS or HTTP.
     pub(crate) scheme: Scheme,
-    /// Images created, listed and deleted.
+    /// Who created, listed and deleted (the plugin's C driver, or a peer tool's batch mode).
+    pub(crate) client: String,
+    /// Images (or objects) created, listed and deleted.
     pub(crate) count: u64,
     /// Bytes per image.
     pub(crate) size: u64,
-    /// Per run: (create s, list s, delete s) and the whole process's sample.
-    pub(crate) runs: Vec<((f64, f64, f64), Sample)>,
+    /// One entry per run.
+    pub(crate) runs: Vec<SmallRun>,
+}
+
+/// One run of a [`SmallRow`].
+pub(crate) struct SmallRun {
+    /// Seconds to create, list and delete them all.
+    pub(crate) seconds: (f64, f64, f64),
+    /// The client process(es): wall, CPU, peak RSS, server CPU.
+    pub(crate) sample: Sample,
+    /// S3 requests vast-sim served over the run (its own counters).
+    pub(crate) s3_requests: u64,
 }
 
 impl SmallRow {
-    fn medians(&self) -> (f64, f64, f64, f64, f64) {
+    /// Files one run and says it on stderr.
+    pub(crate) fn push_run(&mut self, seconds: (f64, f64, f64), sample: Sample, s3_requests: u64) {
         let n = self.count as f64;
+        eprintln!(
+            "    {}: create {:.0}/s  list {:.2} s  delete {:.0}/s  {:.2} S3 requests per image",
+            self.client,
+            n / seconds.0.max(1e-9),
+            seconds.1,
+            n / seconds.2.max(1e-9),
+            s3_requests as f64 / n.max(1.0),
+        );
+        self.runs.push(SmallRun {
+            seconds,
+            sample,
+            s3_requests,
+        });
+    }
+
+    /// Medians: create/s, list s, delete/s, client CPU s, S3 requests per image; and the
+    /// largest peak RSS, MiB.
+    fn medians(&self) -> (f64, f64, f64, f64, f64, f64) {
+        let n = self.count as f64;
+        let m = |f: &dyn Fn(&SmallRun) -> f64| median(self.runs.iter().map(f).collect());
         (
-            median(self.runs.iter().map(|r| n / r.0 .0.max(1e-9)).collect()),
-            median(self.runs.iter().map(|r| r.0 .1).collect()),
-            median(self.runs.iter().map(|r| n / r.0 .2.max(1e-9)).collect()),
-            median(self.runs.iter().map(|r| r.1.cpu).collect()),
+            m(&|r| n / r.seconds.0.max(1e-9)),
+            m(&|r| r.seconds.1),
+            m(&|r| n / r.seconds.2.max(1e-9)),
+            m(&|r| r.sample.cpu),
+            m(&|r| r.s3_requests as f64 / n.max(1.0)),
             self.runs
                 .iter()
-                .map(|r| r.1.max_rss_kib as f64 / 1024.0)
+                .map(|r| r.sample.max_rss_kib as f64 / 1024.0)
                 .fold(0.0, f64::max),
         )
     }
@@ -208,21 +242,23 @@ impl Report {
         }
         if !self.small.is_empty() {
             md.push_str(
-                "\n| scheme | small images | count × size | create images/s | list s | delete images/s | client CPU s (whole run) | client peak RSS MiB | runs |\n\
-                 |---|---|---|---|---|---|---|---|---|\n",
+                "\n| scheme | small images | count × size | create images/s | list s | delete images/s | S3 requests per image (create + list + delete) | client CPU s (whole run) | client peak RSS MiB | runs |\n\
+                 |---|---|---|---|---|---|---|---|---|---|\n",
             );
         }
         for s in &self.small {
-            let (c, l, d, cpu, rss) = s.medians();
+            let (c, l, d, cpu, req, rss) = s.medians();
             let _ = writeln!(
                 md,
-                "| {} | plugin (C driver, one thread) | {} × {} KiB | {} | {:.2} | {} | {:.1} | {:.0} | {} |",
+                "| {} | {} | {} × {} KiB | {} | {:.2} | {} | {:.2} | {:.1} | {:.0} | {} |",
                 s.scheme.label(),
+                s.client,
                 s.count,
                 s.size >> 10,
                 thousands(c),
                 l,
                 thousands(d),
+                req,
                 cpu,
                 rss,
                 s.runs.len()
@@ -279,19 +315,26 @@ impl Report {
                 })
             })
             .collect();
-        let small: Vec<_> = self.small.iter().map(|s| {
-            let (c, l, d, cpu, rss) = s.medians();
-            json!({
-                "scheme": s.scheme.label(),
-                "count": s.count, "size": s.size,
-                "create_per_s_median": c, "list_s_median": l, "delete_per_s_median": d,
-                "client_cpu_s_median": cpu, "client_peak_rss_mib": rss,
-                "runs": s.runs.iter().map(|((c, l, d), smp)| json!({
-                    "create_s": c, "list_s": l, "delete_s": d,
-                    "wall_s": smp.wall, "client_cpu_s": smp.cpu, "client_max_rss_kib": smp.max_rss_kib,
-                })).collect::<Vec<_>>(),
+        let small: Vec<_> = self
+            .small
+            .iter()
+            .map(|s| {
+                let (c, l, d, cpu, req, rss) = s.medians();
+                json!({
+                    "scheme": s.scheme.label(), "client": s.client,
+                    "count": s.count, "size": s.size,
+                    "create_per_s_median": c, "list_s_median": l, "delete_per_s_median": d,
+                    "s3_requests_per_image_median": req,
+                    "client_cpu_s_median": cpu, "client_peak_rss_mib": rss,
+                    "runs": s.runs.iter().map(|r| json!({
+                        "create_s": r.seconds.0, "list_s": r.seconds.1, "delete_s": r.seconds.2,
+                        "s3_requests": r.s3_requests,
+                        "wall_s": r.sample.wall, "client_cpu_s": r.sample.cpu,
+                        "client_max_rss_kib": r.sample.max_rss_kib,
+                    })).collect::<Vec<_>>(),
+                })
             })
-        }).collect();
+            .collect();
         json!({
             "context": self.context.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "rows": rows,
@@ -416,6 +459,41 @@ mod tests {
     fn thousands_groups_digits() {
         assert_eq!(thousands(1234567.4), "1,234,567");
         assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn small_rows_show_each_clients_rates_and_requests_per_image() {
+        let sample = Sample {
+            wall: 1.0,
+            cpu: 0.5,
+            max_rss_kib: 2048,
+            server_cpu: 0.25,
+        };
+        let mut plugin = SmallRow {
+            scheme: Scheme::Https,
+            client: "plugin (C driver, one thread)".into(),
+            count: 100,
+            size: 64 << 10,
+            runs: Vec::new(),
+        };
+        plugin.push_run((0.5, 0.1, 0.25), sample, 950);
+        plugin.push_run((1.0, 0.3, 0.5), sample, 900);
+        plugin.push_run((0.4, 0.2, 0.2), sample, 1000);
+        let report = Report {
+            context: vec![],
+            rows: vec![],
+            small: vec![plugin],
+            targets: vec![],
+            notes: vec![],
+        };
+        let md = report.markdown();
+        assert!(
+            md.contains("| HTTPS | plugin (C driver, one thread) | 100 × 64 KiB | 200 | 0.20 | 400 | 9.50 | 0.5 | 2 | 3 |"),
+            "{md}"
+        );
+        let json = report.json();
+        assert_eq!(json["small_images"][0]["s3_requests_per_image_median"], 9.5);
+        assert_eq!(json["small_images"][0]["runs"][1]["s3_requests"], 900);
     }
 
     #[test]

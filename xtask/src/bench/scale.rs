@@ -1,5 +1,6 @@
-//! `cargo xtask bench --scale [--quick] [--size-mib N] [--runs N]`: the scale-out table of
-//! issue 17. One vast-sim serving 1 and then 4 S3 VIPs (listeners on 127.0.0.1 .. 127.0.0.4,
+//! `cargo xtask bench --scale [--quick] [--tls] [--size-mib N] [--runs N]`: the scale-out
+//! table of issue 17 (over HTTPS with `--tls`: vast-sim's generated certificate, which covers
+//! every VIP, trusted by the plugin through `ca_bundle`). One vast-sim serving 1 and then 4 S3 VIPs (listeners on 127.0.0.1 .. 127.0.0.4,
 //! one port, one store); on each, the same bytes backed up and restored by 1 and 4 plugin
 //! processes (each its own media server: own state directory, `media_server` name, S3 user
 //! and key) running 1 and 4 streams each. Every process is the C driver on
@@ -9,7 +10,7 @@
 //! Per row: aggregate MiB/s, client CPU s/GiB (all processes, from `wait4`), the largest
 //! peak RSS of one process, vast-sim's CPU s/GiB, and the share of part uploads (backup) and
 //! GETs (restore) each VIP served, from vast-sim's per-listener counters (`GET /_sim/vips`).
-//! Output: `target/bench/scale.{md,json}`.
+//! Output: `target/bench/scale.{md,json}` (`scale-https.{md,json}` with `--tls`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,8 +22,8 @@ use serde_json::json;
 use super::measure::{process_cpu_seconds, run_measured, Sample};
 use super::{generate, number_arg, scratch_dir, MIB};
 use crate::harness::{
-    build_library_and_sim, compile_driver, driver_command, start_sim_with, target_dir,
-    write_plugin_config_for, PluginConfig, SimInfo,
+    build_library_and_sim, compile_driver, driver_command, sim_vip_counters, start_sim_with,
+    target_dir, write_plugin_config_for, PluginConfig, SimInfo,
 };
 
 /// VIP counts, process counts and streams per process measured (every combination).
@@ -36,6 +37,8 @@ struct Options {
     size_mib: u64,
     runs: usize,
     budget_mib: u64,
+    /// vast-sim `--tls`: every VIP and VMS over HTTPS.
+    tls: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -45,6 +48,7 @@ fn parse(args: &[String]) -> Result<Options> {
         size_mib: num("--size-mib", if quick { 256 } else { 1024 })?,
         runs: usize::try_from(num("--runs", 1)?)?,
         budget_mib: num("--budget-mib", 512)?,
+        tls: args.iter().any(|a| a == "--tls"),
     };
     if o.size_mib < 16 || !o.size_mib.is_multiple_of(16) {
         bail!("--size-mib must be a multiple of 16 (it is split over up to 16 images)");
@@ -119,13 +123,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let md = markdown(&o, &rows, started.elapsed().as_secs_f64());
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
-    std::fs::write(out_dir.join("scale.md"), &md)?;
+    let stem = if o.tls { "scale-https" } else { "scale" };
+    std::fs::write(out_dir.join(format!("{stem}.md")), &md)?;
     std::fs::write(
-        out_dir.join("scale.json"),
+        out_dir.join(format!("{stem}.json")),
         serde_json::to_string_pretty(&to_json(&rows))?,
     )?;
     println!("\n{md}");
-    println!("written: {0}/scale.md, {0}/scale.json", out_dir.display());
+    println!("written: {0}/{stem}.md, {0}/{stem}.json", out_dir.display());
     Ok(())
 }
 
@@ -149,11 +154,11 @@ fn run_in(o: &Options, lib: &Path, sim_bin: &Path, work: &Path) -> Result<Vec<Sc
     for vips in VIPS {
         eprintln!("==> vast-sim with {vips} S3 VIP(s)");
         let dir = work.join(format!("vips{vips}"));
-        let (sim_proc, sim) = start_sim_with(
-            sim_bin,
-            &dir.join("sim"),
-            &["--s3-vips".to_owned(), vips.to_string()],
-        )?;
+        let mut sim_args = vec!["--s3-vips".to_owned(), vips.to_string()];
+        if o.tls {
+            sim_args.push("--tls".to_owned());
+        }
+        let (sim_proc, sim) = start_sim_with(sim_bin, &dir.join("sim"), &sim_args)?;
         let mut configs = Vec::new();
         for p in 0..max_procs {
             let ms = dir.join(format!("ms{p}"));
@@ -265,7 +270,7 @@ fn driver_in(c: &Cluster, driver: &Path, lib: &Path, p: u32, args: &[&str]) -> C
 
 /// Starts every command at once and waits for all; sums what they cost.
 fn run_all(c: &Cluster, commands: Vec<Command>, what: &str) -> Result<Aggregate> {
-    let before = vip_counters(&c.sim)?;
+    let before = sim_vip_counters(&c.sim)?;
     let server_before = process_cpu_seconds(c.sim_pid);
     let start = Instant::now();
     let samples: Vec<Result<Sample>> = std::thread::scope(|scope| {
@@ -287,7 +292,7 @@ fn run_all(c: &Cluster, commands: Vec<Command>, what: &str) -> Result<Aggregate>
     });
     let wall = start.elapsed().as_secs_f64();
     let server_cpu = (process_cpu_seconds(c.sim_pid) - server_before).max(0.0);
-    let after = vip_counters(&c.sim)?;
+    let after = sim_vip_counters(&c.sim)?;
     let mut agg = Aggregate {
         wall,
         server_cpu,
@@ -320,29 +325,6 @@ fn counter(v: &serde_json::Value, field: &str) -> u64 {
     v[field].as_u64().unwrap_or(0)
 }
 
-/// vast-sim's per-listener counters, by IP (`GET /_sim/vips`).
-fn vip_counters(sim: &SimInfo) -> Result<Vec<(String, serde_json::Value)>> {
-    let url = format!("http://{}/_sim/vips", sim.vms_addr);
-    let out = Command::new("curl")
-        .args(["-sf", &url])
-        .output()
-        .context("running curl for vast-sim's VIP counters")?;
-    if !out.status.success() {
-        bail!("GET {url} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "GET {url} answered {:?}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })?;
-    let list = v.as_array().context("/_sim/vips is not a JSON array")?;
-    Ok(list
-        .iter()
-        .map(|e| (e["ip"].as_str().unwrap_or("?").to_owned(), e.clone()))
-        .collect())
-}
-
 /// The run with the median wall time.
 fn median_run(mut runs: Vec<Aggregate>) -> Aggregate {
     runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
@@ -363,10 +345,18 @@ fn markdown(o: &Options, rows: &[ScaleRow], elapsed: f64) -> String {
     let mut s = String::new();
     s.push_str("# vast-ost scale-out benchmark\n\n");
     s.push_str(&format!(
-        "{} MiB per row (split evenly over processes × streams), 1 MiB `write_image` / \
+        "{} MiB per row (split evenly over processes × streams), {}, 1 MiB `write_image` / \
          `read_image` calls, buffer budget {} MiB per process, median of {} run(s); \
          {:.0} s in all.\n\n",
-        o.size_mib, o.budget_mib, o.runs, elapsed
+        o.size_mib,
+        if o.tls {
+            "HTTPS (vast-sim `--tls`, its certificate trusted through `ca_bundle`)"
+        } else {
+            "plain HTTP"
+        },
+        o.budget_mib,
+        o.runs,
+        elapsed
     ));
     s.push_str(
         "| VIPs | processes × streams | backup MiB/s | restore MiB/s | client CPU s/GiB (backup / restore) | \

