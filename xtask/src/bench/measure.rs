@@ -3,6 +3,7 @@
 //! over the same interval (from `/proc/<pid>/stat`).
 
 use std::io::Read;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -25,24 +26,56 @@ pub(crate) struct Sample {
 /// fails with the log's tail when it exits non-zero. `server_pid` is vast-sim's.
 pub(crate) fn run_measured(
     command: &mut Command,
-    stderr_log: &std::path::Path,
+    stderr_log: &Path,
+    server_pid: u32,
+) -> Result<(Sample, String)> {
+    run(command, None, stderr_log, server_pid)
+}
+
+/// [`run_measured`] with the command's standard output written into `stdout` (a file or
+/// `/dev/null`) instead of captured: for clients that stream what they restore.
+pub(crate) fn run_measured_into(
+    command: &mut Command,
+    stdout: &Path,
+    stderr_log: &Path,
+    server_pid: u32,
+) -> Result<Sample> {
+    Ok(run(command, Some(stdout), stderr_log, server_pid)?.0)
+}
+
+fn run(
+    command: &mut Command,
+    stdout_into: Option<&Path>,
+    stderr_log: &Path,
     server_pid: u32,
 ) -> Result<(Sample, String)> {
     let log = std::fs::File::create(stderr_log)
         .with_context(|| format!("creating {}", stderr_log.display()))?;
+    let stdout = match stdout_into {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?,
+        ),
+        None => Stdio::piped(),
+    };
     let server_before = process_cpu_seconds(server_pid);
     let start = Instant::now();
     let mut child = command
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::from(log))
         .spawn()
         .with_context(|| format!("starting {}", describe(command)))?;
-    let mut stdout = child.stdout.take().context("child stdout")?;
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        let _ = stdout.read_to_string(&mut out);
-        out
+    let reader = child.stdout.take().map(|mut stdout| {
+        std::thread::spawn(move || {
+            let mut out = String::new();
+            let _ = stdout.read_to_string(&mut out);
+            out
+        })
     });
     let pid = libc::pid_t::try_from(child.id()).context("child pid")?;
     let mut status: libc::c_int = 0;
@@ -59,7 +92,9 @@ pub(crate) fn run_measured(
             std::io::Error::last_os_error()
         );
     }
-    let out = reader.join().unwrap_or_default();
+    let out = reader
+        .map(|r| r.join().unwrap_or_default())
+        .unwrap_or_default();
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         let text = std::fs::read_to_string(stderr_log).unwrap_or_default();
         let tail: String = text

@@ -37,12 +37,17 @@ use crate::harness::{
     build_library_and_sim, compile_driver, driver_command, sim_s3_requests, start_sim_with,
     target_dir, write_plugin_config, SimInfo, SimProcess,
 };
-use measure::{run_measured, Sample};
+use measure::{run_measured, run_measured_into, Sample};
 use report::{Report, Row, Scheme, SmallRow};
 use targets::{backup_client, concurrent_client, restore_client};
 use tools::{delete_object, s5cmd_batch, S3Target, Tool};
 
 const MIB: u64 = 1 << 20;
+/// The restore rows whose bytes go to `/dev/null` (written there, as NetBackup's media server
+/// passes restored data on rather than filing it): the plugin's driver writes each
+/// `read_image` buffer, the tools stream the object to standard output.
+const STREAMED: &str = "restore (streamed)";
+const DEV_NULL: &str = "/dev/null";
 /// The single-stream row at a quarter of the image size (for the RSS-growth check).
 const QUARTER: &str = "plugin, 1 MiB write_image, 1/4 size";
 /// The LSU (bucket) the plugin creates on first use.
@@ -169,6 +174,18 @@ impl Bench {
     ) -> Result<(Sample, String)> {
         let log = self.log_path(&format!("{}-{what}", srv.scheme.label()));
         run_measured(command, &log, srv.pid)
+    }
+
+    /// [`Bench::measure`] with the command's standard output going into `stdout`.
+    fn measure_into(
+        &mut self,
+        srv: &Server,
+        what: &str,
+        command: &mut Command,
+        stdout: &Path,
+    ) -> Result<Sample> {
+        let log = self.log_path(&format!("{}-{what}", srv.scheme.label()));
+        run_measured_into(command, stdout, &log, srv.pid)
     }
 
     fn driver(&self, srv: &Server, args: &[&str]) -> Command {
@@ -447,6 +464,7 @@ struct Files<'a> {
 }
 
 const PLUGIN: &str = "C driver → libstspiVastDataMT.so";
+const PLUGIN_STREAMED: &str = "C driver → libstspiVastDataMT.so, each buffer written to /dev/null";
 
 /// The plugin's single-stream rows on `srv`: backup in each call size, restore (of the image
 /// written in 1 MiB calls) in each call size, and a backup of a quarter of the image.
@@ -477,6 +495,14 @@ fn single_streams(
                     &["bench-get", "img", &dl, &rcall.to_string()],
                 )?;
                 finish_download(f.src, f.dl, verify, &client)?;
+            }
+            for &(rcall, rlabel) in calls {
+                b.row(
+                    srv,
+                    (STREAMED, &restore_client(rlabel), PLUGIN_STREAMED),
+                    f.size,
+                    &["bench-get", "img", DEV_NULL, &rcall.to_string()],
+                )?;
             }
         }
         b.driver_step(srv, "delete", &["bench-delete", "img"])?;
@@ -532,6 +558,13 @@ fn peer_tools(
         let (s, _) = b.measure(srv, &down, &mut tool.download(&srv.s3, &key, f.dl))?;
         b.push(srv.scheme, (down_group, down_client, &settings), f.size, s);
         finish_download(f.src, f.dl, verify, &down)?;
+        if !ceiling {
+            let what = format!("{} stream", tool.label());
+            let mut cmd = tool.stream(&srv.s3, &key);
+            let s = b.measure_into(srv, &what, &mut cmd, Path::new(DEV_NULL))?;
+            let settings = tool.stream_settings();
+            b.push(srv.scheme, (STREAMED, down_client, &settings), f.size, s);
+        }
         b.measure(srv, "delete object", &mut delete_object(&srv.s3, &key))?;
     }
     Ok(())

@@ -34,7 +34,13 @@ impl Scheme {
 }
 
 /// Order of the groups in the tables.
-const GROUPS: [&str; 4] = ["backup", "restore", "ceiling", "concurrency"];
+const GROUPS: [&str; 5] = [
+    "backup",
+    "restore",
+    "restore (streamed)",
+    "ceiling",
+    "concurrency",
+];
 
 /// One measured row: the same transfer repeated.
 pub(crate) struct Row {

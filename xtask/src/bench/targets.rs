@@ -101,9 +101,12 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
             rows.iter()
                 .filter(move |r| r.scheme == scheme && r.group == g && is_tool(r))
         };
-        let directions: [(&str, &str, ClientLabel); 2] = [
+        // Restores are judged twice: into a file (each client's own way of writing it) and
+        // streamed to /dev/null (no page-cache allocation: only the clients themselves).
+        let directions: [(&str, &str, ClientLabel); 3] = [
             ("backup", "write_image", backup_client),
             ("restore", "read_image", restore_client),
+            ("restore (streamed)", "read_image", restore_client),
         ];
         for (group, verb, client) in directions {
             let fastest = tools(group).max_by(|a, b| a.mib_s().total_cmp(&b.mib_s()));
@@ -244,5 +247,33 @@ mod tests {
         assert_eq!(https_rows[3].met, Some(false));
         assert!(https_rows[3].result().contains("2.00× too much"));
         assert!(t.iter().all(|t| t.scheme == Some(https)));
+    }
+
+    #[test]
+    fn streamed_restores_are_judged_against_the_tools_streaming() {
+        let https = Scheme::Https;
+        let streamed = "restore (streamed)";
+        let rows = vec![
+            row(https, "restore", &restore_client("1 MiB"), 2.0, 2.0),
+            row(https, "restore", "s5cmd", 2.0, 2.0),
+            row(https, streamed, &restore_client("1 MiB"), 1.0, 1.0),
+            row(https, streamed, "s5cmd", 1.5, 2.5),
+        ];
+        let t = judge(&rows, 512, "quarter");
+        let file: Vec<_> = t
+            .iter()
+            .filter(|t| t.target.starts_with("restore,"))
+            .collect();
+        assert_eq!(file[0].measured, "1.00×");
+        assert_eq!(file[0].met, Some(false));
+        let piped: Vec<_> = t
+            .iter()
+            .filter(|t| t.target.starts_with(streamed))
+            .collect();
+        assert_eq!(piped.len(), 2);
+        assert_eq!(piped[0].measured, "1.50×");
+        assert_eq!(piped[0].met, Some(true));
+        assert_eq!(piped[1].measured, "0.40×");
+        assert_eq!(piped[1].met, Some(true));
     }
 }

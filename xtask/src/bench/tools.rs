@@ -76,29 +76,53 @@ impl Tool {
         }
     }
 
+    /// How its streaming mode ([`Tool::stream`]) is tuned, for the report.
+    pub(crate) fn stream_settings(&self) -> String {
+        let (c, p) = (TOOL_CONCURRENCY, TOOL_PART_MIB);
+        match self {
+            Tool::S5cmd(_) => format!("cat --concurrency {c} --part-size {p} > /dev/null"),
+            Tool::Rclone(_) => "cat > /dev/null (one stream: rclone's cat has no parts)".to_owned(),
+            Tool::Aws { .. } => {
+                format!("cp … - > /dev/null, s3.max_concurrent_requests {c}, s3.multipart_chunksize {p}MB")
+            }
+            Tool::Curl => "GET > /dev/null".to_owned(),
+        }
+    }
+
     /// Upload `file` as `key`.
     pub(crate) fn upload(&self, s3: &S3Target, file: &Path, key: &str) -> Command {
-        self.transfer(s3, file, key, true)
+        self.transfer(s3, key, Way::Upload(file))
     }
 
     /// Download `key` into `file`.
     pub(crate) fn download(&self, s3: &S3Target, key: &str, file: &Path) -> Command {
-        self.transfer(s3, file, key, false)
+        self.transfer(s3, key, Way::Download(file))
     }
 
-    fn transfer(&self, s3: &S3Target, file: &Path, key: &str, up: bool) -> Command {
+    /// Download `key` to standard output, the tool's streaming mode: s5cmd `cat` with the
+    /// same parts in flight, rclone `cat`, AWS CLI `cp … -`, curl without `-o`.
+    pub(crate) fn stream(&self, s3: &S3Target, key: &str) -> Command {
+        self.transfer(s3, key, Way::Stream)
+    }
+
+    fn transfer(&self, s3: &S3Target, key: &str, way: Way<'_>) -> Command {
         let remote = format!("{}/{key}", s3.bucket);
+        let s3url = format!("s3://{remote}");
         let (c, p) = (TOOL_CONCURRENCY.to_string(), TOOL_PART_MIB.to_string());
         match self {
             Tool::S5cmd(bin) => {
                 let mut cmd = s5cmd(bin, s3);
-                cmd.args(["cp", "--concurrency", &c, "--part-size", &p]);
-                let s3url = format!("s3://{remote}");
-                if up {
-                    cmd.arg(file).arg(s3url);
+                let verb = if matches!(way, Way::Stream) {
+                    "cat"
                 } else {
-                    cmd.arg(s3url).arg(file);
-                }
+                    "cp"
+                };
+                cmd.args([verb, "--concurrency", &c, "--part-size", &p]);
+                match way {
+                    Way::Upload(file) => cmd.arg(file).arg(s3url),
+                    Way::Download(file) => cmd.arg(s3url).arg(file),
+                    Way::Stream => cmd.arg(s3url),
+                };
                 cmd
             }
             Tool::Rclone(bin) => {
@@ -120,17 +144,19 @@ impl Tool {
                     cmd.arg("--ca-cert").arg(ca);
                 }
                 let remote = format!("vast:{remote}");
-                if up {
-                    cmd.args(["--s3-upload-concurrency", &c, "--s3-chunk-size"])
+                match way {
+                    Way::Upload(file) => cmd
+                        .args(["--s3-upload-concurrency", &c, "--s3-chunk-size"])
                         .arg(format!("{p}Mi"))
                         .arg("copyto")
                         .arg(file)
-                        .arg(remote);
-                } else {
-                    cmd.args(["--multi-thread-streams", &c, "copyto"])
+                        .arg(remote),
+                    Way::Download(file) => cmd
+                        .args(["--multi-thread-streams", &c, "copyto"])
                         .arg(remote)
-                        .arg(file);
-                }
+                        .arg(file),
+                    Way::Stream => cmd.arg("cat").arg(remote),
+                };
                 cmd
             }
             Tool::Aws { bin, config } => {
@@ -141,26 +167,36 @@ impl Tool {
                     cmd.arg("--ca-bundle").arg(ca);
                 }
                 cmd.args(["s3", "cp", "--only-show-errors"]);
-                let s3url = format!("s3://{remote}");
-                if up {
-                    cmd.arg(file).arg(s3url);
-                } else {
-                    cmd.arg(s3url).arg(file);
-                }
+                match way {
+                    Way::Upload(file) => cmd.arg(file).arg(s3url),
+                    Way::Download(file) => cmd.arg(s3url).arg(file),
+                    Way::Stream => cmd.arg(s3url).arg("-"),
+                };
                 cmd
             }
             Tool::Curl => {
                 let mut cmd = curl(s3);
                 cmd.arg(format!("{}/{remote}", s3.url));
-                if up {
-                    cmd.arg("-T").arg(file);
-                } else {
-                    cmd.arg("-o").arg(file);
-                }
+                match way {
+                    Way::Upload(file) => cmd.arg("-T").arg(file),
+                    Way::Download(file) => cmd.arg("-o").arg(file),
+                    Way::Stream => &mut cmd,
+                };
                 cmd
             }
         }
     }
+}
+
+/// Which way a transfer goes.
+#[derive(Clone, Copy)]
+enum Way<'a> {
+    /// This local file up to the object.
+    Upload(&'a Path),
+    /// The object down into this local file.
+    Download(&'a Path),
+    /// The object down to standard output.
+    Stream,
 }
 
 /// s5cmd with the key pair, the endpoint and trust in the server's certificate.
@@ -367,6 +403,7 @@ mod tests {
             for cmd in [
                 tool.upload(&s3, Path::new("src"), "k"),
                 tool.download(&s3, "k", Path::new("dst")),
+                tool.stream(&s3, "k"),
             ] {
                 let args = words(&cmd);
                 let ca_flag = ["--ca-cert", "--ca-bundle", "--cacert"].iter().any(|f| {
