@@ -1,14 +1,16 @@
 //! Moving bytes without holding them: request bodies into files (hashing on the way), objects
 //! out as response streams, object-to-file copies. Chunks are 1 MiB; disk work runs on the blocking
-//! pool, and at most a few chunks per transfer are in memory at once.
+//! pool, and at most a few chunks per transfer are in memory at once. Response chunks' buffers
+//! are kept for reuse once sent (`Chunk`).
 
 use std::fs::File;
 use std::io::{IoSlice, Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
@@ -140,7 +142,7 @@ fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> std::io::Result<()> {
 
 /// A response body streaming `len` bytes of the object stored at `path` from `offset`.
 pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<StreamingBlob> {
-    let mut file = tokio::task::spawn_blocking(move || ObjectReader::open(&path, offset))
+    let mut file = tokio::task::spawn_blocking(move || ObjectReader::open(&path, offset, len))
         .await
         .map_err(|e| io_error(std::io::Error::other(e.to_string())))?
         .map_err(|e| match e.kind() {
@@ -149,21 +151,79 @@ pub(crate) async fn file_body(path: PathBuf, offset: u64, len: u64) -> S3Result<
         })?;
     let (tx, rx) = mpsc::channel::<Result<Bytes, StdError>>(2);
     tokio::task::spawn_blocking(move || {
+        let mut scratch = vec![0; SCRATCH];
         let mut left = len;
         while left > 0 {
             let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-            let mut chunk = BytesMut::zeroed(n);
-            if let Err(e) = file.read_exact(&mut chunk) {
+            let mut buf = Chunk::buffer();
+            if let Err(e) = read_through(&mut file, &mut scratch, &mut buf, n) {
                 let _ = tx.blocking_send(Err(Box::new(e)));
                 return;
             }
             left -= n as u64;
-            if tx.blocking_send(Ok(chunk.freeze())).is_err() {
+            if tx.blocking_send(Ok(Bytes::from_owner(Chunk(buf)))).is_err() {
                 return; // the client went away
             }
         }
     });
     Ok(StreamingBlob::new(FileStream { rx, left: len }))
+}
+
+/// Size of the buffer the kernel copies file data into: small enough to stay in the CPU's
+/// cache. The kernel's copy into memory that is not cached is slow (measured on an AMD EPYC VM,
+/// reading 1 GiB from tmpfs straight into 1 MiB buffers: 0.45 - 0.5 s of CPU; through a 64 KiB
+/// buffer and a user-space copy out of it: 0.19 - 0.23 s).
+const SCRATCH: usize = 64 << 10;
+
+/// Appends the next `n` bytes of `file` to `out`, read through `scratch` (see `SCRATCH`).
+fn read_through(
+    file: &mut impl Read,
+    scratch: &mut [u8],
+    out: &mut Vec<u8>,
+    n: usize,
+) -> std::io::Result<()> {
+    let end = out.len() + n;
+    while out.len() < end {
+        let part = &mut scratch[..(end - out.len()).min(SCRATCH)];
+        file.read_exact(part)?;
+        out.extend_from_slice(part);
+    }
+    Ok(())
+}
+
+/// Buffers of response chunks already sent, kept for the next ones: a new buffer costs a page
+/// fault and a cleared page per 4 KiB whenever the allocator has just returned that memory to
+/// the kernel (after a backup, 90 000 faults per GiB restored: a third of the buffers).
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// Spare buffers kept at most (`CHUNK` bytes each); more are freed.
+const SPARE_MAX: usize = 32;
+
+/// A response chunk's bytes; its buffer goes back to `SPARE` when the chunk is dropped.
+struct Chunk(Vec<u8>);
+
+impl Chunk {
+    /// An empty buffer with room for `CHUNK` bytes: a spare one, or a new one.
+    fn buffer() -> Vec<u8> {
+        let spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        spare.unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    }
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        buf.clear();
+        let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.len() < SPARE_MAX {
+            spare.push(buf);
+        }
+    }
 }
 
 /// Chunks of a file as a stream of known length.
@@ -199,13 +259,13 @@ pub(crate) fn copy_range(
     dst: &Path,
     mut hasher: ChecksumHasher,
 ) -> std::io::Result<Received> {
-    let mut from = ObjectReader::open(src, offset)?;
+    let mut from = ObjectReader::open(src, offset, len)?;
     let mut to = File::create(dst)?;
     let mut md5 = Md5::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; SCRATCH];
     let mut left = len;
     while left > 0 {
-        let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+        let n = usize::try_from(left).unwrap_or(SCRATCH).min(SCRATCH);
         from.read_exact(&mut buf[..n])?;
         md5.update(&buf[..n]);
         hasher.update(&buf[..n]);

@@ -4,7 +4,7 @@
 //! ```text
 //! <dir>/buckets/<bucket>/bucket.json         creation time, tags
 //! <dir>/buckets/<bucket>/objects/<id>.json   one object's sidecar (key, size, ETag, headers, checksums)
-//! <dir>/buckets/<bucket>/objects/<id>.data   its bytes
+//! <dir>/buckets/<bucket>/objects/<id>.data   its bytes: a file, or a directory of parts (data.rs)
 //! <dir>/uploads/<upload-id>/upload.json      an open multipart upload
 //! <dir>/uploads/<upload-id>/<n>.part|.json   its parts
 //! <dir>/tmp/                                 bodies being received (emptied at open)
@@ -585,9 +585,8 @@ fn scan_objects(dir: &Path, bucket: &mut Bucket, max_seq: &mut u64) -> std::io::
                 }
             }
             Some("data") => data_files.push(path),
-            _ => {
-                let _ = std::fs::remove_file(&path);
-            }
+            // Leftovers: a half-written sidecar, or parts of a removal cut short (`.gone`).
+            _ => super::data::remove(&path),
         }
     }
     if keep_versions {

@@ -424,3 +424,206 @@ async fn conditional_complete() {
         }
     }
 }
+
+/// Uploads `parts` as a multipart upload of `key` and completes it; returns the ETag.
+async fn upload_parts(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, parts: &[&[u8]]) -> String {
+    let id = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let mut etags = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let out = s3
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&id)
+            .part_number(i as i32 + 1)
+            .body(ByteStream::from(part.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        etags.push(out.e_tag().unwrap().to_owned());
+    }
+    let numbered: Vec<(i32, &str)> = etags
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as i32 + 1, e.as_str()))
+        .collect();
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&id)
+        .multipart_upload(completed(&numbered))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned()
+}
+
+/// GETs `range` of `key` in bucket `ranges`; returns its Content-Range and body.
+async fn get_range(s3: &aws_sdk_s3::Client, key: &str, range: &str) -> (Option<String>, Vec<u8>) {
+    let got = s3
+        .get_object()
+        .bucket("ranges")
+        .key(key)
+        .range(range)
+        .send()
+        .await
+        .unwrap();
+    let content_range = got.content_range().map(str::to_owned);
+    let body = got.body.collect().await.unwrap().into_bytes().to_vec();
+    (content_range, body)
+}
+
+/// A completed multipart object is stored as its parts (linked, not copied); every way of reading
+/// it must see the object: ranges within a part, across part boundaries and across all parts,
+/// suffix and open-ended ranges, HEAD, CopyObject and UploadPartCopy, after a restart of the
+/// store, and nothing once it is deleted.
+#[tokio::test]
+async fn a_multipart_object_reads_as_one_across_part_boundaries() {
+    let sim = S3Sim::start().await;
+    let s3 = sim.bucket("ranges").await;
+    // Uneven parts, so that part boundaries fall off the 1 MiB chunk grid.
+    let parts = [
+        bytes(5 * MIB + 4097, 1),
+        bytes(5 * MIB + 3, 2),
+        bytes(1000, 3),
+    ];
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let whole = parts.concat();
+    let size = whole.len();
+    let b1 = parts[0].len(); // first byte of part 2
+    let b2 = b1 + parts[1].len(); // first byte of part 3
+    let etag = upload_parts(&s3, "ranges", "big", &refs).await;
+    assert_eq!(etag, multipart_etag(&refs));
+
+    let check = |s3: aws_sdk_s3::Client, whole: Vec<u8>| async move {
+        for (start, end) in [
+            (0, 99),
+            (b1 - 10, b1 + 9),
+            (b1 - 1, b1),
+            (b1, b1),
+            (MIB - 5, 3 * MIB + 5),
+            (b1 - 1, b2),
+            (b2 - 1, size - 1),
+            (1, size - 2),
+            (0, size - 1),
+        ] {
+            let (content_range, body) =
+                get_range(&s3, "big", &format!("bytes={start}-{end}")).await;
+            assert_eq!(
+                content_range.as_deref(),
+                Some(format!("bytes {start}-{end}/{size}").as_str())
+            );
+            assert!(body == whole[start..=end], "bytes {start}-{end}");
+        }
+        let (_, tail) = get_range(&s3, "big", "bytes=-1500").await;
+        assert!(tail == whole[size - 1500..]);
+        let (_, rest) = get_range(&s3, "big", &format!("bytes={}-", b1 - 3)).await;
+        assert!(rest == whole[b1 - 3..]);
+        let got = s3
+            .get_object()
+            .bucket("ranges")
+            .key("big")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.content_length(), Some(size as i64));
+        let etag = got.e_tag().map(str::to_owned);
+        assert!(got.body.collect().await.unwrap().into_bytes() == whole[..]);
+        let head = s3
+            .head_object()
+            .bucket("ranges")
+            .key("big")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (head.content_length(), head.e_tag().map(str::to_owned)),
+            (Some(size as i64), etag)
+        );
+    };
+    check(s3.clone(), whole.clone()).await;
+
+    // Copies read it too: the whole object, and a part copied from a range across a boundary.
+    s3.copy_object()
+        .bucket("ranges")
+        .key("copy")
+        .copy_source("ranges/big")
+        .send()
+        .await
+        .unwrap();
+    let copy = s3
+        .get_object()
+        .bucket("ranges")
+        .key("copy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        copy.e_tag(),
+        Some(format!("\"{}\"", md5_hex(&whole)).as_str())
+    );
+    assert!(copy.body.collect().await.unwrap().into_bytes() == whole[..]);
+    let id = s3
+        .create_multipart_upload()
+        .bucket("ranges")
+        .key("spliced")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let part = s3
+        .upload_part_copy()
+        .bucket("ranges")
+        .key("spliced")
+        .upload_id(&id)
+        .part_number(1)
+        .copy_source("ranges/big")
+        .copy_source_range(format!("bytes={}-{}", b1 - 100, b2))
+        .send()
+        .await
+        .unwrap();
+    let etag = part.copy_part_result().unwrap().e_tag().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", md5_hex(&whole[b1 - 100..=b2])));
+
+    // The store re-opened on the same directory reads it the same way.
+    let (dir, control) = sim.stop();
+    let sim = S3Sim::start_in(dir, control).await;
+    let s3 = sim.client();
+    check(s3.clone(), whole.clone()).await;
+
+    // Deleted: gone for readers, and from the disk.
+    let objects = sim.dir.path().join("s3/buckets/ranges/objects");
+    let before = count_files(&objects);
+    s3.delete_object()
+        .bucket("ranges")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
+    let err = s3
+        .get_object()
+        .bucket("ranges")
+        .key("big")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "NoSuchKey");
+    assert_eq!(
+        count_files(&objects),
+        before - 2,
+        "its sidecar and its parts"
+    );
+}
