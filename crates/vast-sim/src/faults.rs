@@ -53,6 +53,19 @@ pub struct FaceFaults {
     /// Fraction of requests whose connection is reset mid-body: after the first chunk of the
     /// request body for uploads, after the first chunk of the response body otherwise.
     pub reset_rate: f64,
+    /// When set, the faults above apply only to requests whose URI path contains this text
+    /// (e.g. `/netbackup-list/` for the listing catalogue's objects); others are served as
+    /// if no fault were planned.
+    pub path_contains: Option<String>,
+}
+
+impl FaceFaults {
+    /// Whether this plan's faults apply to a request for `path`.
+    fn applies_to(&self, path: &str) -> bool {
+        self.path_contains
+            .as_deref()
+            .map_or(true, |part| path.contains(part))
+    }
 }
 
 /// The whole fault plan of a simulator.
@@ -163,6 +176,9 @@ pub fn with_faults(face: Face, faults: Arc<Faults>, inner: Handler) -> Handler {
         Box::pin(async move {
             faults.count(&format!("{}.requests", face.name()));
             let plan = faults.face(face);
+            if !plan.applies_to(req.uri().path()) {
+                return inner(req).await;
+            }
             if plan.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
             }

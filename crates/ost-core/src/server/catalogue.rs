@@ -4,9 +4,12 @@
 //!
 //! The descriptor stays the source of truth; the catalogue is kept so a crash at any step
 //! leaves a state the list reads correctly:
-//! - **create**: the `pending` entry is written *before* the descriptor, so every image that
-//!   exists has an entry; a `pending` entry is a hint the list resolves by reading the
-//!   descriptor (one with no descriptor lists nothing);
+//! - **create**: the `pending` entry is written *beside* the descriptor (the two PUTs sent
+//!   together) and the create succeeds only once both are stored, so every image NetBackup
+//!   was told of has an entry; a descriptor stored without its entry is taken back, and one a
+//!   crash leaves is a Pending image no caller knows, which the orphan sweep removes. A
+//!   `pending` entry is a hint the list resolves by reading the descriptor (one with no
+//!   descriptor lists nothing);
 //! - **complete**: the `complete-*` entry is written *after* the descriptor says Complete, so
 //!   the list never reports an image Complete that is not; if writing it fails the `pending`
 //!   hint still lists the image;

@@ -100,8 +100,9 @@ impl Server {
     }
 
     /// Writes a descriptor; with `create_only`, an existing one is [`OstError::AlreadyExists`].
-    /// Keeps the listing catalogue (`catalogue.rs`): a new image's `pending` entry goes
-    /// before its descriptor, a Complete image's entry after it.
+    /// Keeps the listing catalogue (`catalogue.rs`): a new image's `pending` entry is written
+    /// beside its descriptor and both are stored before the create succeeds; a Complete
+    /// image's entry goes after its descriptor.
     pub(crate) async fn save_descriptor(
         &self,
         lsu: &LsuName,
@@ -110,20 +111,46 @@ impl Server {
     ) -> Result<(), OstError> {
         let id = d.def().id();
         let body = d.to_json_vec()?;
+        let key = descriptor_key(&id);
         if create_only {
-            self.note_pending(lsu, &id).await?;
+            self.create_descriptor(lsu, &id, &key, body).await?;
+        } else {
+            self.store().put(lsu, &key, body, false).await?;
         }
-        self.store()
-            .put(lsu, &descriptor_key(&id), body, create_only)
-            .await
-            .map_err(|e| match e {
-                OstError::AlreadyExists { .. } => OstError::AlreadyExists {
-                    cause: format!("image {id} already exists in {lsu}"),
-                },
-                other => other,
-            })?;
         if d.state == ImageState::Complete {
             self.note_complete(lsu, d).await;
+        }
+        Ok(())
+    }
+
+    /// Creates a new image's descriptor (refused when one exists) and its `pending` hint,
+    /// sent together: one round trip instead of two. Succeeds only when both are stored, so
+    /// every image whose create NetBackup was told of has its hint. A descriptor stored
+    /// without its hint is taken back, so the name stays free for NetBackup's retry; one a
+    /// crash leaves between the two belongs to a create that never returned, a Pending image
+    /// with a lapsed lease that the orphan sweep (which walks descriptors, not hints) removes.
+    async fn create_descriptor(
+        &self,
+        lsu: &LsuName,
+        id: &ImageId,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<(), OstError> {
+        let (hint, created) = tokio::join!(
+            self.note_pending(lsu, id),
+            self.store().put(lsu, key, body, true)
+        );
+        created.map_err(|e| match e {
+            OstError::AlreadyExists { .. } => OstError::AlreadyExists {
+                cause: format!("image {id} already exists in {lsu}"),
+            },
+            other => other,
+        })?;
+        if let Err(e) = hint {
+            if let Err(undo) = self.store().delete(lsu, &[key.to_owned()]).await {
+                tracing::warn!(%lsu, image = %id, error = %undo, "taking back a descriptor stored without its listing hint failed; the orphan sweep removes it");
+            }
+            return Err(e);
         }
         Ok(())
     }
