@@ -64,7 +64,7 @@ impl FaceFaults {
     fn applies_to(&self, path: &str) -> bool {
         self.path_contains
             .as_deref()
-            .map_or(true, |part| path.contains(part))
+            .is_none_or(|part| path.contains(part))
     }
 }
 

@@ -122,10 +122,11 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
                         scheme: Some(scheme),
                         plugin: speed(p),
                         reference: format!("{} {}", t.client, speed(t)),
-                        measured: format!("{ratio:.2}×"),
+                        measured: format!("{}×", beside(ratio, SPEED)),
                         met: Some(ratio >= SPEED),
                         shortfall: format!(
-                            "{ratio:.3}× against {SPEED:.2}× asked ({:.1} % of the target)",
+                            "{}× against {SPEED:.2}× asked ({:.1} % of the target)",
+                            beside(ratio, SPEED),
                             ratio / SPEED * 100.0
                         ),
                     });
@@ -139,11 +140,12 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
                         scheme: Some(scheme),
                         plugin: format!("{:.2} s/GiB", p.cpu_per_gib()),
                         reference: format!("{} {:.2} s/GiB", t.client, t.cpu_per_gib()),
-                        measured: format!("{ratio:.2}×"),
+                        measured: format!("{}×", beside(ratio, CPU)),
                         met: Some(ratio <= CPU),
                         shortfall: format!(
-                            "{ratio:.3}× against {CPU:.2}× asked ({:.2}× too much)",
-                            ratio / CPU
+                            "{}× against {CPU:.2}× asked ({}× too much)",
+                            beside(ratio, CPU),
+                            beside(ratio / CPU, 1.0)
                         ),
                     });
                 }
@@ -152,6 +154,16 @@ pub(crate) fn judge(rows: &[Row], budget_mib: u64, quarter: &str) -> Vec<Target>
         memory(&mut out, scheme, &find, budget_mib, quarter);
     }
     out
+}
+
+/// `value` with two decimals, or as many more (up to five) as it takes not to print the same
+/// text as `target`: a ratio just past the target must not read as the target itself. One
+/// equal to the target at five decimals prints with two.
+fn beside(value: f64, target: f64) -> String {
+    (2..=5)
+        .map(|digits| (format!("{value:.digits$}"), format!("{target:.digits$}")))
+        .find(|(v, t)| v != t)
+        .map_or_else(|| format!("{value:.2}"), |(v, _)| v)
 }
 
 /// One stream's RSS flat in image size and within the budget; concurrent streams within it.
@@ -247,6 +259,14 @@ mod tests {
         assert_eq!(https_rows[3].met, Some(false));
         assert!(https_rows[3].result().contains("2.00× too much"));
         assert!(t.iter().all(|t| t.scheme == Some(https)));
+    }
+
+    #[test]
+    fn a_ratio_just_past_the_target_does_not_print_as_the_target() {
+        assert_eq!(beside(0.5004, 0.5), "0.5004");
+        assert_eq!(beside(1.0008, 1.0), "1.001");
+        assert_eq!(beside(0.47, 0.5), "0.47");
+        assert_eq!(beside(0.5, 0.5), "0.50");
     }
 
     #[test]
