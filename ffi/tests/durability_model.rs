@@ -218,7 +218,7 @@ impl Schedule {
             "schedule seed {} ({}, image {}, target {} bytes) failed: {why}\n\
              re-run: DURABILITY_SEED={} cargo test -p ost-ffi --test durability_model -- --nocapture\n\
              steps:\n  {}\n--- worker A transcript (tail)\n{}\n--- worker B transcript (tail)\n{}\n\
-             --- plugin log tail\n{}",
+             --- plugin log, lines of this image\n{}--- plugin log tail\n{}",
             self.seed,
             if self.aligned { "aligned lengths" } else { "odd lengths" },
             self.name,
@@ -227,6 +227,7 @@ impl Schedule {
             self.steps.join("\n  "),
             transcript(&pool.a),
             transcript(&pool.b),
+            log_lines_naming(&pool.env.log, &self.name),
             log_tail(&pool.env.log, 20)
         )
     }

@@ -352,6 +352,16 @@ pub fn log_tail(path: &Path, n: usize) -> String {
     out
 }
 
+/// Every line of a log file that names `what` (an image: `{name}@` or `/{name}/`).
+pub fn log_lines_naming(path: &Path, what: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let (at, key) = (format!("{what}@"), format!("/{what}/"));
+    text.lines()
+        .filter(|l| l.contains(&at) || l.contains(&key))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// The header's name of a status code.
 pub fn code_name(rc: i32) -> &'static str {
     match rc {
