@@ -97,8 +97,10 @@ fn a_locked_backup_refuses_delete_until_its_date_then_leaves_nothing() {
         "{}",
         w.transcript()
     );
-    w.ok("create img1");
+    // Taken before the create: the descriptor's creation second is the create's, and a second
+    // may tick between the create and the next line.
     let before = unix_now();
+    w.ok("create img1");
     assert_eq!(w.write_ok(0, 12 * MIB, CALL), 12 * MIB);
     w.ok("close-complete");
 
