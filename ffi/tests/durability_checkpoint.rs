@@ -234,3 +234,29 @@ fn issue_14_reproduction_over_tls() {
         "CHECKED issue 14 over TLS: checkpoint at 24 MiB, resumed at 24 MiB, {end} bytes restored"
     );
 }
+
+/// A flush inside segment 1, then writes on until segments 1 – 4 complete, then SIGKILL: the
+/// checkpointed part lives only inside the completed segment 1. B resumes at the checkpoint
+/// and restores the model (the plugin once deleted that segment at resume: lost bytes and
+/// `STS_EINTERNAL`).
+#[test]
+fn a_checkpoint_whose_segment_completed_before_the_crash_resumes_with_every_byte() {
+    let env = Env::start(DataPath::S3);
+    killed_after_the_checkpoint_segment_completed(&env, "completed_after", |env, name| {
+        let s3 = env.s3();
+        let keys = env
+            .rt
+            .block_on(vast_s3_data::listing::list_keys(
+                &s3,
+                common::rel::BUCKET,
+                &format!("netbackup/{name}/"),
+            ))
+            .unwrap();
+        for segment in ["/data/000001", "/data/000002"] {
+            assert!(
+                keys.iter().any(|k| k.ends_with(segment)),
+                "segment {segment} is not complete before the kill: {keys:?}"
+            );
+        }
+    });
+}

@@ -102,3 +102,13 @@ fn checkpoint_resumed_by_another_media_server_with_s3_on_moto() {
     assert_restores_model(&env, &mut b, "moto_ck", &bytes, end);
     b.quit();
 }
+
+/// The same with S3 on moto: the checkpointed part inside a segment completed after the
+/// checkpoint is carried into a new upload with UploadPartCopy (moto's checksums for copied
+/// parts, or the checkpoint's), then completed again.
+#[test]
+#[ignore = "needs moto_server: run by tests/compat/run (cargo xtask compat)"]
+fn a_checkpoint_whose_segment_completed_before_the_crash_resumes_on_moto() {
+    let env = start("moto-carry");
+    killed_after_the_checkpoint_segment_completed(&env, "moto_carry", |_, _| {});
+}

@@ -108,32 +108,13 @@ async fn copy_multipart(
         .map(|(number, start, end)| {
             let upload_id = upload_id.clone();
             async move {
-                let out = client
-                    .sdk()
-                    .upload_part_copy()
-                    .bucket(dst.bucket)
-                    .key(dst.key)
-                    .upload_id(upload_id)
-                    .part_number(number)
-                    .copy_source(source)
-                    .copy_source_range(format!("bytes={start}-{end}"))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        DataError::sdk(
-                            "UploadPartCopy",
-                            format!("{}/{}#{number}", dst.bucket, dst.key),
-                            e,
-                        )
-                    })?;
-                let etag = out
-                    .copy_part_result()
-                    .and_then(|r| r.e_tag())
-                    .unwrap_or_default()
-                    .to_owned();
+                let part = requests::copy_part(
+                    client, dst.bucket, dst.key, &upload_id, number, source, start, end,
+                )
+                .await?;
                 Ok(CompletedPart::builder()
                     .part_number(number)
-                    .e_tag(etag)
+                    .e_tag(part.etag)
                     .build())
             }
         })
@@ -203,7 +184,7 @@ pub async fn copy_image(
 }
 
 /// The `x-amz-copy-source` value: `bucket/key`, percent-encoded except for `/`.
-fn copy_source(bucket: &str, key: &str) -> String {
+pub(crate) fn copy_source(bucket: &str, key: &str) -> String {
     let mut out = String::with_capacity(bucket.len() + key.len() + 1);
     for (i, part) in [bucket, key].iter().enumerate() {
         if i > 0 {

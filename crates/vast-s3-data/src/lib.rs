@@ -1,6 +1,6 @@
 //! The backup data path on S3: moves an image's bytes between the caller and segment objects.
 //!
-//! It knows S3 and bytes, nothing of OST: callers give it keys (a [`SegmentKeys`]), not image
+//! It knows S3 and bytes, nothing of OST: callers give it keys (an [`ImageLocation`]), not image
 //! names. The pieces:
 //!
 //! - [`S3ClientBuilder`] / [`S3Client`]: the aws-sdk-s3 client for a VAST endpoint (path style,
@@ -69,7 +69,7 @@ pub use budget::{BudgetStats, BufferBudget};
 pub use capabilities::{ChecksumMode, ConditionalCreate, S3Modes};
 pub use client::{S3Client, S3ClientBuilder, SwappableCredentials, Throttles, TlsOptions};
 pub use error::{DataError, Result};
-pub use keys::{ImageLocation, SegmentKeys};
+pub use keys::ImageLocation;
 pub use layout::Layout;
 pub use reader::{ImageReader, ReaderConfig};
 pub use throttle::Throttle;

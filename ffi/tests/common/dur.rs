@@ -462,3 +462,51 @@ pub fn assert_restores_model(env: &Env, w: &mut Worker, name: &str, model: &[u8]
     }
     println!("CHECKED restore of {name}: {size} bytes equal the model's");
 }
+
+/// A writer killed after the segment holding its checkpoint completed. A checkpoints (`flush`)
+/// at one segment + one part + 3 MiB, writes on to 5 segments (at most 4 parts are in flight,
+/// so the checkpoint's segment and the next ones complete: the checkpointed part now lives only
+/// inside a completed segment object), `on_server` looks at the server, then A is SIGKILLed
+/// before it checkpoints again. B must see the image Pending at the checkpoint, reopen it for
+/// write there, finish it from the model, and restore exactly the model.
+pub fn killed_after_the_checkpoint_segment_completed(
+    env: &Env,
+    name: &str,
+    on_server: impl FnOnce(&Env, &str),
+) {
+    let size = 5 * SEGMENT + PART / 2;
+    let (model, bytes) = model_file(env, &format!("model-{name}"), size, 23);
+    let checkpoint = SEGMENT + PART + 3 * MIB;
+    let mut a = env.worker(Media::A, &model);
+    a.ok(&format!("create {name}"));
+    let acked = a.write_ok(0, checkpoint, CALL);
+    a.expect("flush", EOK, "a flush of a healthy image");
+    a.write_ok(acked, 5 * SEGMENT - acked, CALL);
+    on_server(env, name);
+    a.kill();
+
+    let mut b = env.worker(Media::B, &model);
+    let p = b.ok(&format!("props {name}"));
+    if p.num("size") != acked || !p.flag("pending") {
+        b.die(&format!(
+            "after A's death B sees `{}`: expected Pending with imo_size {acked}",
+            p.line
+        ));
+    }
+    b.expect(
+        &format!("open-write {name}"),
+        EOK,
+        "reopen for write at the checkpoint, whose segment A completed after it",
+    );
+    let h = b.ok("hprops");
+    if h.num("size") != acked {
+        b.die(&format!(
+            "the resumed handle reports `{}`, not {acked}",
+            h.line
+        ));
+    }
+    let end = b.write_ok(acked, size - acked, CALL);
+    b.expect("close-complete", EOK, "completing the resumed image");
+    assert_restores_model(env, &mut b, name, &bytes, end);
+    b.quit();
+}

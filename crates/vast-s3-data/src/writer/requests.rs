@@ -97,6 +97,58 @@ pub(crate) async fn upload_part(
     Ok(out.e_tag.unwrap_or_default())
 }
 
+/// A part the server copied from a byte range of another object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CopiedPart {
+    /// The part's ETag.
+    pub(crate) etag: String,
+    /// Its CRC32C, when the server computed one (an upload started with CRC32C checksums).
+    pub(crate) crc32c: Option<u32>,
+}
+
+/// Copies bytes `first..=last` of `source` (an `x-amz-copy-source` value: `bucket/key`,
+/// percent-encoded) into part `part_number` of an upload, on the server.
+#[allow(clippy::too_many_arguments)] // one request's parameters, each named
+pub(crate) async fn copy_part(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: i32,
+    source: &str,
+    first: u64,
+    last: u64,
+) -> Result<CopiedPart> {
+    let out = client
+        .sdk()
+        .upload_part_copy()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(part_number)
+        .copy_source(source)
+        .copy_source_range(format!("bytes={first}-{last}"))
+        .send()
+        .await
+        .map_err(|e| {
+            DataError::sdk(
+                "UploadPartCopy",
+                format!("{}#{part_number}", target(bucket, key)),
+                e,
+            )
+        })?;
+    let result = out.copy_part_result();
+    Ok(CopiedPart {
+        etag: result
+            .and_then(|r| r.e_tag())
+            .unwrap_or_default()
+            .to_owned(),
+        crc32c: result
+            .and_then(|r| r.checksum_crc32_c())
+            .and_then(checksum::from_header),
+    })
+}
+
 /// Completes an upload with its parts (sorted by part number).
 pub(crate) async fn complete_upload(
     client: &S3Client,

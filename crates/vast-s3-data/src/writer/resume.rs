@@ -11,7 +11,8 @@ use crate::checksum::RunningCrc;
 use crate::client::S3Client;
 use crate::error::{DataError, Result};
 use crate::keys::ImageLocation;
-use crate::multipart;
+use crate::layout::Layout;
+use crate::{listing, multipart};
 
 impl SegmentedWriter {
     /// Reopens an image whose writer was suspended, flushed, failed or killed (here or in another
@@ -24,6 +25,11 @@ impl SegmentedWriter {
     /// without, they are re-read from the server. Parts the server lists without a CRC32C (and
     /// that the checkpoint does not record), or after a missing part, are treated as not
     /// uploaded and get replaced.
+    ///
+    /// With a checkpoint, the writer resumes exactly at its offset: what a dead writer did
+    /// after it is undone. A segment it completed past the checkpoint keeps the checkpointed
+    /// parts (copied on the server into a new upload, then the object is deleted); segments and
+    /// uploads past the open segment are removed, once every checkpointed byte is accounted for.
     pub async fn resume(
         client: S3Client,
         budget: BufferBudget,
@@ -40,17 +46,18 @@ impl SegmentedWriter {
         // caller resends it and it is replaced, never silently adopted (the image's size would
         // then differ from what the descriptor told every other process).
         let limit = checkpoint.map(|c| c.offset);
+        // The open segment rebuilt from one a dead writer completed after the checkpoint.
+        let mut carried = None;
         // Completed segments: all full, in order.
         loop {
             let key = location.key(index);
             let Some(size) = head_size(&client, &bucket, &key).await? else {
                 break;
             };
-            if limit.is_some_and(|l| (index + 1) * layout.segment_size() > l) {
-                // Completed after the checkpoint: removed, so the resent bytes can complete it
-                // again (segments are created only when absent).
-                tracing::info!(bucket = %bucket, key = %key, "segment completed after the checkpoint; removed so it is written again");
-                requests::delete_object(&client, &bucket, &key).await?;
+            if let Some(l) = limit.filter(|l| (index + 1) * layout.segment_size() > *l) {
+                // Completed after the checkpoint: what it holds before the checkpoint is
+                // carried into a new upload, the rest is written again from the resent bytes.
+                carried = carry_over(&client, &location, &layout, index, l, checkpoint).await?;
                 break;
             }
             if size != layout.segment_size() {
@@ -60,7 +67,7 @@ impl SegmentedWriter {
             }
             let crc = match checkpoint.and_then(|c| c.segment_crcs.get(index as usize)) {
                 Some(crc) => *crc,
-                None => read_back_crc(&client, &bucket, &key).await?,
+                None => read_back_crc(&client, &bucket, &key, None).await?,
             };
             segments.insert(
                 index,
@@ -72,57 +79,15 @@ impl SegmentedWriter {
             );
             index += 1;
         }
-        // The open segment, if its upload exists.
-        let key = location.key(index);
         let mut frontier = layout.first_part_of(index);
-        let uploads = multipart::list_uploads(&client, &bucket, &key).await?;
-        let open = uploads
-            .into_iter()
-            .filter(|u| u.key == key)
-            .max_by_key(|u| u.initiated_epoch_ms);
-        if let Some(upload) = open {
-            let listed = multipart::list_parts(&client, &bucket, &key, &upload.upload_id).await?;
-            let mut parts = BTreeMap::new();
-            // A part's CRC32C as the server stored it, else as the checkpoint recorded it (when
-            // this segment was the open one at the checkpoint).
-            let recorded = |n: i32| {
-                checkpoint
-                    .filter(|c| c.segment_crcs.len() as u64 == index)
-                    .and_then(|c| c.part_crcs.get(usize::try_from(n - 1).ok()?).copied())
-            };
-            let segment_start = index * layout.segment_size();
-            for (expected, p) in (1..).zip(listed) {
-                let part_end =
-                    segment_start + u64::from(p.part_number.unsigned_abs()) * layout.part_size();
-                if limit.is_some_and(|l| part_end > l) {
-                    // Uploaded after the checkpoint: replaced when the caller resends it.
-                    break;
-                }
-                let crc = p.crc32c.or_else(|| recorded(p.part_number));
-                let usable =
-                    p.part_number == expected && p.size == layout.part_size() && crc.is_some();
-                let Some(crc) = crc.filter(|_| usable) else {
-                    break;
-                };
-                parts.insert(
-                    p.part_number,
-                    DonePart {
-                        etag: p.etag,
-                        crc,
-                        len: p.size,
-                    },
-                );
-            }
-            frontier += parts.len() as u64;
-            segments.insert(
-                index,
-                Segment {
-                    upload_id: Some(upload.upload_id),
-                    parts,
-                    completed: None,
-                    ours: false,
-                },
-            );
+        if let Some(segment) = carried {
+            frontier += segment.parts.len() as u64;
+            segments.insert(index, segment);
+        } else if let Some(segment) =
+            open_segment(&client, &location, &layout, index, limit, checkpoint).await?
+        {
+            frontier += segment.parts.len() as u64;
+            segments.insert(index, segment);
         }
         let mut writer =
             SegmentedWriter::with_state(client, budget, location, config, layout, frontier);
@@ -134,9 +99,204 @@ impl SegmentedWriter {
                 writer.durable_offset()
             )));
         }
+        // Only now, with every checkpointed byte accounted for: what lies past the open
+        // segment was written after the checkpoint (or without one, past the first gap).
+        remove_later_segments(&writer.client, &writer.location, index).await?;
         tracing::info!(image = ?writer.location, offset = writer.durable_offset(), "writer resumed");
         Ok(writer)
     }
+}
+
+/// The open segment `index`, from its newest multipart upload when one exists: its parts up to
+/// the first one that is missing, short, without a known CRC32C, or past `limit` (uploaded
+/// after the checkpoint: replaced when the caller resends it).
+async fn open_segment(
+    client: &S3Client,
+    location: &ImageLocation,
+    layout: &Layout,
+    index: u64,
+    limit: Option<u64>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Option<Segment>> {
+    let (bucket, key) = (&location.bucket, location.key(index));
+    let uploads = multipart::list_uploads(client, bucket, &key).await?;
+    let Some(upload) = uploads
+        .into_iter()
+        .filter(|u| u.key == key)
+        .max_by_key(|u| u.initiated_epoch_ms)
+    else {
+        return Ok(None);
+    };
+    let listed = multipart::list_parts(client, bucket, &key, &upload.upload_id).await?;
+    let mut parts = BTreeMap::new();
+    let segment_start = index * layout.segment_size();
+    for (expected, p) in (1..).zip(listed) {
+        let part_end = segment_start + u64::from(p.part_number.unsigned_abs()) * layout.part_size();
+        if limit.is_some_and(|l| part_end > l) {
+            break;
+        }
+        // As the server stored it, else as the checkpoint recorded it.
+        let crc = p
+            .crc32c
+            .or_else(|| recorded_part_crc(checkpoint, index, p.part_number));
+        let usable = p.part_number == expected && p.size == layout.part_size() && crc.is_some();
+        let Some(crc) = crc.filter(|_| usable) else {
+            break;
+        };
+        parts.insert(
+            p.part_number,
+            DonePart {
+                etag: p.etag,
+                crc,
+                len: p.size,
+            },
+        );
+    }
+    Ok(Some(Segment {
+        upload_id: Some(upload.upload_id),
+        parts,
+        completed: None,
+        ours: false,
+    }))
+}
+
+/// The CRC32C the checkpoint recorded for part `part_number` of segment `index`, when that
+/// segment was the open one at the checkpoint.
+fn recorded_part_crc(checkpoint: Option<&Checkpoint>, index: u64, part_number: i32) -> Option<u32> {
+    checkpoint
+        .filter(|c| c.segment_crcs.len() as u64 == index)
+        .and_then(|c| {
+            c.part_crcs
+                .get(usize::try_from(part_number - 1).ok()?)
+                .copied()
+        })
+}
+
+/// Segment `index` was completed by a writer that died after checkpointing at `limit`, inside
+/// the segment. Its bytes before `limit` were reported durable and live nowhere else now (the
+/// upload that held them became this object), so they are copied on the server into a new
+/// upload of the same key (whole parts, each checked against the checkpoint's CRC32C) before
+/// the object is deleted; the bytes after `limit` are written again from the caller's resent
+/// bytes (segments are created only when absent). Returns the new upload as the open segment,
+/// or `None` when the segment holds nothing from before the checkpoint.
+async fn carry_over(
+    client: &S3Client,
+    location: &ImageLocation,
+    layout: &Layout,
+    index: u64,
+    limit: u64,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Option<Segment>> {
+    let (bucket, key) = (&location.bucket, location.key(index));
+    let kept = limit.saturating_sub(index * layout.segment_size());
+    if !kept.is_multiple_of(layout.part_size()) {
+        return Err(DataError::Inconsistent(format!(
+            "the checkpoint at byte {limit} is not at a part boundary of segment {key}"
+        )));
+    }
+    let carried = if kept == 0 {
+        None
+    } else {
+        Some(copy_parts(client, bucket, &key, layout, kept, index, checkpoint).await?)
+    };
+    requests::delete_object(client, bucket, &key).await?;
+    tracing::info!(bucket = %bucket, key = %key, kept, "segment completed after the checkpoint: the bytes before it carried into a new upload, the object removed so the rest is written again");
+    Ok(carried)
+}
+
+/// Copies the first `kept` bytes of the object `key` into a new upload of the same key, one
+/// part per `layout` part; on any failure (a CRC32C that differs from the checkpoint's
+/// included) the upload is aborted and the object left as it was.
+async fn copy_parts(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    layout: &Layout,
+    kept: u64,
+    index: u64,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Segment> {
+    let upload_id = requests::create_upload(client, bucket, key).await?;
+    let source = crate::copy::copy_source(bucket, key);
+    let copied = async {
+        let mut parts = BTreeMap::new();
+        for n in 1..=kept / layout.part_size() {
+            let number = i32::try_from(n).map_err(|_| {
+                DataError::Inconsistent(format!("part {n} of {key} is past S3's part numbers"))
+            })?;
+            let (first, len) = ((n - 1) * layout.part_size(), layout.part_size());
+            let part = requests::copy_part(
+                client,
+                bucket,
+                key,
+                &upload_id,
+                number,
+                &source,
+                first,
+                first + len - 1,
+            )
+            .await?;
+            let recorded = recorded_part_crc(checkpoint, index, number);
+            let crc = match (part.crc32c, recorded) {
+                (Some(server), Some(ours)) if server != ours => {
+                    return Err(DataError::Inconsistent(format!(
+                        "part {number} of {key} has CRC32C {server:08x} on the server but \
+                         {ours:08x} in the checkpoint"
+                    )));
+                }
+                (Some(crc), _) | (None, Some(crc)) => crc,
+                (None, None) => read_back_crc(client, bucket, key, Some((first, len))).await?,
+            };
+            parts.insert(
+                number,
+                DonePart {
+                    etag: part.etag,
+                    crc,
+                    len,
+                },
+            );
+        }
+        Ok(parts)
+    }
+    .await;
+    match copied {
+        Ok(parts) => Ok(Segment {
+            upload_id: Some(upload_id),
+            parts,
+            completed: None,
+            ours: false,
+        }),
+        Err(err) => {
+            if let Err(e) = requests::abort_upload(client, bucket, key, &upload_id).await {
+                tracing::warn!(key, error = %e, "aborting the upload of a failed carry-over failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Deletes the segment objects after segment `open` and aborts their uploads: a writer that
+/// died left them past its checkpoint, and the resent bytes write them again.
+async fn remove_later_segments(
+    client: &S3Client,
+    location: &ImageLocation,
+    open: u64,
+) -> Result<()> {
+    let bucket = &location.bucket;
+    let later = |key: &str| location.segment_of(key).is_some_and(|i| i > open);
+    for key in listing::list_keys(client, bucket, location.prefix()).await? {
+        if later(&key) {
+            requests::delete_object(client, bucket, &key).await?;
+            tracing::info!(bucket = %bucket, key = %key, "segment completed after the checkpoint removed so it is written again");
+        }
+    }
+    for upload in multipart::list_uploads(client, bucket, location.prefix()).await? {
+        if later(&upload.key) {
+            requests::abort_upload(client, bucket, &upload.key, &upload.upload_id).await?;
+            tracing::info!(bucket = %bucket, key = %upload.key, "upload begun after the checkpoint aborted");
+        }
+    }
+    Ok(())
 }
 
 /// Size of an object, or `None` when it does not exist.
@@ -161,13 +321,19 @@ pub(crate) async fn head_size(client: &S3Client, bucket: &str, key: &str) -> Res
     }
 }
 
-/// CRC32C of a whole object, streamed.
-async fn read_back_crc(client: &S3Client, bucket: &str, key: &str) -> Result<u32> {
+/// CRC32C of an object, or of `(first, len)` bytes of it, streamed.
+async fn read_back_crc(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    range: Option<(u64, u64)>,
+) -> Result<u32> {
     let out = client
         .sdk()
         .get_object()
         .bucket(bucket)
         .key(key)
+        .set_range(range.map(|(first, len)| format!("bytes={first}-{}", first + len - 1)))
         .send()
         .await
         .map_err(|e| DataError::sdk("GetObject", format!("{bucket}/{key}"), e))?;

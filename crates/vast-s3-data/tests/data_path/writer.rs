@@ -291,6 +291,56 @@ async fn flush_at_any_offset_then_resume_elsewhere_keeps_every_byte() {
     }
 }
 
+/// A writer that checkpointed inside a segment, then wrote on until that segment (and the next)
+/// completed, and died before its next checkpoint: the checkpointed bytes live only in the
+/// completed segment object. The resumed writer keeps them, resumes exactly at the checkpoint,
+/// and the image the caller finishes (resending from the checkpoint, with other bytes) reads
+/// back as what the caller wrote.
+#[tokio::test]
+async fn a_segment_completed_after_the_checkpoint_keeps_the_checkpointed_bytes() {
+    let env = Env::start().await;
+    let seg = 2 * PART as usize;
+    let len = 3 * seg + 1234;
+    let first = data(len, 51);
+    // What the resumed job sends from the checkpoint on differs from what the dead one sent.
+    let second = data(len, 52);
+    for (i, at) in [PART as usize + 10, seg + PART as usize + 3]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("completed-after-{i}");
+        let mut w = writer(&env, &name);
+        write_from(&mut w, &first[..at], 0).await.unwrap();
+        let point = w.flush().await.unwrap();
+        assert!(point.checkpoint.offset > (at / seg * seg) as u64);
+        // Two more segments' worth: the checkpoint's segment and the next one complete.
+        let past = (at / seg + 2) * seg + 100;
+        write_from(&mut w, &first[..past], at).await.unwrap();
+        w.flush().await.unwrap();
+        drop(w); // killed before it checkpointed again
+
+        let mut w = resume_from(&env, &name, Some(&point.checkpoint))
+            .await
+            .unwrap();
+        w.restore_tail(point.checkpoint.offset, &point.tail)
+            .await
+            .unwrap();
+        assert_eq!(w.written(), at as u64, "resumes exactly at the checkpoint");
+        let mut expected = first[..at].to_vec();
+        expected.extend_from_slice(&second[at..]);
+        write_from(&mut w, &expected, at).await.unwrap();
+        let summary = w.finish().await.unwrap();
+        assert_eq!(summary.length, len as u64);
+        assert_eq!(
+            summary.crc32c,
+            checksum::crc32c(&expected),
+            "checkpoint at {at}"
+        );
+        assert_eq!(read_back(&env, &name).await, expected, "checkpoint at {at}");
+        assert_eq!(open_uploads(&env, &name).await, 0, "checkpoint at {at}");
+    }
+}
+
 #[tokio::test]
 async fn a_tail_past_the_uploaded_parts_is_refused() {
     let env = Env::start().await;
