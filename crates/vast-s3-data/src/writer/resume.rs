@@ -107,9 +107,12 @@ impl SegmentedWriter {
     }
 }
 
-/// The open segment `index`, from its newest multipart upload when one exists: its parts up to
-/// the first one that is missing, short, without a known CRC32C, or past `limit` (uploaded
-/// after the checkpoint: replaced when the caller resends it).
+/// The open segment `index`, from the multipart upload of its key whose usable parts reach
+/// furthest (the newest among equals): its parts up to the first one that is missing, short,
+/// without a known CRC32C, or past `limit` (uploaded after the checkpoint: replaced when the
+/// caller resends it). `None` when no upload holds a usable part; its uploads are then aborted
+/// when the checkpoint ends at or before the segment's start (nothing in them is needed), so a
+/// finish never completes an upload without parts.
 async fn open_segment(
     client: &S3Client,
     location: &ImageLocation,
@@ -119,15 +122,52 @@ async fn open_segment(
     checkpoint: Option<&Checkpoint>,
 ) -> Result<Option<Segment>> {
     let (bucket, key) = (&location.bucket, location.key(index));
-    let uploads = multipart::list_uploads(client, bucket, &key).await?;
-    let Some(upload) = uploads
+    let uploads: Vec<_> = multipart::list_uploads(client, bucket, &key)
+        .await?
         .into_iter()
         .filter(|u| u.key == key)
-        .max_by_key(|u| u.initiated_epoch_ms)
-    else {
-        return Ok(None);
-    };
-    let listed = multipart::list_parts(client, bucket, &key, &upload.upload_id).await?;
+        .collect();
+    let mut best: Option<((usize, i64), Segment)> = None;
+    for upload in &uploads {
+        let listed = multipart::list_parts(client, bucket, &key, &upload.upload_id).await?;
+        let parts = usable_parts(&key, listed, layout, index, limit, checkpoint)?;
+        let rank = (parts.len(), upload.initiated_epoch_ms);
+        if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+            let segment = Segment {
+                upload_id: Some(upload.upload_id.clone()),
+                parts,
+                completed: None,
+                ours: false,
+            };
+            best = Some((rank, segment));
+        }
+    }
+    match best {
+        Some((_, segment)) if !segment.parts.is_empty() => Ok(Some(segment)),
+        _ => {
+            if limit.is_some_and(|l| l <= index * layout.segment_size()) {
+                for upload in &uploads {
+                    requests::abort_upload(client, bucket, &key, &upload.upload_id).await?;
+                    tracing::info!(bucket = %bucket, key = %key, "upload begun after the checkpoint aborted");
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The parts of one upload of segment `index` a resume keeps, from 1 up to the first that is
+/// missing, short, without a known CRC32C or past `limit`. A part before `limit` whose CRC32C
+/// on the server differs from the checkpoint's record is an error: the bytes reported durable
+/// there were overwritten (a writer that lost its lease and went on).
+fn usable_parts(
+    key: &str,
+    listed: Vec<multipart::PartInfo>,
+    layout: &Layout,
+    index: u64,
+    limit: Option<u64>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<BTreeMap<i32, DonePart>> {
     let mut parts = BTreeMap::new();
     let segment_start = index * layout.segment_size();
     for (expected, p) in (1..).zip(listed) {
@@ -135,10 +175,18 @@ async fn open_segment(
         if limit.is_some_and(|l| part_end > l) {
             break;
         }
+        let recorded = recorded_part_crc(checkpoint, index, p.part_number);
+        if let (Some(server), Some(ours)) = (p.crc32c, recorded) {
+            if server != ours {
+                return Err(DataError::Inconsistent(format!(
+                    "part {} of {key} has CRC32C {server:08x} on the server but {ours:08x} in \
+                     the checkpoint: the bytes reported durable there were overwritten",
+                    p.part_number
+                )));
+            }
+        }
         // As the server stored it, else as the checkpoint recorded it.
-        let crc = p
-            .crc32c
-            .or_else(|| recorded_part_crc(checkpoint, index, p.part_number));
+        let crc = p.crc32c.or(recorded);
         let usable = p.part_number == expected && p.size == layout.part_size() && crc.is_some();
         let Some(crc) = crc.filter(|_| usable) else {
             break;
@@ -152,12 +200,7 @@ async fn open_segment(
             },
         );
     }
-    Ok(Some(Segment {
-        upload_id: Some(upload.upload_id),
-        parts,
-        completed: None,
-        ours: false,
-    }))
+    Ok(parts)
 }
 
 /// The CRC32C the checkpoint recorded for part `part_number` of segment `index`, when that

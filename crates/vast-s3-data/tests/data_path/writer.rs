@@ -341,6 +341,108 @@ async fn a_segment_completed_after_the_checkpoint_keeps_the_checkpointed_bytes()
     }
 }
 
+/// A checkpoint exactly at a segment boundary, a dead writer that began the next segment's
+/// upload, and a caller that resends nothing more: the image finishes at the checkpoint (no
+/// completion of an upload without parts), holds exactly the checkpointed bytes, and leaves
+/// no upload behind.
+#[tokio::test]
+async fn a_resume_at_a_segment_boundary_finishes_without_the_dead_writers_upload() {
+    let env = Env::start().await;
+    let seg = 2 * PART as usize;
+    let bytes = data(seg + PART as usize + 10, 53);
+    let mut w = writer(&env, "boundary");
+    write_from(&mut w, &bytes[..seg], 0).await.unwrap();
+    let point = w.flush().await.unwrap();
+    assert_eq!(point.checkpoint.offset, seg as u64);
+    write_from(&mut w, &bytes, seg).await.unwrap();
+    w.flush().await.unwrap();
+    drop(w);
+    assert_eq!(open_uploads(&env, "boundary").await, 1);
+
+    let mut w = resume_from(&env, "boundary", Some(&point.checkpoint))
+        .await
+        .unwrap();
+    assert_eq!(w.written(), seg as u64);
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.length, seg as u64);
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes[..seg]));
+    assert_eq!(read_back(&env, "boundary").await, &bytes[..seg]);
+    assert_eq!(open_uploads(&env, "boundary").await, 0);
+}
+
+/// A second upload of the open segment's key, started after the one holding the checkpointed
+/// parts (a CreateMultipartUpload retried after its answer was lost): the resume keeps the
+/// upload whose parts reach the checkpoint, not the newest.
+#[tokio::test]
+async fn a_newer_empty_upload_of_the_open_segment_does_not_hide_the_checkpointed_parts() {
+    let env = Env::start().await;
+    let len = 2 * PART as usize + 77;
+    let bytes = data(len, 54);
+    let mut w = writer(&env, "two-uploads");
+    write_from(&mut w, &bytes[..PART as usize + 5], 0)
+        .await
+        .unwrap();
+    let point = w.flush().await.unwrap();
+    assert_eq!(point.checkpoint.offset, PART);
+    drop(w);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    env.client
+        .sdk()
+        .create_multipart_upload()
+        .bucket(&env.bucket)
+        .key(env.image("two-uploads").key(0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open_uploads(&env, "two-uploads").await, 2);
+
+    let mut w = resume_from(&env, "two-uploads", Some(&point.checkpoint))
+        .await
+        .unwrap();
+    w.restore_tail(point.checkpoint.offset, &point.tail)
+        .await
+        .unwrap();
+    assert_eq!(w.written(), PART + 5);
+    write_from(&mut w, &bytes, PART as usize + 5).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    assert_eq!(read_back(&env, "two-uploads").await, bytes);
+}
+
+/// A part the checkpoint recorded, overwritten afterwards with other bytes (a writer that lost
+/// its lease and went on): the resume refuses, naming the part, instead of adopting bytes the
+/// caller never sent there.
+#[tokio::test]
+async fn a_checkpointed_part_overwritten_later_is_refused_at_resume() {
+    let env = Env::start().await;
+    let bytes = data(PART as usize + 5, 55);
+    let mut w = writer(&env, "overwritten");
+    write_from(&mut w, &bytes, 0).await.unwrap();
+    let point = w.flush().await.unwrap();
+    drop(w);
+    let key = env.image("overwritten").key(0);
+    let uploads = multipart::list_uploads(&env.client, &env.bucket, &key)
+        .await
+        .unwrap();
+    let other = data(PART as usize, 56);
+    env.client
+        .sdk()
+        .upload_part()
+        .bucket(&env.bucket)
+        .key(&key)
+        .upload_id(&uploads[0].upload_id)
+        .part_number(1)
+        .checksum_crc32_c(checksum::to_header(checksum::crc32c(&other)))
+        .body(other.into())
+        .send()
+        .await
+        .unwrap();
+    let err = resume_from(&env, "overwritten", Some(&point.checkpoint))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("overwritten"), "{err}");
+}
+
 #[tokio::test]
 async fn a_tail_past_the_uploaded_parts_is_refused() {
     let env = Env::start().await;
