@@ -25,7 +25,9 @@ use ost_model::{
 use tokio::sync::Mutex;
 
 use crate::events::image_event;
-use crate::server::images::{checkpoint_of, mark_keys_known, set_checkpoint, with_busy};
+use crate::server::images::{
+    checkpoint_of, mark_keys_known, resume_point, set_checkpoint, with_busy,
+};
 use crate::server::{Busy, Server};
 use crate::stats::Tally;
 use crate::store::{DataLayout, ImageRead, ImageWriter, StoredCheckpoint};
@@ -273,6 +275,7 @@ impl ImageHandle {
                 cause: format!("image {id} is complete; it can never be written again"),
             });
         }
+        let checkpoint = resume_point(id, &descriptor)?;
         let lease_age = server.config().writer_lease();
         let now = unix_now();
         if let Some(holder) = lease::other_live_writer(&descriptor, lease_age, now) {
@@ -288,7 +291,6 @@ impl ImageHandle {
         // Read back: of two processes taking over at the same moment, the later save wins and
         // the other backs off here.
         server.check_lease(lsu, id, &ours.writer_id).await?;
-        let checkpoint = checkpoint_of(&descriptor);
         let layout = layout_of(&descriptor, server.config().max_in_flight);
         let writer = match server
             .store()

@@ -16,11 +16,40 @@ use crate::types::{unix_now, EventKind};
 /// Descriptor field holding the resume point of a checkpoint-closed image.
 pub(crate) const CHECKPOINT_FIELD: &str = "checkpoint";
 
-/// The resume point stored in a descriptor, if any.
+/// The resume point stored in a descriptor, if any (an unreadable record reads as none: for
+/// properties and tail clean-up; a reopen for write uses [`resume_point`]).
 pub(crate) fn checkpoint_of(d: &ImageDescriptor) -> Option<StoredCheckpoint> {
+    stored_checkpoint(d).ok().flatten()
+}
+
+fn stored_checkpoint(d: &ImageDescriptor) -> Result<Option<StoredCheckpoint>, serde_json::Error> {
     d.extra
         .get(CHECKPOINT_FIELD)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .map(|v| serde_json::from_value(v.clone()))
+        .transpose()
+}
+
+/// Where a reopen for write resumes `d`'s image: its checkpoint, or the start when it never
+/// checkpointed. A record that is there but unreadable, or missing while the descriptor says
+/// bytes are durable, is `Corrupt`: resuming at 0 would remove what NetBackup was told is
+/// stored.
+pub(crate) fn resume_point(
+    id: &ImageId,
+    d: &ImageDescriptor,
+) -> Result<Option<StoredCheckpoint>, OstError> {
+    let corrupt = |why: String| OstError::Corrupt {
+        cause: format!(
+            "image {id} says {} bytes are durable but {why}; not resumed, nothing removed",
+            d.byte_size
+        ),
+    };
+    match stored_checkpoint(d) {
+        Err(e) => Err(corrupt(format!(
+            "its checkpoint record is unreadable ({e})"
+        ))),
+        Ok(None) if d.byte_size > 0 => Err(corrupt("it records no checkpoint".to_owned())),
+        Ok(cp) => Ok(cp),
+    }
 }
 
 /// Stores (or with `None` removes) the resume point in a descriptor.
@@ -338,5 +367,51 @@ impl Server {
         ));
         tracing::info!(%lsu, image = %id, bypass_governance, "image deleted");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ost_model::{ImageDate, ImageDef, ImageName, Layout};
+
+    fn pending(
+        byte_size: u64,
+        checkpoint: Option<serde_json::Value>,
+    ) -> (ImageId, ImageDescriptor) {
+        let def = ImageDef::new(
+            ImageName::new("img").unwrap(),
+            ImageDate::from_unix_seconds(1_700_000_000).unwrap(),
+        );
+        let id = def.id();
+        let layout = Layout::new(10 << 20, 5 << 20).unwrap();
+        let mut d = ImageDescriptor::new_pending(def, layout, 0, "host", "test");
+        d.byte_size = byte_size;
+        if let Some(v) = checkpoint {
+            d.extra.insert(CHECKPOINT_FIELD.to_owned(), v);
+        }
+        (id, d)
+    }
+
+    #[test]
+    fn a_reopen_resumes_at_the_checkpoint_and_refuses_a_lost_or_unreadable_one() {
+        let cp = StoredCheckpoint {
+            offset: 7,
+            crc32c: 1,
+            segment_crcs: Vec::new(),
+            part_crcs: Vec::new(),
+            tail: None,
+        };
+        let (id, d) = pending(7, Some(serde_json::to_value(&cp).unwrap()));
+        assert_eq!(resume_point(&id, &d).unwrap(), Some(cp));
+        let (id, d) = pending(0, None);
+        assert_eq!(resume_point(&id, &d).unwrap(), None);
+        for (size, record) in [(7, Some(serde_json::json!({"offset": "x"}))), (7, None)] {
+            let (id, d) = pending(size, record);
+            let err = resume_point(&id, &d).unwrap_err();
+            assert!(matches!(err, OstError::Corrupt { .. }), "{err}");
+            assert!(err.to_string().contains("nothing removed"), "{err}");
+            assert_eq!(checkpoint_of(&d), None);
+        }
     }
 }

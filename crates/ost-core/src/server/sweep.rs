@@ -132,8 +132,10 @@ impl Server {
             Ok(Some(d)) => d,
             Ok(None) => return Ok(Judged::NotPending),
             Err(e) => {
-                tracing::warn!(%lsu, image = %id, error = %e, "sweep skips an unreadable descriptor");
-                return Ok(Judged::NotPending);
+                // Unknown is alive: a Pending image's uploads hold bytes reported durable, and
+                // one failed read must not make the upload pass abort them.
+                tracing::warn!(%lsu, image = %id, error = %e, "sweep skips an unreadable descriptor and leaves the image's uploads");
+                return Ok(Judged::Alive);
             }
         };
         if d.state != ImageState::Pending {
@@ -153,9 +155,10 @@ const SWEEP_PAGE: usize = 1000;
 /// One image as the sweep judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Judged {
-    /// Complete, or without a readable descriptor: not the sweep's business.
+    /// Complete, or gone since the listing: not the sweep's business.
     NotPending,
-    /// Open here, written elsewhere, or younger than the orphan age.
+    /// Open here, written elsewhere, younger than the orphan age, or its descriptor unreadable
+    /// now: it and its uploads are left.
     Alive,
     /// An orphan: removed.
     Orphan,

@@ -301,6 +301,52 @@ fn an_s3_failure_fails_the_handle_and_leaves_the_image_pending_and_resumable() {
     assert!(stats.server.errors >= 1, "{stats:?}");
 }
 
+/// A Pending image whose descriptor cannot be read while a sweep runs (one failed GET) is
+/// left whole, uploads included: its open upload holds bytes NetBackup was told are stored.
+/// (The sweep used to judge it "not pending" and abort its uploads as stale.)
+#[test]
+fn a_sweep_that_cannot_read_a_pending_descriptor_leaves_its_uploads() {
+    let env = Env::start();
+    let l = default_lsu();
+    let writer = env.plugin();
+    let s = env.open(&writer);
+    let bytes = data(12 * MIB, 7);
+    let def = image("unreadable_now");
+    let h = writer
+        .create_image(s, &l, &def, CreateFlags::empty())
+        .unwrap();
+    write_all(&writer, h, &bytes[..7 * MIB], 0, MIB);
+    writer.close_image(h, CloseFlags::IH_INCOMPLETE).unwrap();
+    let acked = writer.image_props_by_name(s, &l, &def.id()).unwrap().size;
+    assert_eq!(acked, 7 * MIB as u64);
+
+    // Every upload is older than the sweeper's orphan age (0 s); only descriptor reads fail.
+    let sweeper = env.plugin_with(|c| c.orphan_age_secs = 0);
+    let s2 = env.open(&sweeper);
+    env.set_faults(FaultConfig {
+        s3: FaceFaults {
+            error_rate: 1.0,
+            error_status: 403,
+            error_code: Some("AccessDenied".into()),
+            path_contains: Some("/metadata".into()),
+            ..FaceFaults::default()
+        },
+        ..FaultConfig::default()
+    });
+    let report = sweeper.sweep_orphans(s2).unwrap();
+    env.set_faults(FaultConfig::default());
+    assert!(report.images_removed.is_empty(), "{report:?}");
+    assert_eq!(report.uploads_aborted, 0, "{report:?}");
+
+    // NetBackup resumes where it was told the image stands, and gets back what it wrote.
+    let h = writer
+        .open_image(s, &l, &def.id(), OpenMode::WRITE)
+        .unwrap();
+    write_all(&writer, h, &bytes[7 * MIB..], acked, MIB);
+    writer.close_image(h, CloseFlags::IH_COMPLETE).unwrap();
+    assert_eq!(read_all(&writer, s, &l, &def.id(), MIB), bytes);
+}
+
 #[test]
 fn a_long_backup_in_another_process_is_not_swept() {
     let env = Env::start();
