@@ -360,12 +360,16 @@ impl SegmentedWriter {
         Ok(point)
     }
 
-    /// The checkpoint of what is uploaded (whole parts below the frontier).
+    /// The checkpoint of what is uploaded (whole parts below the frontier). A segment past the
+    /// frontier (whole already, written out of order after a hole) is not part of it.
     fn uploaded(&self) -> Checkpoint {
         let mut crc = RunningCrc::new();
         let mut segment_crcs = Vec::new();
         let mut part_crcs = Vec::new();
         for (&number, seg) in &self.segments {
+            if self.layout.first_part_of(number) >= self.tracker.frontier() {
+                break;
+            }
             if let Some(c) = seg.completed {
                 segment_crcs.push(c.value());
                 crc.push(c.value(), c.len());

@@ -443,6 +443,34 @@ async fn a_checkpointed_part_overwritten_later_is_refused_at_resume() {
     assert!(err.to_string().contains("overwritten"), "{err}");
 }
 
+/// A flush while a part is missing (writes out of order) and the segment after it is already
+/// whole: the checkpoint covers only the bytes before the hole (its checksum and segment
+/// checksums included), and a resume from it rebuilds exactly those.
+#[tokio::test]
+async fn a_checkpoint_before_a_hole_ignores_a_segment_completed_past_it() {
+    let env = Env::start().await;
+    let part = PART as usize;
+    let bytes = data(4 * part + 9, 57);
+    let mut w = writer(&env, "holed");
+    // Part 0, then parts 2 and 3 (segment 1 whole), part 1 not yet.
+    w.write(0, &bytes[..part]).await.unwrap();
+    w.write(2 * PART, &bytes[2 * part..4 * part]).await.unwrap();
+    let point = w.flush().await.unwrap();
+    assert_eq!(point.checkpoint.offset, PART);
+    assert_eq!(point.checkpoint.crc32c, checksum::crc32c(&bytes[..part]));
+    assert!(point.checkpoint.segment_crcs.is_empty(), "{point:?}");
+    drop(w);
+
+    let mut w = resume_from(&env, "holed", Some(&point.checkpoint))
+        .await
+        .unwrap();
+    assert_eq!(w.written(), PART);
+    write_from(&mut w, &bytes, part).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
+    assert_eq!(read_back(&env, "holed").await, bytes);
+}
+
 #[tokio::test]
 async fn a_tail_past_the_uploaded_parts_is_refused() {
     let env = Env::start().await;
