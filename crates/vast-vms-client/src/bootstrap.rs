@@ -529,19 +529,28 @@ impl Bootstrap {
     }
 }
 
+/// Waits before each lookup of a create that lost a race, in milliseconds: a VMS that answers
+/// "already exists" before the winner's object is listed gets a moment (under 2 s in all).
+const SETTLE_LOOKUPS_MS: [u64; 4] = [0, 250, 500, 1000];
+
 /// Turns a create that lost a race (another caller created the same object between our
 /// lookup and our POST) into `Existing`.
 async fn settle<T, F, Fut>(created: Result<T, Error>, lookup: F) -> Result<Ensured<T>, Error>
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, Error>>,
 {
     match created {
         Ok(t) => Ok(Ensured::Created(t)),
-        Err(err @ (Error::Validation { .. } | Error::Conflict { .. })) => match lookup().await? {
-            Some(found) => Ok(Ensured::Existing(found)),
-            None => Err(err),
-        },
+        Err(err @ (Error::Validation { .. } | Error::Conflict { .. })) => {
+            for wait in SETTLE_LOOKUPS_MS {
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                if let Some(found) = lookup().await? {
+                    return Ok(Ensured::Existing(found));
+                }
+            }
+            Err(err)
+        }
         Err(err) => Err(err),
     }
 }
@@ -601,5 +610,47 @@ fn no_pool(spec: &EndpointSpec) -> Error {
     Error::Missing {
         call: Call::new(&Method::GET, "vippools/", Some(200)),
         what,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn lost_race() -> Error {
+        Error::Validation {
+            call: Call::new(&Method::POST, "views/", Some(400)),
+            detail: None,
+            fields: BTreeMap::from([(
+                "bucket".to_owned(),
+                vec!["Bucket b already exists.".to_owned()],
+            )]),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_waits_for_the_winners_object_to_be_listed() {
+        let lookups = AtomicUsize::new(0);
+        let lookup = || async {
+            // Listed only from the third lookup on.
+            Ok((lookups.fetch_add(1, Ordering::SeqCst) >= 2).then_some("winner"))
+        };
+        let settled = settle(Err::<&str, _>(lost_race()), lookup).await.unwrap();
+        assert!(matches!(settled, Ensured::Existing("winner")));
+        assert_eq!(lookups.load(Ordering::SeqCst), 3);
+
+        // Never listed: the create's own error, after every lookup.
+        let lookups = AtomicUsize::new(0);
+        let never = || async {
+            lookups.fetch_add(1, Ordering::SeqCst);
+            Ok(None::<&str>)
+        };
+        let err = settle(Err::<&str, _>(lost_race()), never)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation { .. }), "{err}");
+        assert_eq!(lookups.load(Ordering::SeqCst), SETTLE_LOOKUPS_MS.len());
     }
 }

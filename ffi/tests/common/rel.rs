@@ -90,6 +90,7 @@ impl Env {
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Driver {
             name: args.join(" "),
+            log: self.log.clone(),
             child,
             stdin,
             stdout,
@@ -253,6 +254,8 @@ fn finish_run(args: &[&str], cmd: &mut Command) -> Output {
 /// A reliability driver running as a child process.
 pub struct Driver {
     name: String,
+    /// The plugin's log file (its tail is printed when the driver fails).
+    log: PathBuf,
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
@@ -267,9 +270,10 @@ impl Driver {
             let n = self.stdout.read_line(&mut line).unwrap();
             assert!(
                 n > 0,
-                "{}: ended before {keyword}:\n{}",
+                "{}: ended before {keyword}:\n{}\n--- plugin log tail\n{}",
                 self.name,
-                self.seen
+                self.seen,
+                super::dur::log_tail(&self.log, 40)
             );
             self.seen.push_str(&line);
             if line.starts_with(keyword) {

@@ -93,6 +93,10 @@ pub struct VmsState {
     data: Arc<dyn DataPlane>,
     faults: Arc<Faults>,
     db: Mutex<Db>,
+    /// One create, update or delete at a time, its object-store effects included (the `db`
+    /// lock is let go around those): what VMS's database transaction gives, so a create that
+    /// loses a race sees the winner committed, never a bucket whose view is not there yet.
+    changes: Mutex<()>,
     file: StateFile,
     jwt: Jwt,
 }
@@ -126,6 +130,7 @@ impl VmsState {
             data,
             faults,
             db: Mutex::new(db),
+            changes: Mutex::new(()),
             file,
             jwt: Jwt::new(config.access_token_ttl, config.refresh_token_ttl),
         }))
@@ -133,6 +138,11 @@ impl VmsState {
 
     fn lock(&self) -> MutexGuard<'_, Db> {
         self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held for the whole of one create, update or delete (see `changes`).
+    fn one_change(&self) -> MutexGuard<'_, ()> {
+        self.changes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Persists the state (call with the lock held, after a mutation).

@@ -98,6 +98,7 @@ impl VmsState {
     }
 
     fn create(&self, ctx: &Ctx, call: &Call, kind: &'static Kind) -> ApiResult {
+        let _change = self.one_change();
         let mut row = schema::validate(kind, &call.body_or_empty(), true)?;
         if kind.tenant_scoped && !row.contains_key("tenant_id") {
             if let Some(tenant) = ctx.tenant {
@@ -131,6 +132,7 @@ impl VmsState {
     }
 
     fn update(&self, ctx: &Ctx, call: &Call, kind: &'static Kind, id: u64, put: bool) -> ApiResult {
+        let _change = self.one_change();
         let patch = schema::validate(kind, &call.body_or_empty(), put)?;
         let profile = self.config.profile;
         let merge = |old: &Row| {
@@ -175,6 +177,7 @@ impl VmsState {
     }
 
     fn remove(&self, ctx: &Ctx, call: &Call, kind: &'static Kind, id: u64) -> ApiResult {
+        let _change = self.one_change();
         let effects = {
             let db = self.lock();
             let row = visible(&db, ctx, kind, id)?;

@@ -338,6 +338,32 @@ async fn views_are_buckets() {
     assert!(vms.store.has("late-bucket"));
 }
 
+/// Two clients creating the same bucket view at once (two plugin processes' first LSU
+/// listing): one gets 201, the other 400 "already exists", and that one finds the winner's
+/// view when it looks right after, as it would on VMS (one database transaction per create).
+/// The simulator used to let the loser see the bucket before the winner's view existed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_create_that_loses_a_race_finds_the_winners_view() {
+    let vms = start().await;
+    vms.user("racer").await;
+    vms.store
+        .create_delay_ms
+        .store(300, std::sync::atomic::Ordering::Relaxed);
+    let body = json!({"path": "/buckets/raced", "policy_id": 2,
+        "protocols": ["S3"], "bucket": "raced", "bucket_owner": "racer"});
+    // Each client looks the bucket up as soon as its own create answers.
+    let create_then_look = || async {
+        let (status, _) = vms.admin("POST", "/api/views/", Some(body.clone())).await;
+        let (_, found) = vms.admin("GET", "/api/views/?bucket=raced", None).await;
+        (status, found.as_array().map_or(0, Vec::len))
+    };
+    let (a, b) = tokio::join!(create_then_look(), create_then_look());
+    let mut answers = [a, b];
+    answers.sort();
+    assert_eq!(answers, [(201, 1), (400, 1)]);
+    assert!(vms.store.has("raced"));
+}
+
 #[tokio::test]
 async fn quotas_usage_state_and_hard_limit() {
     let vms = start().await;

@@ -30,6 +30,9 @@ pub struct FakeStore {
     pub buckets: Mutex<HashMap<String, BucketUsage>>,
     /// The versioning and object lock the VMS side asked for, by bucket.
     pub locks: Mutex<HashMap<String, BucketLock>>,
+    /// How long a bucket creation takes once the bucket exists (an object store on disk),
+    /// in milliseconds: widens the window between the bucket and its view.
+    pub create_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl FakeStore {
@@ -53,6 +56,11 @@ impl DataPlane for FakeStore {
             return Err(DataPlaneError::BucketExists(name.to_owned()));
         }
         buckets.insert(name.to_owned(), BucketUsage::default());
+        drop(buckets);
+        let delay = self
+            .create_delay_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(delay));
         Ok(())
     }
 
