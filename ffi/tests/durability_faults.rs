@@ -63,26 +63,6 @@ fn assert_pending_between(w: &mut Worker, name: &str, floor: u64, acked: u64, wh
     size
 }
 
-/// Reopens `name` for write on `w`, checks the handle continues at `size`, writes up to `end`,
-/// completes and restores it.
-fn resume_and_complete(env: &Env, w: &mut Worker, name: &str, size: u64, end: u64, model: &[u8]) {
-    w.expect(
-        &format!("open-write {name}"),
-        EOK,
-        "reopen for write of a Pending image nobody holds",
-    );
-    let h = w.ok("hprops");
-    if h.num("size") != size {
-        w.die(&format!(
-            "reopened for write, the handle reports `{}`; it must continue at {size}",
-            h.line
-        ));
-    }
-    w.write_ok(size, end - size, MIB);
-    w.expect("close-complete", EOK, "completing the resumed image");
-    assert_restores_model(env, w, name, model, end);
-}
-
 #[test]
 fn s3_stopped_during_a_flush_keeps_the_previous_durable_point() {
     let (env, model, bytes) = setup(Options::new(DataPath::S3));
@@ -129,7 +109,7 @@ fn s3_stopped_during_a_flush_keeps_the_previous_durable_point() {
     drop(b);
     let mut b = env.worker(Media::B, &model);
     let size = assert_pending_between(&mut b, name, floor, acked, "after the failed writer closed");
-    resume_and_complete(&env, &mut b, name, size, 20 * MIB + 3 * 512, &bytes);
+    resume_and_complete(&env, &mut b, name, size, 20 * MIB + 3 * 512, MIB, &bytes);
     b.quit();
 }
 
@@ -199,7 +179,7 @@ fn a_failed_write_then_close_complete_refuses_and_leaves_the_image_pending() {
     let mut b = env.worker(Media::B, &model);
     let size = assert_pending_between(&mut b, name, floor, acked, "after close COMPLETE refused");
     a.quit();
-    resume_and_complete(&env, &mut b, name, size, 16 * MIB + 512, &bytes);
+    resume_and_complete(&env, &mut b, name, size, 16 * MIB + 512, MIB, &bytes);
     b.quit();
 }
 
@@ -219,7 +199,7 @@ fn a_failed_write_then_close_incomplete_leaves_the_image_pending_and_resumable()
     let mut b = env.worker(Media::B, &model);
     let size = assert_pending_between(&mut b, name, floor, acked, "after close without COMPLETE");
     a.quit();
-    resume_and_complete(&env, &mut b, name, size, 12 * MIB + 7 * 512, &bytes);
+    resume_and_complete(&env, &mut b, name, size, 12 * MIB + 7 * 512, MIB, &bytes);
     b.quit();
 }
 
@@ -242,7 +222,7 @@ fn s3_down_past_the_retries_fails_a_write_and_the_image_stays_resumable() {
     let mut b = env.worker(Media::B, &model);
     let size = assert_pending_between(&mut b, name, floor, acked, "after S3 came back");
     a.quit();
-    resume_and_complete(&env, &mut b, name, size, 14 * MIB + 1024, &bytes);
+    resume_and_complete(&env, &mut b, name, size, 14 * MIB + 1024, MIB, &bytes);
     b.quit();
 }
 

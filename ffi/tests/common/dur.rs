@@ -463,6 +463,34 @@ pub fn assert_restores_model(env: &Env, w: &mut Worker, name: &str, model: &[u8]
     println!("CHECKED restore of {name}: {size} bytes equal the model's");
 }
 
+/// Reopens `name` for write on `w` (a Pending image nobody holds), checks the handle continues
+/// at `size`, writes the model up to `end` in `call`-byte calls, completes and restores it.
+pub fn resume_and_complete(
+    env: &Env,
+    w: &mut Worker,
+    name: &str,
+    size: u64,
+    end: u64,
+    call: u64,
+    model: &[u8],
+) {
+    w.expect(
+        &format!("open-write {name}"),
+        EOK,
+        "reopen for write of a Pending image nobody holds",
+    );
+    let h = w.ok("hprops");
+    if h.num("size") != size {
+        w.die(&format!(
+            "reopened for write, the handle reports `{}`; it must continue at {size}",
+            h.line
+        ));
+    }
+    w.write_ok(size, end - size, call);
+    w.expect("close-complete", EOK, "completing the resumed image");
+    assert_restores_model(env, w, name, model, end);
+}
+
 /// A writer killed after the segment holding its checkpoint completed. A checkpoints (`flush`)
 /// at one segment + one part + 3 MiB, writes on to 5 segments (at most 4 parts are in flight,
 /// so the checkpoint's segment and the next ones complete: the checkpointed part now lives only
@@ -493,20 +521,6 @@ pub fn killed_after_the_checkpoint_segment_completed(
             p.line
         ));
     }
-    b.expect(
-        &format!("open-write {name}"),
-        EOK,
-        "reopen for write at the checkpoint, whose segment A completed after it",
-    );
-    let h = b.ok("hprops");
-    if h.num("size") != acked {
-        b.die(&format!(
-            "the resumed handle reports `{}`, not {acked}",
-            h.line
-        ));
-    }
-    let end = b.write_ok(acked, size - acked, CALL);
-    b.expect("close-complete", EOK, "completing the resumed image");
-    assert_restores_model(env, &mut b, name, &bytes, end);
+    resume_and_complete(env, &mut b, name, acked, size, CALL, &bytes);
     b.quit();
 }

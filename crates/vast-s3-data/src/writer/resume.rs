@@ -157,9 +157,8 @@ async fn open_segment(
 }
 
 /// The parts of one upload of segment `index` a resume keeps, from 1 up to the first that is
-/// missing, short, without a known CRC32C or past `limit`. A part before `limit` whose CRC32C
-/// on the server differs from the checkpoint's record is an error: the bytes reported durable
-/// there were overwritten (a writer that lost its lease and went on).
+/// missing, short, without a known CRC32C or past `limit` ([`checked_part_crc`]: a CRC32C on
+/// the server that differs from the checkpoint's record is an error).
 fn usable_parts(
     key: &str,
     listed: Vec<multipart::PartInfo>,
@@ -175,18 +174,7 @@ fn usable_parts(
         if limit.is_some_and(|l| part_end > l) {
             break;
         }
-        let recorded = recorded_part_crc(checkpoint, index, p.part_number);
-        if let (Some(server), Some(ours)) = (p.crc32c, recorded) {
-            if server != ours {
-                return Err(DataError::Inconsistent(format!(
-                    "part {} of {key} has CRC32C {server:08x} on the server but {ours:08x} in \
-                     the checkpoint: the bytes reported durable there were overwritten",
-                    p.part_number
-                )));
-            }
-        }
-        // As the server stored it, else as the checkpoint recorded it.
-        let crc = p.crc32c.or(recorded);
+        let crc = checked_part_crc(key, p.part_number, p.crc32c, checkpoint, index)?;
         let usable = p.part_number == expected && p.size == layout.part_size() && crc.is_some();
         let Some(crc) = crc.filter(|_| usable) else {
             break;
@@ -213,6 +201,26 @@ fn recorded_part_crc(checkpoint: Option<&Checkpoint>, index: u64, part_number: i
                 .get(usize::try_from(part_number - 1).ok()?)
                 .copied()
         })
+}
+
+/// The CRC32C of checkpointed part `part_number` of segment `index`: as the server stored it
+/// (`server`), else as the checkpoint recorded it. The two differing is an error: the bytes
+/// reported durable there were overwritten (a writer that lost its lease and went on).
+fn checked_part_crc(
+    key: &str,
+    part_number: i32,
+    server: Option<u32>,
+    checkpoint: Option<&Checkpoint>,
+    index: u64,
+) -> Result<Option<u32>> {
+    let recorded = recorded_part_crc(checkpoint, index, part_number);
+    match (server, recorded) {
+        (Some(server), Some(ours)) if server != ours => Err(DataError::Inconsistent(format!(
+            "part {part_number} of {key} has CRC32C {server:08x} on the server but {ours:08x} \
+             in the checkpoint: the bytes reported durable there were overwritten"
+        ))),
+        _ => Ok(server.or(recorded)),
+    }
 }
 
 /// Segment `index` was completed by a writer that died after checkpointing at `limit`, inside
@@ -248,8 +256,8 @@ async fn carry_over(
 }
 
 /// Copies the first `kept` bytes of the object `key` into a new upload of the same key, one
-/// part per `layout` part; on any failure (a CRC32C that differs from the checkpoint's
-/// included) the upload is aborted and the object left as it was.
+/// part per `layout` part, each checked with [`checked_part_crc`]; on any failure the upload is
+/// aborted and the object left as it was.
 async fn copy_parts(
     client: &S3Client,
     bucket: &str,
@@ -279,16 +287,9 @@ async fn copy_parts(
                 first + len - 1,
             )
             .await?;
-            let recorded = recorded_part_crc(checkpoint, index, number);
-            let crc = match (part.crc32c, recorded) {
-                (Some(server), Some(ours)) if server != ours => {
-                    return Err(DataError::Inconsistent(format!(
-                        "part {number} of {key} has CRC32C {server:08x} on the server but \
-                         {ours:08x} in the checkpoint"
-                    )));
-                }
-                (Some(crc), _) | (None, Some(crc)) => crc,
-                (None, None) => read_back_crc(client, bucket, key, Some((first, len))).await?,
+            let crc = match checked_part_crc(key, number, part.crc32c, checkpoint, index)? {
+                Some(crc) => crc,
+                None => read_back_crc(client, bucket, key, Some((first, len))).await?,
             };
             parts.insert(
                 number,

@@ -156,6 +156,30 @@ async fn write_from(w: &mut SegmentedWriter, bytes: &[u8], from: usize) -> Resul
     Ok(())
 }
 
+/// Resumes `name` from a flush's `point` (its tail put back), checks that the writer stands
+/// exactly at `at`, writes `expected[at..]`, finishes, and checks that the image is exactly
+/// `expected` (length, CRC32C, bytes read back).
+async fn resume_at_and_finish(
+    env: &Env,
+    name: &str,
+    point: &vast_s3_data::FlushPoint,
+    at: usize,
+    expected: &[u8],
+) {
+    let mut w = resume_from(env, name, Some(&point.checkpoint))
+        .await
+        .unwrap();
+    w.restore_tail(point.checkpoint.offset, &point.tail)
+        .await
+        .unwrap();
+    assert_eq!(w.written(), at as u64, "{name} resumes exactly at {at}");
+    write_from(&mut w, expected, at).await.unwrap();
+    let summary = w.finish().await.unwrap();
+    assert_eq!(summary.length, expected.len() as u64, "{name}");
+    assert_eq!(summary.crc32c, checksum::crc32c(expected), "{name}");
+    assert_eq!(read_back(env, name).await, expected, "{name}");
+}
+
 #[tokio::test]
 async fn abort_leaves_nothing_and_drop_keeps_what_was_uploaded() {
     let env = Env::start().await;
@@ -272,22 +296,7 @@ async fn flush_at_any_offset_then_resume_elsewhere_keeps_every_byte() {
             checksum::crc32c(&bytes[..point.checkpoint.offset as usize])
         );
         drop(w);
-        let mut w = resume_from(&env, &name, Some(&point.checkpoint))
-            .await
-            .unwrap();
-        w.restore_tail(point.checkpoint.offset, &point.tail)
-            .await
-            .unwrap();
-        assert_eq!(
-            w.written(),
-            at as u64,
-            "resumes exactly where the flush was"
-        );
-        write_from(&mut w, &bytes, at).await.unwrap();
-        let summary = w.finish().await.unwrap();
-        assert_eq!(summary.length, len as u64);
-        assert_eq!(summary.crc32c, checksum::crc32c(&bytes), "flush at {at}");
-        assert_eq!(read_back(&env, &name).await, bytes, "flush at {at}");
+        resume_at_and_finish(&env, &name, &point, at, &bytes).await;
     }
 }
 
@@ -319,24 +328,9 @@ async fn a_segment_completed_after_the_checkpoint_keeps_the_checkpointed_bytes()
         w.flush().await.unwrap();
         drop(w); // killed before it checkpointed again
 
-        let mut w = resume_from(&env, &name, Some(&point.checkpoint))
-            .await
-            .unwrap();
-        w.restore_tail(point.checkpoint.offset, &point.tail)
-            .await
-            .unwrap();
-        assert_eq!(w.written(), at as u64, "resumes exactly at the checkpoint");
         let mut expected = first[..at].to_vec();
         expected.extend_from_slice(&second[at..]);
-        write_from(&mut w, &expected, at).await.unwrap();
-        let summary = w.finish().await.unwrap();
-        assert_eq!(summary.length, len as u64);
-        assert_eq!(
-            summary.crc32c,
-            checksum::crc32c(&expected),
-            "checkpoint at {at}"
-        );
-        assert_eq!(read_back(&env, &name).await, expected, "checkpoint at {at}");
+        resume_at_and_finish(&env, &name, &point, at, &expected).await;
         assert_eq!(open_uploads(&env, &name).await, 0, "checkpoint at {at}");
     }
 }
@@ -396,17 +390,7 @@ async fn a_newer_empty_upload_of_the_open_segment_does_not_hide_the_checkpointed
         .unwrap();
     assert_eq!(open_uploads(&env, "two-uploads").await, 2);
 
-    let mut w = resume_from(&env, "two-uploads", Some(&point.checkpoint))
-        .await
-        .unwrap();
-    w.restore_tail(point.checkpoint.offset, &point.tail)
-        .await
-        .unwrap();
-    assert_eq!(w.written(), PART + 5);
-    write_from(&mut w, &bytes, PART as usize + 5).await.unwrap();
-    let summary = w.finish().await.unwrap();
-    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
-    assert_eq!(read_back(&env, "two-uploads").await, bytes);
+    resume_at_and_finish(&env, "two-uploads", &point, PART as usize + 5, &bytes).await;
 }
 
 /// A part the checkpoint recorded, overwritten afterwards with other bytes (a writer that lost
@@ -461,14 +445,9 @@ async fn a_checkpoint_before_a_hole_ignores_a_segment_completed_past_it() {
     assert!(point.checkpoint.segment_crcs.is_empty(), "{point:?}");
     drop(w);
 
-    let mut w = resume_from(&env, "holed", Some(&point.checkpoint))
-        .await
-        .unwrap();
-    assert_eq!(w.written(), PART);
-    write_from(&mut w, &bytes, part).await.unwrap();
-    let summary = w.finish().await.unwrap();
-    assert_eq!(summary.crc32c, checksum::crc32c(&bytes));
-    assert_eq!(read_back(&env, "holed").await, bytes);
+    // The flush's tail is empty (part 1 never arrived): the resume stands at the checkpoint.
+    assert!(point.tail.is_empty());
+    resume_at_and_finish(&env, "holed", &point, part, &bytes).await;
 }
 
 #[tokio::test]
